@@ -1,0 +1,53 @@
+"""A small side-by-side timing harness.
+
+A benchmark module ``benchmarks/bench_*.py`` defines ``CASES``: a list of
+:class:`Case`. Each case times our implementation and each peer library on the
+same prepared input, in the same run, and reports the median of ``repeat`` runs.
+A peer that is not installed or fails is reported as such, never silently left out.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Case:
+    name: str
+    setup: Callable[[], object]
+    ours: Callable[[object], object]
+    peers: dict[str, Callable[[object], object]] = field(default_factory=dict)
+    repeat: int = 5
+    note: str = ""
+
+
+def time_call(fn: Callable[[object], object], data: object, repeat: int) -> float:
+    """Median wall time in seconds over ``repeat`` runs after one warm-up."""
+    fn(data)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn(data)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_case(case: Case) -> list[dict]:
+    data = case.setup()
+    rows = []
+    ours = time_call(case.ours, data, case.repeat)
+    rows.append({"case": case.name, "implementation": "botrygt_eval", "seconds": ours,
+                 "ratio": 1.0, "status": "ok", "note": case.note})
+    for name, fn in case.peers.items():
+        try:
+            t = time_call(fn, data, case.repeat)
+            rows.append({"case": case.name, "implementation": name, "seconds": t,
+                         "ratio": t / ours, "status": "ok", "note": ""})
+        except Exception as exc:  # a peer's failure is a result, not a crash
+            rows.append({"case": case.name, "implementation": name, "seconds": float("nan"),
+                         "ratio": float("nan"), "status": f"failed: {type(exc).__name__}: {exc}"[:120],
+                         "note": ""})
+    return rows

@@ -1,0 +1,68 @@
+"""The ``botrygt-eval`` command line (Typer).
+
+Each group of commands lives in its own module and is registered here.
+Errors the user can fix (``BotrygtError``) print one clear message and exit 2,
+without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from botrygt_eval import __version__
+from botrygt_eval.errors import BotrygtError
+
+app = typer.Typer(
+    name="botrygt-eval",
+    help=(
+        "Evaluation toolkit for Bo trygt partnerships.\n\n"
+        "Example: botrygt-eval demo --out out/"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"botrygt-eval {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    """Evaluation toolkit for Bo trygt partnerships."""
+
+
+# Command modules register themselves on ``app`` when imported (one line each).
+from botrygt_eval.cli import demo as _demo  # noqa: E402,F401
+from botrygt_eval.cli import simulate as _simulate  # noqa: E402,F401
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one-line messages."""
+    try:
+        app(standalone_mode=False)
+    except BotrygtError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

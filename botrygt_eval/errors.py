@@ -1,0 +1,53 @@
+"""One exception class per kind of failure.
+
+Every message says what is wrong and what to do, in the user's terms.
+The CLI catches ``BotrygtError`` and prints the message without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class BotrygtError(Exception):
+    """Base class: an error the user can fix from its message."""
+
+
+class InputFileError(BotrygtError):
+    """A file cannot be used at all (missing, wrong encoding, wrong columns)."""
+
+
+class UnknownMunicipalityError(BotrygtError, KeyError):
+    """A municipality code or name that is not one of the 98 kommuner."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ValidationFailedError(BotrygtError):
+    """Too many rows failed validation to continue (see the quarantine file)."""
+
+
+class ConfigError(BotrygtError):
+    """An option or parameter is invalid; the message lists the valid values."""
+
+
+class MarginsError(BotrygtError):
+    """Calibration margins are inconsistent with each other or with the data."""
+
+
+class ConvergenceError(BotrygtError):
+    """An iterative algorithm (raking, logit calibration, ...) did not converge."""
+
+
+class DesignError(BotrygtError):
+    """A survey design is invalid (zero weights, single-PSU stratum, ...)."""
+
+
+class EstimationError(BotrygtError):
+    """A model cannot be estimated on these data (no controls, collinearity, ...)."""
+
+
+def check_option(name: str, value: object, allowed: tuple) -> None:
+    """Refuse an unknown option value, listing the allowed ones."""
+    if value not in allowed:
+        listed = ", ".join(repr(a) for a in allowed)
+        raise ConfigError(f"{name}={value!r} is not a valid choice; use one of {listed}")

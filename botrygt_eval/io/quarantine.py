@@ -1,0 +1,145 @@
+"""Row-level validation with a quarantine: bad rows are set aside with a reason, never lost.
+
+Every loader ends in :func:`validate_rows`. Column-level problems (a required
+column missing) make the whole file unusable and raise :class:`InputFileError`
+naming the file and the fix; row-level problems (a negative count, an unknown
+municipality, a duplicated key) move the offending rows to a quarantine frame
+with one ``reason`` per row, optionally written to ``<quarantine_dir>/<name>.quarantine.csv``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from botrygt_eval.errors import InputFileError
+
+log = logging.getLogger(__name__)
+
+SOURCE_ROW = "source_row"
+REASON = "reason"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A validated table, the rows that failed, and where they were written."""
+
+    data: pd.DataFrame
+    quarantined: pd.DataFrame
+    source: str
+    quarantine_path: Path | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_quarantined(self) -> int:
+        return len(self.quarantined)
+
+    def message(self) -> str:
+        """One line for the run log: how many rows were loaded and quarantined, and where."""
+        text = f"{self.source}: {len(self.data):,} rows loaded"
+        if self.n_quarantined:
+            where = f" -> {self.quarantine_path}" if self.quarantine_path else ""
+            text += f", {self.n_quarantined:,} quarantined{where}"
+        return text
+
+
+def _reason(row: pd.Series) -> str:
+    column = row.get("column")
+    check = row.get("check")
+    case = row.get("failure_case")
+    where = f"{column}: " if isinstance(column, str) and column else ""
+    return f"{where}{check} (value {case!r})"
+
+
+def quarantine_rows(
+    frame: pd.DataFrame,
+    mask: pd.Series,
+    reason: str | pd.Series,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split ``frame`` into kept rows and rows flagged by ``mask`` with their reason."""
+    mask = mask.reindex(frame.index, fill_value=False).astype(bool)
+    bad = frame.loc[mask].copy()
+    bad[REASON] = reason[mask] if isinstance(reason, pd.Series) else reason
+    return frame.loc[~mask], bad
+
+
+def validate_rows(
+    frame: pd.DataFrame,
+    schema: pa.DataFrameSchema,
+    *,
+    source: str | Path,
+    quarantine_dir: str | Path | None = None,
+    prior_quarantine: pd.DataFrame | None = None,
+    notes: tuple[str, ...] = (),
+) -> LoadResult:
+    """Validate ``frame`` against ``schema``; quarantine failing rows instead of raising.
+
+    ``frame`` must carry a ``source_row`` column (the 1-based line or row number
+    in the source file) so a quarantined row can be found in the original.
+    ``prior_quarantine`` holds rows the loader already set aside while parsing.
+    """
+    source = str(source)
+    missing = [
+        name
+        for name, col in schema.columns.items()
+        if col.required and not col.regex and name not in frame.columns
+    ]
+    if missing:
+        raise InputFileError(
+            f"{source}: required column(s) {', '.join(missing)} are missing "
+            f"(found: {', '.join(map(str, frame.columns))}); "
+            "export the file again with these columns or rename them"
+        )
+    bad_parts = [] if prior_quarantine is None else [prior_quarantine]
+    data = frame
+    for _ in range(3):  # coercion failures can hide later check failures
+        try:
+            data = schema.validate(data, lazy=True)
+            break
+        except SchemaErrors as exc:
+            cases = exc.failure_cases
+            row_cases = cases[cases["index"].notna()]
+            table_cases = cases[cases["index"].isna()]
+            if not table_cases.empty and row_cases.empty:
+                problems = "; ".join(sorted({_reason(r) for _, r in table_cases.iterrows()}))
+                raise InputFileError(
+                    f"{source}: the table as a whole fails validation: {problems}"
+                ) from None
+            reasons = (
+                row_cases.assign(reason=row_cases.apply(_reason, axis=1))
+                .groupby("index")["reason"]
+                .agg(lambda r: "; ".join(sorted(set(r))))
+            )
+            idx = data.index.intersection(reasons.index)
+            bad = data.loc[idx].copy()
+            bad[REASON] = reasons.loc[idx].to_numpy()
+            bad_parts.append(bad)
+            data = data.drop(index=idx)
+    else:  # pragma: no cover - defensive
+        data = schema.validate(data, lazy=False)
+    quarantined = (
+        pd.concat(bad_parts, ignore_index=True) if bad_parts else frame.iloc[0:0].assign(reason="")
+    )
+    if SOURCE_ROW in quarantined.columns and len(quarantined):
+        quarantined = quarantined.sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True)
+    path = None
+    if quarantine_dir is not None and len(quarantined):
+        qdir = Path(quarantine_dir)
+        qdir.mkdir(parents=True, exist_ok=True)
+        path = qdir / f"{Path(source).stem}.quarantine.csv"
+        quarantined.to_csv(path, index=False)
+    result = LoadResult(
+        data=data.reset_index(drop=True),
+        quarantined=quarantined,
+        source=source,
+        quarantine_path=path,
+        notes=notes,
+    )
+    if result.n_quarantined:
+        log.warning(result.message())
+    return result
