@@ -48,21 +48,9 @@ from botrygt_eval.cli import simulate as _simulate  # noqa: E402,F401
 
 
 def main() -> None:
-    """Entry point: run the app, turning user errors into one-line messages."""
+    """Entry point: run the app, turning user errors into one-line messages (exit 2)."""
     try:
-        app(standalone_mode=False)
+        app()  # standalone mode: usage errors and exit codes are handled by Typer
     except BotrygtError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
