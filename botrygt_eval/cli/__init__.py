@@ -45,6 +45,7 @@ def _root(
 # Command modules register themselves on ``app`` when imported (one line each).
 from botrygt_eval.cli import demo as _demo  # noqa: E402,F401
 from botrygt_eval.cli import simulate as _simulate  # noqa: E402,F401
+from botrygt_eval.cli import sample as _sample  # noqa: E402,F401
 
 
 def main() -> None:

@@ -1,0 +1,125 @@
+"""``botrygt-eval sample``: draw the stratified survey sample from a frame."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from botrygt_eval.cli import app
+from botrygt_eval.errors import ConfigError, InputFileError, check_option
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or parquet file (by extension)."""
+    if not path.exists():
+        raise InputFileError(f"{path} does not exist; check the path")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix == ".csv":
+        return pd.read_csv(path, dtype={"resp_id": str})
+    raise InputFileError(f"{path}: use a .csv or .parquet file")
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a CSV or parquet file (by extension), creating the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+def _year_from_name(path: Path) -> int:
+    found = re.findall(r"(?<!\d)(\d{4})(?!\d)", path.stem)
+    if not found:
+        raise ConfigError(
+            f"cannot tell the survey year from {path.name}; give --year (e.g. --year 2026)"
+        )
+    return int(found[-1])
+
+
+@app.command(
+    "sample",
+    epilog=(
+        "Example: botrygt-eval sample --frame data/survey/frame_2026.parquet "
+        "--out data/survey/sample_2026.csv --allocation moe --target-moe 0.05 "
+        "--expected-response 0.35 --seed 2026 --report allocation_2026.csv"
+    ),
+)
+def sample_cmd(
+    frame: Annotated[Path, typer.Option("--frame", help="Sampling frame (.parquet or .csv).")],
+    out: Annotated[Path, typer.Option("--out", help="Sample file to write (.csv or .parquet).")],
+    allocation: Annotated[
+        str, typer.Option("--allocation", help="proportional, equal, power, neyman or moe.")
+    ] = "moe",
+    n_total: Annotated[
+        int | None, typer.Option("--n-total", help="Persons to invite (not for moe).")
+    ] = None,
+    power: Annotated[
+        float, typer.Option("--power", help="q in n_h ∝ N_h^q (power allocation).")
+    ] = 0.5,
+    target_moe: Annotated[
+        float,
+        typer.Option(
+            "--target-moe", help="Margin of error for p=0.2 per kommune (moe allocation)."
+        ),
+    ] = 0.05,
+    expected_response: Annotated[
+        float, typer.Option("--expected-response", help="Expected response rate, e.g. 0.35.")
+    ] = 1.0,
+    min_per_stratum: Annotated[
+        int, typer.Option("--min-per-stratum", help="Minimum n per kommune.")
+    ] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (same seed, same sample).")
+    ] = 2018,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Survey year (default: from the file name).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the allocation report (CSV).")
+    ] = None,
+) -> None:
+    """Allocate across municipalities and draw a stratified random sample with design weights."""
+    from botrygt_eval.sampling import ALLOCATIONS, draw_sample
+
+    check_option("--allocation", allocation, ALLOCATIONS)
+    data = read_table(frame)
+    result = draw_sample(
+        data,
+        year=year if year is not None else _year_from_name(frame),
+        method=allocation,  # type: ignore[arg-type]
+        n_total=n_total,
+        power=power,
+        target_moe=target_moe if allocation == "moe" else None,
+        expected_response=expected_response,
+        min_per_stratum=min_per_stratum,
+        seed=seed,
+    )
+    write_table(result.sample, out)
+    if report is not None:
+        write_table(result.allocation, report)
+    a = result.allocation
+    table = Table(title="Allokering (største og mindste kommuner)")
+    for col in ("kommune_kode", "N_h", "invited", "expected resp.", "expected MOE"):
+        table.add_column(col, justify="right")
+    shown = pd.concat([a.nlargest(3, "N_h"), a.nsmallest(3, "N_h")]).drop_duplicates()
+    for r in shown.to_dict("records"):
+        table.add_row(
+            str(r["kommune_kode"]),
+            f"{int(r['N_h']):,}",
+            f"{int(r['n_invited']):,}",
+            f"{r['expected_respondents']:,.0f}",
+            f"±{100 * r['expected_moe']:.1f} pct.-point",
+        )
+    console = Console()
+    console.print(table)
+    console.print(result.summary())
+    console.print(f"Sample written to {out} ({len(result.sample):,} rows)")
