@@ -184,11 +184,12 @@ def encode(data: pd.DataFrame, margins: Margins) -> dict[str, np.ndarray]:
 def _factorize(col: pd.Series) -> tuple[np.ndarray, list]:
     """Codes (-1 for missing) and unique values; fast path for integer columns."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        used = np.unique(col.cat.codes.to_numpy())
-        used = used[used >= 0]
-        remap = np.full(len(col.cat.categories) + 1, -1, dtype=np.int64)
+        raw = col.cat.codes.to_numpy()
+        k = len(col.cat.categories)
+        used = np.flatnonzero(np.bincount(raw.astype(np.int64) + 1, minlength=k + 1)[1:])
+        remap = np.full(k + 1, -1, dtype=np.int64)  # remap[-1] = -1 keeps missing missing
         remap[used] = np.arange(len(used))
-        return remap[col.cat.codes.to_numpy()], list(col.cat.categories[used])
+        return remap[raw], list(col.cat.categories[used])
     arr = col.to_numpy()
     if arr.dtype.kind in "iu" and len(arr):
         lo, hi = int(arr.min()), int(arr.max())
