@@ -38,6 +38,10 @@ class ConvergenceError(BotrygtError):
     """An iterative algorithm (raking, logit calibration, ...) did not converge."""
 
 
+class NonresponseError(BotrygtError):
+    """A nonresponse adjustment cannot be made (a class without respondents, ...)."""
+
+
 class DesignError(BotrygtError):
     """A survey design is invalid (zero weights, single-PSU stratum, ...)."""
 
