@@ -283,39 +283,45 @@ def calibrate_weights(
         return CalibrationFit(g, 1, worst, True)
 
     F, dF = _calfun(calfun, (lo, up))
+
+    def state(eta_):
+        with np.errstate(over="ignore", invalid="ignore"):
+            xeta_ = X @ eta_
+            g_, deriv_ = F(xeta_), dF(xeta_)
+            rel_ = (totals - X.T @ (g_ * d)) / scale
+        ok = np.isfinite(g_).all() and np.isfinite(deriv_).all() and np.isfinite(rel_).all()
+        return g_, deriv_, rel_, (float(rel_ @ rel_) if ok else np.inf)
+
     eta = np.zeros(X.shape[1])
-    xeta = X @ eta
-    g, deriv = F(xeta), dF(xeta)
+    g, deriv, rel, obj = state(eta)
     it = 0
     while True:
-        it += 1
-        T = (X * (d * deriv)[:, None]).T @ X
-        misfit = totals - X.T @ (g * d)
-        deta = np.linalg.pinv(T, rcond=256 * np.finfo(float).eps) @ misfit
-        eta = eta + deta
-        xeta = X @ eta
-        with np.errstate(over="ignore", invalid="ignore"):
-            g, deriv = F(xeta), dF(xeta)
-            while it < maxit and not (np.isfinite(g).all() and np.isfinite(deriv).all()):
-                it += 1
-                deta = deta / 2
-                eta = eta - deta
-                xeta = X @ eta
-                g, deriv = F(xeta), dF(xeta)
-        misfit = np.abs(totals - X.T @ (g * d)) / scale
-        worst = float(np.nanmax(misfit)) if np.isfinite(misfit).any() else np.inf
-        if np.all(misfit < tol):
-            return CalibrationFit(g, it, worst, True)
+        if np.all(np.abs(rel) < tol):
+            return CalibrationFit(g, it, float(np.max(np.abs(rel))), True)
         if it >= maxit:
-            j = int(np.nanargmax(misfit)) if np.isfinite(misfit).any() else 0
-            hint = (
-                " or widen the bounds" if calfun == "logit" or np.isfinite([lo, up]).any() else ""
-            )
-            raise ConvergenceError(
-                f"{calfun} calibration did not converge in {maxit} iterations: the total of "
-                f"{names[j]!r} is still off by {worst:.3g} (relative to 1 + total); check that "
-                f"the totals are attainable{hint}, or raise maxit"
-            )
+            break
+        it += 1
+        # Newton step on the Lagrange multipliers (R's grake), halved while it does not
+        # reduce the misfit (a full step can overshoot far from the solution)
+        T = (X * (d * deriv)[:, None]).T @ X
+        deta = np.linalg.pinv(T, rcond=256 * np.finfo(float).eps) @ (rel * scale)
+        for _ in range(60):
+            g_new, deriv_new, rel_new, obj_new = state(eta + deta)
+            if obj_new < obj or not np.isfinite(obj):
+                break
+            deta = deta / 2
+        if not np.isfinite(obj_new):
+            break
+        eta, g, deriv, rel, obj = eta + deta, g_new, deriv_new, rel_new, obj_new
+    misfit = np.abs(rel)
+    worst = float(np.nanmax(misfit)) if np.isfinite(misfit).any() else np.inf
+    j = int(np.nanargmax(misfit)) if np.isfinite(misfit).any() else 0
+    hint = " or widen the bounds" if np.isfinite([lo, up]).any() else ""
+    raise ConvergenceError(
+        f"{calfun} calibration did not converge in {it} iterations: the total of "
+        f"{names[j]!r} is still off by {worst:.3g} (relative to 1 + total); check that "
+        f"the totals are attainable{hint}, or raise maxit"
+    )
 
 
 # ------------------------------------------------------------------ post-stratification

@@ -1,0 +1,153 @@
+"""``botrygt-eval weight``: calibrate survey weights to population margins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from botrygt_eval.cli import app
+from botrygt_eval.cli.sample import read_table, write_table
+from botrygt_eval.errors import ConfigError, InputFileError
+
+
+def parse_bounds(text: str | None) -> tuple[float, float] | None:
+    """``"0.5,2"`` -> (0.5, 2.0)."""
+    if text is None:
+        return None
+    try:
+        lo, up = (float(x) for x in text.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"--bounds {text!r}: give two numbers L,U such as 0.5,2") from exc
+    return lo, up
+
+
+def parse_trim(text: str | None) -> tuple[float | None, str]:
+    """``"40"`` (absolute), ``"5xmedian"`` or ``"3xmean"`` -> (value, relative_to)."""
+    if text is None:
+        return None, "absolute"
+    t = text.strip().lower().replace(" ", "")
+    for rel in ("median", "mean"):
+        if t.endswith("x" + rel):
+            t, relative_to = t[: -len(rel) - 1], rel
+            break
+    else:
+        relative_to = "absolute"
+    try:
+        return float(t), relative_to
+    except ValueError as exc:
+        raise ConfigError(
+            f"--trim-upper {text!r}: give a weight (40) or a multiple of the median or mean "
+            "weight (5xmedian, 3xmean)"
+        ) from exc
+
+
+def _print_diagnostics(result, console: Console) -> None:
+    ws = result.weight_stats()
+    t = Table(title="Vægte: før (designvægte) og efter")
+    for c in ("statistik", "før", "efter"):
+        t.add_column(c, justify="right")
+    for r in ws.to_dict("records"):
+        t.add_row(str(r["statistic"]), f"{r['before']:,.4g}", f"{r['after']:,.4g}")
+    console.print(t)
+    mt = result.margins_table()
+    t = Table(title="Marginaler: mål og opnået")
+    for c in ("variabel", "niveau", "mål", "før", "efter", "std. forskel før", "efter"):
+        t.add_column(c, justify="right")
+    for r in mt.to_dict("records"):
+        t.add_row(
+            str(r["variable"]),
+            str(r["level"]),
+            f"{r['target']:,.0f}",
+            f"{r['total_before']:,.0f}",
+            f"{r['total_after']:,.0f}",
+            f"{r['std_diff_before']:+.3f}",
+            f"{r['std_diff_after']:+.3f}",
+        )
+    console.print(t)
+
+
+@app.command(
+    "weight",
+    epilog=(
+        "Example: botrygt-eval weight --responses survey/respondents_2025.csv "
+        "--margins survey/margins_2025.csv --design-weight design_weight "
+        "--strata kommune_kode --method raking --trim-upper 5xmedian --out weighted_2025.csv"
+    ),
+)
+def weight_cmd(
+    responses: Annotated[
+        Path, typer.Option("--responses", help="Respondents with design weights (.csv/.parquet).")
+    ],
+    margins: Annotated[Path, typer.Option("--margins", help="Margins CSV: variable,level,total.")],
+    design_weight: Annotated[str, typer.Option("--design-weight", help="Design-weight column.")],
+    out: Annotated[Path, typer.Option("--out", help="Output: the input rows plus 'weight'.")],
+    strata: Annotated[
+        str | None, typer.Option("--strata", help="Stratum column (kept in the design).")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="raking, linear or logit.")] = "raking",
+    bounds: Annotated[
+        str | None, typer.Option("--bounds", help="Bounds L,U on g = weight / design weight.")
+    ] = None,
+    trim_upper: Annotated[
+        str | None,
+        typer.Option("--trim-upper", help="Cap on weights: 40, 5xmedian or 3xmean."),
+    ] = None,
+    sample: Annotated[
+        Path | None,
+        typer.Option(
+            "--sample",
+            help="Sample file to join on resp_id (adds design weights and register variables).",
+        ),
+    ] = None,
+    diagnostics: Annotated[
+        Path | None, typer.Option("--diagnostics", help="Write the diagnostics (CSV).")
+    ] = None,
+) -> None:
+    """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
+    from botrygt_eval.errors import check_option
+    from botrygt_eval.weighting.margins import read_margins
+    from botrygt_eval.weighting.pipeline import METHODS, weight_responses
+
+    check_option("--method", method, METHODS)
+    data = read_table(responses)
+    if sample is not None:
+        s = read_table(sample)
+        if "resp_id" not in data.columns or "resp_id" not in s.columns:
+            raise InputFileError("--sample needs a resp_id column in both files")
+        if "responded" in s.columns:
+            s = s.loc[s["responded"] == 1]
+        s = s.drop(columns=[c for c in s.columns if c in data.columns and c != "resp_id"])
+        n_before = len(data)
+        data = data.merge(s, on="resp_id", how="inner", validate="one_to_one")
+        if len(data) < n_before:
+            raise InputFileError(
+                f"{n_before - len(data):,} respondents are not in the sample file {sample}; "
+                "check that the files are from the same year"
+            )
+    value, relative_to = parse_trim(trim_upper)
+    result = weight_responses(
+        data,
+        read_margins(margins),
+        design_weight=design_weight,
+        strata=strata,
+        method=method,  # type: ignore[arg-type]
+        bounds=parse_bounds(bounds),
+        trim_upper=value,
+        trim_relative_to=relative_to,  # type: ignore[arg-type]
+    )
+    frame = data.copy()
+    frame["weight"] = result.weights.to_numpy()
+    write_table(frame, out)
+    if diagnostics is not None:
+        write_table(result.diagnostics, diagnostics)
+    console = Console()
+    _print_diagnostics(result, console)
+    console.print(result.summary())
+    console.print(f"Weights written to {out} ({len(frame):,} rows)")
+
+
+__all__ = ["weight_cmd", "parse_bounds", "parse_trim"]
