@@ -23,14 +23,14 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 @st.composite
 def survey(draw):
-    """A small sample with every level present, positive weights and consistent margins."""
+    """A small sample with every cell present, positive weights and consistent margins."""
     seed = draw(st.integers(0, 2**31 - 1))
     n = draw(st.integers(40, 300))
     ka, kb = draw(st.integers(2, 5)), draw(st.integers(2, 4))
     rng = np.random.default_rng(seed)
-    a = np.concatenate([np.arange(ka), rng.integers(0, ka, n - ka)])
-    b = np.concatenate([np.arange(kb), rng.integers(0, kb, n - kb)])
-    rng.shuffle(b)
+    # every (a, b) cell is present, so any positive margins are attainable
+    a = np.concatenate([np.repeat(np.arange(ka), kb), rng.integers(0, ka, n - ka * kb)])
+    b = np.concatenate([np.tile(np.arange(kb), ka), rng.integers(0, kb, n - ka * kb)])
     df = pd.DataFrame({"a": a + 101, "b": np.array(list("pqrs"))[b]})
     w = rng.uniform(1, 10, n)
     pop = draw(st.floats(1e3, 1e7))

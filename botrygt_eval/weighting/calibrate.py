@@ -289,8 +289,9 @@ def calibrate_weights(
             xeta_ = X @ eta_
             g_, deriv_ = F(xeta_), dF(xeta_)
             rel_ = (totals - X.T @ (g_ * d)) / scale
-        ok = np.isfinite(g_).all() and np.isfinite(deriv_).all() and np.isfinite(rel_).all()
-        return g_, deriv_, rel_, (float(rel_ @ rel_) if ok else np.inf)
+            obj_ = float(rel_ @ rel_)
+        ok = np.isfinite(g_).all() and np.isfinite(deriv_).all() and np.isfinite(obj_)
+        return g_, deriv_, rel_, (obj_ if ok else np.inf)
 
     eta = np.zeros(X.shape[1])
     g, deriv, rel, obj = state(eta)

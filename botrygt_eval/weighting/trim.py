@@ -3,7 +3,9 @@
 Weights above ``upper`` (or below ``lower``) are set to the bound and the excess is
 spread equally (additively) over the untouched weights, so the total is kept.
 R's default (``strict=False``) makes one pass, which can push other weights above
-the bound again; ``strict=True`` repeats the pass until no weight is outside.
+the bound again; ``strict=True`` gives the limit of repeating that pass (R's
+``strict=TRUE``), computed directly: the set of capped weights grows until the common
+additive share no longer pushes any other weight outside.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def trim_weights(
 
     ``relative_to="median"`` (or ``"mean"``) reads the bounds as multiples of the median
     (mean) input weight. ``strict=False`` is R's one-pass default; ``strict=True``
-    (our default) repeats until every weight is within the bounds.
+    (our default) leaves every weight within the bounds.
     """
     w = np.asarray(weights, dtype=float).copy()
     up = bound_value(w, upper, relative_to)
@@ -75,23 +77,33 @@ def trim_weights(
             f"leave no room for the total (mean weight {total / n:.6g}); widen the bounds"
         )
     first = (w > up) | (w < lo)
-    ever = np.zeros(n, dtype=bool)
-    passes = 0
-    outside = first
-    while outside.any():
-        if passes >= (max_passes if strict else 1):
-            if strict:
-                raise ConvergenceError(
-                    f"trimming did not settle in {max_passes} passes; widen the bounds"
-                )
-            break
-        passes += 1
-        ever |= outside
+    if not strict:
+        # R's single pass: cap, then spread the excess equally over the untouched weights
         excess = np.sum(w[w > up] - up) + np.sum(w[w < lo] - lo)
-        w = np.clip(w, lo, up)
-        inside = ~outside
-        w[inside] += excess / inside.sum()
-        outside = (w > up) | (w < lo)
+        out = np.clip(w, lo, up)
+        if first.any():
+            out[~first] += excess / (~first).sum()
+        return TrimFit(out, float(up), float(lo), int(first.sum()), int(first.sum()), 1)
+    # strict: the limit of repeating R's pass. The capped set only grows; the others get
+    # one common additive shift c that keeps the total. Each round is vectorised.
+    at_up, at_lo = w > up, w < lo
+    passes = 0
+    while True:
+        passes += 1
+        free = ~(at_up | at_lo)
+        if not free.any():
+            raise ConvergenceError("trimming leaves no weight free to take the excess")
+        capped = (up * at_up.sum() if at_up.any() else 0.0) + (
+            lo * at_lo.sum() if at_lo.any() else 0.0
+        )
+        c = (total - capped - w[free].sum()) / free.sum()
+        new_up, new_lo = free & (w + c > up), free & (w + c < lo)
+        if not (new_up.any() or new_lo.any()) or passes >= max_passes:
+            break
+        at_up |= new_up
+        at_lo |= new_lo
+    w = np.where(at_up, up, np.where(at_lo, lo, w + c))
+    ever = at_up | at_lo
     return TrimFit(w, float(up), float(lo), int(first.sum()), int(ever.sum()), passes)
 
 
