@@ -173,7 +173,11 @@ def _measure() -> str:
         except Exception as exc:  # a peer's failure is reported, not hidden
             tracemalloc.stop()
             parts.append(f"{name}: failed ({type(exc).__name__})")
-    return "; ".join(parts)
+    return "; ".join(parts) + (
+        ". weightipy's weight_dataframe takes no input weights, so it rakes from unit "
+        "weights (same margins, different starting point); balance is given the target as "
+        "the 4,704-cell product table because its target_margins overflow on exact shares"
+    )
 
 
 CASES = [
