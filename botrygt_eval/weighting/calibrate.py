@@ -186,7 +186,7 @@ def _check_weights(weights, n: int) -> np.ndarray:
         raise ConfigError(f"weights have shape {w.shape}; expected one weight per row ({n})")
     bad = ~np.isfinite(w) | (w <= 0)
     if bad.any():
-        raise MarginsError(
+        raise DesignError(
             f"{int(bad.sum()):,} input weights are zero, negative or missing; calibration "
             "needs positive weights (fix the design weights first)"
         )
