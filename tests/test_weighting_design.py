@@ -1,0 +1,274 @@
+"""Weighting steps on the SurveyDesign: records, nonresponse, the pipeline and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from botrygt_eval.errors import ConfigError, NonresponseError
+from botrygt_eval.weighting.margins import read_margins
+
+design_mod = pytest.importorskip("botrygt_eval.weighting.design")
+SurveyDesign = design_mod.SurveyDesign
+
+from botrygt_eval.weighting.calibrate import calibrate, poststratify, rake  # noqa: E402
+from botrygt_eval.weighting.nonresponse import (  # noqa: E402
+    adjust_propensity,
+    adjust_weighting_class,
+    weighting_classes,
+)
+from botrygt_eval.weighting.pipeline import weight_responses  # noqa: E402
+from botrygt_eval.weighting.trim import trim  # noqa: E402
+
+REF = Path(__file__).parent / "reference" / "survey"
+RTOL = 1e-8
+
+
+def rel_err(a, b) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+@pytest.fixture(scope="module")
+def dclus1():
+    d = pd.read_csv(REF / "apiclus1.csv")
+    return SurveyDesign.from_frame(d, weights="pw", clusters="dnum", fpc="fpc")
+
+
+@pytest.fixture(scope="module")
+def pop():
+    return read_margins(REF / "api_population_totals.csv")
+
+
+def test_rake_design_record(dclus1, pop):
+    ref = pd.read_csv(REF / "weights_d_rake_apiclus1.csv")
+    m = pop[pop["variable"].isin(["stype", "sch.wide"])]
+    r = rake(dclus1, m, tol=1e-12)
+    assert rel_err(r.weights, ref["w_rake_tight"]) < RTOL
+    adj = r.adjustments[-1]
+    assert adj.kind == "rake"
+    assert adj.X.shape == (183, 4)  # intercept, stype H, stype M, sch.wide Yes
+    assert adj.details["columns"] == ["(Intercept)", "stype=H", "stype=M", "sch.wide=Yes"]
+    np.testing.assert_array_equal(adj.details["regression_weights"], np.ones(183))
+    np.testing.assert_array_equal(adj.details["weights_after"], r.weights)
+    # the input design is unchanged (frozen, design in -> design out)
+    assert not dclus1.adjustments
+
+
+def test_calibrate_and_poststratify_design_records(dclus1, pop):
+    ref = pd.read_csv(REF / "weights_e_calibrate_apiclus1.csv")
+    stype = pop[pop["variable"] == "stype"]
+    api99 = float(pop.loc[pop["level"] == "api99", "total"].iloc[0])
+    c = calibrate(
+        dclus1,
+        stype,
+        method="logit",
+        bounds=(0.5, 2),
+        numeric_totals={"api99": api99},
+        tol=1e-13,
+        maxit=500,
+    )
+    assert rel_err(c.weights, ref["w_logit_0.5_2"]) < RTOL
+    adj = c.adjustments[-1]
+    assert adj.kind == "logit" and adj.X.shape == (183, 4)
+    np.testing.assert_array_equal(adj.details["regression_weights"], dclus1.weights)
+    p = poststratify(dclus1, stype)
+    assert p.adjustments[-1].kind == "poststratify" and p.adjustments[-1].X.shape == (183, 3)
+    totals = pd.Series(p.weights).groupby(p.data["stype"].to_numpy()).sum()
+    assert totals.to_dict() == pytest.approx({"E": 4421.0, "H": 755.0, "M": 1018.0}, rel=1e-12)
+
+
+def test_trim_design_record(dclus1, pop):
+    ref = pd.read_csv(REF / "weights_f_trim_apiclus1.csv")
+    m = pop[pop["variable"].isin(["stype", "sch.wide"])]
+    t = trim(rake(dclus1, m, tol=1e-12), 40, strict=False)
+    assert rel_err(t.weights, ref["w_trim_upper40"]) < RTOL
+    adj = t.adjustments[-1]
+    assert adj.kind == "trim" and adj.X is None and adj.details["n_trimmed"] == 22
+    assert [a.kind for a in t.adjustments] == ["rake", "trim"]
+
+
+# ------------------------------------------------------------------ nonresponse
+
+
+def sample_frame(seed: int = 4, n: int = 4000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    k = rng.choice([101, 147, 151], n, p=[0.5, 0.3, 0.2])
+    age = rng.choice(["18-29", "30-44", "45-59", "60-74", "75+"], n)
+    sex = rng.choice(["male", "female"], n)
+    N = {101: 500_000, 147: 80_000, 151: 40_000}
+    n_h = pd.Series(k).value_counts()
+    dw = np.array([N[x] / n_h[x] for x in k])
+    p = 0.2 + 0.1 * (sex == "female") + 0.08 * np.array([int(a[:2]) // 15 for a in age])
+    responded = (rng.random(n) < p).astype(int)
+    return pd.DataFrame(
+        {
+            "resp_id": [f"{i:016x}" for i in range(n)],
+            "kommune_kode": k,
+            "sex": sex,
+            "age_band": age,
+            "design_weight": dw,
+            "stratum_population": [N[x] for x in k],
+            "responded": responded,
+        }
+    )
+
+
+def test_weighting_class_adjustment_restores_class_totals():
+    s = sample_frame()
+    des = SurveyDesign.from_frame(s, weights="design_weight", strata="kommune_kode")
+    adj = adjust_weighting_class(des, ["sex", "age_band"])
+    assert adj.n == int(s["responded"].sum())
+    assert adj.adjustments[-1].kind == "nonresponse"
+    got = pd.Series(adj.weights).groupby([adj.data["sex"], adj.data["age_band"]]).sum()
+    want = s.groupby(["sex", "age_band"])["design_weight"].sum()
+    np.testing.assert_allclose(got.sort_index(), want.sort_index(), rtol=1e-12)
+
+
+def test_saturated_propensity_equals_weighting_class():
+    s = sample_frame(5)
+    des = SurveyDesign.from_frame(s, weights="design_weight")
+    a = adjust_weighting_class(des, ["sex"])
+    b = adjust_propensity(des, ["sex"])
+    np.testing.assert_allclose(b.weights, a.weights, rtol=1e-7)
+    c = adjust_propensity(des, ["sex", "age_band"], classes=5)
+    assert c.weights.sum() == pytest.approx(s["design_weight"].sum(), rel=1e-10)
+
+
+def test_small_classes_raise_or_collapse():
+    s = sample_frame(6, n=600)
+    resp = s["responded"].to_numpy() == 1
+    with pytest.raises(NonresponseError, match="weighting class .* respondents, fewer than"):
+        weighting_classes(s, resp, ["kommune_kode", "sex", "age_band"], min_respondents=15)
+    cls = weighting_classes(
+        s, resp, ["kommune_kode", "sex", "age_band"], min_respondents=15, on_small="collapse"
+    )
+    counts = np.bincount(cls[resp])
+    assert counts.min() >= 15
+    # collapsing keeps the first variables: no class mixes two kommuner
+    assert (s.groupby(cls)["kommune_kode"].nunique() == 1).all()
+    with pytest.raises(NonresponseError, match="the whole sample"):
+        weighting_classes(s, resp, ["sex"], min_respondents=10**6, on_small="collapse")
+
+
+# ------------------------------------------------------------------ pipeline and CLI
+
+
+def respondents_and_margins():
+    s = sample_frame(7)
+    r = s[s["responded"] == 1].drop(columns="responded").reset_index(drop=True)
+    rows = []
+    N = s.groupby("kommune_kode")["stratum_population"].first()
+    total = N.sum()
+    for k, v in N.items():
+        rows.append(("kommune_kode", str(k), float(v)))
+    rows += [("sex", "male", total * 0.49), ("sex", "female", total * 0.51)]
+    shares = [0.2, 0.25, 0.25, 0.2, 0.1]
+    for a, sh in zip(["18-29", "30-44", "45-59", "60-74", "75+"], shares, strict=True):
+        rows.append(("age_band", a, total * sh))
+    return r, pd.DataFrame(rows, columns=["variable", "level", "total"])
+
+
+@pytest.mark.parametrize("method", ["raking", "linear", "logit"])
+def test_weight_responses_hits_margins_and_reports(method):
+    r, m = respondents_and_margins()
+    res = weight_responses(
+        r,
+        m,
+        design_weight="design_weight",
+        strata="kommune_kode",
+        method=method,
+        bounds=(0.2, 5.0) if method == "logit" else None,
+    )
+    mt = res.margins_table()
+    np.testing.assert_allclose(mt["total_after"], mt["target"], rtol=1e-8)
+    assert np.abs(mt["std_diff_after"]).max() < 1e-8
+    assert np.abs(mt["std_diff_before"]).max() > 0.01  # nonresponse made the sample skewed
+    ws = res.weight_stats().set_index("statistic")
+    assert ws.loc["deff_kish", "after"] >= 1.0
+    assert "Kish deff" in res.summary()
+    assert list(res.to_frame().columns) == [*r.columns, "weight"]
+    assert res.weights.index.equals(r.index)
+
+
+def test_weight_responses_with_trimming():
+    r, m = respondents_and_margins()
+    res = weight_responses(
+        r, m, design_weight="design_weight", trim_upper=3, trim_relative_to="median"
+    )
+    med = np.median(weight_responses(r, m, design_weight="design_weight").weights)
+    assert res.weights.max() <= 3 * med * (1 + 1e-12)
+    assert res.weights.sum() == pytest.approx(m[m["variable"] == "sex"]["total"].sum(), rel=1e-10)
+    assert res.design.adjustments[-1].kind == "trim"
+
+
+def test_weight_responses_option_errors():
+    r, m = respondents_and_margins()
+    with pytest.raises(ConfigError, match="needs bounds"):
+        weight_responses(r, m, design_weight="design_weight", method="logit")
+    with pytest.raises(ConfigError, match="no design-weight column"):
+        weight_responses(r, m, design_weight="w")
+    with pytest.raises(ConfigError, match="not a valid choice"):
+        weight_responses(r, m, design_weight="design_weight", method="ipf")  # type: ignore[arg-type]
+
+
+def test_weight_cli(tmp_path):
+    from botrygt_eval.cli import app
+
+    r, m = respondents_and_margins()
+    rp, mp, out, diag = (tmp_path / f for f in ("resp.csv", "margins.csv", "w.csv", "d.csv"))
+    r.to_csv(rp, index=False)
+    m.to_csv(mp, index=False)
+    res = CliRunner().invoke(
+        app,
+        [
+            "weight",
+            "--responses",
+            str(rp),
+            "--margins",
+            str(mp),
+            "--design-weight",
+            "design_weight",
+            "--strata",
+            "kommune_kode",
+            "--trim-upper",
+            "5xmedian",
+            "--out",
+            str(out),
+            "--diagnostics",
+            str(diag),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    w = pd.read_csv(out, dtype={"resp_id": str})
+    assert list(w.columns) == [*r.columns, "weight"] and len(w) == len(r)
+    d = pd.read_csv(diag)
+    assert {"section", "variable", "level", "statistic", "target", "before", "after"} <= set(d)
+    bad = CliRunner().invoke(
+        app,
+        [
+            "weight",
+            "--responses",
+            str(rp),
+            "--margins",
+            str(mp),
+            "--design-weight",
+            "design_weight",
+            "--method",
+            "logit",
+            "--out",
+            str(out),
+        ],
+    )
+    assert bad.exit_code != 0
+
+
+def test_weight_cli_help_has_example():
+    from botrygt_eval.cli import app
+
+    res = CliRunner().invoke(app, ["weight", "--help"])
+    assert res.exit_code == 0 and "Example: botrygt-eval weight" in res.output
