@@ -339,3 +339,41 @@ def test_adjustment_records_reproduce_r_standard_errors(dclus1, pop):
         # README: SEs relative 1e-6 (d_rake_default: R backfits with the per-margin
         # weights of its unconverged last sweep; we record the final weights: 8e-7 here)
         assert se == pytest.approx(r_se(case), rel=1e-6), case
+
+
+def test_weight_cli_joins_the_sample_file(tmp_path):
+    """Survey-platform exports carry only resp_id and answers; --sample adds the rest."""
+    from botrygt_eval.cli import app
+
+    s = sample_frame(8)
+    _, m = respondents_and_margins()
+    resp = s.loc[s["responded"] == 1, ["resp_id"]].assign(
+        year=2025, worry_burglary=np.arange(int(s["responded"].sum())) % 4 + 1
+    )
+    sp, rp, mp, out = (tmp_path / f for f in ("sample.csv", "resp.csv", "m.csv", "w.csv"))
+    s.to_csv(sp, index=False)
+    resp.to_csv(rp, index=False)
+    m.to_csv(mp, index=False)
+    args = [
+        "weight",
+        "--responses",
+        str(rp),
+        "--sample",
+        str(sp),
+        "--margins",
+        str(mp),
+        "--design-weight",
+        "design_weight",
+        "--out",
+        str(out),
+    ]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    w = pd.read_csv(out, dtype={"resp_id": str})
+    assert len(w) == len(resp)
+    assert {"worry_burglary", "kommune_kode", "design_weight", "weight"} <= set(w.columns)
+    assert w["weight"].sum() == pytest.approx(m.loc[m["variable"] == "sex", "total"].sum())
+    # a respondent missing from the sample file is an error, not a silent drop
+    pd.concat([resp, resp.iloc[[0]].assign(resp_id="ffffffffffffffff")]).to_csv(rp, index=False)
+    bad = CliRunner().invoke(app, args)
+    assert bad.exit_code != 0 and "not in the sample file" in str(bad.exception)
