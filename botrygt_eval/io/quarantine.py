@@ -34,10 +34,16 @@ class LoadResult:
     source: str
     quarantine_path: Path | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: rows set aside on purpose (totals, Christiansø, other offences), with a ``reason``
+    dropped: pd.DataFrame | None = None
 
     @property
     def n_quarantined(self) -> int:
         return len(self.quarantined)
+
+    @property
+    def n_dropped(self) -> int:
+        return 0 if self.dropped is None else len(self.dropped)
 
     def message(self) -> str:
         """One line for the run log: how many rows were loaded and quarantined, and where."""
@@ -45,13 +51,20 @@ class LoadResult:
         if self.n_quarantined:
             where = f" -> {self.quarantine_path}" if self.quarantine_path else ""
             text += f", {self.n_quarantined:,} quarantined{where}"
+        if self.n_dropped:
+            text += f", {self.n_dropped:,} set aside as totals or out of scope"
         return text
 
 
-def _reason(row: pd.Series) -> str:
+def _reason(row: pd.Series, unique: tuple[str, ...] = ()) -> str:
     column = row.get("column")
     check = row.get("check")
     case = row.get("failure_case")
+    if row.get("schema_context") == "DataFrameSchema":
+        # A check across columns: one reason per row, not one per column.
+        if check == "multiple_fields_uniqueness" and unique:
+            return f"duplicated key ({', '.join(unique)})"
+        return str(check)
     where = f"{column}: " if isinstance(column, str) and column else ""
     return f"{where}{check} (value {case!r})"
 
@@ -76,6 +89,7 @@ def validate_rows(
     quarantine_dir: str | Path | None = None,
     prior_quarantine: pd.DataFrame | None = None,
     notes: tuple[str, ...] = (),
+    dropped: pd.DataFrame | None = None,
 ) -> LoadResult:
     """Validate ``frame`` against ``schema``; quarantine failing rows instead of raising.
 
@@ -104,6 +118,7 @@ def validate_rows(
         except SchemaErrors as exc:
             cases = exc.failure_cases
             row_cases = cases[cases["index"].notna()]
+            unique = tuple(schema.unique or ())
             table_cases = cases[cases["index"].isna()]
             if not table_cases.empty and row_cases.empty:
                 problems = "; ".join(sorted({_reason(r) for _, r in table_cases.iterrows()}))
@@ -111,7 +126,7 @@ def validate_rows(
                     f"{source}: the table as a whole fails validation: {problems}"
                 ) from None
             reasons = (
-                row_cases.assign(reason=row_cases.apply(_reason, axis=1))
+                row_cases.assign(reason=row_cases.apply(_reason, axis=1, unique=unique))
                 .groupby("index")["reason"]
                 .agg(lambda r: "; ".join(sorted(set(r))))
             )
@@ -139,6 +154,7 @@ def validate_rows(
         source=source,
         quarantine_path=path,
         notes=notes,
+        dropped=dropped,
     )
     if result.n_quarantined:
         log.warning(result.message())

@@ -1,0 +1,294 @@
+"""Shared parsing helpers for the loaders: decoding, delimited text, numbers, codes, dates.
+
+Everything is vectorised over columns (or over the few distinct values of a
+column); nothing loops over rows. Helpers return masks of bad rows with reasons
+so the loaders can quarantine them rather than raise.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from botrygt_eval.errors import InputFileError, UnknownMunicipalityError
+from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult, validate_rows
+from botrygt_eval.reference import to_kommune_kode
+
+UTF8_BOM = b"\xef\xbb\xbf"
+MISSING_MARKERS = ("", "..")
+_MOJIBAKE = re.compile("Ã[¸¦¥˜†…]")
+
+
+def existing_file(path: str | Path, what: str) -> Path:
+    """The path, or an :class:`InputFileError` saying it is not there."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(
+            f"{path}: file not found ({what}); check the path or put the file in the workspace "
+            "as described in docs/DATA_FORMATS.md"
+        )
+    return path
+
+
+def read_text(path: Path, what: str) -> tuple[str, str]:
+    """Decode a text file and say how: UTF-8 (BOM or not), else Windows-1252; refuse binary."""
+    raw = path.read_bytes()
+    head = raw[:4096]
+    if head.startswith(b"PK\x03\x04"):
+        raise InputFileError(
+            f"{path}: this is a zip/Excel workbook, not a CSV file ({what}); "
+            "save it as CSV (semicolon-separated) or export the table again as CSV"
+        )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text, encoding = raw.decode("utf-16"), "UTF-16 with BOM"
+    elif b"\x00" in head:
+        raise InputFileError(
+            f"{path}: the file is binary, not text ({what}); "
+            "export the table again as CSV (UTF-8 or Windows-1252)"
+        )
+    elif raw.startswith(UTF8_BOM):
+        text, encoding = _decode(raw[3:], "utf-8", path, what), "UTF-8 with BOM"
+    else:
+        try:
+            text, encoding = raw.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            text = _decode(raw, "cp1252", path, what)
+            encoding = "Windows-1252 (not valid UTF-8; read as an older StatBank/Excel export)"
+    sample = text[:1_000_000]
+    controls = sum(sample.count(chr(c)) for c in (*range(0, 9), 11, 12, *range(14, 32), 127))
+    if controls > max(2, len(sample) // 1000):
+        raise InputFileError(
+            f"{path}: the file holds binary data ({controls} control characters), not text "
+            f"({what}); export the table again as CSV"
+        )
+    if _MOJIBAKE.search(sample):
+        raise InputFileError(
+            f"{path}: the text is double-encoded (e.g. 'Ã¸' where 'ø' is meant: UTF-8 read as "
+            "Windows-1252 and saved again); download the file again and do not re-save it in "
+            "another program"
+        )
+    return text, encoding
+
+
+def _decode(raw: bytes, codec: str, path: Path, what: str) -> str:
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: cannot decode byte {raw[exc.start]:#04x} at position {exc.start} as "
+            f"UTF-8 or Windows-1252 ({what}); save the file as UTF-8 CSV and try again"
+        ) from None
+
+
+def sniff_separator(text: str, preferred: str) -> str:
+    """``;`` or ``,``: whichever splits the header line into more fields."""
+    header = text.split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
+    best = max(counts, key=lambda s: (counts[s], s == preferred))
+    return best if counts[best] else preferred
+
+
+def read_delimited(text: str, sep: str, path: Path, what: str) -> tuple[pd.DataFrame, int]:
+    """All cells as stripped strings plus ``source_row`` (the line number); blank lines removed.
+
+    Returns the frame and the number of blank lines skipped.
+    """
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise InputFileError(f"{path}: the file is empty ({what}); export it again") from None
+    except pd.errors.ParserError as exc:
+        raise InputFileError(
+            f"{path}: not a {sep!r}-separated table ({exc}); ({what}) export it again as CSV"
+        ) from None
+    frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
+    for col in frame.columns:
+        frame[col] = on_uniques(frame[col], lambda u: u.str.strip())
+    frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)
+    cells = frame.drop(columns=SOURCE_ROW)
+    blank = (cells == "").all(axis=1) if len(cells.columns) else pd.Series(False, frame.index)
+    return frame.loc[~blank].reset_index(drop=True), int(blank.sum())
+
+
+def on_uniques(values: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataFrame]):
+    """Apply a vectorised ``fn`` to the distinct values only, then spread the result back.
+
+    Columns of StatBank and survey files repeat few values many times, so this is
+    much faster than string operations over every row.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    out = fn(pd.Series(uniques, dtype=object))
+    return out.take(codes).set_axis(values.index)
+
+
+def parse_numbers(
+    values: pd.Series, decimal_comma: bool = True
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Numbers from text: ``..`` and empty are missing, decimal comma allowed.
+
+    Returns ``(numbers as float, missing mask, bad mask)``.
+    """
+    parsed = on_uniques(values, lambda u: _parse_numbers(u, decimal_comma))
+    return parsed["number"], parsed["missing"].astype(bool), parsed["bad"].astype(bool)
+
+
+def _parse_numbers(values: pd.Series, decimal_comma: bool) -> pd.DataFrame:
+    text = values.astype(str).str.strip()
+    missing = text.isin(MISSING_MARKERS) | values.isna()
+    clean = text.str.replace(r"[\s\u00a0]", "", regex=True)
+    if decimal_comma:
+        clean = clean.str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(clean.where(~missing), errors="coerce")
+    bad = ~missing & numbers.isna()
+    return pd.DataFrame({"number": numbers.astype(float), "missing": missing, "bad": bad})
+
+
+def whole_numbers(numbers: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Nullable integers from floats; the mask flags values with a fractional part."""
+    frac = numbers.notna() & (np.mod(numbers.fillna(0), 1) != 0)
+    return numbers.where(~frac).round().astype("Int64"), frac
+
+
+def map_kommuner(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Kommune codes from codes or names (each distinct value looked up once).
+
+    Returns ``(codes as Int64, reason per value or None for the ones that failed)``.
+    """
+    text = values.astype(str).str.strip()
+    lookup: dict[str, int | None] = {}
+    problems: dict[str, str] = {}
+    for value in text.unique():
+        try:
+            lookup[value] = to_kommune_kode(value)
+        except UnknownMunicipalityError as exc:
+            lookup[value] = None
+            problems[value] = str(exc) if value else "kommune_kode is empty"
+    codes = text.map(lookup).astype("Int64")
+    reasons = text.map(problems)
+    return codes, reasons
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates from ISO ``YYYY-MM-DD`` or Danish ``DD-MM-YYYY`` / ``DD.MM.YYYY`` / ``DD/MM/YYYY``.
+
+    Returns ``(datetime64 series, bad mask)``; empty cells are missing, not bad.
+    """
+    text = values.astype(str).str.strip()
+    empty = text.isin(("", "nan", "NaT", "None")) | values.isna()
+    out = pd.to_datetime(text.where(~empty), format="%Y-%m-%d", errors="coerce")
+    for fmt in ("%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"):
+        todo = out.isna() & ~empty
+        if not todo.any():
+            break
+        out = out.where(~todo, pd.to_datetime(text.where(todo), format=fmt, errors="coerce"))
+    return out, out.isna() & ~empty
+
+
+class RowProblems:
+    """Collects per-row reasons while parsing; one row may get several."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self._reasons = pd.Series("", index=index, dtype=object)
+
+    def add(self, mask: pd.Series, reason: str | pd.Series) -> None:
+        mask = mask.reindex(self._reasons.index, fill_value=False).fillna(False).astype(bool)
+        if not mask.any():
+            return
+        if isinstance(reason, pd.Series):
+            text = reason.reindex(mask.index)
+        else:
+            text = pd.Series(reason, index=mask.index)
+        current = self._reasons[mask]
+        joined = np.where(current == "", text[mask], current + "; " + text[mask].astype(str))
+        self._reasons.loc[mask] = joined
+
+    @property
+    def mask(self) -> pd.Series:
+        return self._reasons != ""
+
+    def split(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(good rows, bad rows with a reason column)``."""
+        mask = self.mask
+        bad = frame.loc[mask].copy()
+        bad[REASON] = self._reasons[mask]
+        return frame.loc[~mask], bad
+
+
+def duplicated_keys(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Every copy of a duplicated key (rows with a missing key part are not compared)."""
+    complete = frame[keys].notna().all(axis=1)
+    dup = frame.loc[complete].duplicated(subset=keys, keep=False)
+    return dup.reindex(frame.index, fill_value=False)
+
+
+def dup_reason(keys: list[str]) -> str:
+    return f"duplicated key ({', '.join(keys)})"
+
+
+def raw_lines(frame: pd.DataFrame, columns: list[str], sep: str) -> pd.Series:
+    """The original cells of each row joined again, indexed by ``source_row`` (for quarantine)."""
+    joined = frame[columns[0]].astype(str)
+    for col in columns[1:]:
+        joined = joined + sep + frame[col].astype(str)
+    return pd.Series(joined.to_numpy(), index=frame[SOURCE_ROW].to_numpy())
+
+
+def finish(
+    frame: pd.DataFrame,
+    schema: pa.DataFrameSchema,
+    *,
+    source: Path,
+    columns: list[str],
+    quarantine_dir: str | Path | None,
+    prior: list[pd.DataFrame] = (),
+    notes: list[str] = (),
+    dropped: pd.DataFrame | None = None,
+    raw: Callable[[pd.Series], pd.Series] | None = None,
+) -> LoadResult:
+    """Validate the parsed rows, attach the original text to quarantined rows, write them.
+
+    ``raw`` maps source rows to their original text (only called for quarantined rows).
+    """
+    parts = [p for p in prior if len(p)]
+    prior_frame = pd.concat(parts, ignore_index=True) if parts else None
+    result = validate_rows(
+        frame[[*columns, SOURCE_ROW]],
+        schema,
+        source=source,
+        quarantine_dir=None,
+        prior_quarantine=prior_frame,
+        notes=tuple(notes),
+        dropped=dropped,
+    )
+    data = result.data[columns].reset_index(drop=True)
+    bad = result.quarantined
+    if raw is not None and len(bad):
+        bad = bad.assign(raw=bad[SOURCE_ROW].map(raw(bad[SOURCE_ROW])))
+    lead = [c for c in (SOURCE_ROW, REASON, "raw") if c in bad.columns]
+    bad = bad[lead + [c for c in bad.columns if c not in lead]].reset_index(drop=True)
+    path = None
+    if quarantine_dir is not None and len(bad):
+        qdir = Path(quarantine_dir)
+        qdir.mkdir(parents=True, exist_ok=True)
+        path = qdir / f"{Path(source).stem}.quarantine.csv"
+        bad.to_csv(path, index=False)
+    return replace(result, data=data, quarantined=bad, quarantine_path=path)
+
+
+def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
