@@ -1,0 +1,89 @@
+"""``botrygt-eval did twfe``: TWFE DiD (and event study) with clustered SEs, to JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+
+from botrygt_eval.cli.did import did_app
+from botrygt_eval.cli.sample import read_table
+from botrygt_eval.did.twfe import event_study, twfe
+from botrygt_eval.errors import InputFileError
+
+
+def cohort_from_treat(df: pd.DataFrame, unit: str, time: str, treat: str) -> pd.Series:
+    """First period with ``treat == 1`` per unit, 0 when never treated (aligned to rows)."""
+    on = df.loc[df[treat] == 1]
+    first = on.groupby(unit)[time].min()
+    return df[unit].map(first).fillna(0).astype("int64")
+
+
+def _clean(obj):
+    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+@did_app.command(
+    "twfe",
+    epilog=(
+        "Example: botrygt-eval did twfe --data panel.csv --unit kommune_kode --time period "
+        "--treat treated --outcome log_rate --cluster politikreds --event-study --leads 8 "
+        "--lags 12 --json twfe.json"
+    ),
+)
+def twfe_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Panel file (.csv or .parquet).")],
+    unit: Annotated[str, typer.Option("--unit", help="Unit column, e.g. kommune_kode.")],
+    time: Annotated[str, typer.Option("--time", help="Period column (consecutive integers).")],
+    treat: Annotated[str, typer.Option("--treat", help="0/1 treatment column.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="Outcome column.")],
+    json_out: Annotated[Path, typer.Option("--json", help="JSON file to write.")],
+    weights: Annotated[str | None, typer.Option("--weights", help="Weight column.")] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="Cluster column (default: the unit).")
+    ] = None,
+    with_event_study: Annotated[
+        bool, typer.Option("--event-study", help="Also fit an event study (leads and lags).")
+    ] = False,
+    cohort: Annotated[
+        str | None,
+        typer.Option("--cohort", help="First-treated-period column (default: from --treat)."),
+    ] = None,
+    leads: Annotated[int | None, typer.Option("--leads", help="Leads (binned beyond).")] = None,
+    lags: Annotated[int | None, typer.Option("--lags", help="Lags (binned beyond).")] = None,
+    reference: Annotated[int, typer.Option("--reference", help="Reference event time.")] = -1,
+) -> None:
+    """Two-way fixed effects DiD with unit and period effects and clustered SEs."""
+    df = read_table(data)
+    if treat not in df.columns:
+        raise InputFileError(f"--treat column {treat!r} is not in {data}")
+    res = twfe(df, unit=unit, time=time, treat=treat, outcome=outcome, weights=weights,
+               cluster=cluster)  # fmt: skip
+    out = res.to_dict()
+    console = Console()
+    console.print(res.summary(), highlight=False)
+    if with_event_study:
+        if cohort is None:
+            df = df.assign(_cohort=cohort_from_treat(df, unit, time, treat))
+            cohort = "_cohort"
+        es = event_study(df, unit=unit, time=time, cohort=cohort, outcome=outcome, leads=leads,
+                         lags=lags, reference=reference, weights=weights, cluster=cluster)  # fmt: skip
+        out["event_study"] = es.to_dict()
+        console.print(es.summary(), highlight=False)
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(json.dumps(_clean(out), indent=2, ensure_ascii=False), encoding="utf-8")
+    console.print(f"wrote {json_out}", highlight=False)

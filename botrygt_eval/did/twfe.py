@@ -1,0 +1,441 @@
+"""Two-way fixed effects (TWFE) DiD and event study, fitted with linearmodels ``PanelOLS``.
+
+``y_it = a_i + l_t + beta * D_it + e_it`` with unit and period effects. Under
+staggered adoption with heterogeneous effects, beta is a weighted average of
+2x2 comparisons some of which use already-treated units as controls
+(Goodman-Bacon 2021, see :mod:`botrygt_eval.did.diagnostics`); report it next to
+the Callaway-Sant'Anna estimates, not instead of them.
+
+Standard errors are cluster-robust (by unit unless ``cluster`` names another
+column, e.g. ``politikreds``), CR1 on the within-transformed data:
+``V = G/(G-1) (N-1)/(N-k) (X'X)^-1 (sum_g X_g'e_g e_g'X_g) (X'X)^-1`` with k the number
+of non-absorbed regressors (k = 1 for the DiD coefficient, so the factor is
+G/(G-1)); absorbed fixed effects are not counted (linearmodels ``auto_df=False,
+count_effects=False, group_debias=True, debiased=True``; pyfixest
+``ssc(k_adj=True, k_fixef="none", G_adj=True)``). Confidence intervals and
+p-values use the normal distribution.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from botrygt_eval.errors import ConfigError, EstimationError, InputFileError
+
+SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), absorbed fixed effects not counted"
+
+
+# --------------------------------------------------------------------------- data
+def prepare_panel(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    columns: list[str],
+) -> tuple[pd.DataFrame, int]:
+    """Check columns and keys; drop rows with a missing value in ``columns``.
+
+    Returns the frame sorted by unit and time and the number of rows dropped.
+    Duplicate unit-time rows are refused: they would silently double-weight a cell.
+    """
+    need = [unit, time, *columns]
+    missing = [c for c in dict.fromkeys(need) if c not in data.columns]
+    if missing:
+        raise InputFileError(
+            f"data lacks column(s) {', '.join(missing)}; available: {', '.join(map(str, data.columns))}"
+        )
+    df = data[list(dict.fromkeys(need))].copy()
+    dup = df.duplicated([unit, time], keep=False)
+    if dup.any():
+        raise InputFileError(
+            f"{int(dup.sum())} rows share a {unit} x {time} pair; a panel needs one row per unit "
+            "and period (aggregate or remove the duplicates)"
+        )
+    if not pd.api.types.is_numeric_dtype(df[time]):
+        raise InputFileError(
+            f"time column {time!r} must be numeric (consecutive integers); "
+            "use the 'period' column of build_panel"
+        )
+    keep = df[columns].notna().all(axis=1)
+    df = df[keep].sort_values([unit, time]).reset_index(drop=True)
+    if df.empty:
+        raise EstimationError("no rows left after dropping missing values; check the columns")
+    return df, int((~keep).sum())
+
+
+def cluster_codes(df: pd.DataFrame, cluster: str | None, unit: str) -> tuple[np.ndarray, str]:
+    """Integer cluster codes (default: the unit) and the name of the clustering variable."""
+    name = unit if cluster is None else cluster
+    if name not in df.columns:
+        raise InputFileError(f"cluster column {name!r} is not in the data")
+    codes, _ = pd.factorize(df[name], sort=True)
+    if (codes < 0).any():
+        raise InputFileError(f"cluster column {name!r} has missing values; fill or drop them")
+    return codes.astype("int64"), name
+
+
+def _normal_ci(est: np.ndarray, se: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    z = stats.norm.ppf(1 - alpha / 2)
+    return est - z * se, est + z * se
+
+
+def fit_panel_ols(
+    df: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    regressors: list[str],
+    clusters: np.ndarray,
+    weights: str | None = None,
+) -> tuple[pd.Series, pd.DataFrame, Any]:
+    """PanelOLS with unit and time effects and CR1 clustered covariance (module docstring)."""
+    from linearmodels.panel import PanelOLS
+
+    p = df.set_index([unit, time])
+    w = p[weights] if weights is not None else None
+    model = PanelOLS(
+        p[outcome], p[regressors], entity_effects=True, time_effects=True, weights=w,
+        check_rank=True, drop_absorbed=False,
+    )  # fmt: skip
+    try:
+        res = model.fit(
+            cov_type="clustered",
+            clusters=pd.DataFrame({"c": clusters}, index=p.index),
+            group_debias=True,
+            debiased=True,
+            auto_df=False,
+            count_effects=False,
+        )
+    except ValueError as exc:  # rank problems, absorbed regressors
+        raise EstimationError(
+            f"TWFE cannot be estimated: {exc}. A treatment that never varies within units and "
+            "periods, or an event study without never-treated units and without binning, is "
+            "not identified; bin the endpoints or add never-treated units"
+        ) from exc
+    return res.params, res.cov, res
+
+
+# --------------------------------------------------------------------------- TWFE
+@dataclass(frozen=True)
+class TWFEResult:
+    """A TWFE DiD coefficient with its cluster-robust SE and settings."""
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    pvalue: float
+    n_obs: int
+    n_units: int
+    n_periods: int
+    n_clusters: int
+    cluster: str
+    outcome: str
+    treat: str
+    weights: str | None
+    alpha: float
+    n_dropped: int = 0
+    se_convention: str = SE_CONVENTION
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``term, estimate, se, ci_low, ci_high, n``."""
+        return pd.DataFrame(
+            [{"term": self.treat, "estimate": self.estimate, "se": self.se,
+              "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n_obs}]
+        )  # fmt: skip
+
+    def to_dict(self) -> dict:
+        """The JSON contract of ``botrygt-eval did twfe``."""
+        return {
+            "coef": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "n_obs": self.n_obs,
+            "n_units": self.n_units,
+            "cluster": self.cluster,
+        }
+
+    def summary(self) -> str:
+        lvl = int(round(100 * (1 - self.alpha)))
+        lines = [
+            f"TWFE DiD: {self.outcome} on {self.treat} with unit and period fixed effects",
+            f"  estimate {self.estimate:.6g}  SE {self.se:.6g}  {lvl}% CI "
+            f"[{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.pvalue:.4g}",
+            f"  {self.n_obs} observations, {self.n_units} units, {self.n_periods} periods; "
+            f"SE clustered by {self.cluster} ({self.n_clusters} clusters, {self.se_convention})",
+        ]
+        if self.weights:
+            lines.append(f"  weighted by {self.weights}")
+        if self.n_dropped:
+            lines.append(f"  {self.n_dropped} rows with missing values dropped")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def twfe(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    treat: str,
+    outcome: str,
+    weights: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+) -> TWFEResult:
+    """TWFE DiD coefficient of the 0/1 column ``treat`` on ``outcome``.
+
+    Rows with a missing outcome, treatment or weight are dropped (and counted);
+    unbalanced panels are fine. ``cluster`` defaults to ``unit``.
+    """
+    cols = [outcome, treat] + ([weights] if weights else []) + ([cluster] if cluster else [])
+    df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
+    if weights is not None and (df[weights] <= 0).any():
+        raise InputFileError(f"weights column {weights!r} has zero or negative values")
+    clusters, cname = cluster_codes(df, cluster, unit)
+    params, cov, _ = fit_panel_ols(
+        df, unit=unit, time=time, outcome=outcome, regressors=[treat],
+        clusters=clusters, weights=weights,
+    )  # fmt: skip
+    est = float(params[treat])
+    se = float(np.sqrt(cov.loc[treat, treat]))
+    lo, hi = _normal_ci(np.array(est), np.array(se), alpha)
+    return TWFEResult(
+        estimate=est, se=se, ci_low=float(lo), ci_high=float(hi),
+        pvalue=float(2 * stats.norm.sf(abs(est / se))),
+        n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
+        n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
+        weights=weights, alpha=alpha, n_dropped=n_dropped,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- event study
+def event_name(e: int) -> str:
+    """Column name of the event-time dummy ``e`` (``event_m2``, ``event_p0``)."""
+    return f"event_m{-e}" if e < 0 else f"event_p{e}"
+
+
+def event_time_dummies(
+    df: pd.DataFrame,
+    *,
+    time: str,
+    cohort: str,
+    leads: int | None,
+    lags: int | None,
+    reference: int,
+    bin_endpoints: bool,
+) -> tuple[pd.DataFrame, np.ndarray, list[int]]:
+    """Event-time dummies for treated units (cohort > 0; 0 = never treated).
+
+    Returns (dummies, keep mask, event times in column order). With
+    ``bin_endpoints`` the first lead collects every ``e <= -leads`` and the last lag
+    every ``e >= lags``; otherwise treated observations outside
+    ``[-leads, lags]`` are dropped (``keep`` is False for them).
+    """
+    g = df[cohort].to_numpy()
+    treated = g > 0
+    e = np.where(treated, df[time].to_numpy() - g, 0).astype("int64")
+    if not treated.any():
+        raise EstimationError(f"no treated units ({cohort} > 0): an event study needs some")
+    e_min, e_max = int(e[treated].min()), int(e[treated].max())
+    leads = -e_min if leads is None else int(leads)
+    lags = e_max if lags is None else int(lags)
+    if leads < 1 or lags < 0:
+        raise ConfigError("leads must be >= 1 and lags >= 0 (e.g. leads=8, lags=12)")
+    if not -leads <= reference <= lags:
+        raise ConfigError(
+            f"reference={reference} is outside the window [-{leads}, {lags}]; pick a period in it "
+            "(usually -1, the last period before treatment)"
+        )
+    keep = np.ones(len(df), dtype=bool)
+    if bin_endpoints:
+        e_b = np.clip(e, -leads, lags)
+    else:
+        e_b = e
+        keep = ~treated | ((e >= -leads) & (e <= lags))
+    times = [k for k in range(-leads, lags + 1) if k != reference]
+    cols = {event_name(k): (treated & (e_b == k)).astype(float) for k in times}
+    dummies = pd.DataFrame(cols, index=df.index)
+    return dummies, keep, times
+
+
+def wald_test(b: np.ndarray, v: np.ndarray) -> dict[str, float]:
+    """Joint chi-squared test that all of ``b`` are zero given covariance ``v``."""
+    q = len(b)
+    if q == 0:
+        return {"stat": np.nan, "df": 0, "pvalue": np.nan}
+    w = float(b @ np.linalg.solve(v, b))
+    return {"stat": w, "df": q, "pvalue": float(stats.chi2.sf(w, q))}
+
+
+@dataclass(frozen=True)
+class EventStudyResult:
+    """Event-study coefficients relative to a reference period, with a pre-trend test.
+
+    ``table``: ``event_time, estimate, se, ci_low, ci_high, n, binned`` for every
+    event time including the reference (estimate 0, se NaN). ``vcov`` is the
+    covariance of the estimated coefficients in the order of ``event_times``.
+    ``pretrend`` is the joint Wald test of all leads (e < 0, reference excluded).
+    """
+
+    table: pd.DataFrame
+    vcov: np.ndarray
+    event_times: tuple[int, ...]
+    reference: int
+    pretrend: dict[str, float]
+    n_obs: int
+    n_units: int
+    n_clusters: int
+    cluster: str
+    outcome: str
+    model: str = "TWFE (PanelOLS)"
+    alpha: float = 0.05
+    settings: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: ``event_time, estimate, se, ci_low, ci_high, n, binned``."""
+        return self.table.copy()
+
+    def coef(self, event_times: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients and covariance for the given event times (none the reference)."""
+        pos = [self.event_times.index(e) for e in event_times]
+        est = self.table.set_index("event_time").loc[event_times, "estimate"].to_numpy()
+        return est, self.vcov[np.ix_(pos, pos)]
+
+    def average_post(self) -> dict[str, float]:
+        """Equal-weight average of the post-period (e >= 0) coefficients with its SE."""
+        post = [e for e in self.event_times if e >= 0]
+        b, v = self.coef(post)
+        a = np.full(len(post), 1 / len(post))
+        est, se = float(a @ b), float(np.sqrt(a @ v @ a))
+        lo, hi = _normal_ci(np.array(est), np.array(se), self.alpha)
+        return {"estimate": est, "se": se, "ci_low": float(lo), "ci_high": float(hi)}
+
+    def to_dict(self) -> dict:
+        rows = self.table.replace({np.nan: None}).to_dict(orient="records")
+        return {"coefficients": rows, "reference": self.reference, "pretrend": self.pretrend,
+                "average_post": self.average_post()}  # fmt: skip
+
+    def summary(self) -> str:
+        lines = [
+            f"Event study ({self.model}) of {self.outcome}; reference period e = {self.reference}",
+            f"  {self.n_obs} observations, {self.n_units} units; SE clustered by {self.cluster} "
+            f"({self.n_clusters} clusters)",
+            self.table.to_string(index=False, float_format=lambda x: f"{x:.5g}"),
+            f"  pre-trend Wald test: chi2({self.pretrend['df']}) = {self.pretrend['stat']:.4g}, "
+            f"p = {self.pretrend['pvalue']:.4g}",
+        ]
+        ap = self.average_post()
+        lines.append(f"  average post effect {ap['estimate']:.5g} (SE {ap['se']:.5g})")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax=None, **kwargs):
+        """Event-study chart with pointwise confidence intervals."""
+        from botrygt_eval.did.plots import plot_event_study
+
+        return plot_event_study(self, ax=ax, **kwargs)
+
+
+def event_table(
+    est: np.ndarray,
+    cov: np.ndarray,
+    times: list[int],
+    reference: int,
+    counts: dict[int, int],
+    binned: set[int],
+    alpha: float,
+) -> pd.DataFrame:
+    """Tidy event-study table, reference row included (estimate 0, se NaN)."""
+    se = np.sqrt(np.diag(cov))
+    lo, hi = _normal_ci(est, se, alpha)
+    t = pd.DataFrame({"event_time": times, "estimate": est, "se": se, "ci_low": lo, "ci_high": hi})
+    ref = pd.DataFrame([{"event_time": reference, "estimate": 0.0, "se": np.nan,
+                         "ci_low": np.nan, "ci_high": np.nan}])  # fmt: skip
+    t = pd.concat([t, ref], ignore_index=True).sort_values("event_time").reset_index(drop=True)
+    t["n"] = t["event_time"].map(counts).fillna(0).astype("int64")
+    t["binned"] = t["event_time"].isin(binned)
+    return t
+
+
+def _event_counts(df, time, cohort, leads, lags, bin_endpoints) -> tuple[dict, set]:
+    g = df[cohort].to_numpy()
+    e = (df[time].to_numpy() - g)[g > 0]
+    binned = set()
+    if bin_endpoints:
+        if (e < -leads).any():
+            binned.add(-leads)
+        if (e > lags).any():
+            binned.add(lags)
+        e = np.clip(e, -leads, lags)
+    vals, cnt = np.unique(e, return_counts=True)
+    return dict(zip(vals.tolist(), cnt.tolist(), strict=True)), binned
+
+
+def event_study(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    cohort: str,
+    outcome: str,
+    leads: int | None = None,
+    lags: int | None = None,
+    reference: int = -1,
+    bin_endpoints: bool = True,
+    weights: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+) -> EventStudyResult:
+    """Dynamic TWFE: event-time dummies e = time - cohort for treated units.
+
+    ``cohort`` is the first treated period (0 = never treated, on the scale of
+    ``time``). ``leads``/``lags`` default to the full range seen in the data;
+    with ``bin_endpoints`` the outer dummies collect everything beyond them.
+    Without never-treated units, a fully dynamic specification is not identified
+    (bin the endpoints or drop a second lead). Under heterogeneous effects the
+    lead/lag coefficients are contaminated by other periods' effects (Sun & Abraham
+    2021); compare with the Callaway-Sant'Anna dynamic aggregation.
+    """
+    cols = [outcome, cohort] + ([weights] if weights else []) + ([cluster] if cluster else [])
+    df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
+    if (df.groupby(unit)[cohort].nunique() > 1).any():
+        raise InputFileError(
+            f"{cohort!r} changes within a unit; the cohort (first treated period) must be constant"
+        )
+    dummies, keep, times = event_time_dummies(
+        df, time=time, cohort=cohort, leads=leads, lags=lags, reference=reference,
+        bin_endpoints=bin_endpoints,
+    )  # fmt: skip
+    leads_, lags_ = -min(times[0], reference), max(times[-1], reference)
+    df = pd.concat([df, dummies], axis=1)[keep].reset_index(drop=True)
+    names = list(dummies.columns)
+    clusters, cname = cluster_codes(df, cluster, unit)
+    params, cov, _ = fit_panel_ols(
+        df, unit=unit, time=time, outcome=outcome, regressors=names,
+        clusters=clusters, weights=weights,
+    )  # fmt: skip
+    est = params[names].to_numpy()
+    v = cov.loc[names, names].to_numpy()
+    counts, binned = _event_counts(df, time, cohort, leads_, lags_, bin_endpoints)
+    table = event_table(est, v, times, reference, counts, binned, alpha)
+    pre = [i for i, e in enumerate(times) if e < 0]
+    pretrend = wald_test(est[pre], v[np.ix_(pre, pre)])
+    return EventStudyResult(
+        table=table, vcov=v, event_times=tuple(times), reference=reference, pretrend=pretrend,
+        n_obs=len(df), n_units=int(df[unit].nunique()), n_clusters=int(clusters.max() + 1),
+        cluster=cname, outcome=outcome, alpha=alpha,
+        settings={"leads": leads_, "lags": lags_, "bin_endpoints": bin_endpoints,
+                  "weights": weights, "n_dropped": n_dropped, "se_convention": SE_CONVENTION},
+    )  # fmt: skip
