@@ -50,6 +50,10 @@ class EstimationError(BotrygtError):
     """A model cannot be estimated on these data (no controls, collinearity, ...)."""
 
 
+class InstrumentError(BotrygtError):
+    """The questionnaire item bank is invalid (duplicate id, routing to a later item, ...)."""
+
+
 def check_option(name: str, value: object, allowed: tuple) -> None:
     """Refuse an unknown option value, listing the allowed ones."""
     if value not in allowed:

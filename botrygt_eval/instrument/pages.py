@@ -1,0 +1,46 @@
+"""The information (GDPR) and closing pages, with the data controller filled in."""
+
+from __future__ import annotations
+
+from botrygt_eval.instrument.bank import LANGUAGES, Instrument
+from botrygt_eval.reference import kommune_name, to_kommune_kode
+
+_GENERIC_CONTROLLER = {
+    "da": "Din kommune (afsender af brevet i e-Boks)",
+    "en": "Your municipality (the sender of the letter in e-Boks)",
+}
+_GENERIC_CONTACT = {
+    "da": "kommunens databeskyttelsesrådgiver (se kommunens hjemmeside)",
+    "en": "the municipality's data protection officer (see the municipality's website)",
+}
+_TIME = {
+    "da": "Det tager cirka {minutes} minutter at svare.",
+    "en": "It takes about {minutes} minutes to answer.",
+}
+
+
+def controller_texts(kommune: int | str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """Data controller and contact per language, for one kommune or generic."""
+    if kommune is None:
+        return dict(_GENERIC_CONTROLLER), dict(_GENERIC_CONTACT)
+    name = kommune_name(to_kommune_kode(kommune))
+    who = name if name.endswith("Kommune") else f"{name} Kommune"
+    controller = {lang: who for lang in LANGUAGES}
+    contact = {
+        "da": f"{who}s databeskyttelsesrådgiver (se kommunens hjemmeside)",
+        "en": f"the data protection officer of {who} (see the municipality's website)",
+    }
+    return controller, contact
+
+
+def page_paragraphs(
+    inst: Instrument, page: str, lang: str, *, controller: str, contact: str, minutes: int
+) -> list[tuple[str | None, str]]:
+    """(heading, text) pairs of ``page`` in ``lang``; the privacy page states the time."""
+    out: list[tuple[str | None, str]] = []
+    for para in inst.pages[page]["paragraphs"]:
+        heading = (para.get("heading") or {}).get(lang)
+        out.append((heading, para[lang].format(controller=controller, contact=contact)))
+    if page == "privacy":
+        out.insert(1, (None, _TIME[lang].format(minutes=minutes)))
+    return out
