@@ -143,6 +143,9 @@ def parse_numbers(
 
     Returns ``(numbers as float, missing mask, bad mask)``.
     """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype(float)
+        return numbers, numbers.isna(), pd.Series(False, index=values.index)
     parsed = on_uniques(values, lambda u: _parse_numbers(u, decimal_comma))
     return parsed["number"], parsed["missing"].astype(bool), parsed["bad"].astype(bool)
 
@@ -160,8 +163,15 @@ def _parse_numbers(values: pd.Series, decimal_comma: bool) -> pd.DataFrame:
 
 def whole_numbers(numbers: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Nullable integers from floats; the mask flags values with a fractional part."""
-    frac = numbers.notna() & (np.mod(numbers.fillna(0), 1) != 0)
-    return numbers.where(~frac).round().astype("Int64"), frac
+    arr = numbers.to_numpy(dtype=float, na_value=np.nan)
+    missing = np.isnan(arr)
+    with np.errstate(invalid="ignore"):
+        frac_arr = ~missing & (np.mod(arr, 1) != 0)
+    frac_arr |= np.abs(np.nan_to_num(arr)) > 2**62  # not representable: flag, never drop
+    mask = missing | frac_arr
+    ints = np.where(mask, 0, np.nan_to_num(arr)).astype(np.int64)
+    frac = pd.Series(frac_arr, index=numbers.index)
+    return pd.Series(pd.arrays.IntegerArray(ints, mask), index=numbers.index), frac
 
 
 def map_kommuner(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -292,3 +302,101 @@ def finish(
 
 def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
+class CsvTable:
+    """A comma- (or Danish Excel ``;``-) separated file read as strings with its row problems.
+
+    Checks the columns (missing required ones raise :class:`InputFileError`), then
+    the typed parsers below collect one reason per bad row for the quarantine.
+    """
+
+    def __init__(
+        self, path: str | Path, what: str, columns: list[str], optional: set[str] = frozenset()
+    ) -> None:
+        self.path = existing_file(path, what)
+        text, encoding = read_text(self.path, what)
+        sep = sniff_separator(text, ",")
+        self.decimal_comma = sep == ";"
+        frame, blank = read_delimited(text, sep, self.path, what)
+        frame.columns = [c if c == SOURCE_ROW else c.strip().lower() for c in frame.columns]
+        self.notes = [f"encoding: {encoding}"]
+        if sep != ",":
+            self.notes.append(f"separator {sep!r} (Danish Excel export): decimal comma assumed")
+        if blank:
+            self.notes.append(f"ignored {count_phrase(blank, 'blank line')}")
+        required = [c for c in columns if c not in optional]
+        missing = [c for c in required if c not in frame.columns]
+        if missing:
+            found = ", ".join(c for c in frame.columns if c != SOURCE_ROW)
+            raise InputFileError(
+                f"{self.path}: required column(s) {', '.join(missing)} missing in {what} "
+                f"(found: {found}); the file needs the columns {', '.join(columns)} "
+                "(see docs/DATA_FORMATS.md); rename or add them"
+            )
+        extra = [c for c in frame.columns if c not in columns and c != SOURCE_ROW]
+        if extra:
+            self.notes.append(f"ignored extra column(s): {', '.join(extra)}")
+        for col in columns:
+            if col not in frame.columns:
+                frame[col] = ""
+        self.raw_frame = frame
+        self.frame = frame[[*columns, SOURCE_ROW]].copy()
+        self.problems = RowProblems(self.frame.index)
+        self.columns = columns
+
+    def text(self, col: str, mask: pd.Series) -> pd.Series:
+        return f"{col} " + quote(self.frame.loc[mask, col])
+
+    def kommune(self) -> None:
+        codes, reasons = map_kommuner(self.frame["kommune_kode"])
+        self.problems.add(reasons.notna(), "kommune_kode: " + reasons.dropna().astype(str))
+        self.frame["kommune_kode"] = codes
+
+    def date(self, col: str, required: bool) -> None:
+        dates, bad = parse_dates(self.frame[col])
+        self.problems.add(bad, self.text(col, bad) + " is not a date (use YYYY-MM-DD)")
+        if required:
+            self.problems.add(dates.isna() & ~bad, f"{col} is empty")
+        self.frame[col] = dates
+
+    def number(self, col: str, whole: bool, required: bool = False) -> None:
+        numbers, missing, bad = parse_numbers(self.frame[col], self.decimal_comma)
+        self.problems.add(bad, self.text(col, bad) + " is not a number")
+        if required:
+            self.problems.add(missing, f"{col} is empty")
+        if whole:
+            numbers, frac = whole_numbers(numbers)
+            self.problems.add(frac, self.text(col, frac) + " is not a whole number")
+        self.frame[col] = numbers
+
+    def result(self, schema, keys: list[str] | None, quarantine_dir) -> LoadResult:
+        good, bad = self.problems.split(self.frame)
+        prior = [bad]
+        if keys:
+            dup = duplicated_keys(good, keys)
+            prior.append(good.loc[dup].assign(**{REASON: dup_reason(keys)}))
+            good = good.loc[~dup]
+        return finish(
+            good,
+            schema,
+            source=self.path,
+            columns=self.columns,
+            quarantine_dir=quarantine_dir,
+            prior=prior,
+            notes=self.notes,
+            raw=self.raw_for,
+        )
+
+    def raw_for(self, rows: pd.Series) -> pd.Series:
+        sub = self.raw_frame.loc[self.raw_frame[SOURCE_ROW].isin(rows)]
+        cols = [c for c in sub.columns if c != SOURCE_ROW]
+        joined = sub[cols[0]].astype(str)
+        for col in cols[1:]:
+            joined = joined + "," + sub[col].astype(str)
+        return pd.Series(joined.to_numpy(), index=sub[SOURCE_ROW].to_numpy())
+
+
+def quote(values: pd.Series) -> pd.Series:
+    """``repr`` of each (bad) value as text, for reasons; safe on empty selections."""
+    return pd.Series([repr(v) for v in values], index=values.index, dtype=object)

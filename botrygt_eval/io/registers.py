@@ -12,23 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from botrygt_eval import schemas
-from botrygt_eval.errors import InputFileError
-from botrygt_eval.io._common import (
-    RowProblems,
-    count_phrase,
-    dup_reason,
-    duplicated_keys,
-    existing_file,
-    finish,
-    map_kommuner,
-    parse_dates,
-    parse_numbers,
-    read_delimited,
-    read_text,
-    sniff_separator,
-    whole_numbers,
-)
-from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult
+from botrygt_eval.io._common import CsvTable
+from botrygt_eval.io.quarantine import LoadResult
 
 PARTNERSHIP_COLUMNS = [
     "kommune_kode",
@@ -53,93 +38,6 @@ _OPTIONAL = {"end_date", "fear_target_pct", "reach", "cost_dkk", "nabohjaelp_tar
 _OPTIONAL |= {"burglary_target_pct"}
 
 
-class _Register:
-    """Read a register file as strings, check its columns, collect row problems."""
-
-    def __init__(self, path: str | Path, what: str, columns: list[str]) -> None:
-        self.path = existing_file(path, what)
-        text, encoding = read_text(self.path, what)
-        sep = sniff_separator(text, ",")
-        self.decimal_comma = sep == ";"
-        frame, blank = read_delimited(text, sep, self.path, what)
-        frame.columns = [c if c == SOURCE_ROW else c.strip().lower() for c in frame.columns]
-        self.notes = [f"encoding: {encoding}"]
-        if sep != ",":
-            self.notes.append(f"separator {sep!r} (Danish Excel export): decimal comma assumed")
-        if blank:
-            self.notes.append(f"ignored {count_phrase(blank, 'blank line')}")
-        required = [c for c in columns if c not in _OPTIONAL]
-        missing = [c for c in required if c not in frame.columns]
-        if missing:
-            found = ", ".join(c for c in frame.columns if c != SOURCE_ROW)
-            raise InputFileError(
-                f"{self.path}: required column(s) {', '.join(missing)} missing in {what} "
-                f"(found: {found}); the file needs the columns {', '.join(columns)} "
-                "(see docs/DATA_FORMATS.md); rename or add them"
-            )
-        extra = [c for c in frame.columns if c not in columns and c != SOURCE_ROW]
-        if extra:
-            self.notes.append(f"ignored extra column(s): {', '.join(extra)}")
-        for col in columns:
-            if col not in frame.columns:
-                frame[col] = ""
-        self.raw_frame = frame
-        self.frame = frame[[*columns, SOURCE_ROW]].copy()
-        self.problems = RowProblems(self.frame.index)
-        self.columns = columns
-
-    def text(self, col: str, mask: pd.Series) -> pd.Series:
-        return f"{col} " + self.frame.loc[mask, col].map(repr)
-
-    def kommune(self) -> None:
-        codes, reasons = map_kommuner(self.frame["kommune_kode"])
-        self.problems.add(reasons.notna(), "kommune_kode: " + reasons.dropna())
-        self.frame["kommune_kode"] = codes
-
-    def date(self, col: str, required: bool) -> None:
-        dates, bad = parse_dates(self.frame[col])
-        self.problems.add(bad, self.text(col, bad) + " is not a date (use YYYY-MM-DD)")
-        if required:
-            self.problems.add(dates.isna() & ~bad, f"{col} is empty")
-        self.frame[col] = dates
-
-    def number(self, col: str, whole: bool, required: bool = False) -> None:
-        numbers, missing, bad = parse_numbers(self.frame[col], self.decimal_comma)
-        self.problems.add(bad, self.text(col, bad) + " is not a number")
-        if required:
-            self.problems.add(missing, f"{col} is empty")
-        if whole:
-            numbers, frac = whole_numbers(numbers)
-            self.problems.add(frac, self.text(col, frac) + " is not a whole number")
-        self.frame[col] = numbers
-
-    def result(self, schema, keys: list[str] | None, quarantine_dir) -> LoadResult:
-        good, bad = self.problems.split(self.frame)
-        prior = [bad]
-        if keys:
-            dup = duplicated_keys(good, keys)
-            prior.append(good.loc[dup].assign(**{REASON: dup_reason(keys)}))
-            good = good.loc[~dup]
-        return finish(
-            good,
-            schema,
-            source=self.path,
-            columns=self.columns,
-            quarantine_dir=quarantine_dir,
-            prior=prior,
-            notes=self.notes,
-            raw=self.raw_for,
-        )
-
-    def raw_for(self, rows: pd.Series) -> pd.Series:
-        sub = self.raw_frame.loc[self.raw_frame[SOURCE_ROW].isin(rows)]
-        cols = [c for c in sub.columns if c != SOURCE_ROW]
-        joined = sub[cols[0]].astype(str)
-        for col in cols[1:]:
-            joined = joined + "," + sub[col].astype(str)
-        return pd.Series(joined.to_numpy(), index=sub[SOURCE_ROW].to_numpy())
-
-
 def _overlapping(frame: pd.DataFrame) -> pd.Series:
     """Partnerships of one kommune whose periods overlap (open end = still running)."""
     ok = frame["kommune_kode"].notna() & frame["signed_date"].notna()
@@ -161,7 +59,7 @@ def load_partnerships(path: str | Path, quarantine_dir: str | Path | None = None
     burglary_target_pct, nabohjaelp_target, fear_target_pct``. Partnerships of one
     kommune whose periods overlap are all quarantined.
     """
-    reg = _Register(path, "the partnership register", PARTNERSHIP_COLUMNS)
+    reg = CsvTable(path, "the partnership register", PARTNERSHIP_COLUMNS, _OPTIONAL)
     reg.kommune()
     reg.date("signed_date", required=True)
     reg.date("end_date", required=False)
@@ -189,7 +87,7 @@ def _activity_type(values: pd.Series) -> pd.Series:
 def load_activities(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
     """The activity log. ``.data``: ``activity_id, kommune_kode, activity_type, start_date,
     end_date, reach, cost_dkk`` (``activity_type`` from :data:`schemas.ACTIVITY_TYPES`)."""
-    reg = _Register(path, "the activity log", ACTIVITY_COLUMNS)
+    reg = CsvTable(path, "the activity log", ACTIVITY_COLUMNS, _OPTIONAL)
     empty_id = reg.frame["activity_id"] == ""
     reg.problems.add(empty_id, "activity_id is empty")
     reg.kommune()
@@ -204,7 +102,7 @@ def load_activities(path: str | Path, quarantine_dir: str | Path | None = None) 
 def load_nabohjaelp(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
     """Nabohjælp members (households) per kommune and year end. ``.data``:
     ``kommune_kode, year, members``."""
-    reg = _Register(path, "the Nabohjælp membership counts", NABOHJAELP_COLUMNS)
+    reg = CsvTable(path, "the Nabohjælp membership counts", NABOHJAELP_COLUMNS, _OPTIONAL)
     reg.kommune()
     reg.number("year", whole=True, required=True)
     reg.number("members", whole=True)

@@ -35,6 +35,7 @@ from botrygt_eval.io._common import (
     finish,
     on_uniques,
     parse_numbers,
+    quote,
     raw_lines,
     read_delimited,
     read_text,
@@ -289,14 +290,14 @@ def parse_periods(values: pd.Series, kind: TimeKind, table: str) -> tuple[pd.Dat
     reason = pd.Series(None, index=values.index, dtype=object)
     unreadable = year.isna()
     reason[unreadable] = (
-        "TID " + values[unreadable].map(repr) + " is not a period like 2025K1, 2025Q1 or 2025"
+        "TID " + quote(values[unreadable]) + " is not a period like 2025K1, 2025Q1 or 2025"
     )
     if kind == "quarter":
         wrong = ~unreadable & quarter.isna()
-        reason[wrong] = "TID " + values[wrong].map(repr) + f" is a year; {table} needs quarters"
+        reason[wrong] = "TID " + quote(values[wrong]) + f" is a year; {table} needs quarters"
     else:
         wrong = ~unreadable & quarter.notna()
-        reason[wrong] = "TID " + values[wrong].map(repr) + f" is a quarter; {table} needs years"
+        reason[wrong] = "TID " + quote(values[wrong]) + f" is a quarter; {table} needs years"
     return periods, reason
 
 
@@ -373,7 +374,7 @@ class _Loader:
             unknown,
             heading
             + " "
-            + self.frame.loc[unknown, "area"].map(repr)
+            + quote(self.frame.loc[unknown, "area"])
             + " is not a municipality, region, national total or Christiansø; use a code "
             "(101) or name (København) from botrygt_eval.reference.kommuner()",
         )
@@ -385,8 +386,8 @@ class _Loader:
         numbers, missing, bad = parse_numbers(self.frame["value"])
         values, frac = whole_numbers(numbers)
         value = self.frame["value"]
-        problems.add(bad, "INDHOLD " + value[bad].map(repr) + " is not a number")
-        problems.add(frac, "INDHOLD " + value[frac].map(repr) + " is not a whole number")
+        problems.add(bad, "INDHOLD " + quote(value[bad]) + " is not a number")
+        problems.add(frac, "INDHOLD " + quote(value[frac]) + " is not a whole number")
         self.frame = self.frame.assign(value_int=values)
         n_missing = int(missing.sum())
         if n_missing:
@@ -510,7 +511,7 @@ def load_folk1a(path: str | Path, quarantine_dir: str | Path | None = None) -> L
         sex.isna(),
         heads["sex"]
         + " "
-        + frame.loc[sex.isna(), "sex"].map(repr)
+        + quote(frame.loc[sex.isna(), "sex"])
         + " is not Mænd/Kvinder (Men/Women)",
     )
     age = on_uniques(frame["age"], lambda u: pd.to_numeric(u.str.extract(_AGE)[0], errors="coerce"))
@@ -518,7 +519,7 @@ def load_folk1a(path: str | Path, quarantine_dir: str | Path | None = None) -> L
         age.isna(),
         heads["age"]
         + " "
-        + frame.loc[age.isna(), "age"].map(repr)
+        + quote(frame.loc[age.isna(), "age"])
         + " is not a single year of age like '42 år' or '42 years'",
     )
     loader.frame = loader.frame.assign(sex=sex, age=age.astype("Int64"))
