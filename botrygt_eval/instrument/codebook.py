@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from botrygt_eval.instrument.bank import Instrument
 from botrygt_eval.instrument.routing import routing_code_text
@@ -15,6 +15,7 @@ _ENV = Environment(
     autoescape=select_autoescape(["html", "j2"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    undefined=StrictUndefined,
 )
 
 
@@ -99,7 +100,7 @@ def write_codebook(inst: Instrument, out_dir: str | Path) -> tuple[Path, Path]:
             "label_da": o.label["da"],
             "label_en": o.label["en"],
             "used_in": ", ".join(o.used_in),
-            "items": ", ".join(
+            "feeding_items": ", ".join(
                 i.id for i in inst.items if any(m.outcome == o.name for m in i.measures)
             ),
         }

@@ -1,0 +1,120 @@
+"""The response schema: synthetic files pass; mutated rows are quarantined with clear reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandera.errors import SchemaErrors
+
+from botrygt_eval.errors import InputFileError
+from botrygt_eval.instrument import load_instrument, response_schema, synthetic_responses
+from botrygt_eval.io.quarantine import validate_rows
+
+
+def _frame(year=2025, n=400, seed=11) -> pd.DataFrame:
+    frame = synthetic_responses(year, n, seed)
+    frame["source_row"] = np.arange(2, n + 2)
+    return frame
+
+
+@pytest.mark.parametrize("year", [2024, 2025])
+def test_synthetic_responses_pass_their_schema(year):
+    frame = _frame(year)
+    response_schema(year).validate(frame, lazy=True)  # raises if anything fails
+    result = validate_rows(frame, response_schema(year), source=f"responses_{year}.csv")
+    assert result.n_quarantined == 0 and len(result.data) == len(frame)
+
+
+def test_synthetic_responses_are_reproducible_and_exercise_routing():
+    a, b = synthetic_responses(2025, 300, 5), synthetic_responses(2025, 300, 5)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(synthetic_responses(2025, 300, 6))
+    asked = a["vict_burglary"].eq(1) | a["vict_attempt"].eq(1)
+    assert a.loc[~asked, "vict_reported"].isna().all()
+    assert a.loc[asked, "vict_reported"].notna().any()
+    assert a["resp_id"].str.fullmatch(r"[0-9a-f]{16}").all()
+    assert a.isin([98]).any().any() and a.isin([99]).any().any()
+
+
+def test_out_of_range_code_is_quarantined_naming_item_and_code():
+    frame = _frame()
+    frame.loc[3, "worry_burglary"] = 7
+    frame.loc[9, "housing_type"] = 5
+    result = validate_rows(frame, response_schema(2025), source="responses_2025.csv")
+    assert result.n_quarantined == 2
+    reasons = dict(zip(result.quarantined["source_row"], result.quarantined["reason"], strict=True))
+    assert (
+        "worry_burglary" in reasons[5] and "7" in reasons[5] and "1, 2, 3, 4, 98, 99" in reasons[5]
+    )
+    assert "housing_type" in reasons[11] and "5" in reasons[11]
+
+
+def test_answer_where_routing_says_none_is_quarantined():
+    frame = _frame()
+    row = frame.index[(frame["vict_burglary"] == 2) & (frame["vict_attempt"] == 2)][0]
+    frame.loc[row, "vict_reported"] = 1
+    result = validate_rows(frame, response_schema(2025), source="responses_2025.csv")
+    assert result.n_quarantined == 1
+    reason = result.quarantined["reason"].iloc[0]
+    assert "vict_reported is answered although routing says it is not asked" in reason
+    assert "vict_burglary in {1} or vict_attempt in {1}" in reason
+
+
+def test_dont_know_on_the_filter_means_not_asked():
+    frame = _frame()
+    row = frame.index[frame["vict_reported"].notna()][0]
+    frame.loc[row, ["vict_burglary", "vict_attempt"]] = 98
+    with pytest.raises(SchemaErrors, match="routing"):
+        response_schema(2025).validate(frame, lazy=True)
+
+
+def test_missing_required_item_is_quarantined():
+    frame = _frame()
+    frame.loc[0, "vict_attempt"] = np.nan
+    result = validate_rows(frame, response_schema(2025), source="responses_2025.csv")
+    assert result.n_quarantined == 1
+    assert "vict_attempt is required but empty" in result.quarantined["reason"].iloc[0]
+    assert "98 (Ved ikke)" in result.quarantined["reason"].iloc[0]
+
+
+def test_skipped_optional_item_is_allowed():
+    frame = _frame()
+    frame.loc[0, "trust_kommune"] = np.nan
+    assert validate_rows(frame, response_schema(2025), source="r.csv").n_quarantined == 0
+
+
+def test_missing_item_column_fails_the_file():
+    frame = _frame().drop(columns=["korps_visit"])
+    with pytest.raises(InputFileError, match="korps_visit"):
+        validate_rows(frame, response_schema(2025), source="responses_2025.csv")
+
+
+def test_2024_answers_against_the_2025_schema_fail_on_the_recoded_scale():
+    # 2024 worry_burglary had a code 5 ("Aldrig"); in 2025 code 5 does not exist.
+    frame = _frame(2024)
+    frame["year"] = 2025
+    assert (frame["worry_burglary"] == 5).any()
+    frame_2025 = frame.assign(korps_visit=np.nan)
+    result = validate_rows(frame_2025, response_schema(2025), source="r.csv")
+    bad = result.quarantined
+    assert set(bad["worry_burglary"]) == {5.0}
+    assert bad["reason"].str.contains("worry_burglary").all()
+
+
+def test_wrong_year_and_duplicate_ids_are_row_errors():
+    frame = _frame()
+    frame.loc[1, "year"] = 2024
+    frame.loc[2, "resp_id"] = frame.loc[3, "resp_id"]
+    frame.loc[4, "resp_id"] = "not-an-id"
+    result = validate_rows(frame, response_schema(2025), source="r.csv")
+    assert result.n_quarantined == 3
+    text = " ".join(result.quarantined["reason"])
+    assert "year must be 2025" in text and "16 hex" in text
+
+
+def test_schema_is_generated_from_the_bank():
+    inst = load_instrument(2025)
+    schema = response_schema(2025)
+    assert set(inst.item_ids) <= set(schema.columns)
+    assert schema.columns["prev_safe_payment"].description.startswith("codes 1, 2, 3, 98, 99")
