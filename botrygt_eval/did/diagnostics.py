@@ -239,6 +239,7 @@ def randomization_inference(
     n_perm: int = 10_000,
     seed: int | None = None,
     strata: str | None = None,
+    assignments: np.ndarray | None = None,
 ) -> RandomizationResult:
     """Permutation test of the TWFE coefficient: reassign cohorts across units at random.
 
@@ -255,7 +256,14 @@ def randomization_inference(
     permutation costs a gather-and-sum of N numbers.
     P-values count ties as extreme and include the observed assignment:
     ``(1 + #{|b*| >= |b|}) / (1 + n_perm)``.
+
+    ``assignments`` (n_perm x N cohorts, units in ascending order) replaces the
+    random permutations, e.g. for a complete enumeration in a small panel; each
+    row must be a permutation of the observed cohorts.
     """
+    if assignments is not None:
+        assignments = np.asarray(assignments)
+        n_perm = assignments.shape[0]
     if n_perm < 1:
         raise ConfigError("n_perm must be at least 1 (e.g. 10000)")
     y, g, units, times = _balanced_matrix(
@@ -276,7 +284,16 @@ def randomization_inference(
     obs = float(c[np.arange(len(units)), gi].sum() / den)
     rng = np.random.default_rng(seed)
     tiled = np.tile(gi, (n_perm, 1))
-    if strata is None:
+    if assignments is not None:
+        if assignments.shape[1] != len(units) or not np.array_equal(
+            np.sort(assignments, axis=1), np.tile(np.sort(g), (n_perm, 1))
+        ):
+            raise ConfigError(
+                f"assignments must have one row per permutation and {len(units)} columns, each "
+                "row a permutation of the observed cohorts (units in ascending order)"
+            )
+        perm = np.searchsorted(levels, assignments)
+    elif strata is None:
         perm = rng.permuted(tiled, axis=1)
     else:
         s = data.groupby(unit)[strata].first().reindex(units).to_numpy()

@@ -45,12 +45,16 @@ def _drop_all_zero(
     df: pd.DataFrame, unit: str, time: str, outcome: str
 ) -> tuple[pd.DataFrame, int]:
     """Drop units and periods whose outcome sums to zero (repeat until none is left)."""
+    if (df[outcome] < 0).any():
+        raise InputFileError(f"outcome {outcome!r} has negative values; PPML needs counts (>= 0)")
     n0 = len(df)
     while True:
         zu = df.groupby(unit)[outcome].transform("sum") <= 0
         zt = df.groupby(time)[outcome].transform("sum") <= 0
         bad = zu | zt
         if not bad.any():
+            if df.empty:
+                raise EstimationError(f"{outcome!r} is zero everywhere; nothing to estimate")
             return df.reset_index(drop=True), n0 - len(df)
         df = df[~bad]
 

@@ -96,6 +96,7 @@ def fit_panel_ols(
 ) -> tuple[pd.Series, pd.DataFrame, Any]:
     """PanelOLS with unit and time effects and CR1 clustered covariance (module docstring)."""
     from linearmodels.panel import PanelOLS
+    from linearmodels.panel.utility import AbsorbingEffectError
 
     p = df.set_index([unit, time])
     w = p[weights] if weights is not None else None
@@ -112,7 +113,7 @@ def fit_panel_ols(
             auto_df=False,
             count_effects=False,
         )
-    except ValueError as exc:  # rank problems, absorbed regressors
+    except (ValueError, AbsorbingEffectError) as exc:  # rank problems, absorbed regressors
         raise EstimationError(
             f"TWFE cannot be estimated: {exc}. A treatment that never varies within units and "
             "periods, or an event study without never-treated units and without binning, is "
