@@ -35,12 +35,13 @@ def controller_texts(kommune: int | str | None = None) -> tuple[dict[str, str], 
 
 def page_paragraphs(
     inst: Instrument, page: str, lang: str, *, controller: str, contact: str, minutes: int
-) -> list[tuple[str | None, str]]:
-    """(heading, text) pairs of ``page`` in ``lang``; the privacy page states the time."""
-    out: list[tuple[str | None, str]] = []
+) -> list[tuple[str | None, str, list[str]]]:
+    """(heading, text, bullet points) of ``page`` in ``lang``; the privacy page states the time."""
+    out: list[tuple[str | None, str, list[str]]] = []
     for para in inst.pages[page]["paragraphs"]:
         heading = (para.get("heading") or {}).get(lang)
-        out.append((heading, para[lang].format(controller=controller, contact=contact)))
+        bullets = [entry[lang] for entry in para.get("list") or ()]
+        out.append((heading, para[lang].format(controller=controller, contact=contact), bullets))
     if page == "privacy":
-        out.insert(1, (None, _TIME[lang].format(minutes=minutes)))
+        out.insert(1, (None, _TIME[lang].format(minutes=minutes), []))
     return out

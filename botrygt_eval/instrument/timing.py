@@ -43,7 +43,10 @@ def estimated_seconds(inst: Instrument, lang: str = "da", routed_share: float = 
             total += share * item_seconds(inst, item, lang)
     for page in inst.pages.values():
         words = _words(page["title"][lang]) + sum(
-            _words(p[lang]) + _words((p.get("heading") or {}).get(lang)) for p in page["paragraphs"]
+            _words(p[lang])
+            + _words((p.get("heading") or {}).get(lang))
+            + sum(_words(b[lang]) for b in p.get("list") or ())
+            for p in page["paragraphs"]
         )
         total += words / SKIM_WORDS_PER_SECOND
     return total

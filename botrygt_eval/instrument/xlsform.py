@@ -45,7 +45,6 @@ def survey_rows(
 ) -> list[dict]:
     """The ``survey`` sheet: privacy note, one group per item group, closing note."""
     rows: list[dict] = []
-    minutes = estimated_minutes(inst)
 
     def note(name: str, page: str) -> None:
         paras = {
@@ -55,14 +54,17 @@ def survey_rows(
                 lang,
                 controller=controller[lang],
                 contact=contact[lang],
-                minutes=minutes,
+                minutes=estimated_minutes(inst, lang),
             )
             for lang in LANGUAGES
         }
         title = {lang: inst.pages[page]["title"][lang] for lang in LANGUAGES}
         text = {
             lang: f"**{title[lang]}**\n\n"
-            + "\n\n".join((f"**{h}**: " if h else "") + body for h, body in paras[lang])
+            + "\n\n".join(
+                (f"**{h}**: " if h else "") + body + "".join(f"\n- {b}" for b in bullets)
+                for h, body, bullets in paras[lang]
+            )
             for lang in LANGUAGES
         }
         rows.append({"type": "note", "name": name, **_texts(_LABEL, text)})
