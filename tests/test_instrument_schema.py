@@ -118,3 +118,19 @@ def test_schema_is_generated_from_the_bank():
     schema = response_schema(2025)
     assert set(inst.item_ids) <= set(schema.columns)
     assert schema.columns["prev_safe_payment"].description.startswith("codes 1, 2, 3, 98, 99")
+
+
+def test_the_response_loader_accepts_the_schema_and_quarantines_rows(tmp_path):
+    from botrygt_eval.io.responses import load_responses
+
+    frame = synthetic_responses(2025, 300, 2)
+    frame.loc[4, "worry_burglary"] = 7
+    frame.loc[10, "trust_police"] = 98  # valid
+    path = tmp_path / "responses_2025.csv"
+    frame.to_csv(path, index=False)
+    result = load_responses(path, schema=response_schema)  # a function year -> schema
+    assert result.n_quarantined == 1
+    assert result.quarantined["source_row"].tolist() == [6]
+    assert "worry_burglary" in result.quarantined["reason"].iloc[0]
+    assert len(result.data) == 299
+    assert str(result.data["worry_burglary"].dtype) == "Int64"  # codes stay integers

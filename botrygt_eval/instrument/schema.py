@@ -79,7 +79,7 @@ def response_schema(year: int | Instrument, root: str | Path | None = None) -> p
     for item in inst.items:
         allowed = inst.allowed_codes(item.id)
         columns[item.id] = pa.Column(
-            float,
+            "Int64",
             pa.Check.isin(
                 list(allowed),
                 error=f"code is not in the {inst.year} codebook for {item.id} (allowed: {_codes_text(allowed)})",
