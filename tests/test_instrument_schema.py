@@ -134,3 +134,11 @@ def test_the_response_loader_accepts_the_schema_and_quarantines_rows(tmp_path):
     assert "worry_burglary" in result.quarantined["reason"].iloc[0]
     assert len(result.data) == 299
     assert str(result.data["worry_burglary"].dtype) == "Int64"  # codes stay integers
+
+
+def test_back_year_file_in_a_later_layout():
+    frame = _frame(2025).assign(year=2019)
+    schema = response_schema(2019, instrument_year=2025)
+    assert validate_rows(frame, schema, source="responses_2019.csv").n_quarantined == 0
+    result = validate_rows(frame, response_schema(2025), source="r.csv")
+    assert result.n_quarantined == len(frame)  # wrong year everywhere

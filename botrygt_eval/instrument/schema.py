@@ -57,9 +57,20 @@ def _required_check(item: Item, inst: Instrument) -> pa.Check:
     )
 
 
-def response_schema(year: int | Instrument, root: str | Path | None = None) -> pa.DataFrameSchema:
-    """Schema of ``responses_YYYY``: ``resp_id``, ``year`` and one column per item."""
-    inst = as_instrument(year, root)
+def response_schema(
+    year: int | Instrument,
+    root: str | Path | None = None,
+    *,
+    instrument_year: int | None = None,
+) -> pa.DataFrameSchema:
+    """Schema of ``responses_YYYY``: ``resp_id``, ``year`` and one column per item.
+
+    The items come from ``year``'s questionnaire, or from ``instrument_year``'s when
+    a file was collected with another year's version (e.g. back-years of a
+    simulated panel written in the 2025 layout): ``response_schema(2019, instrument_year=2025)``.
+    """
+    inst = as_instrument(year if instrument_year is None else instrument_year, root)
+    file_year = inst.year if isinstance(year, Instrument) else int(year)
     columns = {
         "resp_id": pa.Column(
             str,
@@ -70,7 +81,7 @@ def response_schema(year: int | Instrument, root: str | Path | None = None) -> p
         "year": pa.Column(
             int,
             pa.Check.isin(
-                [inst.year], error=f"year must be {inst.year} in the {inst.year} response file"
+                [file_year], error=f"year must be {file_year} in the {file_year} response file"
             ),
             coerce=True,
             title="Survey year",
@@ -97,7 +108,7 @@ def response_schema(year: int | Instrument, root: str | Path | None = None) -> p
         strict=False,
         unique=["resp_id"],
         report_duplicates="exclude_first",
-        name=f"responses_{inst.year}",
+        name=f"responses_{file_year}",
         title=inst.title["en"],
     )
 
