@@ -130,7 +130,9 @@ def _aggregate_counts(burglaries: pd.DataFrame, frequency: str) -> pd.DataFrame:
     """Counts per kommune and absolute period; a year with a missing quarter is missing."""
     b = burglaries.copy()
     b["kommune_kode"] = _codes(b["kommune_kode"])
-    b["burglaries"] = pd.to_numeric(b["burglaries"], errors="coerce")  # ".." -> NaN
+    b["burglaries"] = pd.to_numeric(b["burglaries"], errors="coerce").astype(
+        "float64"
+    )  # ".." -> NaN
     if "offence_code" in b.columns:
         b = b[b["offence_code"].astype(str).str.startswith("1320")]
     if frequency == "quarter":
@@ -160,7 +162,7 @@ def _annual(frame: pd.DataFrame, value: str, what: str) -> pd.DataFrame:
     _require(frame, ("kommune_kode", "year", value), what)
     f = frame.copy()
     f["kommune_kode"] = _codes(f["kommune_kode"])
-    f[value] = pd.to_numeric(f[value], errors="coerce")
+    f[value] = pd.to_numeric(f[value], errors="coerce").astype("float64")
     if "quarter" in f.columns:
         first = f.groupby("year")["quarter"].transform("min")
         f = f[f["quarter"] == first]

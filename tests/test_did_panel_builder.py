@@ -182,3 +182,21 @@ def test_survey_panel_tidy_and_estimate_table():
     assert out["kommune_kode"].tolist() == [101, 751] and (out["year"] == 2025).all()
     with pytest.raises(InputFileError, match="repeated"):
         survey_panel(pd.concat([tidy, tidy]))
+
+
+def test_builds_from_the_loaders_output():
+    """The tidy frames of botrygt_eval.io (nullable Int64, NaT end dates) go straight in."""
+    from pathlib import Path
+
+    from botrygt_eval.io import registers, statbank
+
+    fx = Path(__file__).parent / "fixtures"
+    b = statbank.load_straf11(fx / "statbank" / "STRAF11_da.csv").data
+    h = statbank.load_households(fx / "statbank" / "FAM55N_da.csv").data
+    p = registers.load_partnerships(fx / "registers" / "partnerships.csv").data
+    with pytest.warns(PanelWarning):
+        panel = build_panel(b, h, None, p, after_end="off")
+    assert panel["burglaries"].dtype == "float64" and panel["rate"].dtype == "float64"
+    assert set(panel["kommune_kode"]) == set(b["kommune_kode"].astype(int))
+    assert panel.groupby("kommune_kode").size().nunique() == 1  # every kommune, every period
+    assert panel["observed"].sum() == b["burglaries"].notna().sum()

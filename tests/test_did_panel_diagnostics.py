@@ -44,6 +44,39 @@ def test_bacon_weighted_sum_equals_twfe(cohorts, seed):
     assert (b.table["weight"] >= 0).all()
 
 
+def test_bacon_each_2x2_is_a_subsample_twfe_with_its_variance_share():
+    """Row by row: estimate = TWFE on the 2x2 subsample; weight = (N_j T_j / N T) x
+    (sum of squared two-way-demeaned D in the subsample) / (the same in the full panel)."""
+    df = staggered_panel(n_units=40, n_periods=10, cohorts=(0, 4, 7, 9), seed=6,
+                         effect=lambda g, e: 0.2 * e - 0.05 * g)  # fmt: skip
+    df = with_treat(df)
+    b = bacon_decomposition(df, **KW)
+
+    def ss(d):
+        m = d.pivot(index="unit", columns="time", values="treat").to_numpy(float)
+        return ((m - m.mean(1, keepdims=True) - m.mean(0, keepdims=True) + m.mean()) ** 2).sum()
+
+    full = ss(df)
+    n_units, n_periods = df["unit"].nunique(), df["time"].nunique()
+    for row in b.table.itertuples():
+        k = row.treated
+        if row.type == "treated_vs_untreated":
+            sub = df[df["cohort"].isin([0, k])]
+        else:
+            ell = int(row.control)
+            early, late = min(k, ell), max(k, ell)
+            sub = df[df["cohort"].isin([k, ell])]
+            sub = (
+                sub[sub["time"] < late]
+                if row.type == "earlier_vs_later_treated"
+                else sub[sub["time"] >= early]
+            )
+        est = twfe(sub, unit="unit", time="time", treat="treat", outcome="y").estimate
+        assert row.estimate == pytest.approx(est, abs=1e-10)
+        share = sub["unit"].nunique() * sub["time"].nunique() / (n_units * n_periods)
+        assert row.weight == pytest.approx(share * ss(sub) / full, abs=1e-12)
+
+
 def test_bacon_single_cohort_is_the_classic_2x2():
     df = staggered_panel(n_units=30, n_periods=8, cohorts=(0, 5), seed=4)
     b = bacon_decomposition(df, **KW)
