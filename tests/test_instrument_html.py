@@ -112,3 +112,9 @@ def test_generic_controller_without_kommune():
     controller, contact = controller_texts(None)
     html = render_html(inst, "da", controller=controller, contact=contact)
     assert "Din kommune (afsender af brevet i e-Boks) er dataansvarlig" in html
+
+
+def test_official_municipality_names_as_controller():
+    assert controller_texts(101)[0]["da"] == "Københavns Kommune"
+    assert controller_texts("Bornholm")[0]["da"] == "Bornholms Regionskommune"
+    assert controller_texts(751)[0]["en"] == "Aarhus Kommune"

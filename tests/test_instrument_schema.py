@@ -142,3 +142,29 @@ def test_back_year_file_in_a_later_layout():
     assert validate_rows(frame, schema, source="responses_2019.csv").n_quarantined == 0
     result = validate_rows(frame, response_schema(2025), source="r.csv")
     assert result.n_quarantined == len(frame)  # wrong year everywhere
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exactly_the_mutated_rows_are_quarantined(seed):
+    """Random rows get an impossible code, an answer against routing or a blank required item."""
+    inst = load_instrument(2025)
+    frame = _frame(seed=100 + seed)
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(frame), size=30, replace=False)
+    kinds = rng.integers(0, 3, size=rows.size)
+    items = np.array(inst.item_ids)
+    not_asked = ~(frame["vict_burglary"].eq(1) | frame["vict_attempt"].eq(1)).to_numpy()
+    mutated = []
+    for row, kind in zip(rows, kinds, strict=True):  # 30 edits to build the test data
+        if kind == 0:
+            frame.loc[row, items[rng.integers(len(items))]] = 50 + int(rng.integers(40))
+        elif kind == 1 and not_asked[row]:
+            frame.loc[row, "vict_reported"] = 2
+        elif kind == 2:
+            frame.loc[row, ["vict_burglary", "vict_attempt"][int(rng.integers(2))]] = np.nan
+        else:
+            continue
+        mutated.append(int(frame.loc[row, "source_row"]))
+    result = validate_rows(frame, response_schema(2025), source="r.csv")
+    assert sorted(result.quarantined["source_row"]) == sorted(mutated)
+    assert len(result.data) == len(frame) - len(mutated)

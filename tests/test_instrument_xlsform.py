@@ -68,9 +68,7 @@ def test_bytes_are_reproducible(xlsform, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="ODK Validate needs Java")
-def test_odk_validate(xlsform, tmp_path):  # pragma: no cover - only where Java is present
-    from pyxform.xls2xform import xls2xform_convert
-
+def test_odk_validate(xlsform):
     inst, path = xlsform
-    warnings = xls2xform_convert(str(path), str(tmp_path / "form.xml"), validate=True)
-    assert warnings is not None
+    result = convert(xlsform=str(path), validate=True)  # raises ODKValidateError on failure
+    assert result.warnings == []

@@ -13,6 +13,8 @@ _GENERIC_CONTACT = {
     "da": "kommunens databeskyttelsesrådgiver (se kommunens hjemmeside)",
     "en": "the municipality's data protection officer (see the municipality's website)",
 }
+# Official names that are not "<name> Kommune".
+_OFFICIAL = {101: "Københavns Kommune", 400: "Bornholms Regionskommune"}
 _TIME = {
     "da": "Det tager cirka {minutes} minutter at svare.",
     "en": "It takes about {minutes} minutes to answer.",
@@ -23,11 +25,11 @@ def controller_texts(kommune: int | str | None = None) -> tuple[dict[str, str], 
     """Data controller and contact per language, for one kommune or generic."""
     if kommune is None:
         return dict(_GENERIC_CONTROLLER), dict(_GENERIC_CONTACT)
-    name = kommune_name(to_kommune_kode(kommune))
-    who = name if name.endswith("Kommune") else f"{name} Kommune"
+    code = to_kommune_kode(kommune)
+    who = _OFFICIAL.get(code) or f"{kommune_name(code)} Kommune"
     controller = {lang: who for lang in LANGUAGES}
     contact = {
-        "da": f"{who}s databeskyttelsesrådgiver (se kommunens hjemmeside)",
+        "da": f"databeskyttelsesrådgiveren i {who} (se kommunens hjemmeside)",
         "en": f"the data protection officer of {who} (see the municipality's website)",
     }
     return controller, contact
