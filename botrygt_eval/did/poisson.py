@@ -6,8 +6,9 @@ burglary rate. PPML is consistent whenever the conditional mean is right, whatev
 the variance (Santos Silva & Tenreyro 2006), and keeps quarters with zero counts
 that a log-rate OLS has to patch with ``log(y + 0.5)``.
 
-Fitted by statsmodels GLM (Poisson, log link) with unit and period dummies and
-``log(exposure)`` as offset. Units (or periods) whose outcome is zero throughout
+Fitted by IRLS with ``log(exposure)`` as offset; each step solves the two-way
+fixed-effects weighted least squares exactly through the Schur complement of the
+(diagonal) unit block, so no dense dummy matrix is formed. Units (or periods) whose outcome is zero throughout
 have no finite fixed effect and carry no information on ``beta``; they are dropped
 and counted, as pyfixest ``fepois`` does.
 
@@ -24,8 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
+from scipy import sparse, stats
 
 from botrygt_eval.did.twfe import (
     EventStudyResult,
@@ -36,7 +36,7 @@ from botrygt_eval.did.twfe import (
     prepare_panel,
     wald_test,
 )
-from botrygt_eval.errors import EstimationError, InputFileError
+from botrygt_eval.errors import ConvergenceError, EstimationError, InputFileError
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), fixed effects not counted"
 
@@ -59,6 +59,46 @@ def _drop_all_zero(
         df = df[~bad]
 
 
+def two_way_wls(
+    w: np.ndarray, ui: np.ndarray, ti: np.ndarray, x: np.ndarray, z: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted least squares of ``z`` on ``x`` plus unit and period dummies.
+
+    Exact solve of the normal equations with the unit block eliminated (it is
+    diagonal): the Schur complement is a (k + T - 1) square system, so the cost is
+    O(n k + N T) instead of a dense n x (k + N + T) design. ``z`` may have several
+    columns. Returns (beta k x m, unit effects N x m, period effects T x m with the
+    first period 0).
+    """
+    n = len(w)
+    nu, nt = int(ui.max()) + 1, int(ti.max()) + 1
+    z2 = z.reshape(n, -1)
+    k = x.shape[1]
+    u = sparse.csr_matrix((w, (np.arange(n), ui)), shape=(n, nu))  # W U
+    t1 = sparse.csr_matrix((np.ones(n), (np.arange(n), ti)), shape=(n, nt))[:, 1:]
+    su = np.bincount(ui, weights=w, minlength=nu)
+    xw = x * w[:, None]
+    b = np.hstack([u.T @ x, (u.T @ t1).toarray()])  # U'W[x, T1]
+    c = np.zeros((k + nt - 1, k + nt - 1))
+    c[:k, :k] = x.T @ xw
+    xt = (t1.T @ xw).T  # k x (T-1)
+    c[:k, k:], c[k:, :k] = xt, xt.T
+    c[k:, k:] = np.diag(np.bincount(ti, weights=w, minlength=nt)[1:])
+    r_u = u.T @ z2
+    r_t = np.vstack([xw.T @ z2, t1.T @ (z2 * w[:, None])])
+    schur = c - b.T @ (b / su[:, None])
+    theta = np.linalg.solve(schur, r_t - b.T @ (r_u / su[:, None]))
+    alpha = (r_u - b @ theta) / su[:, None]
+    gamma = np.vstack([np.zeros((1, z2.shape[1])), theta[k:]])
+    return theta[:k], alpha, gamma
+
+
+def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return float(2 * np.sum(ylogy - (y - mu)))
+
+
 def _fit(
     df: pd.DataFrame,
     *,
@@ -69,50 +109,66 @@ def _fit(
     offset: str | None,
     clusters: np.ndarray,
     tol: float,
+    maxiter: int = 100,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients and CR1 covariance of ``regressors`` in a Poisson GLM with dummies."""
+    """Coefficients and CR1 covariance of ``regressors`` in a Poisson model with two-way FE.
+
+    IRLS (working weights mu, working response eta - offset + (y - mu)/mu), each step an
+    exact two-way-FE weighted least squares (:func:`two_way_wls`); stops when the
+    relative change in deviance, |dev - dev_old| / (0.1 + |dev|), is below ``tol``
+    (R ``glm``'s criterion). The sandwich uses the regressors residualised on the
+    fixed effects in the final weights, which is the regressor block of the inverse
+    of the full Hessian.
+    """
     y = df[outcome].to_numpy(float)
     if (y < 0).any():
         raise InputFileError(f"outcome {outcome!r} has negative values; PPML needs counts (>= 0)")
     ui, _ = pd.factorize(df[unit], sort=True)
     ti, _ = pd.factorize(df[time], sort=True)
     n, k = len(df), len(regressors)
-    nu, nt = ui.max() + 1, ti.max() + 1
-    x = np.zeros((n, k + nu + nt - 1))
-    x[:, :k] = df[regressors].to_numpy(float)
-    x[np.arange(n), k + ui] = 1.0  # one dummy per unit (no separate constant)
-    has_t = ti > 0
-    x[np.flatnonzero(has_t), k + nu + ti[has_t] - 1] = 1.0
-    off = None
+    x = df[regressors].to_numpy(float)
+    off = np.zeros(n)
     if offset is not None:
         expo = df[offset].to_numpy(float)
         if (expo <= 0).any():
             raise InputFileError(f"offset column {offset!r} must be positive (it is logged)")
         off = np.log(expo)
-    model = sm.GLM(y, x, family=sm.families.Poisson(), offset=off)
+    mu = (y + y.mean()) / 2
+    eta = np.log(mu)
+    dev_old = np.inf
     try:
-        res = model.fit(method="IRLS", tol=tol, maxiter=200, tol_criterion="params")
-    except (np.linalg.LinAlgError, ValueError) as exc:
-        raise EstimationError(f"PPML did not converge: {exc}") from exc
-    beta = res.params
-    mu = res.fittedvalues
-    if np.linalg.matrix_rank(x[:, :k]) < k:
-        raise EstimationError("the PPML regressors are collinear; drop or bin event-time dummies")
-    hess = x.T @ (x * mu[:, None])
+        for _ in range(maxiter):
+            z = eta - off + (y - mu) / mu
+            beta, alpha, gamma = two_way_wls(mu, ui, ti, x, z)
+            eta = off + x @ beta[:, 0] + alpha[ui, 0] + gamma[ti, 0]
+            mu = np.exp(eta)
+            dev = _deviance(y, mu)
+            if abs(dev - dev_old) / (0.1 + abs(dev)) < tol:
+                break
+            dev_old = dev
+        else:
+            raise ConvergenceError(
+                f"PPML did not converge in {maxiter} iterations; check for units or regressors "
+                "that perfectly predict zero counts"
+            )
+        # regressors residualised on the fixed effects (weights mu)
+        _, a_x, g_x = two_way_wls(mu, ui, ti, np.zeros((n, 0)), x)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError(
+            "PPML normal equations are singular: a regressor is collinear with the fixed "
+            "effects or with another regressor (drop or bin event-time dummies)"
+        ) from exc
+    xr = x - a_x[ui] - g_x[ti]
+    hess = xr.T @ (xr * mu[:, None])
     try:
         bread = np.linalg.inv(hess)
     except np.linalg.LinAlgError as exc:
-        raise EstimationError(
-            "PPML Hessian is singular: a regressor is absorbed by the fixed effects"
-        ) from exc
-    scores = x * (y - mu)[:, None]
-    g = clusters.max() + 1
-    sg = np.zeros((g, x.shape[1]))
-    np.add.at(sg, clusters, scores)
-    bk = bread[:k, :]
-    meat = (bk @ sg.T) @ (sg @ bk.T)
+        raise EstimationError("PPML Hessian is singular: a regressor is absorbed") from exc
+    g = int(clusters.max()) + 1
+    sg = np.zeros((g, k))
+    np.add.at(sg, clusters, xr * (y - mu)[:, None])
     scale = g / (g - 1) * (n - 1) / (n - k)
-    return beta[:k], scale * meat
+    return beta[:, 0], scale * bread @ (sg.T @ sg) @ bread
 
 
 @dataclass(frozen=True)
@@ -182,7 +238,7 @@ def ppml(
     offset: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
-    tol: float = 1e-10,
+    tol: float = 1e-12,
 ) -> PoissonResult:
     """PPML DiD of the 0/1 column ``treat`` on the count ``outcome``.
 
@@ -220,7 +276,7 @@ def ppml_event_study(
     bin_endpoints: bool = True,
     cluster: str | None = None,
     alpha: float = 0.05,
-    tol: float = 1e-10,
+    tol: float = 1e-12,
 ) -> EventStudyResult:
     """Event-study PPML: log rate ratios by event time relative to ``reference``.
 
