@@ -112,3 +112,15 @@ def test_extra_columns_are_ignored_with_a_note(tmp_path):
     res = load_nabohjaelp(path)
     assert "ignored extra column(s): comment" in res.notes
     assert list(res.data.columns) == ["kommune_kode", "year", "members"]
+
+
+def test_a_line_with_too_many_fields_is_quarantined_not_the_whole_file(tmp_path):
+    path = tmp_path / "nabohjaelp.csv"
+    path.write_text("kommune_kode,year,members\n101,2023,5\n101,2024,1,5\n751,2024,7\n")
+    res = load_nabohjaelp(path)
+    assert res.data["members"].tolist() == [5, 7]
+    assert res.quarantined["source_row"].tolist() == [3]
+    assert (
+        res.quarantined["reason"].iloc[0].startswith("the line has 4 fields but the header has 3")
+    )
+    assert res.quarantined["raw"].iloc[0] == "101,2024,1,5"

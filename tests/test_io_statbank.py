@@ -217,3 +217,14 @@ def test_read_statbank_reports_language_and_headings():
     assert (da.language, en.language) == ("da", "en")
     assert da.headings["area"] == "OMRÅDE" and en.headings["offence"] == "TYPE OF OFFENCE"
     assert {"area", "offence", "time", "value", "source_row"} == set(da.frame.columns)
+
+
+def test_a_line_with_too_many_fields_is_quarantined(tmp_path):
+    path = tmp_path / "STRAF11.csv"
+    path.write_text(
+        "OMRÅDE;OVERTRÆD;TID;INDHOLD\n101;1320;2024K1;4\n101;1320;2024K2;4;7\nAarhus;1320;2024K1;9\n"
+    )
+    res = load_straf11(path)
+    assert res.data["burglaries"].tolist() == [4, 9]
+    assert res.quarantined["source_row"].tolist() == [3]
+    assert "5 fields but the header has 4" in res.quarantined["reason"].iloc[0]

@@ -7,6 +7,7 @@ so the loaders can quarantine them rather than raise.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from botrygt_eval.reference import to_kommune_kode
 UTF8_BOM = b"\xef\xbb\xbf"
 MISSING_MARKERS = ("", "..")
 _MOJIBAKE = re.compile("Ã[¸¦¥˜†…]")
+_PADDED = re.compile(r"(?:^|[,;\t])[ \u00a0]|[ \u00a0](?:$|[,;\t\r])", re.M)
 
 
 def existing_file(path: str | Path, what: str) -> Path:
@@ -95,10 +97,13 @@ def sniff_separator(text: str, preferred: str) -> str:
     return best if counts[best] else preferred
 
 
-def read_delimited(text: str, sep: str, path: Path, what: str) -> tuple[pd.DataFrame, int]:
-    """All cells as stripped strings plus ``source_row`` (the line number); blank lines removed.
+def read_delimited(
+    text: str, sep: str, path: Path, what: str
+) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+    """All cells as strings plus ``source_row`` (the line number); blank lines removed.
 
-    Returns the frame and the number of blank lines skipped.
+    Returns the frame, the number of blank lines skipped, and the malformed lines
+    (more fields than the header: ``source_row, reason, raw``) for the quarantine.
     """
     try:
         frame = pd.read_csv(
@@ -110,19 +115,54 @@ def read_delimited(text: str, sep: str, path: Path, what: str) -> tuple[pd.DataF
             skip_blank_lines=False,
             engine="c",
         )
+        malformed = _no_malformed()
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path}: the file is empty ({what}); export it again") from None
-    except pd.errors.ParserError as exc:
-        raise InputFileError(
-            f"{path}: not a {sep!r}-separated table ({exc}); ({what}) export it again as CSV"
-        ) from None
+    except pd.errors.ParserError:
+        frame, malformed = _read_ragged(text, sep, path, what)
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
-    for col in frame.columns:
-        frame[col] = on_uniques(frame[col], lambda u: u.str.strip())
-    frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)
+    if _PADDED.search(text):  # strip only when some cell is padded (a fast check on the text)
+        for col in frame.columns:
+            frame[col] = on_uniques(frame[col], lambda u: u.str.strip())
+    if SOURCE_ROW not in frame.columns:
+        frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)
     cells = frame.drop(columns=SOURCE_ROW)
     blank = (cells == "").all(axis=1) if len(cells.columns) else pd.Series(False, frame.index)
-    return frame.loc[~blank].reset_index(drop=True), int(blank.sum())
+    return frame.loc[~blank].reset_index(drop=True), int(blank.sum()), malformed
+
+
+def _no_malformed() -> pd.DataFrame:
+    return pd.DataFrame(
+        {SOURCE_ROW: pd.Series(dtype="int64"), REASON: pd.Series(dtype=object), "raw": ""}
+    )
+
+
+def _read_ragged(text: str, sep: str, path: Path, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Slow path for a file with lines of too many fields: keep the good lines, flag the rest."""
+    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    if not rows:
+        raise InputFileError(f"{path}: the file is empty ({what}); export it again")
+    header, body = rows[0], rows[1:]
+    width = len(header)
+    lines = np.arange(2, len(body) + 2)
+    sizes = np.array([len(r) for r in body], dtype=int)
+    ok = sizes <= width
+    good = [r + [""] * (width - len(r)) for r, k in zip(body, ok, strict=True) if k]
+    frame = pd.DataFrame(good, columns=header, dtype=object)
+    frame[SOURCE_ROW] = lines[ok]
+    bad_rows = [r for r, k in zip(body, ok, strict=True) if not k]
+    malformed = pd.DataFrame(
+        {
+            SOURCE_ROW: lines[~ok],
+            REASON: [
+                f"the line has {len(r)} fields but the header has {width} "
+                f"(a '{sep}' inside a value? quote the value or remove the '{sep}')"
+                for r in bad_rows
+            ],
+            "raw": [sep.join(r) for r in bad_rows],
+        }
+    )
+    return frame, malformed
 
 
 def on_uniques(values: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataFrame]):
@@ -318,7 +358,7 @@ class CsvTable:
         text, encoding = read_text(self.path, what)
         sep = sniff_separator(text, ",")
         self.decimal_comma = sep == ";"
-        frame, blank = read_delimited(text, sep, self.path, what)
+        frame, blank, self.malformed = read_delimited(text, sep, self.path, what)
         frame.columns = [c if c == SOURCE_ROW else c.strip().lower() for c in frame.columns]
         self.notes = [f"encoding: {encoding}"]
         if sep != ",":
@@ -372,7 +412,7 @@ class CsvTable:
 
     def result(self, schema, keys: list[str] | None, quarantine_dir) -> LoadResult:
         good, bad = self.problems.split(self.frame)
-        prior = [bad]
+        prior = [self.malformed, bad]
         if keys:
             dup = duplicated_keys(good, keys)
             prior.append(good.loc[dup].assign(**{REASON: dup_reason(keys)}))

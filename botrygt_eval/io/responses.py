@@ -45,20 +45,23 @@ SchemaArg = pa.DataFrameSchema | Callable[[int], pa.DataFrameSchema] | None
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
-def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool]:
-    """Read CSV / XLSX / SAV into a frame with ``source_row``; returns notes and decimal comma."""
+def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool, pd.DataFrame | None]:
+    """Read CSV / XLSX / SAV into a frame with ``source_row``.
+
+    Also returns notes, whether decimals use a comma, and malformed lines (CSV only).
+    """
     suffix = path.suffix.lower()
     notes: list[str] = []
     if suffix in (".csv", ".txt"):
         text, encoding = read_text(path, what)
         sep = sniff_separator(text, ",")
-        frame, blank = _read_typed_csv(text, sep, path, what)
+        frame, blank, malformed = _read_typed_csv(text, sep, path, what)
         notes.append(f"encoding: {encoding}")
         if sep != ",":
             notes.append(f"separator {sep!r}: decimal comma assumed")
         if blank:
             notes.append(f"ignored {count_phrase(blank, 'blank line')}")
-        return frame, notes, sep == ";"
+        return frame, notes, sep == ";", malformed
     if suffix in (".xlsx", ".xlsm"):
         try:
             frame = pd.read_excel(path, engine="openpyxl", dtype=object)
@@ -69,7 +72,7 @@ def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool]:
             ) from None
         frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)  # row 1 holds the headings
         notes.append("Excel workbook (first sheet)")
-        return frame, notes, False
+        return frame, notes, False, None
     if suffix in (".sav", ".zsav"):
         import pyreadstat
 
@@ -82,13 +85,15 @@ def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool]:
             ) from None
         frame[SOURCE_ROW] = np.arange(1, len(frame) + 1)  # SPSS case number
         notes.append("SPSS file (value labels ignored, numeric codes used)")
-        return frame, notes, False
+        return frame, notes, False, None
     raise InputFileError(
         f"{path}: unsupported file type {suffix!r} ({what}); use .csv, .xlsx or .sav"
     )
 
 
-def _read_typed_csv(text: str, sep: str, path: Path, what: str) -> tuple[pd.DataFrame, int]:
+def _read_typed_csv(
+    text: str, sep: str, path: Path, what: str
+) -> tuple[pd.DataFrame, int, pd.DataFrame | None]:
     """Let the C parser type the numeric columns (fast); ``resp_id`` always stays text."""
     header = text.split("\n", 1)[0].split(sep)
     ids = {h: str for h in header if h.strip().strip('"').strip().lower() == "resp_id"}
@@ -108,7 +113,7 @@ def _read_typed_csv(text: str, sep: str, path: Path, what: str) -> tuple[pd.Data
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
     frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)
     blank = frame.drop(columns=SOURCE_ROW).isna().all(axis=1)
-    return frame.loc[~blank].reset_index(drop=True), int(blank.sum())
+    return frame.loc[~blank].reset_index(drop=True), int(blank.sum()), None
 
 
 def _resolve_schema(schema: SchemaArg, year: int | None, items: list[str]) -> pa.DataFrameSchema:
@@ -140,7 +145,7 @@ def load_responses(
     """
     what = "survey responses"
     path = existing_file(path, what)
-    frame, notes, decimal_comma = _read_any(path, what)
+    frame, notes, decimal_comma, malformed = _read_any(path, what)
     frame.columns = [
         c if c == SOURCE_ROW else str(c).strip().lower().replace(" ", "_") for c in frame.columns
     ]
@@ -208,7 +213,7 @@ def load_responses(
         source=path,
         columns=columns,
         quarantine_dir=quarantine_dir,
-        prior=[bad, dups],
+        prior=[p for p in (malformed, bad, dups) if p is not None],
         notes=notes,
     )
 

@@ -110,6 +110,8 @@ class StatBankTable:
     language: Literal["da", "en"]
     headings: dict[str, str]
     blank_lines: int
+    #: lines with more fields than the header (``source_row, reason, raw``)
+    malformed: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,7 @@ def read_statbank(path: str | Path, table: str | None = None) -> StatBankTable:
             "';' separators; download the table from statistikbanken.dk as "
             "'CSV (semikolonsepareret)'"
         )
-    frame, blank = read_delimited(text, ";", path, what)
+    frame, blank, malformed = read_delimited(text, ";", path, what)
     headings: dict[str, str] = {}
     unknown: list[str] = []
     for col in frame.columns:
@@ -225,7 +227,7 @@ def read_statbank(path: str | Path, table: str | None = None) -> StatBankTable:
             )
     danish = sum(h.upper() in _DANISH for h in headings.values() if h.upper() != "INDHOLD")
     language: Literal["da", "en"] = "da" if danish else "en"
-    return StatBankTable(frame, path, encoding, language, headings, blank)
+    return StatBankTable(frame, path, encoding, language, headings, blank, malformed)
 
 
 def classify_areas(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -423,7 +425,7 @@ class _Loader:
             source=self.src.path,
             columns=columns,
             quarantine_dir=quarantine_dir,
-            prior=[bad[keep], dups[keep]],
+            prior=[self.src.malformed, bad[keep], dups[keep]],
             notes=self.notes,
             dropped=dropped.sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True),
             raw=self.raw_for,
