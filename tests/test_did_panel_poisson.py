@@ -80,3 +80,14 @@ def test_ppml_bad_input(counts):
     with pytest.raises(InputFileError, match="positive"):
         ppml(counts.assign(households=0), unit="unit", time="time", treat="treat", outcome="y",
              offset="households")  # fmt: skip
+
+
+def test_ppml_unbalanced_matches_pyfixest(counts):
+    rng = np.random.default_rng(2)
+    d = counts.drop(index=rng.choice(len(counts), 500, replace=False)).reset_index(drop=True)
+    r = ppml(d, unit="unit", time="time", treat="treat", outcome="y", offset="households",
+             cluster="politikreds")  # fmt: skip
+    f = fepois("y ~ treat | unit + time", d, "politikreds")
+    assert r.n_obs == len(d)
+    assert r.estimate == pytest.approx(f.coef().iloc[0], abs=1e-6)
+    assert r.se == pytest.approx(f.se().iloc[0], abs=1e-6)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from botrygt_eval.cli import app
 from botrygt_eval.did.diagnostics import bacon_decomposition
 from botrygt_eval.did.twfe import event_study, twfe
-from botrygt_eval.errors import EstimationError, InputFileError
+from botrygt_eval.errors import ConfigError, EstimationError, InputFileError
 from tests.did_panel_helpers import staggered_panel
 
 pf = pytest.importorskip("pyfixest")
@@ -195,3 +195,20 @@ def test_plot_event_study(panel):
     ax = es.plot()
     assert ax.get_xlabel().startswith("Perioder")
     assert "Event study" in es.summary()
+
+
+def test_event_study_other_reference_and_window_checks(panel):
+    es = event_study(panel, unit="unit", time="time", cohort="cohort", outcome="y", leads=3,
+                     lags=2, reference=-2)  # fmt: skip
+    d = panel.copy()
+    d["evt"] = np.where(d["cohort"] > 0, np.clip(d["time"] - d["cohort"], -3, 2), -2)
+    f = pf.feols("y ~ i(evt, ref=-2) | unit + time", data=d, vcov={"CRV1": "unit"},
+                 ssc=pf.ssc(**SSC))  # fmt: skip
+    est = es.table[es.table["event_time"] != -2]
+    np.testing.assert_allclose(est["estimate"], f.coef().to_numpy(), atol=1e-8)
+    np.testing.assert_allclose(est["se"], f.se().to_numpy(), atol=1e-8)
+    with pytest.raises(ConfigError, match="lags <= "):
+        event_study(panel, unit="unit", time="time", cohort="cohort", outcome="y", lags=40)
+    with pytest.raises(ConfigError, match="outside the window"):
+        event_study(panel, unit="unit", time="time", cohort="cohort", outcome="y", leads=2,
+                    lags=2, reference=-5)  # fmt: skip

@@ -264,6 +264,13 @@ def event_time_dummies(
         e_b = e
         keep = ~treated | ((e >= -leads) & (e <= lags))
     times = [k for k in range(-leads, lags + 1) if k != reference]
+    seen = set(np.unique(e_b[treated & keep]).tolist())
+    empty = [k for k in times if k not in seen]
+    if empty:
+        raise ConfigError(
+            f"no treated observations at event time(s) {empty}; the data cover "
+            f"{e_min}..{e_max}: choose leads <= {-e_min} and lags <= {e_max}"
+        )
     cols = {event_name(k): (treated & (e_b == k)).astype(float) for k in times}
     dummies = pd.DataFrame(cols, index=df.index)
     return dummies, keep, times
