@@ -14,6 +14,7 @@ from botrygt_eval.cli import app
 instrument_app = typer.Typer(
     help="The annual citizen questionnaire (borgerundersøgelsen): build artefacts, compare years.",
     no_args_is_help=True,
+    epilog="Example: botrygt-eval instrument build --year 2025 --out out/instrument",
 )
 app.add_typer(instrument_app, name="instrument")
 console = Console()
