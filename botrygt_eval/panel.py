@@ -252,12 +252,12 @@ def build_panel(
     _require(burglaries_quarterly, ("kommune_kode", "year", "burglaries"), "burglaries_quarterly")
     counts = _aggregate_counts(burglaries_quarterly, frequency)
     year_of = counts["abs_period"] // 4 if frequency == "quarter" else counts["abs_period"]
+    in_window = pd.Series(True, index=counts.index)
     if start is not None:
-        counts = counts[year_of >= start]
+        in_window &= year_of >= start
     if end is not None:
-        counts = counts[
-            (counts["abs_period"] // 4 if frequency == "quarter" else counts["abs_period"]) <= end
-        ]
+        in_window &= year_of <= end
+    counts = counts[in_window]
     if counts.empty:
         raise InputFileError(
             "burglaries_quarterly has no rows in the chosen years; check start/end"

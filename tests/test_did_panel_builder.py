@@ -200,3 +200,11 @@ def test_builds_from_the_loaders_output():
     assert set(panel["kommune_kode"]) == set(b["kommune_kode"].astype(int))
     assert panel.groupby("kommune_kode").size().nunique() == 1  # every kommune, every period
     assert panel["observed"].sum() == b["burglaries"].notna().sum()
+
+
+def test_year_window():
+    with pytest.warns(PanelWarning, match="751"):
+        p = build_panel(burglaries(), HOUSEHOLDS, partnerships=PARTNERSHIPS, start=2019, end=2019)
+    assert p["period_label"].unique().tolist() == [f"2019K{q}" for q in (1, 2, 3, 4)]
+    # 751 first treated 2019K1 = period 1 of this window: always treated
+    assert p.groupby("kommune_kode")["cohort"].first().to_dict() == {101: 0, 147: 3, 751: 1}
