@@ -118,3 +118,28 @@ def test_official_municipality_names_as_controller():
     assert controller_texts(101)[0]["da"] == "Københavns Kommune"
     assert controller_texts("Bornholm")[0]["da"] == "Bornholms Regionskommune"
     assert controller_texts(751)[0]["en"] == "Aarhus Kommune"
+
+
+def test_a_questionnaire_over_ten_minutes_is_refused(tmp_path):
+    import shutil
+
+    import yaml
+
+    from botrygt_eval.errors import InstrumentError
+    from botrygt_eval.instrument.bank import default_root
+
+    shutil.copytree(default_root() / "2025", tmp_path / "2025")
+    path = tmp_path / "2025" / "background.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    long_text = {
+        "da": "Hvor enig er du i følgende udsagn om dit nabolag? " * 6,
+        "en": "How much do you agree with this statement about your neighbourhood? " * 6,
+    }
+    extra = [{**data["items"][-1], "id": f"extra_{k}", "text": long_text} for k in range(20)]
+    data["items"] += extra
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    inst = load_instrument(2025, tmp_path)
+    assert estimated_minutes(inst) > 10
+    controller, contact = controller_texts(None)
+    with pytest.raises(InstrumentError, match="at most 10"):
+        render_html(inst, "da", controller=controller, contact=contact)

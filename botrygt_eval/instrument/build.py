@@ -9,6 +9,7 @@ from botrygt_eval.instrument.codebook import write_codebook, write_response_layo
 from botrygt_eval.instrument.html import write_html
 from botrygt_eval.instrument.pages import controller_texts
 from botrygt_eval.instrument.schema import schema_description
+from botrygt_eval.instrument.timing import check_duration
 from botrygt_eval.instrument.xlsform import write_xlsform
 
 
@@ -25,6 +26,7 @@ def build_instrument(
     page names "your municipality" generically.
     """
     inst = as_instrument(year, root)
+    check_duration(inst)  # before writing anything
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     controller, contact = controller_texts(kommune)

@@ -10,7 +10,7 @@ from botrygt_eval.errors import check_option
 from botrygt_eval.instrument.bank import LANGUAGE_NAMES, LANGUAGES, Instrument
 from botrygt_eval.instrument.pages import page_paragraphs
 from botrygt_eval.instrument.routing import routing_instruction
-from botrygt_eval.instrument.timing import MAX_MINUTES, estimated_minutes
+from botrygt_eval.instrument.timing import check_duration, estimated_minutes
 
 _ENV = Environment(
     loader=PackageLoader("botrygt_eval", "data/instrument"),
@@ -78,14 +78,8 @@ def render_html(
 ) -> str:
     """The questionnaire in ``lang`` as one self-contained HTML page."""
     check_option("lang", lang, LANGUAGES)
+    check_duration(inst)
     minutes = estimated_minutes(inst, lang)
-    if minutes > MAX_MINUTES:
-        from botrygt_eval.errors import InstrumentError
-
-        raise InstrumentError(
-            f"the {inst.year} questionnaire takes about {minutes} minutes in {lang}; "
-            f"the target is at most {MAX_MINUTES:.0f}: shorten or drop items"
-        )
     other = LANGUAGES[1 - LANGUAGES.index(lang)]
     kw = {"controller": controller[lang], "contact": contact[lang], "minutes": minutes}
     return _ENV.get_template("questionnaire.html.j2").render(

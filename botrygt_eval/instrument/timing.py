@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from botrygt_eval.instrument.bank import Instrument, Item
+from botrygt_eval.errors import InstrumentError
+from botrygt_eval.instrument.bank import LANGUAGES, Instrument, Item
 
 READ_WORDS_PER_SECOND = 3.0
 SKIM_WORDS_PER_SECOND = 5.0
@@ -55,3 +56,14 @@ def estimated_seconds(inst: Instrument, lang: str = "da", routed_share: float = 
 def estimated_minutes(inst: Instrument, lang: str = "da") -> int:
     """Whole minutes, rounded up, as told to the respondent."""
     return int(-(-estimated_seconds(inst, lang) // 60))
+
+
+def check_duration(inst: Instrument) -> None:
+    """Refuse a questionnaire estimated over ``MAX_MINUTES`` in any language."""
+    for lang in LANGUAGES:
+        minutes = estimated_minutes(inst, lang)
+        if minutes > MAX_MINUTES:
+            raise InstrumentError(
+                f"the {inst.year} questionnaire takes about {minutes} minutes in {lang}; "
+                f"the target is at most {MAX_MINUTES:.0f}: shorten or drop items"
+            )
