@@ -189,3 +189,13 @@ def test_reserved_code_and_unknown_outcome_are_refused(tmp_path):
 def test_unknown_year_says_which_exist(tmp_path):
     with pytest.raises(InstrumentError, match="available years: 2024, 2025"):
         load_instrument(2019)
+
+
+def test_information_page_must_be_bilingual(tmp_path):
+    root = _copy_bank(tmp_path)
+    _edit(
+        root / "2025" / "instrument.yaml",
+        lambda d: d["pages"]["privacy"]["paragraphs"][2].pop("en"),
+    )
+    with pytest.raises(InstrumentError, match="pages.privacy paragraph 3.*en text is missing"):
+        load_instrument(2025, root)

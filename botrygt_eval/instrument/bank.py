@@ -335,6 +335,17 @@ def _validate(inst: Instrument) -> None:
             raise InstrumentError(
                 f"{inst.year}: indicator outcome {name!r} must be measured by exactly one item, found {feeders}"
             )
+    for page in ("privacy", "closing"):
+        raw = inst.pages.get(page)
+        if not isinstance(raw, dict) or not raw.get("paragraphs"):
+            raise InstrumentError(
+                f"{inst.year}: instrument.yaml needs pages.{page} with a title and paragraphs"
+            )
+        _texts(raw.get("title"), f"pages.{page} title")
+        for k, para in enumerate(raw["paragraphs"], start=1):
+            _texts(para, f"pages.{page} paragraph {k}")
+            for entry in para.get("list") or ():
+                _texts(entry, f"pages.{page} paragraph {k} list")
     for rec in inst.changelog:
         if rec.change not in CHANGE_KINDS:
             raise InstrumentError(
