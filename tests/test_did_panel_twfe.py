@@ -127,6 +127,11 @@ def test_event_study_equals_dummy_ols_and_pyfixest(panel):
     bpre = est.loc[[-3, -2], "estimate"].to_numpy()
     w = bpre @ np.linalg.solve(es.vcov[:2, :2], bpre)
     assert es.pretrend["stat"] == pytest.approx(w, rel=1e-12) and es.pretrend["df"] == 2
+    # average of the single-period lags 0 and 1 (the binned lag 2 is left out)
+    ap = es.average_post()
+    assert ap["estimate"] == pytest.approx(est.loc[[0, 1], "estimate"].mean(), abs=1e-12)
+    a = np.array([0, 0, 0.5, 0.5, 0])
+    assert ap["se"] == pytest.approx(np.sqrt(a @ es.vcov @ a), abs=1e-12)
 
 
 def test_event_study_unbinned_drops_outside_window(panel):

@@ -320,8 +320,12 @@ class EventStudyResult:
         return est, self.vcov[np.ix_(pos, pos)]
 
     def average_post(self) -> dict[str, float]:
-        """Equal-weight average of the post-period (e >= 0) coefficients with its SE."""
-        post = [e for e in self.event_times if e >= 0]
+        """Equal-weight average of the single-period post coefficients (e >= 0, a binned
+        last lag left out) with its SE."""
+        binned = set(self.table.loc[self.table["binned"], "event_time"].tolist())
+        post = [e for e in self.event_times if e >= 0 and e not in binned]
+        if not post:
+            return {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
         b, v = self.coef(post)
         a = np.full(len(post), 1 / len(post))
         est, se = float(a @ b), float(np.sqrt(a @ v @ a))
