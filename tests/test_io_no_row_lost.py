@@ -113,7 +113,7 @@ def test_nabohjaelp_no_row_is_lost(tmp_path_factory, rows):
         st.tuples(
             st.sampled_from(["0a1b2c3d4e5f6071", "1b2c3d4e5f607182", "xyz", "ABCDEF0123456789"]),
             st.sampled_from(["2025", "2024", ""]),
-            st.sampled_from(["1", "2", "98", "", "1.5", "-1"]),
+            st.sampled_from(["1", "2", "98", "", "1.5", "-1", "1,5"]),
         ),
         min_size=1,
         max_size=40,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -106,23 +107,27 @@ def read_delimited(
     (more fields than the header: ``source_row, reason, raw``) for the quarantine.
     """
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            # extra fields on the first line would silently become an index or be cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                index_col=False,
+                engine="c",
+            )
         malformed = _no_malformed()
     except pd.errors.EmptyDataError:
         raise InputFileError(f"{path}: the file is empty ({what}); export it again") from None
-    except pd.errors.ParserError:
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
         frame, malformed = _read_ragged(text, sep, path, what)
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
     if _PADDED.search(text):  # strip only when some cell is padded (a fast check on the text)
-        for col in frame.columns:
+        for col in frame.columns.drop(SOURCE_ROW, errors="ignore"):
             frame[col] = on_uniques(frame[col], lambda u: u.str.strip())
     if SOURCE_ROW not in frame.columns:
         frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)
@@ -328,7 +333,8 @@ def finish(
     data = result.data[columns].reset_index(drop=True)
     bad = result.quarantined
     if raw is not None and len(bad):
-        bad = bad.assign(raw=bad[SOURCE_ROW].map(raw(bad[SOURCE_ROW])))
+        found = bad[SOURCE_ROW].map(raw(bad[SOURCE_ROW]))
+        bad = bad.assign(raw=bad["raw"].fillna(found) if "raw" in bad.columns else found)
     lead = [c for c in (SOURCE_ROW, REASON, "raw") if c in bad.columns]
     bad = bad[lead + [c for c in bad.columns if c not in lead]].reset_index(drop=True)
     path = None

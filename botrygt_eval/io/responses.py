@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -98,18 +99,22 @@ def _read_typed_csv(
     header = text.split("\n", 1)[0].split(sep)
     ids = {h: str for h in header if h.strip().strip('"').strip().lower() == "resp_id"}
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=ids,
-            keep_default_na=False,
-            na_values=list(MISSING_MARKERS),
-            skip_blank_lines=False,
-            decimal="," if sep == ";" else ".",
-            engine="c",
-        )
-    except (pd.errors.EmptyDataError, pd.errors.ParserError):
-        return read_delimited(text, sep, path, what)  # raises the usual message
+        with warnings.catch_warnings():
+            # extra fields on the first line would silently become an index or be cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=ids,
+                keep_default_na=False,
+                na_values=list(MISSING_MARKERS),
+                skip_blank_lines=False,
+                index_col=False,
+                decimal="," if sep == ";" else ".",
+                engine="c",
+            )
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, pd.errors.ParserWarning):
+        return read_delimited(text, sep, path, what)  # the careful path: quarantines bad lines
     frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
     frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)
     blank = frame.drop(columns=SOURCE_ROW).isna().all(axis=1)
