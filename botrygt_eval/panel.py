@@ -383,9 +383,10 @@ def survey_panel(
     comes from a ``year`` column or the ``year`` argument.
 
     Returns long ``kommune_kode, year, variable, estimate, se, variance, n`` (plus
-    ``cohort``, annual periods counted in calendar years, when ``partnerships``
-    is given), or with ``wide=True`` one row per kommune-year with columns
-    ``<variable>`` and ``<variable>_se``.
+    ``cohort`` as a calendar year, ``treated`` and ``event_time`` when ``partnerships``
+    is given; treatment absorbing), or with ``wide=True`` one row per kommune-year
+    with columns ``<variable>`` and ``<variable>_se``. For a TWFE on survey
+    estimates, ``weights = 1 / variance`` gives the precision-weighted regression.
     """
     check_option("timing", timing, TIMINGS)
     e = estimates.copy()
@@ -422,10 +423,13 @@ def survey_panel(
             how="left",
         )
         out["cohort"] = out["cohort"].fillna(0).astype("int64")
+        out["treated"] = ((out["cohort"] > 0) & (out["year"] >= out["cohort"])).astype("int64")
+        out["event_time"] = np.where(out["cohort"] > 0, out["year"] - out["cohort"], np.nan)
     out = out.sort_values(["variable", "kommune_kode", "year"]).reset_index(drop=True)
     if not wide:
         return out
-    keys = ["kommune_kode", "year"] + (["cohort"] if partnerships is not None else [])
+    keys = ["kommune_kode", "year"]
+    keys += ["cohort", "treated", "event_time"] if partnerships is not None else []
     est = out.pivot_table(index=keys, columns="variable", values="estimate", aggfunc="first")
     se = out.pivot_table(index=keys, columns="variable", values="se", aggfunc="first")
     se.columns = [f"{c}_se" for c in se.columns]

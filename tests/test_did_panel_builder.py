@@ -168,6 +168,7 @@ def test_survey_panel_tidy_and_estimate_table():
     out = survey_panel(tidy, partnerships=PARTNERSHIPS)
     assert out["variance"].tolist() == pytest.approx([0.0004, 0.0009, 0.0016])
     assert out.set_index("kommune_kode")["cohort"].to_dict() == {101: 0, 147: 2020}
+    assert out["treated"].tolist() == [0, 0, 1] and out["event_time"].iloc[2] == 5
     wide = survey_panel(tidy, wide=True)
     assert {"fear_burglary", "fear_burglary_se"} <= set(wide.columns)
 
