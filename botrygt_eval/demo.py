@@ -71,9 +71,18 @@ def _load(ctx: DemoContext) -> None:
     ctx.outputs.append(("load log", folder / "load_log.md"))
 
 
+def _instrument(ctx: DemoContext) -> None:
+    from botrygt_eval.instrument.build import build_instrument
+
+    folder = ctx.folder("instrument")
+    build_instrument(2025, folder)
+    ctx.outputs.append(("questionnaire 2025: XLSForm, HTML da/en, codebook, schema", folder))
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("Simulating a synthetic Denmark", _simulate),
     ("Loading it back through the validated loaders", _load),
+    ("Building the 2025 citizen questionnaire", _instrument),
 ]
 
 
