@@ -143,3 +143,18 @@ def test_margins_duplicated_and_negative(tmp_path):
     r = _reasons(load_margins(path))
     assert r[2] == r[3] == "duplicated key (variable, level)"
     assert r[4] == "total: margin total is negative (value -1.0)"
+
+
+def test_the_item_bank_schema_plugs_in(tmp_path):
+    """The questionnaire's generated per-year schema (year -> schema) works as ``schema=``."""
+    from botrygt_eval.instrument.schema import response_schema
+    from botrygt_eval.instrument.synthetic import synthetic_responses
+
+    frame = synthetic_responses(2025, n=300, seed=3)
+    frame.loc[4, "worry_burglary"] = 7  # not in the codebook
+    path = tmp_path / "responses_2025.csv"
+    frame.to_csv(path, index=False)
+    res = load_responses(path, schema=response_schema)
+    assert len(res.data) == 299
+    assert res.quarantined["source_row"].tolist() == [6]
+    assert "not in the 2025 codebook for worry_burglary" in res.quarantined["reason"].iloc[0]

@@ -25,7 +25,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from botrygt_eval import schemas
-from botrygt_eval.errors import InputFileError
+from botrygt_eval.errors import InputFileError, UnknownMunicipalityError
 from botrygt_eval.io._common import (
     RowProblems,
     count_phrase,
@@ -42,7 +42,7 @@ from botrygt_eval.io._common import (
     whole_numbers,
 )
 from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult
-from botrygt_eval.reference import CHRISTIANSOE_CODE
+from botrygt_eval.reference import CHRISTIANSOE_CODE, to_kommune_kode
 
 #: canonical variable -> headings seen in Danish and English exports (upper case)
 HEADINGS: dict[str, tuple[str, ...]] = {
@@ -236,9 +236,6 @@ def classify_areas(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Kinds: ``kommune``, ``national``, ``region`` (regions 081-085 and landsdele),
     ``christiansoe`` (411) and ``unknown``. Each distinct value is classified once.
     """
-    from botrygt_eval.errors import UnknownMunicipalityError
-    from botrygt_eval.reference import to_kommune_kode
-
     kinds: dict[str, str] = {}
     codes: dict[str, float] = {}
     for value in pd.unique(values):
@@ -347,7 +344,7 @@ class _Loader:
         self.dropped.append(part)
         self.frame = self.frame.loc[~mask]
 
-    def drop_areas(self) -> pd.Series:
+    def drop_areas(self) -> None:
         kinds, codes = classify_areas(self.frame["area"])
         self.frame = self.frame.assign(kommune_kode=codes, _kind=kinds)
         counts = kinds.value_counts()
@@ -359,7 +356,6 @@ class _Loader:
         parts += [count_phrase(n_chr, "Christiansø row")] if n_chr else []
         if parts:
             self.notes.append("dropped " + " and ".join(parts))
-        return self.frame["_kind"]
 
     def drop_totals(self, column: str, heading: str) -> None:
         total = on_uniques(self.frame[column], lambda u: u.str.casefold().isin(TOTAL_LABELS))
