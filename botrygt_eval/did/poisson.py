@@ -286,7 +286,7 @@ def ppml_event_study(
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     df, n_zero = _drop_all_zero(df, unit, time, outcome)
     dummies, keep, times = event_time_dummies(
-        df, time=time, cohort=cohort, leads=leads, lags=lags, reference=reference,
+        df, unit=unit, time=time, cohort=cohort, leads=leads, lags=lags, reference=reference,
         bin_endpoints=bin_endpoints,
     )  # fmt: skip
     leads_, lags_ = -min(times[0], reference), max(times[-1], reference)

@@ -228,6 +228,7 @@ def event_name(e: int) -> str:
 def event_time_dummies(
     df: pd.DataFrame,
     *,
+    unit: str,
     time: str,
     cohort: str,
     leads: int | None,
@@ -242,6 +243,10 @@ def event_time_dummies(
     every ``e >= lags``; otherwise treated observations outside
     ``[-leads, lags]`` are dropped (``keep`` is False for them).
     """
+    if (df.groupby(unit)[cohort].nunique() > 1).any():
+        raise InputFileError(
+            f"{cohort!r} changes within a unit; the cohort (first treated period) must be constant"
+        )
     g = df[cohort].to_numpy()
     treated = g > 0
     e = np.where(treated, df[time].to_numpy() - g, 0).astype("int64")
@@ -422,12 +427,8 @@ def event_study(
     """
     cols = [outcome, cohort] + ([weights] if weights else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
-    if (df.groupby(unit)[cohort].nunique() > 1).any():
-        raise InputFileError(
-            f"{cohort!r} changes within a unit; the cohort (first treated period) must be constant"
-        )
     dummies, keep, times = event_time_dummies(
-        df, time=time, cohort=cohort, leads=leads, lags=lags, reference=reference,
+        df, unit=unit, time=time, cohort=cohort, leads=leads, lags=lags, reference=reference,
         bin_endpoints=bin_endpoints,
     )  # fmt: skip
     leads_, lags_ = -min(times[0], reference), max(times[-1], reference)
