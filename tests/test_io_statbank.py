@@ -228,3 +228,14 @@ def test_a_line_with_too_many_fields_is_quarantined(tmp_path):
     assert res.data["burglaries"].tolist() == [4, 9]
     assert res.quarantined["source_row"].tolist() == [3]
     assert "5 fields but the header has 4" in res.quarantined["reason"].iloc[0]
+
+
+def test_empty_and_header_only_files(tmp_path):
+    empty = tmp_path / "STRAF11.csv"
+    empty.write_bytes(b"\xef\xbb\xbf\r\n")
+    with pytest.raises(InputFileError, match="the file is empty"):
+        load_straf11(empty)
+    header = tmp_path / "FAM55N.csv"
+    header.write_text("OMRÅDE;TID;INDHOLD\n")
+    res = load_households(header)
+    assert res.data.empty and list(res.data.columns) == ["kommune_kode", "year", "households"]

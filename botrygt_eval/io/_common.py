@@ -64,6 +64,8 @@ def read_text(path: Path, what: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             text = _decode(raw, "cp1252", path, what)
             encoding = "Windows-1252 (not valid UTF-8; read as an older StatBank/Excel export)"
+    if not text.strip():
+        raise InputFileError(f"{path}: the file is empty ({what}); export the table again")
     sample = text[:1_000_000]
     controls = sum(sample.count(chr(c)) for c in (*range(0, 9), 11, 12, *range(14, 32), 127))
     if controls > max(2, len(sample) // 1000):
