@@ -124,3 +124,13 @@ def test_a_line_with_too_many_fields_is_quarantined_not_the_whole_file(tmp_path)
         res.quarantined["reason"].iloc[0].startswith("the line has 4 fields but the header has 3")
     )
     assert res.quarantined["raw"].iloc[0] == "101,2024,1,5"
+
+
+def test_a_stale_quarantine_file_is_removed_when_the_data_are_clean(tmp_path):
+    qdir = tmp_path / "q"
+    path = tmp_path / "nabohjaelp.csv"
+    path.write_text("kommune_kode,year,members\n101,2023,-5\n")
+    assert load_nabohjaelp(path, quarantine_dir=qdir).quarantine_path.is_file()
+    path.write_text("kommune_kode,year,members\n101,2023,5\n")
+    res = load_nabohjaelp(path, quarantine_dir=qdir)
+    assert res.quarantine_path is None and not (qdir / "nabohjaelp.quarantine.csv").exists()

@@ -340,11 +340,14 @@ def finish(
     lead = [c for c in (SOURCE_ROW, REASON, "raw") if c in bad.columns]
     bad = bad[lead + [c for c in bad.columns if c not in lead]].reset_index(drop=True)
     path = None
-    if quarantine_dir is not None and len(bad):
-        qdir = Path(quarantine_dir)
-        qdir.mkdir(parents=True, exist_ok=True)
-        path = qdir / f"{Path(source).stem}.quarantine.csv"
-        bad.to_csv(path, index=False)
+    if quarantine_dir is not None:
+        target = Path(quarantine_dir) / f"{Path(source).stem}.quarantine.csv"
+        if len(bad):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            bad.to_csv(target, index=False)
+            path = target
+        else:  # a file left by an earlier run would describe data that is now clean
+            target.unlink(missing_ok=True)
     return replace(result, data=data, quarantined=bad, quarantine_path=path)
 
 
