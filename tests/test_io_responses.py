@@ -158,3 +158,15 @@ def test_the_item_bank_schema_plugs_in(tmp_path):
     assert len(res.data) == 299
     assert res.quarantined["source_row"].tolist() == [6]
     assert "not in the 2025 codebook for worry_burglary" in res.quarantined["reason"].iloc[0]
+
+
+def test_spss_user_missing_codes_98_99_are_kept_as_codes(tmp_path):
+    """Platforms flag 98/99 as user-missing in SPSS; they are answers, not empty cells."""
+    frame = _as_floats(load_responses(FIX / "responses_2025.csv").data)
+    path = tmp_path / "responses_2025.sav"
+    pyreadstat.write_sav(
+        frame, str(path), missing_ranges={"worry_burglary": [98, 99], "vict_burglary": [98, 99]}
+    )
+    data = load_responses(path).data
+    assert data["worry_burglary"].tolist()[2] == 98
+    assert data["vict_burglary"].tolist()[3] == 99

@@ -78,14 +78,16 @@ def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool, pd.
         import pyreadstat
 
         try:
-            frame, _meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+            frame, _meta = pyreadstat.read_sav(
+                str(path), apply_value_formats=False, user_missing=True
+            )
         except Exception as exc:  # pyreadstat.ReadstatError and friends
             raise InputFileError(
                 f"{path}: cannot read the SPSS file ({exc}); export it again from the "
                 "survey platform as .sav, or as CSV"
             ) from None
         frame[SOURCE_ROW] = np.arange(1, len(frame) + 1)  # SPSS case number
-        notes.append("SPSS file (value labels ignored, numeric codes used)")
+        notes.append("SPSS file (numeric codes used; value labels and user-missing flags ignored)")
         return frame, notes, False, None
     raise InputFileError(
         f"{path}: unsupported file type {suffix!r} ({what}); use .csv, .xlsx or .sav"
