@@ -74,7 +74,12 @@ class WeightingResult:
         lines = [
             f"Weighting ({st.get('method')}"
             + (f", bounds {st['bounds']}" if st.get("bounds") else "")
-            + (f", trimmed at {st['trim_upper']}" if st.get("trim_upper") else "")
+            + (
+                f", trimmed at {st['trim_upper']:g}"
+                + ("" if st["trim_relative_to"] == "absolute" else f" x {st['trim_relative_to']}")
+                if st.get("trim_upper")
+                else ""
+            )
             + f"): {int(s.loc['n', 'after']):,} respondents, weights sum to "
             f"{s.loc['sum_weights', 'after']:,.0f}",
             f"  Kish deff {s.loc['deff_kish', 'before']:.3f} -> {s.loc['deff_kish', 'after']:.3f}; "

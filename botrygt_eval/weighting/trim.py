@@ -72,9 +72,10 @@ def trim_weights(
         raise ConfigError(f"trimming bounds lower={lo:g} and upper={up:g}: lower must be < upper")
     n, total = len(w), w.sum()
     if up * n < total or lo * n > total:
+        rng_txt = f"at most {up:,.6g}" if not np.isfinite(lo) else f"[{lo:,.6g}, {up:,.6g}]"
         raise ConfigError(
-            f"cannot trim {n:,} weights summing to {total:,.6g} to [{lo:g}, {up:g}]: the bounds "
-            f"leave no room for the total (mean weight {total / n:.6g}); widen the bounds"
+            f"cannot trim {n:,} weights summing to {total:,.6g} to {rng_txt}: the bounds "
+            f"leave no room for the total (mean weight {total / n:,.6g}); widen the bounds"
         )
     first = (w > up) | (w < lo)
     if not strict:
