@@ -106,6 +106,12 @@ def weight_cmd(
     diagnostics: Annotated[
         Path | None, typer.Option("--diagnostics", help="Write the diagnostics (CSV).")
     ] = None,
+    lonely_psu: Annotated[
+        str,
+        typer.Option(
+            "--lonely-psu", help="Stratum with one respondent: fail, adjust, certainty, remove."
+        ),
+    ] = "fail",
 ) -> None:
     """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
     from botrygt_eval.errors import check_option
@@ -138,6 +144,7 @@ def weight_cmd(
         bounds=parse_bounds(bounds),
         trim_upper=value,
         trim_relative_to=relative_to,  # type: ignore[arg-type]
+        lonely_psu=lonely_psu,
     )
     frame = data.copy()
     frame["weight"] = result.weights.to_numpy()
