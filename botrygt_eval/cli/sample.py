@@ -21,7 +21,13 @@ def read_table(path: Path) -> pd.DataFrame:
         raise InputFileError(f"{path} does not exist; check the path")
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except ImportError as exc:
+            raise InputFileError(
+                f"cannot read {path}: parquet needs a working pyarrow ({exc}); install a "
+                "pyarrow that matches numpy, or give the file as CSV"
+            ) from exc
     if suffix == ".csv":
         return pd.read_csv(path, dtype={"resp_id": str})
     raise InputFileError(f"{path}: use a .csv or .parquet file")
@@ -31,7 +37,12 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write a CSV or parquet file (by extension), creating the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".parquet", ".pq"):
-        frame.to_parquet(path, index=False)
+        try:
+            frame.to_parquet(path, index=False)
+        except ImportError as exc:
+            raise InputFileError(
+                f"cannot write {path}: parquet needs a working pyarrow ({exc}); write CSV"
+            ) from exc
     else:
         frame.to_csv(path, index=False)
 
