@@ -377,3 +377,14 @@ def test_weight_cli_joins_the_sample_file(tmp_path):
     pd.concat([resp, resp.iloc[[0]].assign(resp_id="ffffffffffffffff")]).to_csv(rp, index=False)
     bad = CliRunner().invoke(app, args)
     assert bad.exit_code != 0 and "not in the sample file" in str(bad.exception)
+
+
+def test_weighting_result_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    r, m = respondents_and_margins()
+    res = weight_responses(r, m, design_weight="design_weight")
+    ax = res.plot()
+    assert len(ax.get_yticklabels()) == len(res.margins_table())
+    assert ax.get_xlabel() == "standardiseret forskel fra populationen"

@@ -119,7 +119,7 @@ def sample_cmd(
         write_table(result.allocation, report)
     a = result.allocation
     table = Table(title="Allokering (største og mindste kommuner)")
-    for col in ("kommune_kode", "N_h", "invited", "expected resp.", "expected MOE"):
+    for col in ("kommune_kode", "N_h", "inviterede", "forventede svar", "forventet MOE"):
         table.add_column(col, justify="right")
     shown = pd.concat([a.nlargest(3, "N_h"), a.nsmallest(3, "N_h")]).drop_duplicates()
     for r in shown.to_dict("records"):
@@ -128,7 +128,7 @@ def sample_cmd(
             f"{int(r['N_h']):,}",
             f"{int(r['n_invited']):,}",
             f"{r['expected_respondents']:,.0f}",
-            f"±{100 * r['expected_moe']:.1f} pct.-point",
+            f"±{100 * r['expected_moe']:.1f} procentpoint",
         )
     console = Console()
     console.print(table)
