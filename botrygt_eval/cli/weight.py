@@ -11,7 +11,7 @@ from rich.table import Table
 
 from botrygt_eval.cli import app
 from botrygt_eval.cli.sample import read_table, write_table
-from botrygt_eval.errors import ConfigError, InputFileError
+from botrygt_eval.errors import ConfigError
 
 
 def parse_bounds(text: str | None) -> tuple[float, float] | None:
@@ -116,24 +116,12 @@ def weight_cmd(
     """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
     from botrygt_eval.errors import check_option
     from botrygt_eval.weighting.margins import read_margins
-    from botrygt_eval.weighting.pipeline import METHODS, weight_responses
+    from botrygt_eval.weighting.pipeline import METHODS, join_sample, weight_responses
 
     check_option("--method", method, METHODS)
     data = read_table(responses)
     if sample is not None:
-        s = read_table(sample)
-        if "resp_id" not in data.columns or "resp_id" not in s.columns:
-            raise InputFileError("--sample needs a resp_id column in both files")
-        if "responded" in s.columns:
-            s = s.loc[s["responded"] == 1]
-        s = s.drop(columns=[c for c in s.columns if c in data.columns and c != "resp_id"])
-        n_before = len(data)
-        data = data.merge(s, on="resp_id", how="inner", validate="one_to_one")
-        if len(data) < n_before:
-            raise InputFileError(
-                f"{n_before - len(data):,} respondents are not in the sample file {sample}; "
-                "check that the files are from the same year"
-            )
+        data = join_sample(data, read_table(sample), sample_name=str(sample))
     value, relative_to = parse_trim(trim_upper)
     result = weight_responses(
         data,

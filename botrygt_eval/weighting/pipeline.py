@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from botrygt_eval.errors import ConfigError, check_option
+from botrygt_eval.errors import ConfigError, InputFileError, check_option
 from botrygt_eval.weighting.calibrate import calibrate, rake
 from botrygt_eval.weighting.diagnostics import margin_table, weight_summary
 from botrygt_eval.weighting.margins import Margins, parse_margins
@@ -145,6 +145,34 @@ def diagnostics_frame(
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+def join_sample(
+    responses: pd.DataFrame, sample: pd.DataFrame, *, sample_name: str = "the sample"
+) -> pd.DataFrame:
+    """Add the sample file's design columns to survey-platform responses (by ``resp_id``).
+
+    Platform exports carry only ``resp_id``, ``year`` and the answers; the sample file has
+    ``kommune_kode, sex, age, age_band, incl_prob, design_weight, stratum_population``.
+    Only respondents (``responded == 1``) are joined; a respondent missing from the
+    sample is an error, never a silent drop.
+    """
+    if "resp_id" not in responses.columns or "resp_id" not in sample.columns:
+        raise InputFileError("joining the sample needs a resp_id column in both files")
+    s = sample
+    if "responded" in s.columns:
+        s = s.loc[s["responded"] == 1]
+    s = s.drop(columns=[c for c in s.columns if c in responses.columns and c != "resp_id"])
+    if s["resp_id"].duplicated().any():
+        raise InputFileError(f"{sample_name} lists a resp_id more than once; ids must be unique")
+    out = responses.merge(s, on="resp_id", how="left", validate="one_to_one", indicator=True)
+    missing = int((out["_merge"] != "both").sum())
+    if missing:
+        raise InputFileError(
+            f"{missing:,} respondents are not in the sample file {sample_name} (as respondents); "
+            "check that the files are from the same year"
+        )
+    return out.drop(columns="_merge")
 
 
 def weight_responses(
