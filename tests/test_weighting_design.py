@@ -388,3 +388,18 @@ def test_weighting_result_plot():
     ax = res.plot()
     assert len(ax.get_yticklabels()) == len(res.margins_table())
     assert ax.get_xlabel() == "standardiseret forskel fra populationen"
+
+
+def test_nonresponse_revalidates_the_respondent_design():
+    from botrygt_eval.errors import DesignError
+
+    s = sample_frame(9, n=400)
+    s.loc[s["kommune_kode"] == 151, "responded"] = 0
+    s.loc[s.index[s["kommune_kode"] == 151][0], "responded"] = 1  # one respondent left
+    des = SurveyDesign.from_frame(s, weights="design_weight", strata="kommune_kode")
+    with pytest.raises(DesignError, match="single PSU"):
+        adjust_weighting_class(des, ["sex"], min_respondents=1)
+    ok = SurveyDesign.from_frame(
+        s, weights="design_weight", strata="kommune_kode", lonely_psu="adjust"
+    )
+    assert adjust_weighting_class(ok, ["sex"], min_respondents=1).n == int(s["responded"].sum())

@@ -122,6 +122,7 @@ def _respondent_design(design, mask: np.ndarray, new_w: np.ndarray, details: dic
         clusters=sub(design.clusters),
         fpc=sub(design.fpc),
     )
+    base._validate(fpc_name="fpc")  # e.g. a stratum left with one respondent (lonely PSU)
     return base.with_weights(new_w, Adjustment(kind="nonresponse", X=None, details=details))
 
 
