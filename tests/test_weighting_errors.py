@@ -173,3 +173,8 @@ def test_trim_bounds_that_cannot_hold_the_total():
         trim_weights(np.array([1.0, 2, 3, 10]), upper=3)
     with pytest.raises(ConfigError, match="lower must be < upper"):
         trim_weights(np.array([1.0, 2]), upper=1, lower=2)
+
+
+def test_level_with_respondents_but_zero_total():
+    with pytest.raises(MarginsError, match=r"'sex' level\(s\) \['male'\] have respondents but"):
+        rake_weights(data(), W, margins(totals={("sex", "male"): 0.0, ("sex", "female"): 1000.0}))

@@ -177,6 +177,16 @@ def encode(data: pd.DataFrame, margins: Margins) -> dict[str, np.ndarray]:
                 "cell); collapse those levels with a neighbouring one in both the data and the "
                 "margins"
             )
+        zero = [
+            lev
+            for lev, s_, t in zip(margins.levels[v], seen, margins.totals[v], strict=True)
+            if s_ and t == 0
+        ]
+        if zero:
+            raise MarginsError(
+                f"{v!r} level(s) {zero[:10]} have respondents but a population total of 0; "
+                "fix the margins or drop those respondents"
+            )
         codes[v] = c
     return codes
 
