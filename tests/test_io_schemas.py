@@ -84,3 +84,23 @@ def test_default_response_schema_requires_its_items():
     with pytest.raises(SchemaErrors):
         schema.validate(frame.drop(columns="worry_burglary"), lazy=True)
     assert schemas.ACTIVITY_TYPES[0] == "kampagne" and len(schemas.ACTIVITY_TYPES) == 11
+
+
+def test_rounded_weights_pass_but_wrong_ones_do_not():
+    frame = pd.DataFrame(
+        {
+            "resp_id": ["0a1b2c3d4e5f6071", "1b2c3d4e5f607182"],
+            "year": [2025, 2025],
+            "kommune_kode": [101, 101],
+            "sex": ["male", "female"],
+            "age": [40, 41],
+            "age_band": ["30-44", "30-44"],
+            "incl_prob": [0.0033333, 0.0033333],  # 1/300 written with 5 significant digits
+            "design_weight": [300.0, 301.0],
+            "stratum_population": [5000, 5000],
+            "responded": [1, 0],
+        }
+    )
+    with pytest.raises(SchemaErrors) as info:
+        schemas.SURVEY_SAMPLE.validate(frame, lazy=True)
+    assert info.value.failure_cases["index"].dropna().unique().tolist() == [1]
