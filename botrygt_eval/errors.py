@@ -54,6 +54,22 @@ class InstrumentError(BotrygtError):
     """The questionnaire item bank is invalid (duplicate id, routing to a later item, ...)."""
 
 
+class DidDataError(BotrygtError):
+    """Panel data unusable for DiD (duplicate unit-periods, cohort changing within a unit, ...)."""
+
+
+class DidWarning(UserWarning):
+    """Base class of DiD warnings: the estimate is computed, but read the message."""
+
+
+class DroppedUnitsWarning(DidWarning):
+    """Units or rows were left out (treated in every period, missing values, unbalanced)."""
+
+
+class SmallCohortWarning(DidWarning):
+    """A cohort has very few units; its ATT(g,t) rest on little information."""
+
+
 def check_option(name: str, value: object, allowed: tuple) -> None:
     """Refuse an unknown option value, listing the allowed ones."""
     if value not in allowed:

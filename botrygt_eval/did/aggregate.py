@@ -1,0 +1,250 @@
+"""Aggregate ATT(g,t) into simple, group, dynamic (event-study) and calendar effects.
+
+Transcribes R ``did`` 2.5.1 ``aggte()`` (``compute.aggte``): aggregates are
+weighted sums of ATT(g,t) with cohort-share weights; their influence functions
+are the same weighted sums of the cell influence functions plus the term for the
+estimated weights (``wif``). Nothing is re-estimated. Analytic SEs by default;
+``bootstrap=B`` uses the Rademacher multiplier bootstrap and gives simultaneous
+(sup-t) bands over the by-rows.
+
+As in R, ``max_e`` also limits the cells entering ``simple`` and ``group``, and
+NaN cells are left out (R's ``na.rm = TRUE``) with a warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from botrygt_eval.did.att_gt import ATTgtResult
+from botrygt_eval.did.inference import BootstrapResult, analytic_se, multiplier_bootstrap
+from botrygt_eval.errors import DidWarning, EstimationError, check_option
+
+AggType = Literal["simple", "group", "dynamic", "calendar"]
+_BY = {"simple": None, "group": "group", "dynamic": "event_time", "calendar": "time"}
+_LABEL_DA = {
+    "simple": "Samlet effekt",
+    "group": "Effekt efter startår (kohorte)",
+    "dynamic": "Effekt efter tid siden start",
+    "calendar": "Effekt efter kalenderperiode",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class AggregateResult:
+    """An aggregated ATT with its by-rows (cohort, event time or period) and inference."""
+
+    type: str
+    overall_att: float
+    overall_se: float
+    by: pd.DataFrame  # egt, att, se (empty for simple)
+    crit: float  # critical value for the by-rows (pointwise z, or sup-t with bootstrap)
+    alpha: float
+    n_units: int
+    inf: np.ndarray = field(repr=False)  # n x (len(by) + 1): by-rows then overall
+    bootstrap: BootstrapResult | None = None
+    settings: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy rows: the overall effect first (egt NaN), then one row per egt."""
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        over = pd.DataFrame(
+            {
+                "type": [self.type],
+                "egt": [np.nan],
+                "estimate": [self.overall_att],
+                "se": [self.overall_se],
+                "ci_low": [self.overall_att - z * self.overall_se],
+                "ci_high": [self.overall_att + z * self.overall_se],
+                "n": [self.n_units],
+            }
+        )
+        if self.by.empty:
+            return over
+        b = self.by
+        rows = pd.DataFrame(
+            {
+                "type": self.type,
+                "egt": b["egt"].astype(float),
+                "estimate": b["att"],
+                "se": b["se"],
+                "ci_low": b["att"] - self.crit * b["se"],
+                "ci_high": b["att"] + self.crit * b["se"],
+                "n": self.n_units,
+            }
+        )
+        return pd.concat([over, rows], ignore_index=True)
+
+    def summary(self) -> str:
+        """Text summary: overall effect and the by-table with its band type."""
+        band = (
+            f"simultaneous {1 - self.alpha:.0%} band (bootstrap, {self.bootstrap.draws} draws)"
+            if self.bootstrap is not None
+            else f"pointwise {1 - self.alpha:.0%} intervals"
+        )
+        lines = [
+            f"Aggregated ATT ({self.type}): {self.overall_att:.4f} (SE {self.overall_se:.4f})",
+        ]
+        if not self.by.empty:
+            lines.append(f"By {_BY[self.type]}, {band}, critical value {self.crit:.3f}:")
+            lines.append(
+                self.to_frame()
+                .iloc[1:]
+                .drop(columns=["type", "n"])
+                .rename(columns={"egt": _BY[self.type]})
+                .to_string(index=False, float_format=lambda v: f"{v:.4f}")
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def plot(self, **kwargs):
+        """Event-study / group / calendar chart with its band; see :mod:`did.plots`."""
+        from botrygt_eval.did.plots import plot_aggregate
+
+        return plot_aggregate(self, **kwargs)
+
+
+def _wif_dot(w_ind, cohort, groups, pg, att):
+    """``wif(keepers, pg, ...) %*% att`` of R did without the n x k matrix."""
+    s = pg.sum()
+    ug, inv = np.unique(groups, return_inverse=True)
+    A = np.bincount(inv, weights=att, minlength=len(ug))
+    C = np.bincount(inv, minlength=len(ug)).astype(float)
+    pos = np.clip(np.searchsorted(ug, cohort), 0, len(ug) - 1)
+    hit = ug[pos] == cohort
+    a_i = np.where(hit, A[pos], 0.0)
+    c_i = np.where(hit, C[pos], 0.0)
+    pa = pg @ att
+    return (w_ind * a_i - pa) / s - (w_ind * c_i - s) * pa / s**2
+
+
+def aggregate(
+    res: ATTgtResult,
+    type: AggType = "simple",
+    *,
+    min_e: float | None = None,
+    max_e: float | None = None,
+    balance_e: int | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
+    alpha: float | None = None,
+) -> AggregateResult:
+    """Aggregate ATT(g,t) as R ``did::aggte(type=...)`` (analytic SEs unless ``bootstrap``)."""
+    check_option("type", type, ("simple", "group", "dynamic", "calendar"))
+    if bootstrap is not None and (int(bootstrap) != bootstrap or bootstrap < 2):
+        check_option("bootstrap", bootstrap, ("None", "an integer >= 2"))
+    alpha = res.settings["alpha"] if alpha is None else alpha
+    min_e = -np.inf if min_e is None else min_e
+    max_e = np.inf if max_e is None else max_e
+    d = res.data
+    tab = res.table
+    ok = tab["att"].notna().to_numpy()
+    if not ok.all():
+        warnings.warn(
+            f"{int((~ok).sum())} ATT(g,t) cell(s) are NaN and left out of the aggregation "
+            "(R's na.rm = TRUE)",
+            DidWarning,
+            stacklevel=2,
+        )
+    group = tab["group"].to_numpy(float)[ok]
+    t = tab["time"].to_numpy(float)[ok]
+    att = tab["att"].to_numpy(float)[ok]
+    inf = res.inf[:, ok] if not ok.all() else res.inf
+    w_ind, cohort = d.agg_w, d.cohort
+    glist = np.unique(group)
+    pg_g = np.array([np.mean(w_ind * (cohort == g)) for g in glist])
+    pg = pg_g[np.searchsorted(glist, group)]
+    n = inf.shape[0]
+
+    def combo(which):
+        """Weights over cells and the cohort-share term for a weighted mean over ``which``."""
+        wts = np.zeros(len(att))
+        wts[which] = pg[which] / pg[which].sum()
+        return wts
+
+    by_vals: list = []
+    if type == "simple":
+        keep = np.nonzero((group <= t) & (t <= group + max_e))[0]
+        if len(keep) == 0:
+            raise EstimationError("no post-treatment ATT(g,t) to aggregate")
+        wts = combo(keep)
+        over_att = float(wts @ att)
+        over_if = inf @ wts + _wif_dot(w_ind, cohort, group[keep], pg[keep], att[keep])
+        by_att = np.array([])
+        by_if = np.zeros((n, 0))
+    else:
+        if type == "group":
+            by_vals = list(glist)
+            sets = [np.nonzero((group == g) & (g <= t) & (t <= group + max_e))[0] for g in glist]
+            use_wif = False
+        elif type == "dynamic":
+            e_all = t - group
+            eseq = np.unique(e_all)
+            incl = np.ones(len(att), bool)
+            if balance_e is not None:
+                tmax, tmin = d.tlist[-1], d.tlist[0]
+                eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + tmin)]
+                incl = (tmax - group) >= balance_e
+            eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+            by_vals = list(eseq)
+            sets = [np.nonzero((e_all == e) & incl)[0] for e in eseq]
+            use_wif = True
+        else:  # calendar
+            tl = np.unique(t)
+            by_vals = list(tl[tl >= group.min()])
+            sets = [np.nonzero((t == t1) & (group <= t))[0] for t1 in by_vals]
+            use_wif = True
+        keep_by = [i for i, s in enumerate(sets) if len(s)]
+        by_vals = [by_vals[i] for i in keep_by]
+        sets = [sets[i] for i in keep_by]
+        if not sets:
+            raise EstimationError(f"no ATT(g,t) cells for a '{type}' aggregation with these limits")
+        Wm = np.column_stack([combo(s) for s in sets])
+        by_att = att @ Wm
+        by_if = inf @ Wm
+        if use_wif:
+            for j, s in enumerate(sets):
+                by_if[:, j] += _wif_dot(w_ind, cohort, group[s], pg[s], att[s])
+        if type == "group":
+            by_att = np.array([att[s].mean() for s in sets])
+            sel = pg_g[keep_by]
+            over_att = float(by_att @ sel / sel.sum())
+            over_if = by_if @ (sel / sel.sum()) + _wif_dot(w_ind, cohort, glist[keep_by], sel, by_att)
+        else:
+            pos = np.ones(len(sets), bool) if type == "calendar" else np.array(by_vals) >= 0
+            if not pos.any():
+                raise EstimationError("no event time >= 0 within min_e/max_e to average")
+            over_att = float(by_att[pos].mean())
+            over_if = by_if[:, pos].mean(axis=1)
+    full_if = np.column_stack([by_if, over_if])
+    se_all = analytic_se(full_if, d.cluster)
+    crit = stats.norm.ppf(1 - alpha / 2)
+    boot = None
+    if bootstrap is not None:
+        band = np.r_[np.ones(by_if.shape[1], bool), False] if by_if.shape[1] else None
+        boot = multiplier_bootstrap(
+            full_if, int(bootstrap), seed=seed, cluster=d.cluster, alpha=alpha, band=band
+        )
+        se_all = boot.se
+        if by_if.shape[1] and np.isfinite(boot.crit) and boot.crit >= crit:
+            crit = boot.crit
+    by = pd.DataFrame({"egt": by_vals, "att": by_att, "se": se_all[:-1]})
+    return AggregateResult(
+        type=type,
+        overall_att=over_att,
+        overall_se=float(se_all[-1]),
+        by=by,
+        crit=float(crit),
+        alpha=alpha,
+        n_units=d.n_units,
+        inf=full_if,
+        bootstrap=boot,
+        settings=dict(min_e=min_e, max_e=max_e, balance_e=balance_e, bootstrap=bootstrap, seed=seed),
+    )

@@ -1,0 +1,293 @@
+"""Callaway & Sant'Anna group-time average treatment effects ATT(g,t).
+
+Reproduces R ``did`` 2.5.1 ``att_gt()`` (analytic SEs): each (g,t) cell is a 2x2
+comparison of cohort g with never-treated or not-yet-treated units between a
+base period and t, estimated by outcome regression, IPW or the doubly robust
+estimator of ``DRDID``; the result keeps the unit-level influence functions so
+that :func:`botrygt_eval.did.aggregate` only forms weighted sums.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from botrygt_eval.did import drdid
+from botrygt_eval.did._data import DidData, prepare
+from botrygt_eval.did.inference import analytic_se, vcov
+from botrygt_eval.errors import BotrygtError, DidWarning, check_option
+
+Control = Literal["never", "notyet"]
+Method = Literal["dr", "ipw", "reg"]
+BasePeriod = Literal["varying", "universal"]
+FixWeights = Literal["earlier", "base_period", "first_period", "varying"]
+
+
+@dataclass(frozen=True)
+class PreTest:
+    """Wald pre-test that all pre-treatment ATT(g,t) are zero (R did's ``W``, ``Wpval``)."""
+
+    statistic: float
+    df: int
+    p_value: float
+
+
+@dataclass(frozen=True, eq=False)
+class ATTgtResult:
+    """Group-time ATTs with their influence functions and the settings that made them."""
+
+    table: pd.DataFrame  # group, time, base_period, post, att, se, n_treated, n_control
+    inf: np.ndarray = field(repr=False)  # (n IF rows) x (cells)
+    data: DidData = field(repr=False)
+    settings: dict
+    pretest: PreTest | None
+
+    @property
+    def n(self) -> int:
+        """Rows of the influence function (units for panels, observations otherwise)."""
+        return self.inf.shape[0]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: group, time, event_time, estimate, se, ci_low, ci_high, n."""
+        t = self.table
+        z = stats.norm.ppf(1 - self.settings["alpha"] / 2)
+        return pd.DataFrame(
+            {
+                "group": t["group"],
+                "time": t["time"],
+                "event_time": t["time"] - t["group"],
+                "post": t["post"],
+                "estimate": t["att"],
+                "se": t["se"],
+                "ci_low": t["att"] - z * t["se"],
+                "ci_high": t["att"] + z * t["se"],
+                "n": t["n_treated"] + t["n_control"],
+            }
+        )
+
+    def summary(self) -> str:
+        """Text table of ATT(g,t) with pointwise intervals and the pre-test."""
+        s = self.settings
+        lines = [
+            "Callaway-Sant'Anna group-time ATT(g,t)",
+            f"method={s['method']} control={s['control']} base_period={s['base_period']} "
+            f"anticipation={s['anticipation']} panel={s['panel']} "
+            f"cluster={s['cluster']} weights={s['weights']}",
+            f"units={self.data.n_units} observations={self.data.n_obs}",
+            self.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+        ]
+        if self.pretest is not None:
+            p = self.pretest
+            lines.append(
+                f"Pre-test of parallel trends: W={p.statistic:.4f}, df={p.df}, p={p.p_value:.5f}"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def plot(self, **kwargs):
+        """Group-time chart (one panel per cohort); see :func:`did.plots.plot_att_gt`."""
+        from botrygt_eval.did.plots import plot_att_gt
+
+        return plot_att_gt(self, **kwargs)
+
+
+def _cells(d: DidData, base_period: str, anticipation: int):
+    """(g, t index, base index, post, base index of the cohort) for every cell, R's order."""
+    tl = d.tlist
+    start = 1 if base_period == "varying" else 0
+    for g in d.glist:
+        pre = np.nonzero(tl + anticipation < g)[0]
+        pret_g = int(pre[-1])
+        for tt in range(start, len(tl)):
+            post = bool(g <= tl[tt])
+            pret = pret_g if (post or base_period == "universal") else tt - 1
+            yield g, tt, pret, post, pret_g
+
+
+def _fast_panel(dy, D, w, n):
+    """No-covariate panel estimate: reg, IPW and DR all reduce to weighted means."""
+    wt, wc = w * D, w * (1 - D)
+    St, Sc = wt.sum(), wc.sum()
+    mt, mc = (wt @ dy) / St, (wc @ dy) / Sc
+    return mt - mc, n * (wt * (dy - mt) / St - wc * (dy - mc) / Sc)
+
+
+def _panel_cell(d, method, fix_weights, g, tt, pret, pret_g, treated, control):
+    idx = np.nonzero(treated | control)[0]
+    n, n1 = d.Y.shape[0], len(idx)
+    D = treated[idx].astype(float)
+    early = min(tt, pret)
+    wcol = {"earlier": early, "base_period": pret_g, "first_period": 0, "varying": early}
+    w = d.W[idx, wcol[fix_weights]]
+    y1, y0 = d.Y[idx, tt], d.Y[idx, pret]
+    X = np.ones((n1, 1)) if d.X is None else d.X[early][idx]
+    if d.X is not None:
+        X = X[:, np.r_[True, np.any(X[:, 1:] != 0, axis=0)]]  # R's droplevels
+    if fix_weights == "varying":
+        wpost, wpre = d.W[idx, tt], d.W[idx, pret]
+        att, inf = drdid.RC[method](
+            np.r_[y0, y1],
+            np.r_[np.zeros(n1), np.ones(n1)],
+            np.r_[D, D],
+            np.vstack([X, X]),
+            np.r_[wpre, wpost],
+        )
+        inf = inf[:n1] + inf[n1:]
+    elif X.shape[1] == 1 and (method == "reg" or np.sum(w * D) / np.sum(w) < drdid.TRIM_LEVEL):
+        att, inf = _fast_panel(y1 - y0, D, w, n)
+        return att, idx, inf, n1
+    else:
+        att, inf = drdid.PANEL[method](y1 - y0, D, X, w)
+    return att, idx, inf * (n / n1), n1
+
+
+def _rc_cell(d, method, g, tt, pret, treated, control):
+    rows = np.nonzero((treated | control) & ((d.t_idx == tt) | (d.t_idx == pret)))[0]
+    n, n1 = len(d.y), len(rows)
+    D = treated[rows].astype(float)
+    post = (d.t_idx[rows] == tt).astype(float)
+    for part, what in ((D * post, "treated"), (D * (1 - post), "treated")):
+        if part.sum() == 0:
+            raise _Skip(f"no {what} observations")
+    if ((1 - D) * post).sum() == 0 or ((1 - D) * (1 - post)).sum() == 0:
+        raise _Skip("no control observations in one of the two periods")
+    X = d.Xrc[rows]
+    X = X[:, np.r_[True, np.any(X[:, 1:] != 0, axis=0)]]
+    att, inf = drdid.RC[method](d.y[rows], post, D, X, d.w[rows])
+    return att, rows, inf * (n / n1), n1
+
+
+class _Skip(Exception):
+    pass
+
+
+def _pretest(table: pd.DataFrame, inf: np.ndarray, cluster) -> PreTest | None:
+    pre = np.nonzero((table["group"] > table["time"]).to_numpy() & table["se"].notna().to_numpy())[0]
+    if len(pre) == 0:
+        return None
+    V = vcov(inf[:, pre], cluster)
+    if np.linalg.cond(V) > 1 / np.finfo(float).eps:
+        return None
+    a = table["att"].to_numpy()[pre]
+    W = float(inf.shape[0] * a @ np.linalg.solve(V, a))
+    return PreTest(statistic=W, df=len(pre), p_value=float(stats.chi2.sf(W, len(pre))))
+
+
+def att_gt(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    cohort: str,
+    outcome: str,
+    covariates: list[str] | None = None,
+    control: Control = "never",
+    method: Method = "dr",
+    weights: str | None = None,
+    cluster: str | None = None,
+    panel: bool = True,
+    base_period: BasePeriod = "varying",
+    anticipation: int = 0,
+    alpha: float = 0.05,
+    fix_weights: FixWeights = "earlier",
+) -> ATTgtResult:
+    """Estimate every ATT(g,t) with analytic influence-function SEs (R ``did::att_gt``).
+
+    ``cohort`` is the first treated period (0 = never treated). ``control``: never
+    treated or not yet treated (by t + anticipation). ``panel=False`` treats rows as
+    repeated cross-sections (e.g. the citizen survey, with ``weights``). Time-varying
+    panel weights: ``fix_weights`` "earlier" (R's default: the earlier period of each
+    2x2), "base_period", "first_period" or "varying". ``cluster`` gives cluster-robust
+    SEs (clusters must nest units). Covariates are taken from the earlier period of
+    each 2x2; text/categorical ones become dummies.
+    """
+    check_option("control", control, ("never", "notyet"))
+    check_option("method", method, ("dr", "ipw", "reg"))
+    check_option("base_period", base_period, ("varying", "universal"))
+    check_option("fix_weights", fix_weights, ("earlier", "base_period", "first_period", "varying"))
+    if not panel and fix_weights in ("base_period", "first_period"):
+        check_option("fix_weights (repeated cross-sections)", fix_weights, ("earlier", "varying"))
+    if int(anticipation) != anticipation or anticipation < 0:
+        check_option("anticipation", anticipation, ("an integer >= 0",))
+    covariates = list(covariates or [])
+    d = prepare(
+        data,
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        outcome=outcome,
+        covariates=covariates,
+        weights=weights,
+        cluster=cluster,
+        panel=panel,
+        control=control,
+        anticipation=anticipation,
+    )
+    cells = list(_cells(d, base_period, anticipation))
+    n = len(d.cohort)
+    inf = np.zeros((n, len(cells)), order="F")
+    rows = []
+    coh = d.cohort if d.panel else d.cohort
+    for j, (g, tt, pret, post, pret_g) in enumerate(cells):
+        treated = coh == g
+        if control == "never":
+            ctrl = coh == 0
+        else:
+            thr = d.tlist[max(tt, pret)] + anticipation
+            ctrl = (coh == 0) | ((coh > thr) & (coh != g))
+        rec = {"group": g, "time": d.tlist[tt], "base_period": d.tlist[pret], "post": post}
+        if base_period == "universal" and pret == tt:
+            rows.append({**rec, "att": 0.0, "n_treated": 0, "n_control": 0})
+            continue
+        try:
+            if d.panel:
+                att, idx, col, n1 = _panel_cell(
+                    d, method, fix_weights, g, tt, pret, pret_g, treated, ctrl
+                )
+            else:
+                att, idx, col, n1 = _rc_cell(d, method, g, tt, pret, treated, ctrl)
+        except (_Skip, BotrygtError, np.linalg.LinAlgError) as exc:
+            warnings.warn(
+                f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
+                DidWarning,
+                stacklevel=2,
+            )
+            inf[:, j] = np.nan
+            rows.append({**rec, "att": np.nan, "n_treated": 0, "n_control": 0})
+            continue
+        inf[idx, j] = col
+        rows.append(
+            {**rec, "att": att, "n_treated": int(treated[idx].sum()), "n_control": int(n1 - treated[idx].sum())}
+        )
+    table = pd.DataFrame(rows)
+    table["se"] = analytic_se(inf, d.cluster) if len(cells) else []
+    table.loc[table["att"].isna(), "se"] = np.nan
+    table = table[
+        ["group", "time", "base_period", "post", "att", "se", "n_treated", "n_control"]
+    ]
+    settings = dict(
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        outcome=outcome,
+        covariates=covariates,
+        control=control,
+        method=method,
+        weights=weights,
+        cluster=cluster,
+        panel=panel,
+        base_period=base_period,
+        anticipation=anticipation,
+        alpha=alpha,
+        fix_weights=fix_weights,
+    )
+    ok = np.isfinite(inf).all(axis=0)
+    pt = _pretest(table[ok].reset_index(drop=True), inf[:, ok], d.cluster)
+    return ATTgtResult(table=table, inf=inf, data=d, settings=settings, pretest=pt)
