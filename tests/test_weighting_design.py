@@ -403,3 +403,77 @@ def test_nonresponse_revalidates_the_respondent_design():
         s, weights="design_weight", strata="kommune_kode", lonely_psu="adjust"
     )
     assert adjust_weighting_class(ok, ["sex"], min_respondents=1).n == int(s["responded"].sum())
+
+
+@pytest.mark.parametrize("how", ["classes", "propensity"])
+def test_weight_responses_with_nonresponse_step(how):
+    s = sample_frame(10)
+    _, m = respondents_and_margins()
+    r = s.loc[s["responded"] == 1].drop(columns="responded").sample(frac=1, random_state=1)
+    res = weight_responses(
+        r,
+        m,
+        design_weight="design_weight",
+        strata="kommune_kode",
+        nonresponse=how,
+        sample=s,
+        nonresponse_vars=["sex", "age_band"],
+    )
+    kinds = [a.kind for a in res.design.adjustments]
+    assert kinds == ["nonresponse", "rake"]
+    mt = res.margins_table()
+    np.testing.assert_allclose(mt["total_after"], mt["target"], rtol=1e-8)
+    # the nonresponse step is matched by resp_id, whatever the row order
+    des = SurveyDesign.from_frame(s, weights="design_weight", strata="kommune_kode")
+    step = (
+        adjust_weighting_class(des, ["sex", "age_band"], on_small="collapse")
+        if how == "classes"
+        else None
+    )
+    if step is not None:
+        nr = pd.Series(step.weights, index=step.data["resp_id"])
+        rec = res.design.adjustments[0]
+        assert rec.details["method"] == "weighting_class"
+        # raking starts from the nonresponse-adjusted weights: same result as raking them
+        from botrygt_eval.weighting.calibrate import rake_weights
+
+        direct = rake_weights(r.reset_index(drop=True), nr.reindex(r["resp_id"]).to_numpy(), m)
+        np.testing.assert_allclose(res.weights.to_numpy(), direct.weights, rtol=1e-9)
+    with pytest.raises(ConfigError, match="whole drawn sample"):
+        weight_responses(
+            r, m, design_weight="design_weight", nonresponse=how, nonresponse_vars=["sex"]
+        )
+
+
+def test_weight_cli_nonresponse_classes(tmp_path):
+    from botrygt_eval.cli import app
+
+    s = sample_frame(11)
+    _, m = respondents_and_margins()
+    resp = s.loc[s["responded"] == 1, ["resp_id"]].assign(year=2025)
+    sp, rp, mp, out = (tmp_path / f for f in ("sample.csv", "resp.csv", "m.csv", "w.csv"))
+    s.to_csv(sp, index=False)
+    resp.to_csv(rp, index=False)
+    m.to_csv(mp, index=False)
+    res = CliRunner().invoke(
+        app,
+        [
+            "weight",
+            "--responses",
+            str(rp),
+            "--sample",
+            str(sp),
+            "--margins",
+            str(mp),
+            "--design-weight",
+            "design_weight",
+            "--nonresponse",
+            "classes",
+            "--nonresponse-vars",
+            "sex,age_band",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(out)) == len(resp)

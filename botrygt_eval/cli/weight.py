@@ -106,6 +106,17 @@ def weight_cmd(
     diagnostics: Annotated[
         Path | None, typer.Option("--diagnostics", help="Write the diagnostics (CSV).")
     ] = None,
+    nonresponse: Annotated[
+        str,
+        typer.Option(
+            "--nonresponse",
+            help="none, classes or propensity (needs --sample with 'responded').",
+        ),
+    ] = "none",
+    nonresponse_vars: Annotated[
+        str | None,
+        typer.Option("--nonresponse-vars", help="Register variables, e.g. kommune_kode,age_band."),
+    ] = None,
     lonely_psu: Annotated[
         str,
         typer.Option(
@@ -120,8 +131,10 @@ def weight_cmd(
 
     check_option("--method", method, METHODS)
     data = read_table(responses)
+    sample_frame = None
     if sample is not None:
-        data = join_sample(data, read_table(sample), sample_name=str(sample))
+        sample_frame = read_table(sample)
+        data = join_sample(data, sample_frame, sample_name=str(sample))
     value, relative_to = parse_trim(trim_upper)
     result = weight_responses(
         data,
@@ -133,6 +146,9 @@ def weight_cmd(
         trim_upper=value,
         trim_relative_to=relative_to,  # type: ignore[arg-type]
         lonely_psu=lonely_psu,
+        nonresponse=nonresponse,  # type: ignore[arg-type]
+        sample=sample_frame,
+        nonresponse_vars=None if nonresponse_vars is None else nonresponse_vars.split(","),
     )
     frame = data.copy()
     frame["weight"] = result.weights.to_numpy()

@@ -18,6 +18,8 @@ from botrygt_eval.weighting.margins import Margins, parse_margins
 from botrygt_eval.weighting.trim import RELATIVE_TO, RelativeTo, trim
 
 Method = Literal["raking", "linear", "logit"]
+Nonresponse = Literal["none", "classes", "propensity"]
+NONRESPONSE: tuple[str, ...] = ("none", "classes", "propensity")
 METHODS: tuple[str, ...] = ("raking", "linear", "logit")
 WEIGHT_STATS = ("n", "sum_weights", "deff_kish", "n_eff", "cv", "min", "max", "max_min_ratio")
 
@@ -147,6 +149,57 @@ def diagnostics_frame(
     return pd.concat(parts, ignore_index=True)
 
 
+def _nonresponse_weights(
+    responses: pd.DataFrame,
+    sample: pd.DataFrame | None,
+    how: str,
+    variables: list[str] | None,
+    *,
+    design_weight: str,
+    strata: str | None,
+    clusters: str | None,
+    fpc: str | None,
+    lonely_psu: str,
+    min_respondents: int,
+):
+    """Nonresponse-adjusted weights for the responses' rows, and the step's record."""
+    from botrygt_eval.weighting.design import SurveyDesign
+    from botrygt_eval.weighting.nonresponse import adjust_propensity, adjust_weighting_class
+
+    if sample is None or "responded" not in sample.columns:
+        raise ConfigError(
+            "a nonresponse adjustment needs the whole drawn sample with its 'responded' column "
+            "(the sample file)"
+        )
+    if not variables:
+        raise ConfigError("give the nonresponse variables, e.g. ['kommune_kode', 'age_band']")
+    if "resp_id" not in responses.columns or "resp_id" not in sample.columns:
+        raise InputFileError("the nonresponse adjustment matches rows on resp_id")
+    sd = SurveyDesign.from_frame(
+        sample,
+        weights=design_weight,
+        strata=strata,
+        clusters=clusters,
+        fpc=fpc,
+        lonely_psu=lonely_psu,
+    )
+    if how == "classes":
+        adj = adjust_weighting_class(
+            sd, variables, min_respondents=min_respondents, on_small="collapse"
+        )
+    else:
+        cat = [v for v in variables if v == "kommune_kode"]
+        adj = adjust_propensity(sd, variables, classes=5, categorical=cat)
+    w = pd.Series(adj.weights, index=adj.data["resp_id"].to_numpy())
+    got = w.reindex(responses["resp_id"].to_numpy())
+    if got.isna().any():
+        raise InputFileError(
+            f"{int(got.isna().sum()):,} respondents are not respondents in the sample; check "
+            "that the files are from the same year"
+        )
+    return got.to_numpy(dtype=float), adj.adjustments[-1]
+
+
 def join_sample(
     responses: pd.DataFrame, sample: pd.DataFrame, *, sample_name: str = "the sample"
 ) -> pd.DataFrame:
@@ -192,8 +245,18 @@ def weight_responses(
     tol: float = 1e-10,
     maxit: int | None = None,
     lonely_psu: str = "fail",
+    nonresponse: Nonresponse = "none",
+    sample: pd.DataFrame | None = None,
+    nonresponse_vars: list[str] | None = None,
+    min_respondents: int = 20,
 ) -> WeightingResult:
     """Calibrate the respondents' design weights to population margins, then trim.
+
+    ``nonresponse="classes"`` or ``"propensity"`` first adjusts the design weights for
+    nonresponse, using the whole drawn ``sample`` (with ``responded``) and the register
+    variables ``nonresponse_vars`` (weighting classes collapse small classes, see
+    ``nonresponse.py``; the propensity model dummy-codes text columns and
+    ``kommune_kode``).
 
     ``method``: ``raking`` (iterative proportional fitting, R ``rake``), ``linear``
     (GREG) or ``logit`` (bounded, needs ``bounds`` on g = w / design weight).
@@ -215,9 +278,25 @@ def weight_responses(
             f"no design-weight column {design_weight!r} in the responses; merge the sample file "
             "(it has design_weight) on resp_id first"
         )
+    check_option("nonresponse", nonresponse, NONRESPONSE)
     m = parse_margins(margins, variables)
+    data = responses.reset_index(drop=True)
+    nr_record, nr_w = None, None
+    if nonresponse != "none":
+        nr_w, nr_record = _nonresponse_weights(
+            data,
+            sample,
+            nonresponse,
+            nonresponse_vars,
+            design_weight=design_weight,
+            strata=strata,
+            clusters=clusters,
+            fpc=fpc,
+            lonely_psu=lonely_psu,
+            min_respondents=min_respondents,
+        )
     design = SurveyDesign.from_frame(
-        responses.reset_index(drop=True),
+        data,
         weights=design_weight,
         strata=strata,
         clusters=clusters,
@@ -225,6 +304,8 @@ def weight_responses(
         lonely_psu=lonely_psu,
     )
     before = np.asarray(design.weights, dtype=float).copy()
+    if nr_record is not None:
+        design = design.with_weights(nr_w, nr_record)
     if method == "raking":
         cal = rake(design, m, tol=tol, maxit=maxit or 1000)
     else:
@@ -243,6 +324,8 @@ def weight_responses(
         "design_weight": design_weight,
         "strata": strata,
         "variables": list(m.variables),
+        "nonresponse": nonresponse,
+        "nonresponse_vars": nonresponse_vars,
     }
     return WeightingResult(
         final, pd.Series(after, index=responses.index, name="weight"), diag, settings
