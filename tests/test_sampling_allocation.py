@@ -230,3 +230,36 @@ def test_sample_cli_writes_sample_and_report(tmp_path):
 def test_sample_cli_help_has_example():
     res = CliRunner().invoke(app, ["sample", "--help"])
     assert res.exit_code == 0 and "Example: botrygt-eval sample" in res.output
+
+
+def test_sample_cli_neyman_with_sd_file(tmp_path):
+    frame = tmp_path / "frame_2026.csv"
+    small_frame(4).to_csv(frame, index=False)
+    sd = tmp_path / "sd.csv"
+    pd.DataFrame({"kommune_kode": [101, 147, 151, 153], "sd": [0.1, 0.5, 0.5, 0.5]}).to_csv(
+        sd, index=False
+    )
+    rep = tmp_path / "alloc.csv"
+    res = CliRunner().invoke(
+        app,
+        [
+            "sample",
+            "--frame",
+            str(frame),
+            "--out",
+            str(tmp_path / "s.csv"),
+            "--allocation",
+            "neyman",
+            "--n-total",
+            "1000",
+            "--sd-file",
+            str(sd),
+            "--report",
+            str(rep),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    a = pd.read_csv(rep).set_index("kommune_kode")
+    x = a["N_h"] * pd.Series([0.1, 0.5, 0.5, 0.5], index=a.index)
+    assert a["n_invited"].sum() == 1000
+    assert np.all(np.abs(a["n_invited"] - 1000 * x / x.sum()) < 1)

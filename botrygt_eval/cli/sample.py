@@ -85,6 +85,13 @@ def sample_cmd(
     expected_response: Annotated[
         float, typer.Option("--expected-response", help="Expected response rate, e.g. 0.35.")
     ] = 1.0,
+    sd_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--sd-file",
+            help="Neyman: CSV with kommune_kode,sd (default: sqrt(p(1-p)) at p=0.2).",
+        ),
+    ] = None,
     min_per_stratum: Annotated[
         int, typer.Option("--min-per-stratum", help="Minimum n per kommune.")
     ] = 0,
@@ -103,12 +110,19 @@ def sample_cmd(
 
     check_option("--allocation", allocation, ALLOCATIONS)
     data = read_table(frame)
+    sd = None
+    if sd_file is not None:
+        sds = read_table(sd_file)
+        if not {"kommune_kode", "sd"} <= set(sds.columns):
+            raise InputFileError(f"{sd_file} needs the columns kommune_kode,sd")
+        sd = sds.set_index("kommune_kode")["sd"]
     result = draw_sample(
         data,
         year=year if year is not None else _year_from_name(frame),
         method=allocation,  # type: ignore[arg-type]
         n_total=n_total,
         power=power,
+        sd=sd,
         target_moe=target_moe if allocation == "moe" else None,
         expected_response=expected_response,
         min_per_stratum=min_per_stratum,
