@@ -170,3 +170,11 @@ def test_spss_user_missing_codes_98_99_are_kept_as_codes(tmp_path):
     data = load_responses(path).data
     assert data["worry_burglary"].tolist()[2] == 98
     assert data["vict_burglary"].tolist()[3] == 99
+
+
+def test_trailing_separators_do_not_make_an_item(tmp_path):
+    path = tmp_path / "responses_2025.csv"
+    path.write_text("resp_id,year,q1,\n0a1b2c3d4e5f6071,2025,1,\n")
+    res = load_responses(path)
+    assert list(res.data.columns) == ["resp_id", "year", "q1"]
+    assert "ignored 1 empty column without a heading" in res.notes

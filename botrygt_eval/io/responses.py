@@ -163,6 +163,14 @@ def load_responses(
             f"(found: {', '.join(c for c in frame.columns[:12] if c != SOURCE_ROW)}, ...); "
             "the export must have resp_id, year and one column per item"
         )
+    unnamed = [
+        c
+        for c in frame.columns
+        if str(c).startswith("unnamed:_") and frame[c].isna().all() | (frame[c] == "").all()
+    ]
+    if unnamed:  # trailing separators give empty columns without a heading
+        frame = frame.drop(columns=unnamed)
+        notes.append(f"ignored {count_phrase(len(unnamed), 'empty column')} without a heading")
     dupcols = frame.columns[frame.columns.duplicated()].tolist()
     if dupcols:
         raise InputFileError(
