@@ -289,6 +289,14 @@ class SurveyDesign:
                 f"the adjustment's X has {np.asarray(adjustment.X).shape[0]:,} rows but the "
                 f"design has {self.n:,}; X must be aligned with the design rows"
             )
+        if adjustment.X is not None:
+            # record what the variance needs (R keeps them on the postStrata record)
+            details = {
+                "weights_after": w,
+                "regression_weights": np.ones(self.n),
+                **dict(adjustment.details),
+            }
+            adjustment = dataclasses.replace(adjustment, details=details)
         return dataclasses.replace(self, weights=w, adjustments=(*self.adjustments, adjustment))
 
     def subset_domain(self, mask) -> SurveyDesign:

@@ -1,0 +1,16 @@
+"""Design-based estimation: means, proportions, totals, ratios, quantiles, regression."""
+
+from botrygt_eval.estimation._common import SurveyEstimate
+from botrygt_eval.estimation.means import svyby, svymean, svyratio, svytotal
+from botrygt_eval.estimation.replicate import ReplicateDesign, as_replicate, replicate_variance
+
+__all__ = [
+    "ReplicateDesign",
+    "SurveyEstimate",
+    "as_replicate",
+    "replicate_variance",
+    "svyby",
+    "svymean",
+    "svyratio",
+    "svytotal",
+]

@@ -1,0 +1,196 @@
+"""Taylor-linearisation variance for a :class:`SurveyDesign` (R's ``svyrecvar``).
+
+Estimators hand over influence values ``x`` (n x k, already multiplied by the weights,
+zero outside a domain). Two steps, as R:
+
+1. **Calibration**: for every recorded :class:`Adjustment` with an ``X``, in order, ``x``
+   is replaced by ``W * e`` where ``e`` is the residual of ``x / W`` from a regression on
+   ``X`` with weights ``R`` (``W`` = ``weights_after``, ``R`` = ``regression_weights``).
+   ``R = 1`` is R's ``rake``/``postStratify``; ``R`` = input weights is ``calibrate``.
+   The chain of projections is linear: ``x_res = x - F @ Gm @ Q.T @ x``.
+2. **Stratified PSU sums**: V = sum_h c_h sum_j (t_hj - tbar_h)(t_hj - tbar_h)' with
+   t_hj the PSU totals and c_h = (1 - n_h/N_h) n_h/(n_h - 1).
+
+A stratum with one PSU contributes 0 (``certainty``, ``remove``) or f_h t^2 without
+centring (``adjust``), as R's ``onestrat``; ``fail`` is refused when the design is built.
+:func:`variance_sparse` gives the diagonal for thousands of domain columns at once
+without forming dense n x K matrices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from botrygt_eval.errors import DesignError
+from botrygt_eval.weighting.design import SurveyDesign
+
+__all__ = [
+    "residualise",
+    "stratified_vcov",
+    "linearization_vcov",
+    "variance_sparse",
+    "stratum_coefficients",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class _CalOperator:
+    """x_res = x - F @ (Gm @ (Q.T @ x)) for the whole chain of calibration steps."""
+
+    F: np.ndarray  # n x q: W_k * X_k, side by side
+    Gm: np.ndarray  # q x q
+    Q: np.ndarray  # n x q: X_k * R_k / W_k
+
+
+def _steps(design: SurveyDesign):
+    for adj in design.adjustments:
+        if adj.X is None:
+            continue
+        X = np.asarray(adj.X, dtype=float)
+        if X.ndim == 1:
+            X = X[:, None]
+        if "weights_after" not in adj.details:
+            raise DesignError(
+                f"the {adj.kind} step has an X but no weights_after; record the weights the "
+                "step produced (SurveyDesign.with_weights does this)"
+            )
+        W = np.asarray(adj.details["weights_after"], dtype=float)
+        R = np.asarray(adj.details.get("regression_weights", np.ones(design.n)), dtype=float)
+        if (W <= 0).any():
+            raise DesignError(
+                f"the {adj.kind} step recorded weights_after <= 0; calibration-aware variance "
+                "needs the positive weights the step produced"
+            )
+        yield X, W, R
+
+
+def _build_operator(design: SurveyDesign) -> _CalOperator | None:
+    steps = list(_steps(design))
+    if not steps:
+        return None
+    F = np.hstack([W[:, None] * X for X, W, _ in steps])
+    Q = np.hstack([X * (R / W)[:, None] for X, W, R in steps])
+    sizes = [X.shape[1] for X, _, _ in steps]
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    q = int(edges[-1])
+    # gamma_k = A_k^+ (m_k - sum_{l<k} C_kl gamma_l), m = Q' x, C_kl = Q_k' F_l
+    D = np.zeros((q, q))
+    C = np.zeros((q, q))
+    for k, (X, _, R) in enumerate(steps):
+        sk = slice(edges[k], edges[k + 1])
+        A = X.T @ (X * R[:, None])
+        D[sk, sk] = np.linalg.pinv(A, rcond=1e-12, hermitian=True)
+        for j in range(k):
+            sj = slice(edges[j], edges[j + 1])
+            C[sk, sj] = Q[:, sk].T @ F[:, sj]
+    Gm = np.linalg.solve(np.eye(q) + D @ C, D)
+    return _CalOperator(F=F, Gm=Gm, Q=Q)
+
+
+_CACHE: dict[int, tuple[tuple, _CalOperator]] = {}
+
+
+def _operator(design: SurveyDesign) -> _CalOperator | None:
+    """The calibration operator, cached on the adjustment tuple (domains share it)."""
+    if not any(a.X is not None for a in design.adjustments):
+        return None
+    key = id(design.adjustments)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is design.adjustments:
+        return hit[1]
+    op = _build_operator(design)
+    if len(_CACHE) >= 8:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = (design.adjustments, op)
+    return op
+
+
+def residualise(x: np.ndarray, design: SurveyDesign) -> np.ndarray:
+    """Influence values after the calibration projections recorded on the design."""
+    x = np.asarray(x, dtype=float)
+    op = _operator(design)
+    if op is None:
+        return x
+    one = x.ndim == 1
+    x2 = x[:, None] if one else x
+    out = x2 - op.F @ (op.Gm @ (op.Q.T @ x2))
+    return out[:, 0] if one else out
+
+
+def stratum_coefficients(design: SurveyDesign) -> tuple[np.ndarray, np.ndarray]:
+    """Per stratum: the coefficient c_h and whether PSU totals are centred (lonely PSU)."""
+    n_h = design.n_psu_stratum.astype(float)
+    if design.pop_psu_stratum is None:
+        f = np.ones_like(n_h)
+    else:
+        N = design.pop_psu_stratum
+        f = (N - n_h) / N
+    f = np.where(f < 1e-7, 0.0, f)  # certainty (self-representing) strata
+    several = n_h > 1
+    c = np.where(several, f * n_h / np.maximum(n_h - 1, 1), 0.0)
+    if design.lonely_psu == "adjust":
+        c = np.where(several, c, f)
+    return c, several
+
+
+def _psu_indicator(design: SurveyDesign) -> sp.csr_matrix:
+    n = design.n
+    return sp.csr_matrix((np.ones(n), (design.psu_codes, np.arange(n))), shape=(design.n_psu, n))
+
+
+def stratified_vcov(x: np.ndarray, design: SurveyDesign) -> np.ndarray:
+    """Between-PSU covariance within strata (no calibration step), k x k."""
+    x = np.asarray(x, dtype=float)
+    x2 = x[:, None] if x.ndim == 1 else x
+    T = _psu_indicator(design) @ x2  # P x k PSU totals
+    hs = design.psu_stratum
+    c, centred = stratum_coefficients(design)
+    sums = np.zeros((design.n_strata, T.shape[1]))
+    np.add.at(sums, hs, T)
+    means = sums / design.n_psu_stratum[:, None]
+    Tc = T - np.where(centred[hs][:, None], means[hs], 0.0)
+    return (Tc * c[hs][:, None]).T @ Tc
+
+
+def linearization_vcov(x: np.ndarray, design: SurveyDesign) -> np.ndarray:
+    """Calibration-aware Taylor covariance of the estimators with influence values ``x``."""
+    return stratified_vcov(residualise(x, design), design)
+
+
+def variance_sparse(x: sp.spmatrix, design: SurveyDesign, *, chunk: int = 65536) -> np.ndarray:
+    """Diagonal of :func:`linearization_vcov` for a sparse n x K influence matrix.
+
+    Expands sum_p c_p t_p^2 - sum_h c_h S_h^2 / n_h with t = a - B gamma (a = PSU totals
+    of x, B = PSU totals of F, gamma = Gm Q' x) so nothing n x K or P x K is made dense.
+    """
+    x = sp.csr_matrix(x, dtype=float)
+    ind = _psu_indicator(design)
+    a = (ind @ x).tocoo()  # P x K, sparse
+    hs = design.psu_stratum
+    c, centred = stratum_coefficients(design)
+    cp = c[hs]
+    K = x.shape[1]
+    H = design.n_strata
+    rows, cols, vals = a.row, a.col, a.data
+    var = np.bincount(cols, weights=cp[rows] * vals**2, minlength=K)
+    S1 = sp.csr_matrix((vals, (hs[rows], cols)), shape=(H, K)).toarray()
+    op = _operator(design)
+    if op is not None:
+        B = ind @ op.F  # P x q
+        gamma = op.Gm @ np.asarray((x.T @ op.Q).T)  # q x K
+        cross = np.empty(len(vals))
+        for s in range(0, len(vals), chunk):
+            e = slice(s, s + chunk)
+            cross[e] = np.einsum("ij,ji->i", B[rows[e]], gamma[:, cols[e]])
+        var -= 2 * np.bincount(cols, weights=cp[rows] * vals * cross, minlength=K)
+        Bc = B.T @ (B * cp[:, None])
+        var += np.einsum("jk,jl,lk->k", gamma, Bc, gamma)
+        BH = np.zeros((H, B.shape[1]))
+        np.add.at(BH, hs, B)
+        S1 = S1 - BH @ gamma
+    coef = np.where(centred, c / design.n_psu_stratum, 0.0)
+    var -= coef @ (S1**2)
+    return np.maximum(var, 0.0)
