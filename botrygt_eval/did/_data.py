@@ -78,9 +78,7 @@ def prepare(
     need += [c for c in (weights, cluster) if c is not None and c not in need]
     missing = [c for c in dict.fromkeys(need) if c not in data.columns]
     if missing:
-        raise DidDataError(
-            f"column(s) {missing} not in the data; available: {list(data.columns)}"
-        )
+        raise DidDataError(f"column(s) {missing} not in the data; available: {list(data.columns)}")
     df = data[list(dict.fromkeys(need))].copy()
     for c in (time, cohort, outcome):
         if not pd.api.types.is_numeric_dtype(df[c]):

@@ -216,7 +216,9 @@ def aggregate(
             by_att = np.array([att[s].mean() for s in sets])
             sel = pg_g[keep_by]
             over_att = float(by_att @ sel / sel.sum())
-            over_if = by_if @ (sel / sel.sum()) + _wif_dot(w_ind, cohort, glist[keep_by], sel, by_att)
+            over_if = by_if @ (sel / sel.sum()) + _wif_dot(
+                w_ind, cohort, glist[keep_by], sel, by_att
+            )
         else:
             pos = np.ones(len(sets), bool) if type == "calendar" else np.array(by_vals) >= 0
             if not pos.any():
@@ -246,5 +248,7 @@ def aggregate(
         n_units=d.n_units,
         inf=full_if,
         bootstrap=boot,
-        settings=dict(min_e=min_e, max_e=max_e, balance_e=balance_e, bootstrap=bootstrap, seed=seed),
+        settings=dict(
+            min_e=min_e, max_e=max_e, balance_e=balance_e, bootstrap=bootstrap, seed=seed
+        ),
     )

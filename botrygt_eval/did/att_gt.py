@@ -139,7 +139,8 @@ def _panel_cell(d, method, fix_weights, g, tt, pret, pret_g, treated, control):
             np.vstack([X, X]),
             np.r_[wpre, wpost],
         )
-        inf = inf[:n1] + inf[n1:]
+        # the RC influence function is scaled to 2 * n1 rows: a unit's is the mean of its two
+        inf = (inf[:n1] + inf[n1:]) / 2
     elif X.shape[1] == 1 and (method == "reg" or np.sum(w * D) / np.sum(w) < drdid.TRIM_LEVEL):
         att, inf = _fast_panel(y1 - y0, D, w, n)
         return att, idx, inf, n1
@@ -169,7 +170,9 @@ class _Skip(Exception):
 
 
 def _pretest(table: pd.DataFrame, inf: np.ndarray, cluster) -> PreTest | None:
-    pre = np.nonzero((table["group"] > table["time"]).to_numpy() & table["se"].notna().to_numpy())[0]
+    pre = np.nonzero((table["group"] > table["time"]).to_numpy() & table["se"].notna().to_numpy())[
+        0
+    ]
     if len(pre) == 0:
         return None
     V = vcov(inf[:, pre], cluster)
@@ -264,14 +267,17 @@ def att_gt(
             continue
         inf[idx, j] = col
         rows.append(
-            {**rec, "att": att, "n_treated": int(treated[idx].sum()), "n_control": int(n1 - treated[idx].sum())}
+            {
+                **rec,
+                "att": att,
+                "n_treated": int(treated[idx].sum()),
+                "n_control": int(n1 - treated[idx].sum()),
+            }
         )
     table = pd.DataFrame(rows)
     table["se"] = analytic_se(inf, d.cluster) if len(cells) else []
     table.loc[table["att"].isna(), "se"] = np.nan
-    table = table[
-        ["group", "time", "base_period", "post", "att", "se", "n_treated", "n_control"]
-    ]
+    table = table[["group", "time", "base_period", "post", "att", "se", "n_treated", "n_control"]]
     settings = dict(
         unit=unit,
         time=time,
