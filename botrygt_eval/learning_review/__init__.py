@@ -1,0 +1,1 @@
+"""The learning review (Læringsopsamlingen): its figures reproduced from project-leader data."""

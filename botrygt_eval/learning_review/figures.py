@@ -1,0 +1,169 @@
+"""Recompute every published percentage of the learning review from a response file.
+
+The base ``n`` of a percentage is the number of respondents who answered the item
+(any code, "Ved ikke" included; an empty cell is a skipped or unanswered item). A
+row's rule comes from ``figures.yaml``: ``count`` rounds the counted respondents once,
+``sum_rounded`` adds the rounded percentages of the answer codes (as the review did
+for "meget højt eller højt"). A recomputed value matches when it rounds to the
+published integer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from botrygt_eval.errors import InputFileError, check_option
+from botrygt_eval.instrument.schema import response_schema
+from botrygt_eval.io.quarantine import LoadResult
+from botrygt_eval.io.responses import load_responses
+from botrygt_eval.learning_review.consistency import RULE_CHOICES, RuleChoice, row_components
+from botrygt_eval.learning_review.grim import ROUNDINGS, Rounding, round_pct
+from botrygt_eval.learning_review.simulate import SIMULATED_MARKER
+from botrygt_eval.learning_review.spec import YEAR, ReviewSpec, load_instrument_pl, load_spec
+
+FIGURES_CSV_COLUMNS = [
+    "figure",
+    "item",
+    "category",
+    "published_pct",
+    "recomputed_pct",
+    "n",
+    "matches",
+]
+
+
+def load_projektleder_responses(
+    path: str | Path, quarantine_dir: str | Path | None = None, *, root: str | Path | None = None
+) -> LoadResult:
+    """A project-leader response file checked against its year's questionnaire."""
+    return load_responses(
+        path,
+        schema=lambda year: response_schema(load_instrument_pl(year, root)),
+        quarantine_dir=quarantine_dir,
+    )
+
+
+def is_simulated(responses: pd.DataFrame) -> bool:
+    """True when the file carries the simulator's marker column with every value 1."""
+    if SIMULATED_MARKER not in responses.columns:
+        return False
+    marker = pd.to_numeric(responses[SIMULATED_MARKER], errors="coerce")
+    return bool(len(marker)) and bool((marker == 1).all())
+
+
+def _wilson(k: np.ndarray, n: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    z = norm.ppf(0.5 + level / 2)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
+
+
+@dataclass(frozen=True)
+class ReviewFigures:
+    """Recomputed percentages of the review next to the published ones."""
+
+    table: pd.DataFrame
+    spec: ReviewSpec
+    simulated: bool
+    rounding: str
+    rule: str
+
+    @property
+    def mismatches(self) -> pd.DataFrame:
+        return self.table[~self.table["matches"]]
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatches.empty
+
+    def figures_csv(self) -> pd.DataFrame:
+        """The ``figures.csv`` table (see :data:`FIGURES_CSV_COLUMNS`)."""
+        out = self.table[FIGURES_CSV_COLUMNS].copy()
+        out["recomputed_pct"] = out["recomputed_pct"].round(2)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy: estimate (percent of the base), se, Wilson 95 % ci_low/ci_high, n, and the comparison."""
+        cols = ["figure", "item", "category", "estimate", "se", "ci_low", "ci_high", "n"]
+        return self.table[cols + ["published_pct", "recomputed_pct", "matches"]].copy()
+
+    def summary(self) -> str:
+        head = "SIMULEREDE DATA. " if self.simulated else ""
+        bad = self.mismatches
+        lines = [
+            f"{head}{len(self.table)} procenter genberegnet; {len(self.table) - len(bad)} "
+            f"svarer til de publicerede, {len(bad)} gør ikke."
+        ]
+        for r in bad.itertuples():
+            lines.append(
+                f"  {r.figure} / {r.item} / {r.category}: publiceret {r.published_pct} %, "
+                f"genberegnet {r.recomputed_pct:.1f} % (n = {r.n})"
+            )
+        return "\n".join(lines)
+
+    def plot(self, figure: str, *, lang: str = "da"):
+        """One chart in the review's manner (a matplotlib Figure)."""
+        from botrygt_eval.learning_review.charts import figure_chart
+
+        return figure_chart(self, figure, lang=lang)
+
+
+def recompute(
+    responses: pd.DataFrame,
+    spec: ReviewSpec | None = None,
+    *,
+    simulated: bool | None = None,
+    rounding: Rounding = "half_up",
+    rule: RuleChoice = "spec",
+) -> ReviewFigures:
+    """Every published percentage recomputed from ``responses`` (one row per respondent).
+
+    ``simulated=None`` detects the simulator's marker column (see :func:`is_simulated`).
+    """
+    check_option("rounding", rounding, ROUNDINGS)
+    check_option("rule", rule, RULE_CHOICES)
+    spec = spec if spec is not None else load_spec(YEAR)
+    rows = spec.rows.copy()
+    missing = sorted(set(rows["column"]) - set(responses.columns))
+    if missing:
+        raise InputFileError(
+            f"the response file has no column(s) {', '.join(missing)}; it must have one column per "
+            "item of the project-leader questionnaire (see its response layout)"
+        )
+    values = {c: pd.to_numeric(responses[c], errors="coerce") for c in rows["column"].unique()}
+    n = np.array([int(values[c].notna().sum()) for c in rows["column"]])
+    per_code = [
+        [int((values[c] == code).sum()) for code in codes]
+        for c, codes in zip(rows["column"], rows["codes"], strict=True)
+    ]
+    k = np.array([sum(parts) for parts in per_code])
+    comps = row_components(rows, rule)
+    safe_n = np.maximum(n, 1)
+    exact = np.where(n > 0, 100 * k / safe_n, np.nan)
+    summed = np.array(
+        [
+            float(round_pct(np.array(parts), m, rounding).sum()) if m > 0 else np.nan
+            for parts, m in zip(per_code, safe_n, strict=True)
+        ]
+    )
+    use_sum = (comps > 1).to_numpy()
+    rows["n"] = n
+    rows["k"] = k
+    rows["recomputed_pct"] = np.where(use_sum, summed, exact)
+    printed = np.where(use_sum, summed, round_pct(k, safe_n, rounding))
+    rows["matches"] = (n > 0) & (printed == rows["published_pct"].to_numpy())
+    p = np.where(n > 0, k / safe_n, np.nan)
+    lo, hi = _wilson(k, safe_n)
+    rows["estimate"] = 100 * p
+    rows["se"] = 100 * np.sqrt(p * (1 - p) / safe_n)
+    rows["ci_low"] = np.where(n > 0, 100 * lo, np.nan)
+    rows["ci_high"] = np.where(n > 0, 100 * hi, np.nan)
+    if simulated is None:
+        simulated = is_simulated(responses)
+    return ReviewFigures(rows, spec, bool(simulated), rounding, rule)
