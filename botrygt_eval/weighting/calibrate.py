@@ -57,6 +57,8 @@ class RakeFit:
     max_rel_error: float
     converged: bool
     n_cells: int
+    #: per margin: the row weights right after that margin's step in the last sweep
+    margin_weights: tuple[np.ndarray, ...] = ()
 
 
 def rake_cells(
@@ -70,7 +72,8 @@ def rake_cells(
     epsilon: float = 1.0,
     names: list[str] | None = None,
     raise_on_failure: bool = True,
-) -> tuple[np.ndarray, int, float, bool]:
+    return_sweep: bool = False,
+) -> tuple:
     """Rake a weighted cell table to the margin totals; return the cell factors g.
 
     ``cell_codes[j]`` gives each cell's level of margin j, ``targets[j]`` the totals.
@@ -78,7 +81,9 @@ def rake_cells(
     ``stop="r_rake"`` copies R's ``rake()`` rule: stop when no cell total moved by
     ``epsilon`` or more in the last sweep (``epsilon < 1`` is relative to the starting
     sum of weights); R's defaults are ``maxit=10, epsilon=1``.
-    Returns ``(g, sweeps, max_rel_error, converged)``.
+    Returns ``(g, sweeps, max_rel_error, converged)``, plus with ``return_sweep`` the
+    cell factors after each margin's step in the last sweep (R keeps those weights for
+    its raking variance).
     """
     check_option("stop", stop, STOP_RULES)
     g = np.ones_like(cell_weights, dtype=float)
@@ -97,13 +102,16 @@ def rake_cells(
         return worst, where
 
     it, converged, err, worst_j = 0, False, np.inf, 0
+    sweep_g: list[np.ndarray] = []
     while it < maxit:
         it += 1
+        sweep_g = []
         for c, t, k in zip(cell_codes, targets, ks, strict=True):
             cur = np.bincount(c, weights=cell_weights * g, minlength=k)
             with np.errstate(divide="ignore", invalid="ignore"):
                 f = np.where(cur > 0, t / cur, 0.0)
-            g *= f[c]
+            g = g * f[c]
+            sweep_g.append(g)
         new = cell_weights * g
         if stop == "r_rake":
             if np.max(np.abs(new - old)) < ep:
@@ -124,6 +132,8 @@ def rake_cells(
             f"{err:.3g} (relative); check that the margins are attainable (no level with "
             "a zero total next to respondents, no structural zeros) or raise maxit"
         )
+    if return_sweep:
+        return g, it, err, converged, sweep_g
     return g, it, err, converged
 
 
@@ -159,6 +169,7 @@ def rake_weights(
     maxit: int = 1000,
     stop: StopRule = "margins",
     epsilon: float = 1.0,
+    keep_margin_weights: bool = False,
 ) -> RakeFit:
     """Rake row weights to categorical margins (fast path; no design object needed)."""
     m = margins if isinstance(margins, Margins) else parse_margins(margins)
@@ -167,7 +178,7 @@ def rake_weights(
     ks = [len(m.levels[v]) for v in m.variables]
     row_cell, cell_codes = cell_index([codes[v] for v in m.variables], ks)
     cell_w = np.bincount(row_cell, weights=w)
-    g, it, err, ok = rake_cells(
+    g, it, err, ok, sweep = rake_cells(
         cell_w,
         cell_codes,
         [m.totals[v] for v in m.variables],
@@ -176,8 +187,13 @@ def rake_weights(
         stop=stop,
         epsilon=epsilon,
         names=list(m.variables),
+        return_sweep=True,
     )
-    return RakeFit(w * g[row_cell], it, err, ok, len(cell_w))
+    if keep_margin_weights:
+        mw = tuple(w * gj[row_cell] for gj in sweep)
+    else:
+        mw = ()
+    return RakeFit(w * g[row_cell], it, err, ok, len(cell_w), mw)
 
 
 def _check_weights(weights, n: int) -> np.ndarray:
@@ -395,7 +411,14 @@ def rake(
 
     m = _margins_for(margins, variables)
     fit = rake_weights(
-        design.data, design.weights, m, tol=tol, maxit=maxit, stop=stop, epsilon=epsilon
+        design.data,
+        design.weights,
+        m,
+        tol=tol,
+        maxit=maxit,
+        stop=stop,
+        epsilon=epsilon,
+        keep_margin_weights=True,
     )
     codes = encode(design.data, m)
     X = dummy_matrix(codes, m, full=False)
@@ -410,6 +433,12 @@ def rake(
         "stop": stop,
         "tol": tol,
         "n_cells": fit.n_cells,
+        # R's svyrecvar backfits 10 sweeps over the margins, each with the weights right
+        # after that margin's step in the last raking sweep (identical to the projection on
+        # X at convergence; needed to match R exactly when R's default rule stops early)
+        "backfit": tuple(
+            (codes[v], mw) for v, mw in zip(m.variables, fit.margin_weights, strict=True)
+        ),
         "weights_after": fit.weights,
         "regression_weights": np.ones(len(fit.weights)),
     }
