@@ -47,7 +47,8 @@ class LoadResult:
 
     def message(self) -> str:
         """One line for the run log: how many rows were loaded and quarantined, and where."""
-        text = f"{self.source}: {len(self.data):,} rows loaded"
+        n = len(self.data)
+        text = f"{self.source}: {n:,} row{'' if n == 1 else 's'} loaded"
         if self.n_quarantined:
             where = f" -> {self.quarantine_path}" if self.quarantine_path else ""
             text += f", {self.n_quarantined:,} quarantined{where}"
