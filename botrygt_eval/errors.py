@@ -70,6 +70,10 @@ class SmallCohortWarning(DidWarning):
     """A cohort has very few units; its ATT(g,t) rest on little information."""
 
 
+class FigureMismatchError(BotrygtError):
+    """Percentages recomputed from a response file do not round to the published ones."""
+
+
 def check_option(name: str, value: object, allowed: tuple) -> None:
     """Refuse an unknown option value, listing the allowed ones."""
     if value not in allowed:
