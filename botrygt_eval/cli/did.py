@@ -1,12 +1,20 @@
 """``botrygt-eval did ...``: difference-in-differences commands.
 
-Minimal version created by Engineer P (panel/TWFE) so that ``did twfe`` can be
-registered; Engineer CS owns this module and adds ``att-gt``.
+Defines the ``did`` command group (Engineer P's ``did twfe`` in ``cli/did_panel.py``
+adds itself to ``did_app``) and ``did att-gt``: Callaway-Sant'Anna ATT(g,t) and
+all four aggregations, written as JSON with the contract of DESIGN.md.
 """
 
 from __future__ import annotations
 
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
 import typer
+from rich.console import Console
 
 from botrygt_eval.cli import app
 
@@ -17,3 +25,110 @@ did_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(did_app, name="did")
+
+
+def _num(v):
+    """JSON number: numpy -> Python, NaN/inf -> null."""
+    v = v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def att_gt_json(res, aggregates: dict) -> dict:
+    """The JSON document of ``did att-gt`` (cohort 0 = never treated)."""
+    t = res.table
+    return {
+        "att_gt": [
+            {"group": _num(g), "time": _num(tt), "att": _num(a), "se": _num(s)}
+            for g, tt, a, s in zip(t["group"], t["time"], t["att"], t["se"], strict=True)
+        ],
+        "aggregates": {
+            name: {
+                "att": _num(a.overall_att),
+                "se": _num(a.overall_se),
+                "by": [
+                    {
+                        "egt": _num(e),
+                        "att": _num(x),
+                        "se": _num(s),
+                        "ci_low": _num(x - a.crit * s),
+                        "ci_high": _num(x + a.crit * s),
+                    }  # fmt: skip
+                    for e, x, s in zip(a.by["egt"], a.by["att"], a.by["se"], strict=True)
+                ],
+            }
+            for name, a in aggregates.items()
+        },
+        "n_units": int(res.data.n_units),
+        "n_obs": int(res.data.n_obs),
+        "settings": {k: v for k, v in res.settings.items()},
+        "pretest": None
+        if res.pretest is None
+        else {"W": res.pretest.statistic, "df": res.pretest.df, "p_value": res.pretest.p_value},
+    }
+
+
+@did_app.command(
+    "att-gt",
+    epilog=(
+        "Example: botrygt-eval did att-gt --data panel.csv --unit kommune_kode --time period "
+        "--cohort cohort --outcome log_rate --control notyet --method dr --cluster politikreds "
+        "--bootstrap 999 --seed 1 --json cs.json"
+    ),
+)
+def att_gt_cmd(
+    data: Annotated[
+        Path, typer.Option("--data", help="Long panel or survey file (.csv/.parquet).")
+    ],
+    unit: Annotated[str, typer.Option("--unit", help="Unit column, e.g. kommune_kode.")],
+    time: Annotated[str, typer.Option("--time", help="Period column (numeric).")],
+    cohort: Annotated[str, typer.Option("--cohort", help="First treated period; 0 = never.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="Outcome column.")],
+    json_out: Annotated[Path, typer.Option("--json", help="JSON file to write.")],
+    covariates: Annotated[
+        str | None, typer.Option("--covariates", help="Comma-separated covariate columns.")
+    ] = None,
+    control: Annotated[str, typer.Option("--control", help="never | notyet")] = "never",
+    method: Annotated[str, typer.Option("--method", help="dr | ipw | reg")] = "dr",
+    weights: Annotated[str | None, typer.Option("--weights", help="Weight column.")] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", help="Cluster column.")] = None,
+    repeated_cross_section: Annotated[
+        bool,
+        typer.Option("--repeated-cross-section", help="Rows are independent cross-sections."),
+    ] = False,
+    base_period: Annotated[
+        str, typer.Option("--base-period", help="varying | universal")
+    ] = "varying",
+    anticipation: Annotated[
+        int, typer.Option("--anticipation", help="Periods of anticipation.")
+    ] = 0,
+    bootstrap: Annotated[
+        int | None, typer.Option("--bootstrap", help="Multiplier-bootstrap draws (bands).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the bootstrap.")] = None,
+) -> None:
+    """Callaway-Sant'Anna group-time ATTs with simple/group/dynamic/calendar aggregates."""
+    from botrygt_eval.cli.sample import read_table
+    from botrygt_eval.did import aggregate, att_gt
+
+    df = read_table(data)
+    console = Console(stderr=True)
+    covs = [c.strip() for c in covariates.split(",") if c.strip()] if covariates else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = att_gt(df, unit=unit, time=time, cohort=cohort, outcome=outcome, covariates=covs,
+                     control=control, method=method, weights=weights, cluster=cluster,
+                     panel=not repeated_cross_section, base_period=base_period,
+                     anticipation=anticipation)  # fmt: skip
+        aggs = {
+            t: aggregate(res, t, bootstrap=bootstrap, seed=seed)
+            for t in ("simple", "group", "dynamic", "calendar")
+        }
+    for w in caught:
+        console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+    doc = att_gt_json(res, aggs)
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    console.print(aggs["simple"].summary(), highlight=False)
+    console.print(f"wrote {json_out}", highlight=False)
