@@ -101,6 +101,20 @@ def _parts(design, ys, xs, dom: Domains, statistic: Statistic):
     return out
 
 
+def domain_arrays(design, ys, xs, dom: Domains, statistic: Statistic):
+    """Per-variable parts and the variance of every variable x domain (flattened)."""
+    parts = _parts(design, ys, xs, dom, statistic)
+    if isinstance(design, ReplicateDesign):
+        var = replicate_domain_variance(design, ys, xs, dom, statistic)
+        return parts, var, f"replicate weights ({design.type}, {design.n_replicates} replicates)"
+    G = dom.size
+    rows = np.concatenate([p["idx"] for p in parts])
+    cols = np.concatenate([v * G + p["g"] for v, p in enumerate(parts)])
+    vals = np.concatenate([p["z"] for p in parts])
+    X = sp.csr_matrix((vals, (rows, cols)), shape=(design.n, len(ys) * G))
+    return parts, variance_sparse(X, design), "Taylor linearisation"
+
+
 def _srs_variance(p: dict, statistic: Statistic, deff: DeffType) -> np.ndarray:
     s2, W, n = p["s2"], p["W"], p["n"].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -132,18 +146,8 @@ def estimate_domains(
     dom = domains(data, by)
     ys = [numeric(data, v) for v in variables]
     xs = [None] * len(ys) if denominators is None else [numeric(data, v) for v in denominators]
-    parts = _parts(design, ys, xs, dom, statistic)
-    G, V = dom.size, len(variables)
-    if isinstance(design, ReplicateDesign):
-        var = replicate_domain_variance(design, ys, xs, dom, statistic)
-        variance = f"replicate weights ({design.type}, {design.n_replicates} replicates)"
-    else:
-        rows = np.concatenate([p["idx"] for p in parts])
-        cols = np.concatenate([v * G + p["g"] for v, p in enumerate(parts)])
-        vals = np.concatenate([p["z"] for p in parts])
-        X = sp.csr_matrix((vals, (rows, cols)), shape=(design.n, V * G))
-        var = variance_sparse(X, design)
-        variance = "Taylor linearisation"
+    parts, var, variance = domain_arrays(design, ys, xs, dom, statistic)
+    G = dom.size
     frames = []
     for v, (name, p, y) in enumerate(zip(variables, parts, ys, strict=True)):
         est = p["est"]
