@@ -50,6 +50,7 @@ from botrygt_eval.cli import instrument as _instrument  # noqa: E402,F401
 from botrygt_eval.cli import weight as _weight  # noqa: E402,F401
 from botrygt_eval.cli import did as _did  # noqa: E402,F401
 from botrygt_eval.cli import did_panel as _did_panel  # noqa: E402,F401
+from botrygt_eval.cli import figures as _figures  # noqa: E402,F401
 
 
 def main() -> None:

@@ -88,7 +88,9 @@ def _single_choice(
         counted |= set(row["codes"])
     rest = [c for c in codes if c not in counted] or [DONT_KNOW]
     if len(answers) > n:
-        raise ConfigError(f"the published categories of {rows['column'].iloc[0]!r} need {len(answers)} > {n} answers")
+        raise ConfigError(
+            f"the published categories of {rows['column'].iloc[0]!r} need {len(answers)} > {n} answers"
+        )
     # the other answers lean towards the codes next to the counted ones (3 rather than 5)
     dist = np.array([min(abs(c - k) for k in counted) if counted else 1 for c in rest])
     weights = 0.4 ** (dist - dist.min())
