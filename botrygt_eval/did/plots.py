@@ -52,3 +52,89 @@ def plot_event_study(
     ax.set_title(title or f"Event study: {result.outcome} ({result.model})")
     ax.legend(frameon=False, fontsize=8)
     return ax
+
+
+# --------------------------------------------------------------------------------------
+# Callaway-Sant'Anna (Engineer CS): group-time and aggregated effects, in the style of
+# R did's ggdid().
+
+
+def plot_att_gt(result, *, title: str | None = None, ylabel: str = "Effekt (ATT)"):
+    """One panel per cohort: ATT(g,t) by period with pointwise intervals.
+
+    ``result`` is an :class:`~botrygt_eval.did.att_gt.ATTgtResult`. Periods before the
+    cohort's start are grey (pre-trend checks), from the start on coloured.
+    Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    f = result.to_frame()
+    groups = sorted(f["group"].unique())
+    fig, axes = plt.subplots(
+        len(groups), 1, figsize=(7, 1.9 * len(groups) + 0.6), sharex=True, squeeze=False
+    )
+    for ax, g in zip(axes[:, 0], groups, strict=True):
+        s = f[f["group"] == g]
+        for mask, color, label in (
+            (~s["post"], "0.45", "Før start"),
+            (s["post"], "C0", "Efter start"),
+        ):
+            p = s[mask.to_numpy(bool)]
+            ok = p["se"].notna().to_numpy()
+            x, est = p["time"].to_numpy(float), p["estimate"].to_numpy(float)
+            lo, hi = p["ci_low"].to_numpy(float), p["ci_high"].to_numpy(float)
+            if ok.any():
+                ax.errorbar(x[ok], est[ok], yerr=[est[ok] - lo[ok], hi[ok] - est[ok]], fmt="o",
+                            color=color, ecolor=color, capsize=2, label=label)  # fmt: skip
+            if (~ok).any():
+                ax.plot(x[~ok], est[~ok], "o", mfc="white", color=color)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_title(f"Kohorte {g:g}", fontsize=9, loc="left")
+        ax.set_ylabel(ylabel, fontsize=8)
+    axes[0, 0].legend(frameon=False, fontsize=8)
+    axes[-1, 0].set_xlabel("Periode")
+    fig.suptitle(title or f"Gruppe-tid-effekter: {result.settings['outcome']}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_aggregate(agg, ax=None, *, title: str | None = None, ylabel: str = "Effekt (ATT)"):
+    """Aggregated effects by event time, cohort or period, with the result's band.
+
+    ``agg`` is an :class:`~botrygt_eval.did.aggregate.AggregateResult`; with a bootstrap
+    the band is simultaneous (sup-t), otherwise pointwise. For ``simple`` a single bar.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    f = agg.to_frame()
+    band = "simultant" if agg.bootstrap is not None else "punktvis"
+    if agg.by.empty:
+        r = f.iloc[0]
+        ax.errorbar([0], [r["estimate"]], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+                    fmt="o", capsize=4)  # fmt: skip
+        ax.set_xticks([0], ["Samlet"])
+    else:
+        b = f.iloc[1:].reset_index(drop=True)
+        x = b["egt"].to_numpy(float)
+        pre = x < 0 if agg.type == "dynamic" else np.zeros(len(x), bool)
+        for mask, color, label in ((pre, "0.45", "Før start"), (~pre, "C0", "Efter start")):
+            if mask.any():
+                est = b["estimate"].to_numpy(float)[mask]
+                lo, hi = b["ci_low"].to_numpy(float)[mask], b["ci_high"].to_numpy(float)[mask]
+                ax.errorbar(x[mask], est, yerr=[est - lo, hi - est], fmt="o", color=color,
+                            capsize=2, label=label)  # fmt: skip
+        if agg.type == "dynamic":
+            ax.axvline(-0.5, color="0.6", lw=0.8, ls=":")
+        xlabel = {
+            "dynamic": "Perioder i forhold til partnerskabets start",
+            "group": "Kohorte (første behandlede periode)",
+            "calendar": "Periode",
+        }[agg.type]
+        ax.set_xlabel(xlabel)
+        ax.legend(frameon=False, fontsize=8, title=f"{1 - agg.alpha:.0%} {band} interval")
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or f"Samlet effekt {agg.overall_att:.3f} (SE {agg.overall_se:.3f})")
+    return ax
