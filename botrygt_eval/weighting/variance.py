@@ -40,16 +40,20 @@ __all__ = [
 class _CalOperator:
     """x_res = x - F @ (Gm @ (Q.T @ x)) for the whole chain of calibration steps."""
 
-    F: np.ndarray  # n x q: W_k * X_k, side by side
+    F: np.ndarray | sp.csr_matrix  # n x q: W_k * X_k, side by side
     Gm: np.ndarray  # q x q
-    Q: np.ndarray  # n x q: X_k * R_k / W_k
+    Q: np.ndarray | sp.csr_matrix  # n x q: X_k * R_k / W_k
+
+
+def _dense(a) -> np.ndarray:
+    return a.toarray() if sp.issparse(a) else np.asarray(a)
 
 
 def _steps(design: SurveyDesign):
     for adj in design.adjustments:
         if adj.X is None:
             continue
-        X = np.asarray(adj.X, dtype=float)
+        X = sp.csr_matrix(adj.X, dtype=float) if sp.issparse(adj.X) else np.asarray(adj.X, float)
         if X.ndim == 1:
             X = X[:, None]
         if "weights_after" not in adj.details:
@@ -67,12 +71,19 @@ def _steps(design: SurveyDesign):
         yield X, W, R
 
 
+def _scale_rows(X, v: np.ndarray):
+    return sp.csr_matrix(X.multiply(v[:, None])) if sp.issparse(X) else X * v[:, None]
+
+
 def _build_operator(design: SurveyDesign) -> _CalOperator | None:
     steps = list(_steps(design))
     if not steps:
         return None
-    F = np.hstack([W[:, None] * X for X, W, _ in steps])
-    Q = np.hstack([X * (R / W)[:, None] for X, W, R in steps])
+    Fs = [_scale_rows(X, W) for X, W, _ in steps]
+    Qs = [_scale_rows(X, R / W) for X, W, R in steps]
+    sparse = any(sp.issparse(X) for X, _, _ in steps)
+    F = sp.hstack(Fs, format="csr") if sparse else np.hstack(Fs)
+    Q = sp.hstack(Qs, format="csr") if sparse else np.hstack(Qs)
     sizes = [X.shape[1] for X, _, _ in steps]
     edges = np.concatenate([[0], np.cumsum(sizes)])
     q = int(edges[-1])
@@ -81,11 +92,11 @@ def _build_operator(design: SurveyDesign) -> _CalOperator | None:
     C = np.zeros((q, q))
     for k, (X, _, R) in enumerate(steps):
         sk = slice(edges[k], edges[k + 1])
-        A = X.T @ (X * R[:, None])
+        A = _dense(X.T @ _scale_rows(X, R))
         D[sk, sk] = np.linalg.pinv(A, rcond=1e-12, hermitian=True)
         for j in range(k):
             sj = slice(edges[j], edges[j + 1])
-            C[sk, sj] = Q[:, sk].T @ F[:, sj]
+            C[sk, sj] = _dense(Qs[k].T @ Fs[j])
     Gm = np.linalg.solve(np.eye(q) + D @ C, D)
     return _CalOperator(F=F, Gm=Gm, Q=Q)
 
@@ -116,7 +127,7 @@ def residualise(x: np.ndarray, design: SurveyDesign) -> np.ndarray:
         return x
     one = x.ndim == 1
     x2 = x[:, None] if one else x
-    out = x2 - op.F @ (op.Gm @ (op.Q.T @ x2))
+    out = x2 - _dense(op.F @ (op.Gm @ _dense(op.Q.T @ x2)))
     return out[:, 0] if one else out
 
 
@@ -179,18 +190,17 @@ def variance_sparse(x: sp.spmatrix, design: SurveyDesign, *, chunk: int = 65536)
     S1 = sp.csr_matrix((vals, (hs[rows], cols)), shape=(H, K)).toarray()
     op = _operator(design)
     if op is not None:
-        B = ind @ op.F  # P x q
-        gamma = op.Gm @ np.asarray((x.T @ op.Q).T)  # q x K
+        B = ind @ op.F  # P x q (sparse when X is)
+        gamma = op.Gm @ _dense(x.T @ op.Q).T  # q x K
         cross = np.empty(len(vals))
         for s in range(0, len(vals), chunk):
             e = slice(s, s + chunk)
-            cross[e] = np.einsum("ij,ji->i", B[rows[e]], gamma[:, cols[e]])
+            cross[e] = np.einsum("ij,ji->i", _dense(B[rows[e]]), gamma[:, cols[e]])
         var -= 2 * np.bincount(cols, weights=cp[rows] * vals * cross, minlength=K)
-        Bc = B.T @ (B * cp[:, None])
+        Bc = _dense(B.T @ _scale_rows(B, cp))
         var += np.einsum("jk,jl,lk->k", gamma, Bc, gamma)
-        BH = np.zeros((H, B.shape[1]))
-        np.add.at(BH, hs, B)
-        S1 = S1 - BH @ gamma
+        hind = sp.csr_matrix((np.ones(len(hs)), (hs, np.arange(len(hs)))), shape=(H, len(hs)))
+        S1 = S1 - _dense(hind @ B) @ gamma
     coef = np.where(centred, c / design.n_psu_stratum, 0.0)
     var -= coef @ (S1**2)
     return np.maximum(var, 0.0)
