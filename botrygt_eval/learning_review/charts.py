@@ -150,7 +150,8 @@ def save(fig, out_dir: str | Path, stem: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{stem}.png", out / f"{stem}.svg"
     fig.savefig(png, dpi=150, metadata={"Software": None})
-    fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    with plt.rc_context({"svg.fonttype": "none"}):  # text stays text: editable, searchable
+        fig.savefig(svg, metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return [png, svg]
 
