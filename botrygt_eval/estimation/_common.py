@@ -118,7 +118,7 @@ def logit_ci(p, se, level: float, df) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(p, dtype=float)
     se = np.asarray(se, dtype=float)
     z = critical(level, df)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         eta = np.log(p / (1 - p))
         h = z * se / (p * (1 - p))
         lo = 1 / (1 + np.exp(-(eta - h)))
@@ -129,13 +129,13 @@ def logit_ci(p, se, level: float, df) -> tuple[np.ndarray, np.ndarray]:
 def wilson_ci(p, se, n, level: float, df) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval with the design-effective sample size n_eff = p(1-p)/se^2.
 
-    When se = 0 (p = 0 or 1, or no variation) n_eff falls back to the cell's n.
+    When p is 0 or 1 or se = 0, n_eff falls back to the cell's n.
     """
     p = np.asarray(p, dtype=float)
     se = np.asarray(se, dtype=float)
     z = critical(level, df)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        neff = np.where(se > 0, p * (1 - p) / se**2, np.asarray(n, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        neff = np.where((se > 0) & (p * (1 - p) > 0), p * (1 - p) / se**2, np.asarray(n, float))
         z2n = z**2 / neff
         centre = (p + z2n / 2) / (1 + z2n)
         half = z * np.sqrt(p * (1 - p) / neff + z2n / (4 * neff)) / (1 + z2n)

@@ -186,7 +186,7 @@ def variance_sparse(x: sp.spmatrix, design: SurveyDesign, *, chunk: int = 65536)
     K = x.shape[1]
     H = design.n_strata
     rows, cols, vals = a.row, a.col, a.data
-    var = np.bincount(cols, weights=cp[rows] * vals**2, minlength=K)
+    var = np.bincount(cols, weights=cp[rows] * vals**2, minlength=K).astype(float)
     S1 = sp.csr_matrix((vals, (hs[rows], cols)), shape=(H, K)).toarray()
     op = _operator(design)
     if op is not None:
