@@ -59,6 +59,10 @@ def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, tup
     return np.column_stack(cols), tuple(names)
 
 
+def _warn(msg: str) -> None:
+    warnings.warn(msg, DroppedUnitsWarning, stacklevel=4)
+
+
 def prepare(
     data: pd.DataFrame,
     *,
@@ -76,159 +80,211 @@ def prepare(
     """Validate and reshape; see the module docstring for the rules."""
     need = [unit, time, cohort, outcome, *covariates]
     need += [c for c in (weights, cluster) if c is not None and c not in need]
-    missing = [c for c in dict.fromkeys(need) if c not in data.columns]
+    need = list(dict.fromkeys(need))
+    missing = [c for c in need if c not in data.columns]
     if missing:
         raise DidDataError(f"column(s) {missing} not in the data; available: {list(data.columns)}")
-    df = data[list(dict.fromkeys(need))].copy()
     for c in (time, cohort, outcome):
-        if not pd.api.types.is_numeric_dtype(df[c]):
-            raise DidDataError(f"column {c!r} must be numeric (got {df[c].dtype})")
-
-    bad = df.isna().any(axis=1)
+        if not pd.api.types.is_numeric_dtype(data[c]):
+            raise DidDataError(f"column {c!r} must be numeric (got {data[c].dtype})")
+    df = data[need]
+    bad = df.isna().to_numpy().any(axis=1)
     if bad.any():
-        warnings.warn(
+        _warn(
             f"dropped {int(bad.sum())} row(s) with missing values in {need} "
-            "(as R did); fill or remove them to keep those units",
-            DroppedUnitsWarning,
-            stacklevel=3,
+            "(as R did); fill or remove them to keep those units"
         )
         df = df[~bad]
-    if weights is not None and (df[weights].to_numpy(float) < 0).any():
+    wv = df[weights].to_numpy(float) if weights is not None else None
+    if wv is not None and (wv < 0).any():
         raise DidDataError(f"weights column {weights!r} has negative values; weights must be >= 0")
-
+    tv = df[time].to_numpy()
+    gv = df[cohort].to_numpy(float)
+    tlist = np.sort(pd.unique(tv))
     if panel:
-        dup = df.duplicated([unit, time])
-        if dup.any():
-            ex = df.loc[dup, [unit, time]].iloc[0].tolist()
-            raise DidDataError(
-                f"{int(dup.sum())} duplicate {unit}-{time} row(s) (e.g. {ex}): a panel has one "
-                "row per unit and period; aggregate them or use panel=False"
-            )
-        nco = df.groupby(unit)[cohort].nunique()
-        if (nco > 1).any():
-            raise DidDataError(
-                f"cohort column {cohort!r} changes within {int((nco > 1).sum())} unit(s) "
-                f"(e.g. {nco.index[nco > 1][0]!r}): the cohort is the first treated period "
-                "and must be the same in every row of a unit"
-            )
-        if cluster is not None:
-            ncl = df.groupby(unit)[cluster].nunique()
-            if (ncl > 1).any():
-                raise DidDataError(
-                    f"cluster column {cluster!r} changes within a unit: units must be "
-                    "nested in clusters"
-                )
+        return _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster,
+                              control, anticipation)  # fmt: skip
+    return _prepare_rc(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster,
+                       control, anticipation)  # fmt: skip
 
-    tlist = np.sort(df[time].unique())
-    # cohorts first treated after the sample window are never treated within it
-    late = df[cohort] > tlist[-1] + anticipation
-    df.loc[late, cohort] = 0
-    g = df[cohort].to_numpy()
-    first = (g > 0) & (g <= tlist[0])
-    if first.any():
-        nu = df.loc[first, unit].nunique()
-        warnings.warn(
-            f"dropped {nu} unit(s) already treated in the first period {tlist[0]} "
-            "(no untreated period to compare with), as R did",
-            DroppedUnitsWarning,
-            stacklevel=3,
+
+def _cohort_rules(g_unit, tlist, control, anticipation):
+    """R's cohort rules on per-unit cohorts: late cohorts -> 0, first-period-treated dropped.
+
+    Returns (recoded cohorts, unit keep mask, period keep mask, note for notyet).
+    """
+    g_unit = np.where(g_unit > tlist[-1] + anticipation, 0.0, g_unit)
+    keep = ~((g_unit > 0) & (g_unit <= tlist[0]))
+    if (~keep).any():
+        _warn(
+            f"dropped {int((~keep).sum())} unit(s) already treated in the first period "
+            f"{tlist[0]} (no untreated period to compare with), as R did"
         )
-        df = df[~first]
-
-    if panel:
-        nt = len(tlist)
-        counts = df.groupby(unit)[time].transform("size")
-        unb = counts != nt
-        if unb.any():
-            nu = df.loc[unb, unit].nunique()
-            warnings.warn(
-                f"dropped {nu} unit(s) not observed in all {nt} periods to balance the panel "
-                "(as R did); use panel=False to keep them as repeated cross-sections",
-                DroppedUnitsWarning,
-                stacklevel=3,
-            )
-            df = df[~unb]
-
-    if not (df[cohort] == 0).any():
+    tkeep = np.ones(len(tlist), bool)
+    if not (g_unit[keep] == 0).any():
         if control == "never":
             raise DidDataError(
                 "there are no never-treated units (cohort 0): use control='notyet' "
                 "(--control notyet) to compare with units not yet treated"
             )
-        gmax = df[cohort].max()
-        df = df[df[time] < gmax - anticipation].copy()
-        df.loc[df[cohort] == gmax, cohort] = 0
-        warnings.warn(
-            f"no never-treated units: periods from {gmax - anticipation} on are dropped and "
-            f"cohort {gmax} serves only as a control (as R did)",
-            DroppedUnitsWarning,
-            stacklevel=3,
+        gmax = g_unit[keep].max()
+        tkeep = tlist < gmax - anticipation
+        g_unit = np.where(g_unit == gmax, 0.0, g_unit)
+        _warn(
+            f"no never-treated units: periods from {gmax - anticipation:g} on are dropped and "
+            f"cohort {gmax:g} serves only as a control (as R did)"
         )
-        tlist = np.sort(df[time].unique())
-
-    if len(tlist) < 2:
+    if tkeep.sum() < 2:
         raise DidDataError("fewer than two periods remain: DiD needs at least two")
-    glist = np.sort(df.loc[df[cohort] > 0, cohort].unique())
+    return g_unit, keep, tkeep
+
+
+def _glist(g_unit, tlist, anticipation, n_covs):
+    glist = np.unique(g_unit[g_unit > 0])
     glist = glist[glist > tlist[0] + anticipation]
     if len(glist) == 0:
         raise DidDataError("no treated cohort with a pre-treatment period remains")
-
-    df = df.sort_values([unit, time], kind="mergesort")
-    X, names = _design(df, covariates)
-    if len(names) > 1 and np.isnan(X).any():
-        raise DidDataError("covariates contain non-finite values")
-    wv = df[weights].to_numpy(float) if weights is not None else np.ones(len(df))
-    cl = None
-    if cluster is not None:
-        cl = pd.factorize(df[cluster])[0]
-
-    if panel:
-        nt = len(tlist)
-        n = len(df) // nt
-        units = df[unit].to_numpy()[::nt]
-        coh = df[cohort].to_numpy()[::nt].astype(float)
-        sizes = pd.Series(coh[coh > 0]).value_counts()
-        Xp = None if len(names) == 1 else X.reshape(n, nt, -1).transpose(1, 0, 2).copy()
-        W = wv.reshape(n, nt)
-        res = DidData(
-            panel=True,
-            tlist=tlist,
-            glist=glist,
-            cohort=coh,
-            cluster=None if cl is None else cl[::nt],
-            agg_w=W[:, 0].copy(),
-            x_names=names,
-            n_units=len(units),
-            n_obs=len(df),
-            Y=df[outcome].to_numpy(float).reshape(n, nt),
-            W=W,
-            X=Xp,
-        )
-    else:
-        coh = df[cohort].to_numpy(float)
-        sizes = df.loc[df[cohort] > 0].groupby(cohort)[unit].nunique()
-        res = DidData(
-            panel=False,
-            tlist=tlist,
-            glist=glist,
-            cohort=coh,
-            cluster=cl,
-            agg_w=wv,
-            x_names=names,
-            n_units=df[unit].nunique(),
-            n_obs=len(df),
-            y=df[outcome].to_numpy(float),
-            t_idx=np.searchsorted(tlist, df[time].to_numpy()),
-            w=wv,
-            Xrc=X,
-        )
-    small = sizes[sizes < len(covariates) + 5]
-    if len(small):
+    vals, sizes = np.unique(g_unit[g_unit > 0], return_counts=True)
+    small = sizes < n_covs + 5
+    if small.any():
         warnings.warn(
             "small cohort(s): "
-            + ", ".join(f"{g:g} ({k} unit{'s' if k != 1 else ''})" for g, k in small.items())
+            + ", ".join(
+                f"{g:g} ({k} unit{'s' if k != 1 else ''})"
+                for g, k in zip(vals[small], sizes[small], strict=True)
+            )  # fmt: skip
             + "; their ATT(g,t) and SEs rest on very few units (R did warns likewise)",
             SmallCohortWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return res
+    return glist
+
+
+def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster, control,
+                   anticipation):  # fmt: skip
+    u_codes, u_uni = pd.factorize(df[unit])
+    n_u, nt = len(u_uni), len(tlist)
+    t_codes = np.searchsorted(tlist, tv)
+    key = u_codes.astype(np.int64) * nt + t_codes
+    cnt = np.bincount(key, minlength=n_u * nt)
+    if (cnt > 1).any():
+        k = int(np.argmax(cnt > 1))
+        raise DidDataError(
+            f"{int((cnt > 1).sum())} duplicate {unit}-{df.columns[1]} row(s) "
+            f"(e.g. {unit}={u_uni[k // nt]!r}, period {tlist[k % nt]!r}): a panel has one row "
+            "per unit and period; aggregate them or use panel=False"
+        )
+    g_unit = np.empty(n_u)
+    g_unit[u_codes] = gv
+    changed = gv != g_unit[u_codes]
+    if changed.any():
+        nbad = len(np.unique(u_codes[changed]))
+        raise DidDataError(
+            f"cohort column {cohort!r} changes within {nbad} unit(s) "
+            f"(e.g. {u_uni[u_codes[changed][0]]!r}): the cohort is the first treated period "
+            "and must be the same in every row of a unit"
+        )
+    cl_unit = None
+    if cluster is not None:
+        cl_codes = pd.factorize(df[cluster])[0]
+        cl_unit = np.empty(n_u, np.int64)
+        cl_unit[u_codes] = cl_codes
+        if (cl_codes != cl_unit[u_codes]).any():
+            raise DidDataError(
+                f"cluster column {cluster!r} changes within a unit: units must be nested in clusters"
+            )
+    g_unit, keep, tkeep = _cohort_rules(g_unit, tlist, control, anticipation)
+    if not tkeep.all():
+        t_ok = tkeep[t_codes]
+        tlist = tlist[tkeep]
+        t_codes = np.searchsorted(tlist, tv)
+    else:
+        t_ok = np.ones(len(tv), bool)
+    nt = len(tlist)
+    rows_ok = t_ok & keep[u_codes]
+    per_unit = np.bincount(u_codes[rows_ok], minlength=n_u)
+    unb = keep & (per_unit != nt)
+    if unb.any():
+        _warn(
+            f"dropped {int(unb.sum())} unit(s) not observed in all {nt} periods to balance the "
+            "panel (as R did); use panel=False to keep them as repeated cross-sections"
+        )
+        keep = keep & ~unb
+        rows_ok = rows_ok & keep[u_codes]
+    # units sorted by cohort (never-treated first) so that cohorts are contiguous blocks
+    kept = np.nonzero(keep)[0]
+    order = kept[np.argsort(g_unit[kept], kind="stable")]
+    n = len(order)
+    newpos = np.full(n_u, -1, np.int64)
+    newpos[order] = np.arange(n)
+    all_rows = bool(rows_ok.all())
+    r = slice(None) if all_rows else rows_ok
+    key = newpos[u_codes[r]] * nt + t_codes[r]
+    key_f = t_codes[r] * n + newpos[u_codes[r]]  # column-major: a period is contiguous
+
+    def scatter(values, dtype=float):
+        out = np.empty((n * nt,) + values.shape[1:], dtype)
+        out[key] = values[r]
+        return out.reshape((n, nt) + values.shape[1:])
+
+    def scatter_f(values):
+        out = np.empty((nt, n))
+        out.reshape(-1)[key_f] = values[r]
+        return out.T  # (n, nt), Fortran-ordered
+
+    Y = scatter_f(df[outcome].to_numpy(float))
+    W = None if wv is None else scatter_f(wv)
+    Xp, names = None, ("(intercept)",)
+    if covariates:
+        Xr, names = _design(df if all_rows else df[rows_ok], covariates)
+        if not np.isfinite(Xr).all():
+            raise DidDataError("covariates contain non-finite values")
+        full = np.empty((len(df), Xr.shape[1]))
+        full[r] = Xr
+        Xp = np.ascontiguousarray(scatter(full).transpose(1, 0, 2))
+    coh = g_unit[order]
+    glist = _glist(coh, tlist, anticipation, len(covariates))
+    return DidData(
+        panel=True,
+        tlist=tlist,
+        glist=glist,
+        cohort=coh,
+        cluster=None if cl_unit is None else pd.factorize(cl_unit[order])[0],
+        agg_w=np.ones(n) if W is None else W[:, 0].copy(),
+        x_names=names,
+        n_units=n,
+        n_obs=n * nt,
+        Y=Y,
+        W=W,
+        X=Xp,
+    )
+
+
+def _prepare_rc(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster, control,
+                anticipation):  # fmt: skip
+    """Repeated cross-sections: every row is its own observation (R's .rowid)."""
+    g_row, keep_r, tkeep = _cohort_rules(gv.copy(), tlist, control, anticipation)
+    rows = keep_r & tkeep[np.searchsorted(tlist, tv)]
+    tlist = tlist[tkeep]
+    sub = df[rows]
+    X, names = _design(sub, covariates)
+    if not np.isfinite(X).all():
+        raise DidDataError("covariates contain non-finite values")
+    coh = g_row[rows]
+    glist = _glist(coh, tlist, anticipation, len(covariates))
+    w = np.ones(len(sub)) if wv is None else wv[rows]
+    return DidData(
+        panel=False,
+        tlist=tlist,
+        glist=glist,
+        cohort=coh,
+        cluster=None if cluster is None else pd.factorize(sub[cluster])[0],
+        agg_w=w,
+        x_names=names,
+        n_units=sub[unit].nunique(),
+        n_obs=len(sub),
+        y=sub[outcome].to_numpy(float),
+        t_idx=np.searchsorted(tlist, tv[rows]),
+        w=w,
+        Xrc=X,
+    )

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from botrygt_eval.did.att_gt import ATTgtResult
 from botrygt_eval.did.inference import BootstrapResult, analytic_se, multiplier_bootstrap
@@ -111,18 +111,19 @@ class AggregateResult:
         return plot_aggregate(self, **kwargs)
 
 
-def _wif_dot(w_ind, cohort, groups, pg, att):
-    """``wif(keepers, pg, ...) %*% att`` of R did without the n x k matrix."""
+def _wif_dot(w_ind, gpos, glist, groups, pg, att):
+    """``wif(keepers, pg, ...) %*% att`` of R did without the n x k matrix.
+
+    ``gpos`` is each IF row's position in ``glist`` (len(glist) when in no cohort);
+    ``groups``, ``pg`` and ``att`` describe the cells kept.
+    """
     s = pg.sum()
-    ug, inv = np.unique(groups, return_inverse=True)
-    A = np.bincount(inv, weights=att, minlength=len(ug))
-    C = np.bincount(inv, minlength=len(ug)).astype(float)
-    pos = np.clip(np.searchsorted(ug, cohort), 0, len(ug) - 1)
-    hit = ug[pos] == cohort
-    a_i = np.where(hit, A[pos], 0.0)
-    c_i = np.where(hit, C[pos], 0.0)
+    pos = np.searchsorted(glist, groups)
+    A = np.bincount(pos, weights=att, minlength=len(glist) + 1)
+    C = np.bincount(pos, minlength=len(glist) + 1).astype(float)
+    A[-1] = C[-1] = 0.0
     pa = pg @ att
-    return (w_ind * a_i - pa) / s - (w_ind * c_i - s) * pa / s**2
+    return (w_ind * A[gpos] - pa) / s - (w_ind * C[gpos] - s) * pa / s**2
 
 
 def aggregate(
@@ -156,10 +157,12 @@ def aggregate(
     group = tab["group"].to_numpy(float)[ok]
     t = tab["time"].to_numpy(float)[ok]
     att = tab["att"].to_numpy(float)[ok]
-    inf = res.inf[:, ok] if not ok.all() else res.inf
+    inf = res.inf[:, np.nonzero(ok)[0]] if not ok.all() else res.inf
     w_ind, cohort = d.agg_w, d.cohort
     glist = np.unique(group)
-    pg_g = np.array([np.mean(w_ind * (cohort == g)) for g in glist])
+    gpos = np.searchsorted(glist, cohort)
+    gpos[(gpos == len(glist)) | (glist[np.minimum(gpos, len(glist) - 1)] != cohort)] = len(glist)
+    pg_g = np.bincount(gpos, weights=w_ind, minlength=len(glist) + 1)[:-1] / len(w_ind)
     pg = pg_g[np.searchsorted(glist, group)]
     n = inf.shape[0]
 
@@ -176,7 +179,9 @@ def aggregate(
             raise EstimationError("no post-treatment ATT(g,t) to aggregate")
         wts = combo(keep)
         over_att = float(wts @ att)
-        over_if = inf @ wts + _wif_dot(w_ind, cohort, group[keep], pg[keep], att[keep])
+        over_if = np.asarray(inf @ wts).ravel() + _wif_dot(
+            w_ind, gpos, glist, group[keep], pg[keep], att[keep]
+        )
         by_att = np.array([])
         by_if = np.zeros((n, 0))
     else:
@@ -208,16 +213,17 @@ def aggregate(
             raise EstimationError(f"no ATT(g,t) cells for a '{type}' aggregation with these limits")
         Wm = np.column_stack([combo(s) for s in sets])
         by_att = att @ Wm
-        by_if = inf @ Wm
+        by_if = inf @ sparse.csc_matrix(Wm)
+        by_if = by_if.toarray() if sparse.issparse(by_if) else np.array(by_if)
         if use_wif:
             for j, s in enumerate(sets):
-                by_if[:, j] += _wif_dot(w_ind, cohort, group[s], pg[s], att[s])
+                by_if[:, j] += _wif_dot(w_ind, gpos, glist, group[s], pg[s], att[s])
         if type == "group":
             by_att = np.array([att[s].mean() for s in sets])
             sel = pg_g[keep_by]
             over_att = float(by_att @ sel / sel.sum())
             over_if = by_if @ (sel / sel.sum()) + _wif_dot(
-                w_ind, cohort, glist[keep_by], sel, by_att
+                w_ind, gpos, glist, glist[keep_by], sel, by_att
             )
         else:
             pos = np.ones(len(sets), bool) if type == "calendar" else np.array(by_vals) >= 0

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from botrygt_eval.did import drdid
 from botrygt_eval.did._data import DidData, prepare
@@ -42,10 +43,14 @@ class ATTgtResult:
     """Group-time ATTs with their influence functions and the settings that made them."""
 
     table: pd.DataFrame  # group, time, base_period, post, att, se, n_treated, n_control
-    inf: np.ndarray = field(repr=False)  # (n IF rows) x (cells)
+    inf: sparse.csc_matrix = field(repr=False)  # (n IF rows) x (cells), sparse
     data: DidData = field(repr=False)
     settings: dict
-    pretest: PreTest | None
+
+    @cached_property
+    def pretest(self) -> PreTest | None:
+        """Wald pre-test of R did (computed on first use; None without pre-periods)."""
+        return _pretest(self.table, self.inf, self.data.cluster)
 
     @property
     def n(self) -> int:
@@ -119,19 +124,60 @@ def _fast_panel(dy, D, w, n):
     return mt - mc, n * (wt * (dy - mt) / St - wc * (dy - mc) / Sc)
 
 
-def _panel_cell(d, method, fix_weights, g, tt, pret, pret_g, treated, control):
-    idx = np.nonzero(treated | control)[0]
-    n, n1 = d.Y.shape[0], len(idx)
-    D = treated[idx].astype(float)
+def _ranges_idx(ranges):
+    return np.concatenate([np.arange(a, b) for a, b in ranges]) if ranges else np.zeros(0, int)
+
+
+def _fast_slices(d, tt, pret, wcol, treat, ctrl):
+    """Closed-form no-covariate cell on contiguous cohort blocks (no gathers)."""
+    n = d.Y.shape[0]
+    yt, yp = d.Y[:, tt], d.Y[:, pret]
+    parts = []
+    for ranges in ([treat], ctrl):
+        dys = [yt[a:b] - yp[a:b] for a, b in ranges]
+        if d.W is None:
+            ws = None
+            S = float(sum(b - a for a, b in ranges))
+            m = sum(x.sum() for x in dys) / S
+            vals = [(x - m) * (n / S) for x in dys]
+        else:
+            ws = [d.W[a:b, wcol] for a, b in ranges]
+            S = float(sum(w.sum() for w in ws))
+            m = sum(w @ x for w, x in zip(ws, dys, strict=True)) / S
+            vals = [w * (x - m) * (n / S) for w, x in zip(ws, dys, strict=True)]
+        parts.append((m, vals, S))
+    (mt, vt, _), (mc, vc, _) = parts
+    pieces = sorted(zip([treat, *ctrl], vt + [-v for v in vc], strict=True), key=lambda p: p[0][0])
+    idx = _ranges_idx([p[0] for p in pieces])
+    return mt - mc, idx, np.concatenate([p[1] for p in pieces])
+
+
+def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl):
+    n = d.Y.shape[0]
     early = min(tt, pret)
-    wcol = {"earlier": early, "base_period": pret_g, "first_period": 0, "varying": early}
-    w = d.W[idx, wcol[fix_weights]]
+    wcol = {"earlier": early, "base_period": pret_g, "first_period": 0, "varying": early}[
+        fix_weights
+    ]
+    nt_ = treat[1] - treat[0]
+    if d.X is None and fix_weights != "varying":
+        if method == "reg":
+            return _fast_slices(d, tt, pret, wcol, treat, ctrl)
+        nc_ = sum(b - a for a, b in ctrl)
+        if d.W is None and nt_ / (nt_ + nc_) < drdid.TRIM_LEVEL:
+            return _fast_slices(d, tt, pret, wcol, treat, ctrl)
+    idx = _ranges_idx(sorted([treat, *ctrl]))
+    n1 = len(idx)
+    D = ((idx >= treat[0]) & (idx < treat[1])).astype(float)
+    w = np.ones(n1) if d.W is None else d.W[idx, wcol]
     y1, y0 = d.Y[idx, tt], d.Y[idx, pret]
-    X = np.ones((n1, 1)) if d.X is None else d.X[early][idx]
-    if d.X is not None:
+    if d.X is None:
+        X = np.ones((n1, 1))
+    else:
+        X = d.X[early][idx]
         X = X[:, np.r_[True, np.any(X[:, 1:] != 0, axis=0)]]  # R's droplevels
     if fix_weights == "varying":
-        wpost, wpre = d.W[idx, tt], d.W[idx, pret]
+        wpost = np.ones(n1) if d.W is None else d.W[idx, tt]
+        wpre = np.ones(n1) if d.W is None else d.W[idx, pret]
         att, inf = drdid.RC[method](
             np.r_[y0, y1],
             np.r_[np.zeros(n1), np.ones(n1)],
@@ -143,39 +189,37 @@ def _panel_cell(d, method, fix_weights, g, tt, pret, pret_g, treated, control):
         inf = (inf[:n1] + inf[n1:]) / 2
     elif X.shape[1] == 1 and (method == "reg" or np.sum(w * D) / np.sum(w) < drdid.TRIM_LEVEL):
         att, inf = _fast_panel(y1 - y0, D, w, n)
-        return att, idx, inf, n1
+        return att, idx, inf
     else:
         att, inf = drdid.PANEL[method](y1 - y0, D, X, w)
-    return att, idx, inf * (n / n1), n1
+    return att, idx, inf * (n / n1)
 
 
-def _rc_cell(d, method, g, tt, pret, treated, control):
+def _rc_cell(d, method, tt, pret, treated, control):
     rows = np.nonzero((treated | control) & ((d.t_idx == tt) | (d.t_idx == pret)))[0]
     n, n1 = len(d.y), len(rows)
     D = treated[rows].astype(float)
     post = (d.t_idx[rows] == tt).astype(float)
-    for part, what in ((D * post, "treated"), (D * (1 - post), "treated")):
-        if part.sum() == 0:
-            raise _Skip(f"no {what} observations")
+    if (D * post).sum() == 0 or (D * (1 - post)).sum() == 0:
+        raise _Skip("no treated observations in one of the two periods")
     if ((1 - D) * post).sum() == 0 or ((1 - D) * (1 - post)).sum() == 0:
         raise _Skip("no control observations in one of the two periods")
     X = d.Xrc[rows]
     X = X[:, np.r_[True, np.any(X[:, 1:] != 0, axis=0)]]
     att, inf = drdid.RC[method](d.y[rows], post, D, X, d.w[rows])
-    return att, rows, inf * (n / n1), n1
+    return att, rows, inf * (n / n1)
 
 
 class _Skip(Exception):
     pass
 
 
-def _pretest(table: pd.DataFrame, inf: np.ndarray, cluster) -> PreTest | None:
-    pre = np.nonzero((table["group"] > table["time"]).to_numpy() & table["se"].notna().to_numpy())[
-        0
-    ]
+def _pretest(table: pd.DataFrame, inf, cluster) -> PreTest | None:
+    ok = (table["group"] > table["time"]).to_numpy() & table["se"].notna().to_numpy()
+    pre = np.nonzero(ok)[0]
     if len(pre) == 0:
         return None
-    V = vcov(inf[:, pre], cluster)
+    V = vcov(inf[:, pre].toarray(), cluster)
     if np.linalg.cond(V) > 1 / np.finfo(float).eps:
         return None
     a = table["att"].to_numpy()[pre]
@@ -235,45 +279,52 @@ def att_gt(
     )
     cells = list(_cells(d, base_period, anticipation))
     n = len(d.cohort)
-    inf = np.zeros((n, len(cells)), order="F")
-    rows = []
-    coh = d.cohort if d.panel else d.cohort
-    for j, (g, tt, pret, post, pret_g) in enumerate(cells):
-        treated = coh == g
-        if control == "never":
-            ctrl = coh == 0
-        else:
-            thr = d.tlist[max(tt, pret)] + anticipation
-            ctrl = (coh == 0) | ((coh > thr) & (coh != g))
+    coh = d.cohort
+    if d.panel:  # units are sorted by cohort: each cohort is a block [start, end)
+        vals, starts = np.unique(coh, return_index=True)
+        ends = np.r_[starts[1:], n]
+        block = {v: (int(a), int(b)) for v, a, b in zip(vals, starts, ends, strict=True)}
+    cols_idx, cols_val, rows = [], [], []
+    for g, tt, pret, post, pret_g in cells:
         rec = {"group": g, "time": d.tlist[tt], "base_period": d.tlist[pret], "post": post}
         if base_period == "universal" and pret == tt:
             rows.append({**rec, "att": 0.0, "n_treated": 0, "n_control": 0})
+            cols_idx.append(np.zeros(0, np.int64))
+            cols_val.append(np.zeros(0))
             continue
+        thr = d.tlist[max(tt, pret)] + anticipation
         try:
             if d.panel:
-                att, idx, col, n1 = _panel_cell(
-                    d, method, fix_weights, g, tt, pret, pret_g, treated, ctrl
-                )
+                treat = block[g]
+                ctrl = [
+                    block[v] for v in vals if v == 0 or (control == "notyet" and v > thr and v != g)
+                ]
+                nt_, nc_ = treat[1] - treat[0], sum(b - a for a, b in ctrl)
+                att, idx, col = _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl)
             else:
-                att, idx, col, n1 = _rc_cell(d, method, g, tt, pret, treated, ctrl)
+                treated = coh == g
+                ctrl_m = (coh == 0) | ((control == "notyet") & (coh > thr) & (coh != g))
+                att, idx, col = _rc_cell(d, method, tt, pret, treated, ctrl_m)
+                nt_ = int(treated[idx].sum())
+                nc_ = len(idx) - nt_
         except (_Skip, BotrygtError, np.linalg.LinAlgError) as exc:
             warnings.warn(
                 f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
                 DidWarning,
                 stacklevel=2,
             )
-            inf[:, j] = np.nan
             rows.append({**rec, "att": np.nan, "n_treated": 0, "n_control": 0})
+            cols_idx.append(np.zeros(0, np.int64))
+            cols_val.append(np.zeros(0))
             continue
-        inf[idx, j] = col
-        rows.append(
-            {
-                **rec,
-                "att": att,
-                "n_treated": int(treated[idx].sum()),
-                "n_control": int(n1 - treated[idx].sum()),
-            }
-        )
+        cols_idx.append(idx)
+        cols_val.append(col)
+        rows.append({**rec, "att": att, "n_treated": nt_, "n_control": nc_})
+    lens = np.fromiter((len(i) for i in cols_idx), np.int64, len(cols_idx))
+    inf = sparse.csc_matrix(
+        (np.concatenate(cols_val), np.concatenate(cols_idx), np.r_[0, np.cumsum(lens)]),
+        shape=(n, len(cells)),
+    )
     table = pd.DataFrame(rows)
     table["se"] = analytic_se(inf, d.cluster) if len(cells) else []
     table.loc[table["att"].isna(), "se"] = np.nan
@@ -294,6 +345,5 @@ def att_gt(
         alpha=alpha,
         fix_weights=fix_weights,
     )
-    ok = np.isfinite(inf).all(axis=0)
-    pt = _pretest(table[ok].reset_index(drop=True), inf[:, ok], d.cluster)
-    return ATTgtResult(table=table, inf=inf, data=d, settings=settings, pretest=pt)
+    inf.has_sorted_indices = True  # every column's rows are built in increasing order
+    return ATTgtResult(table=table, inf=inf, data=d, settings=settings)
