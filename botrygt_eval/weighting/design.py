@@ -37,7 +37,8 @@ LONELY_PSU: tuple[str, ...] = ("fail", "adjust", "certainty", "remove")
 class Adjustment:
     """One weighting step applied to a design, recorded so variance can account for it.
 
-    ``X`` (n x p, rows aligned with the design) is the auxiliary model matrix of a
+    ``X`` (n x p array or scipy sparse matrix, rows aligned with the design) is the
+    auxiliary model matrix of a
     calibration; ``None`` when the step does not enter the variance (trim, nonresponse).
     ``details`` may hold ``weights_after`` (the weights the step produced) and
     ``regression_weights`` (the weights of the residualising regression: 1 for R's
@@ -284,10 +285,11 @@ class SurveyDesign:
             )
         if not isinstance(adjustment, Adjustment):
             raise ConfigError("adjustment must be an Adjustment record")
-        if adjustment.X is not None and np.asarray(adjustment.X).shape[0] != self.n:
+        rows = None if adjustment.X is None else adjustment.X.shape[0]  # dense or sparse
+        if rows is not None and rows != self.n:
             raise DesignError(
-                f"the adjustment's X has {np.asarray(adjustment.X).shape[0]:,} rows but the "
-                f"design has {self.n:,}; X must be aligned with the design rows"
+                f"the adjustment's X has {rows:,} rows but the design has {self.n:,}; X must "
+                "be aligned with the design rows"
             )
         if adjustment.X is not None:
             # record what the variance needs (R keeps them on the postStrata record)
