@@ -189,3 +189,10 @@ def test_instrument_builds_with_the_citizen_renderers(tmp_path):
     assert "projektlederundersoegelse_2025_xlsform.xlsx" in names
     html = (tmp_path / next(n for n in names if n.endswith("_da.html"))).read_text(encoding="utf-8")
     assert "Hvilke typer ændringer oplever du især?" in html
+
+
+def test_spec_refuses_a_mapped_row_that_is_not_published():
+    with pytest.raises(InstrumentError, match="not published"):
+        load_spec(published=PUBLISHED.iloc[1:])
+    with pytest.raises(InstrumentError, match="more than once"):
+        load_spec(published=pd.concat([PUBLISHED, PUBLISHED.iloc[[0]]]))

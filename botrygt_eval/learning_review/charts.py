@@ -26,6 +26,8 @@ FOOTER = {"da": "SIMULEREDE DATA", "en": "SIMULATED DATA"}
 _WORDS = {
     "da": {
         "question": "Spg.",
+        "share": "Andel, der har svaret",
+        "quote": "»«",
         "n": "n",
         "published": "publiceret",
         "source": "Kilde: projektlederundersøgelsen",
@@ -33,6 +35,8 @@ _WORDS = {
     },
     "en": {
         "question": "Q.",
+        "share": "Share answering",
+        "quote": "“”",
         "n": "n",
         "published": "published",
         "source": "Source: project-leader survey",
@@ -50,6 +54,15 @@ def _pct_text(value: float, lang: str) -> str:
 def _bases_text(n: np.ndarray) -> str:
     lo, hi = int(np.min(n)), int(np.max(n))
     return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def _category(result, row, lang: str) -> str:
+    """The published category (Danish) or its answer labels in English."""
+    if lang == "da":
+        return row.category
+    labels = {c.code: c.label["en"] for c in result.spec.instrument.item(row.column).choices}
+    parts = [labels[c] for c in row.codes]
+    return " or ".join([parts[0], *(p[0].lower() + p[1:] for p in parts[1:])])
 
 
 def figure_chart(result, figure: str, *, lang: str = "da"):
@@ -74,7 +87,7 @@ def figure_chart(result, figure: str, *, lang: str = "da"):
     varying_n = rows["n"].nunique() > 1
     labels = []
     for r in rows.itertuples():
-        text = r.category if one_item else r.item
+        text = _category(result, r, lang) if one_item else r.item
         if lang == "en" and not one_item:
             text = result.spec.instrument.item(r.column).text["en"].lstrip(". ")
         label = textwrap.fill(text, 42)
@@ -122,8 +135,31 @@ def figure_chart(result, figure: str, *, lang: str = "da"):
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
-    fig.suptitle(spec.title[lang], x=0.01, ha="left", fontsize=13, fontweight="bold", color=TEXT)
-    caption = textwrap.fill(f"{words['question']}: »{spec.question[lang]}«", 88)
+    fig.text(
+        0.01,
+        1 - 0.12 / height,
+        spec.title[lang],
+        ha="left",
+        va="top",
+        fontsize=13,
+        fontweight="bold",
+        color=TEXT,
+    )
+    top = 1 - 0.5 / height
+    if not one_item and rows["codes"].nunique() == 1:  # which answers the bars count
+        fig.text(
+            0.01,
+            1 - 0.5 / height,
+            f"{words['share']}: {_category(result, next(rows.iloc[::-1].itertuples()), lang)}",
+            ha="left",
+            va="top",
+            fontsize=9.5,
+            color=MUTED,
+        )
+        top = 1 - 0.78 / height
+    caption = textwrap.fill(
+        f"{words['question']}: {words['quote'][0]}{spec.question[lang]}{words['quote'][1]}", 88
+    )
     caption += f"\n{words['source']}, {words['n']} = {_bases_text(rows['n'])}."
     if rows["combine"].eq("sum_rounded").any() and result.rule != "count":
         caption += " " + words["sum_rounded"]
@@ -140,7 +176,7 @@ def figure_chart(result, figure: str, *, lang: str = "da"):
             fontweight="bold",
         )
     caption_lines = caption.count("\n") + 1
-    fig.tight_layout(rect=(0, (0.16 * caption_lines + 0.1) / height, 1, 1))
+    fig.tight_layout(rect=(0, (0.16 * caption_lines + 0.1) / height, 1, top))
     return fig
 
 

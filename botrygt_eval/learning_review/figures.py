@@ -103,7 +103,7 @@ class ReviewFigures:
         for r in bad.itertuples():
             lines.append(
                 f"  {r.figure} / {r.item} / {r.category}: publiceret {r.published_pct} %, "
-                f"genberegnet {r.recomputed_pct:.1f} % (n = {r.n})"
+                f"genberegnet {r.recomputed_pct:.1f} % (n = {r.n})".replace(".", ",")
             )
         return "\n".join(lines)
 

@@ -153,7 +153,13 @@ def load_spec(
         raise InstrumentError(
             f"{path.name}: rows listed twice: {mapped.loc[dup, key].drop_duplicates().values.tolist()}"
         )
-    joined = pub.merge(mapped, on=key, how="outer", indicator=True)
+    twice = pub.duplicated(key, keep=False)
+    if twice.any():
+        raise InstrumentError(
+            f"the published figures list {pub.loc[twice, key].drop_duplicates().values.tolist()} "
+            "more than once; keep one row per figure, item and category"
+        )
+    joined = pub.merge(mapped, on=key, how="left", indicator=True)
     unmapped = joined[joined["_merge"] == "left_only"]
     if len(unmapped):
         raise InstrumentError(
@@ -161,16 +167,14 @@ def load_spec(
             + "; ".join(f"{r.figure} / {r.item} / {r.category}" for r in unmapped.itertuples())
             + ": add them with the column and codes they count"
         )
-    extra = joined[joined["_merge"] == "right_only"]
+    extra = mapped.merge(pub[key], on=key, how="left", indicator=True)
+    extra = extra[extra["_merge"] == "left_only"]
     if len(extra):
         raise InstrumentError(
             f"{path.name} maps row(s) that are not published: "
             + "; ".join(f"{r.figure} / {r.item} / {r.category}" for r in extra.itertuples())
         )
-    joined = joined.drop(columns="_merge")
+    # the published order (figure by figure, as printed); charts sort by share themselves
+    joined = joined.drop(columns="_merge").reset_index(drop=True)
     joined["published_pct"] = joined["published_pct"].astype(int)
-    order = {f.figure: i for i, f in enumerate(figures)}
-    joined = joined.sort_values(
-        ["figure", "published_pct"], key=lambda s: s.map(order) if s.name == "figure" else -s
-    ).reset_index(drop=True)
     return ReviewSpec(tuple(figures), joined, inst)
