@@ -51,6 +51,7 @@ from botrygt_eval.cli import weight as _weight  # noqa: E402,F401
 from botrygt_eval.cli import estimate as _estimate  # noqa: E402,F401
 from botrygt_eval.cli import did as _did  # noqa: E402,F401
 from botrygt_eval.cli import did_panel as _did_panel  # noqa: E402,F401
+from botrygt_eval.cli import did_synth as _did_synth  # noqa: E402,F401
 from botrygt_eval.cli import figures as _figures  # noqa: E402,F401
 
 
