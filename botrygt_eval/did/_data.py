@@ -33,7 +33,7 @@ class DidData:
     # panel: (n, T) outcome and weights, (T, n, k) design or None (intercept only)
     Y: np.ndarray | None = None
     W: np.ndarray | None = None
-    X: np.ndarray | None = None
+    X: np.ndarray | None = None  # (T or 1 when time-invariant, n, k)
     # repeated cross-sections: per row
     y: np.ndarray | None = None
     t_idx: np.ndarray | None = None
@@ -219,13 +219,7 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     newpos[order] = np.arange(n)
     all_rows = bool(rows_ok.all())
     r = slice(None) if all_rows else rows_ok
-    key = newpos[u_codes[r]] * nt + t_codes[r]
     key_f = t_codes[r] * n + newpos[u_codes[r]]  # column-major: a period is contiguous
-
-    def scatter(values, dtype=float):
-        out = np.empty((n * nt,) + values.shape[1:], dtype)
-        out[key] = values[r]
-        return out.reshape((n, nt) + values.shape[1:])
 
     def scatter_f(values):
         out = np.empty((nt, n))
@@ -239,9 +233,10 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
         Xr, names = _design(df if all_rows else df[rows_ok], covariates)
         if not np.isfinite(Xr).all():
             raise DidDataError("covariates contain non-finite values")
-        full = np.empty((len(df), Xr.shape[1]))
-        full[r] = Xr
-        Xp = np.ascontiguousarray(scatter(full).transpose(1, 0, 2))
+        Xp = np.empty((nt, n, Xr.shape[1]))
+        Xp.reshape(nt * n, -1)[key_f] = Xr
+        if (Xp == Xp[:1]).all():  # time-invariant covariates: keep one copy
+            Xp = Xp[:1].copy()
     coh = g_unit[order]
     glist = _glist(coh, tlist, anticipation, len(covariates))
     return DidData(

@@ -173,7 +173,7 @@ def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl):
     if d.X is None:
         X = np.ones((n1, 1))
     else:
-        X = d.X[early][idx]
+        X = d.X[early if len(d.X) > 1 else 0][idx]
         X = X[:, np.r_[True, np.any(X[:, 1:] != 0, axis=0)]]  # R's droplevels
     if fix_weights == "varying":
         wpost = np.ones(n1) if d.W is None else d.W[idx, tt]

@@ -25,12 +25,18 @@ def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _solve_inv(A: np.ndarray, what: str) -> np.ndarray:
-    if np.linalg.cond(A) > 1 / np.finfo(float).eps:
+    """Inverse of a small symmetric matrix; refuses it when R's rcond() would (< eps)."""
+    try:
+        inv = np.linalg.inv(A)
+        rcond = 1 / (np.abs(A).sum(axis=0).max() * np.abs(inv).sum(axis=0).max())
+    except np.linalg.LinAlgError:
+        rcond = 0.0
+    if not rcond >= np.finfo(float).eps:
         raise EstimationError(
             f"the {what} design matrix is singular: a covariate has no variation "
             "within this comparison; remove it or merge its categories"
         )
-    return np.linalg.inv(A)
+    return inv
 
 
 def logit(X: np.ndarray, D: np.ndarray, w: np.ndarray, *, tol: float = 1e-12, max_iter: int = 100):
