@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from botrygt_eval.cli import app
-from botrygt_eval.errors import FigureMismatchError
+from botrygt_eval.learning_review.charts import figure_chart, save
+from botrygt_eval.learning_review.figures import recompute
 from botrygt_eval.learning_review.simulate import write_projektleder_responses
 from botrygt_eval.learning_review.timeseries import _number
 
@@ -66,31 +67,23 @@ def test_writes_a_png_and_svg_per_chart_and_the_time_series(run):
         assert _number(row.value, "da", False) in text, row
 
 
-def test_real_flag_removes_the_footer(responses, tmp_path):
+def test_real_flag_removes_the_footer_and_the_table_is_reproducible(responses, run, tmp_path):
+    _, first = run
     res = CliRunner().invoke(
         app,
-        [
-            "figures",
-            "learning-review",
-            "--responses",
-            str(responses),
-            "--out",
-            str(tmp_path),
-            "--real",
-        ],
-    )
+        ["figures", "learning-review", "--responses", str(responses), "--out", str(tmp_path), "--real"],
+    )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "SIMULEREDE DATA" not in (tmp_path / "styrket.svg").read_text(encoding="utf-8")
+    assert (tmp_path / "figures.csv").read_bytes() == (first / "figures.csv").read_bytes()
 
 
-def test_figures_csv_is_reproducible(responses, run, tmp_path):
-    _, out = run
-    res = CliRunner().invoke(
-        app, ["figures", "learning-review", "--responses", str(responses), "--out", str(tmp_path)]
-    )
-    assert res.exit_code == 0
-    assert (tmp_path / "figures.csv").read_bytes() == (out / "figures.csv").read_bytes()
-    assert (tmp_path / "styrket.svg").read_bytes() == (out / "styrket.svg").read_bytes()
+def test_charts_are_byte_reproducible(responses, tmp_path):
+    result = recompute(pd.read_csv(responses))
+    for sub in ("a", "b"):
+        save(figure_chart(result, "styrket"), tmp_path / sub, "styrket")
+    for name in ("styrket.png", "styrket.svg"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
 def _tamper(responses: Path, path: Path) -> Path:
@@ -104,32 +97,36 @@ def _tamper(responses: Path, path: Path) -> Path:
     return path
 
 
-def test_tampered_file_fails_and_names_the_items(responses, tmp_path):
+def test_tampered_file_exits_2_naming_every_item(responses, tmp_path):
+    # through the installed entry point: the root prints the error without a traceback, exit 2
     tampered = _tamper(responses, tmp_path / "in" / "projektleder_2025.csv")
     out = tmp_path / "out"
-    res = CliRunner().invoke(
-        app, ["figures", "learning-review", "--responses", str(tampered), "--out", str(out)]
-    )
-    assert res.exit_code != 0
-    assert isinstance(res.exception, FigureMismatchError)
-    msg = str(res.exception)
-    assert "engagement_politi" in msg and "Kolleger i politiet" in msg
-    assert "akt_reaktionsplaner" in msg and "Reaktionsplaner" in msg
+    code = "from botrygt_eval.cli import main; main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "figures", "learning-review", "--responses", str(tampered),
+         "--out", str(out)],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "400"}, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "do not reproduce the published ones" in proc.stderr
+    for name in (
+        "engagement_politi",
+        "Kolleger i politiet",
+        "akt_reaktionsplaner",
+        "Reaktionsplaner",
+    ):
+        assert name in proc.stderr, name
     table = pd.read_csv(out / "figures.csv")  # written before failing, for inspection
     assert set(table.loc[~table["matches"], "item"]) == {"Kolleger i politiet", "Reaktionsplaner"}
 
 
-def test_entry_point_exits_2_with_the_message(responses, tmp_path):
-    tampered = _tamper(responses, tmp_path / "in" / "projektleder_2025.csv")
-    code = "from botrygt_eval.cli import main; main()"
-    proc = subprocess.run(
-        [sys.executable, "-c", code, "figures", "learning-review", "--responses", str(tampered),
-         "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, env={**os.environ, "COLUMNS": "400"}, check=False,
-    )  # fmt: skip
-    assert proc.returncode == 2, proc.stderr
-    assert "engagement_politi" in proc.stderr
-    assert "Traceback" not in proc.stderr
+def test_recompute_names_the_tampered_items(responses, tmp_path):
+    from botrygt_eval.learning_review.spec import load_spec
+
+    frame = pd.read_csv(_tamper(responses, tmp_path / "projektleder_2025.csv"))
+    result = recompute(frame, load_spec())
+    assert set(result.mismatches["column"]) == {"engagement_politi", "akt_reaktionsplaner"}
 
 
 def test_help_shows_examples():
@@ -138,3 +135,23 @@ def test_help_shows_examples():
         res = runner.invoke(app, ["figures", cmd, "--help"], env={"COLUMNS": "200"})
         assert res.exit_code == 0
         assert "Example: botrygt-eval figures" in res.output
+
+
+def test_a_new_round_is_charted_without_comparison(responses, tmp_path):
+    tampered = _tamper(responses, tmp_path / "in" / "projektleder_2025_ny_runde.csv")
+    res = CliRunner().invoke(
+        app,
+        ["figures", "learning-review", "--responses", str(tampered), "--out", str(tmp_path / "o"),
+         "--no-compare"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(tmp_path / "o" / "figures.csv")
+    assert table["published_pct"].isna().all() and table["matches"].isna().all()
+    frame = pd.read_csv(tampered)
+    row = table[table["item"] == "Kolleger i politiet"].iloc[0]
+    answered = frame["engagement_politi"].notna()
+    assert row["n"] == answered.sum()
+    assert row["recomputed_pct"] == pytest.approx(
+        100 * frame.loc[answered, "engagement_politi"].isin([1, 2]).mean(), abs=0.005
+    )
+    assert (tmp_path / "o" / "engagement.png").exists()

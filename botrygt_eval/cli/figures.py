@@ -49,6 +49,13 @@ def learning_review_cmd(
         str, typer.Option("--rounding", help="half-up (as printed reports) or half-even.")
     ] = "half-up",
     lang: Annotated[str, typer.Option("--lang", help="Chart language: da or en.")] = "da",
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare/--no-compare",
+            help="Compare with the published numbers (--no-compare for a new survey round).",
+        ),
+    ] = True,
 ) -> None:
     """Recompute every published percentage, draw every chart, write figures.csv.
 
@@ -66,6 +73,7 @@ def learning_review_cmd(
         published=published,
         rounding=_option(rounding),
         lang=lang,
+        compare=compare,
     )
     result = run.figures
     if run.n_quarantined:

@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from botrygt_eval.learning_review.grim import round_pct  # noqa: E402
 
@@ -115,7 +116,7 @@ def figure_chart(result, figure: str, *, lang: str = "da"):
             fontweight="bold",
             zorder=3,
         )
-        if not r.matches:
+        if pd.notna(r.matches) and not r.matches:
             ax.plot(
                 [r.published_pct] * 2, [yi - 0.38, yi + 0.38], color=PUBLISHED, lw=2.2, zorder=4
             )

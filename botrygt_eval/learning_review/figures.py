@@ -76,7 +76,13 @@ class ReviewFigures:
 
     @property
     def mismatches(self) -> pd.DataFrame:
-        return self.table[~self.table["matches"]]
+        """Rows whose recomputed value does not print as the published one."""
+        return self.table[self.table["matches"].eq(False).fillna(False).astype(bool)]
+
+    @property
+    def compared(self) -> bool:
+        """False for a new round of the survey without published numbers."""
+        return bool(self.table["published_pct"].notna().any())
 
     @property
     def ok(self) -> bool:
@@ -96,6 +102,8 @@ class ReviewFigures:
     def summary(self) -> str:
         head = "SIMULEREDE DATA. " if self.simulated else ""
         bad = self.mismatches
+        if not self.compared:
+            return f"{head}{len(self.table)} procenter beregnet (ingen publicerede tal at sammenligne med)."
         lines = [
             f"{head}{len(self.table)} procenter genberegnet; {len(self.table) - len(bad)} "
             f"svarer til de publicerede, {len(bad)} gør ikke."
@@ -157,7 +165,8 @@ def recompute(
     rows["k"] = k
     rows["recomputed_pct"] = np.where(use_sum, summed, exact)
     printed = np.where(use_sum, summed, round_pct(k, safe_n, rounding))
-    rows["matches"] = (n > 0) & (printed == rows["published_pct"].to_numpy())
+    same = pd.Series(printed, index=rows.index).eq(rows["published_pct"])  # NA: not published
+    rows["matches"] = same.astype("boolean") & pd.array(n > 0, dtype="boolean")
     p = np.where(n > 0, k / safe_n, np.nan)
     lo, hi = _wilson(k, safe_n)
     rows["estimate"] = 100 * p

@@ -37,6 +37,7 @@ def reproduce_learning_review(
     rounding: Rounding = "half_up",
     rule: RuleChoice = "spec",
     lang: str = "da",
+    compare: bool = True,
 ) -> ReproducedReview:
     """Recompute every published percentage from ``responses`` and write ``out_dir``.
 
@@ -44,11 +45,12 @@ def reproduce_learning_review(
     matches), one PNG and SVG per chart, and ``tidsserier.png/.svg``. Rows that fail the
     questionnaire's schema go to ``out_dir/quarantine``. ``simulated=None`` detects the
     simulator's marker column; simulated output says SIMULEREDE DATA on every chart.
+    ``compare=False`` for a new round of the survey: charts and percentages, nothing to match.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     loaded = load_projektleder_responses(responses, quarantine_dir=out / "quarantine")
-    spec = load_spec(year, published=published)
+    spec = load_spec(year, published=published if compare else False)
     result = recompute(loaded.data, spec, simulated=simulated, rounding=rounding, rule=rule)
     table = out / "figures.csv"
     result.figures_csv().to_csv(table, index=False, encoding="utf-8", lineterminator="\n")

@@ -87,9 +87,13 @@ def load_spec(
     year: int = YEAR,
     *,
     root: str | Path | None = None,
-    published: str | Path | pd.DataFrame | None = None,
+    published: str | Path | pd.DataFrame | bool | None = None,
 ) -> ReviewSpec:
-    """Charts of the review joined with the published percentages, validated."""
+    """Charts of the review joined with the published percentages, validated.
+
+    ``published=False`` for a new round of the survey, with nothing to compare against:
+    the rows then come from ``figures.yaml`` alone and ``published_pct`` is missing.
+    """
     inst = load_instrument_pl(year, root)
     path = inst.path / "figures.yaml"
     try:
@@ -98,7 +102,12 @@ def load_spec(
         raise InstrumentError(
             f"{path} is missing; it maps every published figure to items and codes"
         ) from None
-    pub = published if isinstance(published, pd.DataFrame) else load_published(published)
+    if published is False:
+        pub = None
+    elif isinstance(published, pd.DataFrame):
+        pub = published
+    else:
+        pub = load_published(None if published is True else published)
     figures, rows = [], []
     for fig in raw.get("figures") or ():
         name = fig.get("figure")
@@ -153,6 +162,9 @@ def load_spec(
         raise InstrumentError(
             f"{path.name}: rows listed twice: {mapped.loc[dup, key].drop_duplicates().values.tolist()}"
         )
+    if pub is None:
+        rows_only = mapped.assign(published_pct=pd.array([pd.NA] * len(mapped), dtype="Int64"))
+        return ReviewSpec(tuple(figures), rows_only, inst)
     twice = pub.duplicated(key, keep=False)
     if twice.any():
         raise InstrumentError(
@@ -176,5 +188,5 @@ def load_spec(
         )
     # the published order (figure by figure, as printed); charts sort by share themselves
     joined = joined.drop(columns="_merge").reset_index(drop=True)
-    joined["published_pct"] = joined["published_pct"].astype(int)
+    joined["published_pct"] = joined["published_pct"].astype("Int64")
     return ReviewSpec(tuple(figures), joined, inst)
