@@ -17,7 +17,9 @@ instrument_app = typer.Typer(
     epilog="Example: botrygt-eval instrument build --year 2025 --out out/instrument",
 )
 app.add_typer(instrument_app, name="instrument")
-console = Console()
+def _console() -> Console:
+    """A console made per call, so it sees the terminal width of that call."""
+    return Console()
 
 
 @instrument_app.command(
@@ -53,7 +55,7 @@ def build_cmd(
     table.add_column("file")
     for path in paths:
         table.add_row(str(path))
-    console.print(table)
+    _console().print(table)
 
 
 @instrument_app.command(
@@ -84,18 +86,18 @@ def diff_cmd(
             "[bold red]YES[/]" if c.breaks_comparability else "no",
             "yes" if c.recorded else "[yellow]NO[/]",
         )
-    console.print(table)
+    _console().print(table)
     if result.breaking:
         broken = sorted({o for c in result.breaking for o in c.outcomes})
-        console.print(
+        _console().print(
             f"[bold red]Comparability broken[/] for: {', '.join(broken)}. "
             "Do not pool or difference these outcomes across the two years without a bridge study."
         )
     if result.unrecorded:
-        console.print(
+        _console().print(
             f"[yellow]{len(result.unrecorded)} change(s) are not in the {result.new_year} changelog[/]; "
             "record them in instrument.yaml."
         )
     if json_path is not None:
         result.to_json(json_path)
-        console.print(f"wrote {json_path}")
+        _console().print(f"wrote {json_path}")
