@@ -196,3 +196,18 @@ def test_spec_refuses_a_mapped_row_that_is_not_published():
         load_spec(published=PUBLISHED.iloc[1:])
     with pytest.raises(InstrumentError, match="more than once"):
         load_spec(published=pd.concat([PUBLISHED, PUBLISHED.iloc[[0]]]))
+
+
+def test_chart_bars_are_sorted_by_share_with_values_and_footer(result):
+    import matplotlib.pyplot as plt
+
+    fig = result.plot("aktiviteter")
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if p.get_width() < 100]  # the shares, not the 100 % track
+    widths = [b.get_width() for b in sorted(bars, key=lambda b: b.get_y())]
+    assert widths == sorted(widths)  # largest on top (highest y)
+    sub = result.table[result.table["figure"] == "aktiviteter"]
+    texts = {t.get_text() for t in ax.texts}
+    assert {f"{p} %" for p in sub["published_pct"]} <= texts
+    assert "SIMULEREDE DATA" in {t.get_text() for t in fig.texts}
+    plt.close(fig)
