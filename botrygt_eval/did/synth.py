@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from botrygt_eval.did.synth_weights import sparsified_weights
+from botrygt_eval.did.synth_weights import WeightProblem, solve_weights
 from botrygt_eval.errors import (
     ConfigError,
     DidDataError,
@@ -138,26 +138,29 @@ def fit_block(
     yc_pre, yc_post = yc[:, :, :t0], yc[:, :, t0:].mean(axis=2)
     ytr_pre, ytr_post = ytr[:, :t0], ytr[:, t0:].mean(axis=1)
 
+    problems, lam, omega = [], None, None
     if method == "did":
         lam = np.full((nb, t0), 1.0 / t0)
+        omega = _sum_normalize(np.ones((nb, m)), cv)
     elif method == "sc":
         lam = np.zeros((nb, t0))
     else:
         lam0 = np.full((nb, t0), 1.0 / t0) if lambda0 is None else np.asarray(lambda0, float)
-        lam = sparsified_weights(
+        problems.append(WeightProblem(
             np.concatenate([yc_pre, yc_post[:, :, None]], axis=2), lam0,
-            zeta=tune.zeta_lambda, intercept=True, min_decrease=tune.min_decrease,
-            row_valid=cv,
-        )  # fmt: skip
-    if method == "did":
-        omega = _sum_normalize(np.ones((nb, m)), cv)
-    else:
+            zeta=tune.zeta_lambda, intercept=True, min_decrease=tune.min_decrease, row_valid=cv,
+        ))  # fmt: skip
+    if method != "did":
         om0 = _sum_normalize(np.ones((nb, m)) if omega0 is None else omega0, cv)
-        omega = sparsified_weights(
+        problems.append(WeightProblem(
             np.concatenate([yc_pre.transpose(0, 2, 1), ytr_pre[:, :, None]], axis=2), om0,
             zeta=tune.zeta_omega, intercept=(method == "sdid"), min_decrease=tune.min_decrease,
             col_valid=cv,
-        )  # fmt: skip
+        ))  # fmt: skip
+        solved = solve_weights(problems)
+        omega = solved[-1]
+        if method == "sdid":
+            lam = solved[0]
     tau = (ytr_post - np.einsum("rt,rt->r", ytr_pre, lam)) - (
         np.einsum("rm,rm->r", omega, yc_post) - np.einsum("rm,rmt,rt->r", omega, yc_pre, lam)
     )

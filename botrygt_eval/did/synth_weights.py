@@ -25,11 +25,15 @@ chosen, weight zero); ``n_rows`` holds each problem's true row count.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: synthdid defaults (R/synthdid.R, synthdid 0.0.9).
 MAX_ITER = 10_000
 MAX_ITER_PRE_SPARSIFY = 100
+#: gradient given to padded columns so that Frank-Wolfe never picks them
+_NEVER = 1e100
 
 
 def frank_wolfe(
@@ -60,62 +64,58 @@ def frank_wolfe(
     eta = zeta2 / inv_n  # the solver's ridge term, eta = N * zeta^2
     # half-gradient g = A'(Ax - b) + eta x = H x with H_i = A'A_i + eta e_i - A'b (x on the
     # simplex), so a step towards vertex i updates it as g <- (1 - s) g + s H_i.
-    c = np.einsum("rni,rn->ri", A, b)
-    H = np.einsum("rni,rnj->rij", A, A) - c[:, None, :]  # row i of H holds H_i
+    At = A.transpose(0, 2, 1)
+    c = (At @ b[:, :, None])[:, :, 0]
+    H = At @ A - c[:, None, :]  # row i of H holds H_i (batched BLAS, not einsum)
     H[:, np.arange(k), np.arange(k)] += eta[:, None]
+    if col_valid is not None:
+        # an invalid (padded) column gets a huge gradient in every row of H, so it is never
+        # the Frank-Wolfe vertex; its weight stays 0, so it never enters g'x either
+        H = np.where(np.asarray(col_valid, bool)[:, None, :], H, _NEVER)
     # column i minus the target, stored row-wise for contiguous gathers: A_i - Ax = Ab_i - err
     AbT = np.ascontiguousarray((A - b[:, :, None]).transpose(0, 2, 1))
-    x = out.copy()
-    err = np.einsum("rnk,rk->rn", A, x) - b
-    g = np.einsum("rji,rj->ri", H, x)
-    xx = np.einsum("rk,rk->r", x, x)
-    penalty = None if col_valid is None else np.where(np.asarray(col_valid, bool), 0.0, np.inf)
+    # state: weights x and half-gradient g side by side, so one product rescales both
+    xg = np.empty((nb, 2 * k))
+    xg[:, :k] = out
+    xg[:, k:] = (out[:, None, :] @ H)[:, 0, :]
+    err = (A @ out[:, :, None])[:, :, 0] - b
+    xx = np.einsum("rk,rk->r", out, out)
     ids = np.arange(nb)  # positions in ``out`` of the working rows
+    running = np.ones(nb, bool)
+    rows = np.arange(nb)
     prev = np.full(nb, np.nan)
     for t in range(1, max_iter + 1):
-        rows = np.arange(len(ids))
-        i = np.argmin(g if penalty is None else g + penalty, axis=1)
+        x, g = xg[:, :k], xg[:, k:]
+        i = np.argmin(g, axis=1)
         xi = x[rows, i]
-        d_err = AbT[rows, i] - err
-        dx2 = xx - 2.0 * xi + 1.0  # |e_i - x|^2
-        denom = np.einsum("rn,rn->r", d_err, d_err) + eta * dx2
+        d_err = AbT[rows, i]
+        d_err -= err
+        denom = np.einsum("rn,rn->r", d_err, d_err) + eta * (xx - 2.0 * xi + 1.0)
         num = np.einsum("rk,rk->r", g, x) - g[rows, i]
         step = np.clip(np.divide(num, denom, out=np.zeros_like(num), where=denom > 0), 0.0, 1.0)
+        step *= running
         keep = 1.0 - step
-        x *= keep[:, None]
+        xg *= keep[:, None]
         x[rows, i] += step
+        g += step[:, None] * H[rows, i]
         xx = keep * keep * xx + 2.0 * step * keep * xi + step * step
         err += step[:, None] * d_err
-        g *= keep[:, None]
-        g += step[:, None] * H[rows, i]
         val = zeta2 * xx + np.einsum("rn,rn->r", err, err) * inv_n
         if t >= 2:
-            done = (prev - val) <= md2
-            if done.any():
-                out[ids[done]] = x[done]
-                live = ~done
-                if not live.any():
-                    return out
-                ids, x, err, g, xx, val = (
-                    ids[live],
-                    x[live],
-                    err[live],
-                    g[live],
-                    xx[live],
-                    val[live],
+            running &= (prev - val) > md2
+            n_live = int(running.sum())
+            if n_live == 0:
+                break
+            if n_live <= 0.75 * len(ids):  # drop finished problems from the working arrays
+                done = ~running
+                out[ids[done]] = xg[done, :k]
+                ids, xg, err, xx, val, H, AbT, eta, zeta2, inv_n, md2 = (
+                    a[running] for a in (ids, xg, err, xx, val, H, AbT, eta, zeta2, inv_n, md2)
                 )
-                H, AbT, eta, zeta2, inv_n, md2 = (
-                    H[live],
-                    AbT[live],
-                    eta[live],
-                    zeta2[live],
-                    inv_n[live],
-                    md2[live],
-                )
-                if penalty is not None:
-                    penalty = penalty[live]
+                running = np.ones(n_live, bool)
+                rows = np.arange(n_live)
         prev = val
-    out[ids] = x
+    out[ids] = xg[:, :k]
     return out
 
 
@@ -123,6 +123,75 @@ def sparsify(x: np.ndarray) -> np.ndarray:
     """synthdid's ``sparsify_function``, row-wise: zero weights <= max/4, renormalise."""
     x = np.where(x <= x.max(axis=1, keepdims=True) / 4, 0.0, x)
     return x / x.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True, eq=False)
+class WeightProblem:
+    """A batch of weight fits: regress the last column of ``Y (B, n, k+1)`` on the first k.
+
+    With ``intercept`` every column is centred over the (valid) rows first, which
+    lets the fitted combination differ from the target by a constant.
+    """
+
+    Y: np.ndarray
+    x0: np.ndarray
+    zeta: np.ndarray
+    intercept: bool
+    min_decrease: np.ndarray
+    row_valid: np.ndarray | None = None
+    col_valid: np.ndarray | None = None
+
+
+def solve_weights(
+    problems: list[WeightProblem],
+    *,
+    max_iter: int = MAX_ITER,
+    max_iter_pre_sparsify: int = MAX_ITER_PRE_SPARSIFY,
+) -> list[np.ndarray]:
+    """synthdid's two-step sparsified fit for several batches in one Frank-Wolfe run.
+
+    Batches of different shapes (e.g. the unit-weight and time-weight problems) are
+    padded to a common shape and solved together, so the sequential iterations
+    are paid once. Returns one ``(B, k)`` weight array per problem.
+    """
+    parts = []
+    for p in problems:
+        Y = np.array(p.Y, dtype=float, copy=True)
+        nb, n, k1 = Y.shape
+        rv = np.ones((nb, n), bool) if p.row_valid is None else np.asarray(p.row_valid, bool)
+        cv = np.ones((nb, k1 - 1), bool) if p.col_valid is None else np.asarray(p.col_valid, bool)
+        Y[~rv] = 0.0
+        n_rows = rv.sum(axis=1).astype(float)
+        if p.intercept:
+            Y -= (Y.sum(axis=1) / n_rows[:, None])[:, None, :]
+            Y[~rv] = 0.0
+        zeta = np.broadcast_to(np.asarray(p.zeta, float), (nb,))
+        md = np.broadcast_to(np.asarray(p.min_decrease, float), (nb,))
+        parts.append((Y, cv, n_rows, np.asarray(p.x0, float), zeta, md))
+    n_max = max(y.shape[1] for y, *_ in parts)
+    k_max = max(y.shape[2] - 1 for y, *_ in parts)
+    total = sum(y.shape[0] for y, *_ in parts)
+    A = np.zeros((total, n_max, k_max))
+    b = np.zeros((total, n_max))
+    x0 = np.zeros((total, k_max))
+    cv_all = np.zeros((total, k_max), bool)
+    n_rows, zeta, md = np.empty(total), np.empty(total), np.empty(total)
+    sizes, r = [], 0
+    for Y, cv, nr, x, z, m in parts:
+        nb, n, k1 = Y.shape
+        sl = slice(r, r + nb)
+        A[sl, :n, : k1 - 1] = Y[:, :, :-1]
+        b[sl, :n] = Y[:, :, -1]
+        x0[sl, : k1 - 1] = np.where(cv, x, 0.0)
+        cv_all[sl, : k1 - 1] = cv
+        n_rows[sl], zeta[sl], md[sl] = nr, z, m
+        sizes.append((sl, k1 - 1))
+        r += nb
+    opts = dict(zeta=zeta, n_rows=n_rows, min_decrease=md,
+                col_valid=None if cv_all.all() else cv_all)  # fmt: skip
+    x = frank_wolfe(A, b, x0, max_iter=max_iter_pre_sparsify, **opts)
+    x = frank_wolfe(A, b, sparsify(x), max_iter=max_iter, **opts)
+    return [x[sl, :k] for sl, k in sizes]
 
 
 def sparsified_weights(
@@ -137,20 +206,7 @@ def sparsified_weights(
     max_iter: int = MAX_ITER,
     max_iter_pre_sparsify: int = MAX_ITER_PRE_SPARSIFY,
 ) -> np.ndarray:
-    """synthdid's weight fit for ``Y (B, n, k+1)``: regress the last column on the first k.
-
-    With ``intercept`` every column is centred over the (valid) rows first, which
-    lets the fitted combination differ from the target by a constant.
-    """
-    Y = np.array(Y, dtype=float, copy=True)
-    nb, n, _ = Y.shape
-    rv = np.ones((nb, n), bool) if row_valid is None else np.asarray(row_valid, bool)
-    Y[~rv] = 0.0
-    n_rows = rv.sum(axis=1).astype(float)
-    if intercept:
-        Y -= (Y.sum(axis=1) / n_rows[:, None])[:, None, :]
-        Y[~rv] = 0.0
-    A, b = Y[:, :, :-1], Y[:, :, -1]
-    opts = dict(zeta=zeta, n_rows=n_rows, min_decrease=min_decrease, col_valid=col_valid)
-    x = frank_wolfe(A, b, x0, max_iter=max_iter_pre_sparsify, **opts)
-    return frank_wolfe(A, b, sparsify(x), max_iter=max_iter, **opts)
+    """One batch of :class:`WeightProblem` solved by :func:`solve_weights`."""
+    problem = WeightProblem(Y, x0, zeta, intercept, min_decrease, row_valid, col_valid)
+    return solve_weights([problem], max_iter=max_iter,
+                         max_iter_pre_sparsify=max_iter_pre_sparsify)[0]  # fmt: skip
