@@ -160,3 +160,18 @@ def test_grim_command_writes_csv(tmp_path):
     table = pd.read_csv(out)
     assert len(table) == len(pd.read_csv(REF / "published_figures.csv"))
     assert res.exit_code == (0 if table["possible_at_n"].all() else 1)
+
+
+def test_chart_level_bases(spec):
+    charts = grim_report(spec, rule="count").charts.set_index("figure")
+    # each chart's common bases are exactly those where every number is possible (brute force)
+    for fig, sub in spec.rows.groupby("figure"):
+        if fig == "prioritering":  # two categories of one question: checked jointly above
+            continue
+        want = [
+            n for n in range(10, 41)
+            if all(any(_half_up(k, n) == p for k in range(n + 1)) for p in sub["published_pct"])
+        ]  # fmt: skip
+        assert charts.loc[fig, "bases"] == format_bases(want), fig
+    # items of a grid need different bases: no common base for the engagement chart
+    assert charts.loc["engagement", "n_bases"] == 0

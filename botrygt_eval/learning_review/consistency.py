@@ -67,6 +67,7 @@ class GrimReport:
 
     rows: pd.DataFrame
     groups: pd.DataFrame
+    charts: pd.DataFrame
     n: int | None
     rule: str
     rounding: str
@@ -97,8 +98,12 @@ class GrimReport:
             f"GRIM-check af {len(self.rows)} publicerede procenter "
             f"(regel: {self.rule}, afrunding: {self.rounding}, baser {lo}–{hi})"
         ]
-        for g in self.groups.itertuples():
-            lines.append(f"  {g.figure:<15} {g.base_group:<30} mulige baser: {g.bases}")
+        lines.append("Baser, der passer med alle tal i figuren (og pr. spørgsmål):")
+        for c in self.charts.itertuples():
+            lines.append(f"  {c.figure:<15} {c.bases}")
+            items = self.groups[self.groups["figure"] == c.figure]
+            for g in items.itertuples() if len(items) > 1 else ():
+                lines.append(f"    {g.base_group:<30} {g.bases}")
         if self.n is not None:
             lines.append(f"Umulige med n = {self.n}:")
         else:
@@ -149,7 +154,17 @@ def grim_report(
             "n_bases": [len(b) for b in by_group.values()],
         }
     )
+    common = {}
+    for fig, group in zip(groups["figure"], by_group, strict=True):
+        common[fig] = common.get(fig, set(range(n_min, n_max + 1))) & set(by_group[group])
+    charts = pd.DataFrame(
+        {
+            "figure": list(common),
+            "bases": [format_bases(b) for b in common.values()],
+            "n_bases": [len(b) for b in common.values()],
+        }
+    )
     cols = ["figure", "item", "category", "published_pct", "column", "components", "bases"]
     if n is not None:
         cols.append("possible_at_n")
-    return GrimReport(rows[cols], groups, n, rule, rounding, (n_min, n_max))
+    return GrimReport(rows[cols], groups, charts, n, rule, rounding, (n_min, n_max))
