@@ -160,11 +160,30 @@ def _glist(g_unit, tlist, anticipation, n_covs):
     return glist
 
 
+def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
+    """Integer codes of ``values`` (positions in sorted ``uniques``), by lookup table for
+    integer ids with a compact range, else by hashing/searching."""
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo <= 4 * len(values) + 1000:
+            off = values - lo
+            if uniques is None:
+                present = np.zeros(hi - lo + 1, bool)
+                present[off] = True
+                uniques = np.nonzero(present)[0] + lo
+            lut = np.full(hi - lo + 1, -1, np.int64)
+            lut[uniques - lo] = np.arange(len(uniques))
+            return lut[off], uniques
+    if uniques is None:
+        return pd.factorize(values)
+    return np.searchsorted(uniques, values), uniques
+
+
 def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster, control,
                    anticipation):  # fmt: skip
-    u_codes, u_uni = pd.factorize(df[unit])
+    u_codes, u_uni = _codes(df[unit].to_numpy())
     n_u, nt = len(u_uni), len(tlist)
-    t_codes = np.searchsorted(tlist, tv)
+    t_codes = _codes(tv, tlist)[0]
     key = u_codes.astype(np.int64) * nt + t_codes
     cnt = np.bincount(key, minlength=n_u * nt)
     if (cnt > 1).any():
@@ -197,7 +216,7 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     if not tkeep.all():
         t_ok = tkeep[t_codes]
         tlist = tlist[tkeep]
-        t_codes = np.searchsorted(tlist, tv)
+        t_codes = _codes(tv, tlist)[0]
     else:
         t_ok = np.ones(len(tv), bool)
     nt = len(tlist)
