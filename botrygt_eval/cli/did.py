@@ -35,12 +35,18 @@ def _num(v):
     return v
 
 
+def _key(v):
+    """Period/cohort/event-time label: an int when integral."""
+    v = _num(v)
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
 def att_gt_json(res, aggregates: dict) -> dict:
     """The JSON document of ``did att-gt`` (cohort 0 = never treated)."""
     t = res.table
     return {
         "att_gt": [
-            {"group": _num(g), "time": _num(tt), "att": _num(a), "se": _num(s)}
+            {"group": _key(g), "time": _key(tt), "att": _num(a), "se": _num(s)}
             for g, tt, a, s in zip(t["group"], t["time"], t["att"], t["se"], strict=True)
         ],
         "aggregates": {
