@@ -366,7 +366,7 @@ def build_panel(
 
 
 def survey_panel(
-    estimates: pd.DataFrame,
+    estimates: pd.DataFrame | list[dict],
     *,
     year: int | None = None,
     partnerships: pd.DataFrame | None = None,
@@ -380,7 +380,9 @@ def survey_panel(
     (``variable, domain, estimate, se, ci_low, ci_high, n, deff``), where
     ``domain`` holds the municipality (a code, a name or ``kommune_kode=101``);
     rows with an empty domain (the whole population) are dropped, and ``year``
-    comes from a ``year`` column or the ``year`` argument.
+    comes from a ``year`` column or the ``year`` argument. Suppressed cells (small
+    domains, estimate blanked) stay as rows with a missing estimate; the estimators
+    drop them.
 
     Returns long ``kommune_kode, year, variable, estimate, se, variance, n`` (plus
     ``cohort`` as a calendar year, ``treated`` and ``event_time`` when ``partnerships``
@@ -389,7 +391,7 @@ def survey_panel(
     estimates, ``weights = 1 / variance`` gives the precision-weighted regression.
     """
     check_option("timing", timing, TIMINGS)
-    e = estimates.copy()
+    e = pd.DataFrame(estimates).copy()  # also the JSON list of ``estimate --json``
     if "kommune_kode" not in e.columns:
         _require(e, ("domain",), "estimates")
         e = e[e["domain"].notna() & (e["domain"].astype(str).str.strip() != "")]
@@ -434,3 +436,16 @@ def survey_panel(
     se = out.pivot_table(index=keys, columns="variable", values="se", aggfunc="first")
     se.columns = [f"{c}_se" for c in se.columns]
     return pd.concat([est, se], axis=1).reset_index().rename_axis(columns=None)
+
+
+def panel_from_workspace(workspace, **kwargs) -> pd.DataFrame:
+    """:func:`build_panel` from a loaded :class:`botrygt_eval.io.workspace.Workspace`.
+
+    Keyword arguments (``frequency``, ``timing``, ``after_end``, ``start``, ``end``)
+    are passed on. The population is used when the workspace has FOLK1A rows.
+    """
+    pop = workspace.population if len(workspace.population) else None
+    return build_panel(
+        workspace.burglaries_quarterly, workspace.households, pop, workspace.partnerships,
+        **kwargs,
+    )  # fmt: skip

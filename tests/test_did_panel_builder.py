@@ -209,3 +209,19 @@ def test_year_window():
     assert p["period_label"].unique().tolist() == [f"2019K{q}" for q in (1, 2, 3, 4)]
     # 751 first treated 2019K1 = period 1 of this window: always treated
     assert p.groupby("kommune_kode")["cohort"].first().to_dict() == {101: 0, 147: 3, 751: 1}
+
+
+def test_survey_panel_accepts_json_records_and_panel_from_workspace():
+    from types import SimpleNamespace
+
+    from botrygt_eval.panel import panel_from_workspace
+
+    records = [{"variable": "fear_burglary", "domain": "147", "estimate": 0.3, "se": 0.04,
+                "ci_low": 0.22, "ci_high": 0.38, "n": 380, "deff": 1.1}]  # fmt: skip
+    out = survey_panel(records, year=2025)
+    assert out.loc[0, "kommune_kode"] == 147 and out.loc[0, "variance"] == pytest.approx(0.0016)
+    ws = SimpleNamespace(burglaries_quarterly=burglaries(), households=HOUSEHOLDS,
+                         population=pd.DataFrame(), partnerships=PARTNERSHIPS)  # fmt: skip
+    a = panel_from_workspace(ws, timing="same_period")
+    b = build_panel(burglaries(), HOUSEHOLDS, None, PARTNERSHIPS, timing="same_period")
+    pd.testing.assert_frame_equal(a, b)
