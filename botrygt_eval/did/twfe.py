@@ -13,7 +13,9 @@ of non-absorbed regressors (k = 1 for the DiD coefficient, so the factor is
 G/(G-1)); absorbed fixed effects are not counted (linearmodels ``auto_df=False,
 count_effects=False, group_debias=True, debiased=True``; pyfixest
 ``ssc(k_adj=True, k_fixef="none", G_adj=True)``). Confidence intervals and
-p-values use the normal distribution.
+p-values use the normal distribution; with few clusters (12 police districts)
+they are too narrow, so prefer clustering by kommune (98) or read the
+randomization-inference p-value of :mod:`botrygt_eval.did.diagnostics`.
 """
 
 from __future__ import annotations
