@@ -43,6 +43,16 @@ def test_json_contract(panel_csv, tmp_path, method):
     assert "1" not in d["unit_weights"]  # the treated unit is no donor
 
 
+def test_target_option(tmp_path):
+    path = tmp_path / "panel.csv"
+    factor_panel(seed=22, treated=(1, 2), effect=-1.0).to_csv(path, index=False)
+    out = tmp_path / "t.json"
+    result = CliRunner().invoke(app, _args(path, out, "--method", "did", "--target", "2"))
+    assert result.exit_code == 0, result.output
+    d = json.loads(out.read_text(encoding="utf-8"))
+    assert d["cohorts"][0]["treated"] == [2] and "1" not in d["unit_weights"]
+
+
 def test_same_seed_same_file(panel_csv, tmp_path):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     for out in (a, b):

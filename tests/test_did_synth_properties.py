@@ -237,6 +237,16 @@ def test_donor_pool_restrictions_use_kommune_metadata():
     assert res.weights_frame()["kommune"].tolist()[0] == "Frederiksberg"
 
 
+def test_target_keeps_one_treated_unit():
+    df = factor_panel(seed=13, treated=(1, 2, 3), effect=1.0)
+    res = _fit(df, method="did", inference="none", target=2)
+    assert res.cohorts[0].treated == (2,)
+    assert not {1, 3} & set(res.cohorts[0].donors)
+    assert any("other treated" in n for n in res.notes)
+    with pytest.raises(DidDataError, match="not treated"):
+        _fit(df, method="did", inference="none", target=7)
+
+
 def test_input_errors_name_the_fix():
     df = factor_panel()
     with pytest.raises(ConfigError, match="sdid"):

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 
@@ -13,7 +14,7 @@ from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.did_panel import _clean
 from botrygt_eval.cli.sample import read_table
 from botrygt_eval.did.synth import INFERENCES, METHODS, synth_did
-from botrygt_eval.errors import check_option
+from botrygt_eval.errors import InputFileError, check_option
 
 
 @did_app.command(
@@ -45,13 +46,29 @@ def synth_cmd(
     inference: Annotated[
         str, typer.Option("--inference", help="placebo, jackknife, bootstrap or none.")
     ] = "placebo",
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Analyse only this treated unit (e.g. a kommune code); "
+            "other treated units are left out.",
+        ),
+    ] = None,
 ) -> None:
     """Synthetic DiD (Arkhangelsky et al. 2021), synthetic control or DiD, with placebo SEs."""
     check_option("--method", method, METHODS)
     check_option("--inference", inference, INFERENCES)
     df = read_table(data)
+    tgt = target
+    if target is not None and unit in df.columns and pd.api.types.is_numeric_dtype(df[unit]):
+        try:
+            tgt = pd.to_numeric(target)
+        except ValueError as exc:
+            raise InputFileError(
+                f"--target {target!r} is not a value of the numeric {unit!r}"
+            ) from exc
     res = synth_did(df, unit=unit, time=time, outcome=outcome, treat=treat, method=method,
-                    inference=inference, replications=placebo, seed=seed)  # fmt: skip
+                    inference=inference, replications=placebo, seed=seed, target=tgt)  # fmt: skip
     Console().print(res.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(_clean(res.to_dict()), indent=2, ensure_ascii=False),

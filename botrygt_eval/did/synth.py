@@ -439,7 +439,13 @@ class _Design:
 
 
 def _prepare(
-    data: pd.DataFrame, unit: str, time: str, outcome: str, treat: str, donors: DonorSpec
+    data: pd.DataFrame,
+    unit: str,
+    time: str,
+    outcome: str,
+    treat: str,
+    donors: DonorSpec,
+    target: object = None,
 ) -> _Design:
     need = [unit, time, outcome, treat]
     missing = [c for c in dict.fromkeys(need) if c not in data.columns]
@@ -473,6 +479,20 @@ def _prepare(
         warnings.warn(msg, DroppedUnitsWarning, stacklevel=3)
         notes.append(msg)
         Yw, Ww = Yw[~incomplete], Ww[~incomplete]
+    if target is not None:
+        wanted = list(target) if isinstance(target, list | tuple | set | np.ndarray) else [target]
+        ever_any = Ww.to_numpy(int).any(axis=1)
+        missing_t = [t for t in wanted if t not in set(Yw.index[ever_any])]
+        if missing_t:
+            raise DidDataError(
+                f"target unit(s) {', '.join(map(str, missing_t))} are not treated in {treat!r} "
+                "(or were left out for missing values); pick units with a partnership"
+            )
+        other = ever_any & ~np.isin(Yw.index.to_numpy(), wanted)
+        if other.any():
+            notes.append(f"{int(other.sum())} other treated unit(s) left out (target: "
+                         f"{', '.join(map(str, wanted))}); they are never donors")  # fmt: skip
+            Yw, Ww = Yw[~other], Ww[~other]
     W = Ww.to_numpy(int)
     if (np.diff(W, axis=1) < 0).any():
         bad = list(Ww.index[(np.diff(W, axis=1) < 0).any(axis=1)])
@@ -640,6 +660,7 @@ def synth_did(
     replications: int | None = None,
     seed: int | None = 0,
     donors: DonorSpec = None,
+    target: object = None,
     alpha: float = 0.05,
 ) -> SynthResult:
     """Synthetic DiD (or SC, or DiD) for the treated units of a long panel.
@@ -648,7 +669,9 @@ def synth_did(
     Units never treated (and allowed by ``donors``) are the donors; units with
     ``treat`` = 1 in the first two periods are left out with a warning.
     ``replications=None`` means every donor once as placebo (one treated unit)
-    or 200 draws. See the module docstring for when each inference is valid.
+    or 200 draws. ``target`` (a unit or a list) analyses only those treated units,
+    e.g. one municipality for its own report; other treated units are dropped.
+    See the module docstring for when each inference is valid.
     """
     check_option("method", method, METHODS)
     check_option("inference", inference, INFERENCES)
@@ -656,7 +679,7 @@ def synth_did(
         raise ConfigError(f"replications={replications}: use at least 2 (200 is usual)")
     if not 0 < alpha < 1:
         raise ConfigError(f"alpha={alpha} must be between 0 and 1, e.g. 0.05")
-    des = _prepare(data, unit, time, outcome, treat, donors)
+    des = _prepare(data, unit, time, outcome, treat, donors, target)
     n0 = des.n0
     fits = []
     n_post = np.array([len(des.times) - t0 for t0 in des.cohort_t0], float)
