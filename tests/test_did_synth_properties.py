@@ -138,6 +138,28 @@ def test_jackknife_equals_brute_force_fixed_weights(method):
     assert res.se == pytest.approx(want, rel=1e-10)
 
 
+def test_padded_bootstrap_sample_equals_explicit_duplicates():
+    """A bootstrap draw (repeats, donors and treated mixed, padding) = the explicit matrix."""
+    from botrygt_eval.did.synth import fit_block, tuning
+
+    rng = np.random.default_rng(14)
+    n0, n1, t, t0 = 12, 3, 14, 10
+    Y = rng.normal(size=(n0 + n1, t)).cumsum(axis=1)
+    draw = np.sort(np.array([0, 0, 3, 5, 5, 5, 7, 9, 11, 11, 12, 14, 14, 2, 8]))
+    is_ctrl = draw < n0
+    tune = tuning(Y, n0, t0, "sdid")
+    om0 = np.where(is_ctrl, 1.0, 0.0)
+    for method in ("sdid", "sc", "did"):
+        tau_pad, om_pad, _ = fit_block(Y, draw[None], draw[None], t0, method, tune,
+                                       ctrl_valid=is_ctrl[None], tr_valid=~is_ctrl[None],
+                                       omega0=om0[None])  # fmt: skip
+        ctrl, tr = draw[is_ctrl], draw[~is_ctrl]
+        tau, om, _ = fit_block(Y, ctrl[None], tr[None], t0, method, tune)
+        assert tau_pad[0] == pytest.approx(tau[0], abs=1e-9)
+        np.testing.assert_allclose(om_pad[0, is_ctrl], om[0], atol=1e-9)
+        assert (om_pad[0, ~is_ctrl] == 0).all()
+
+
 def test_jackknife_refuses_one_treated_unit():
     with pytest.raises(EstimationError, match="placebo"):
         _fit(factor_panel(), method="did", inference="jackknife")

@@ -552,6 +552,13 @@ def _aggregate(taus: np.ndarray, n_tr: np.ndarray, n_post: np.ndarray) -> np.nda
     return np.einsum("ra,ra->r", np.nan_to_num(taus), w) / w.sum(axis=1)
 
 
+def _each_left_out(n: int) -> np.ndarray:
+    """Row j: ``[j, 0, ..., j-1, j+1, ..., n-1]`` (unit j first, then the others in order)."""
+    others = np.tile(np.arange(n - 1), (n, 1))
+    others += others >= np.arange(n)[:, None]
+    return np.column_stack([np.arange(n), others])
+
+
 def _placebo(des: _Design, fits: list[CohortFit], method: str, reps: int | None, rng) -> tuple:
     n0 = des.n0
     sizes = np.array([len(r) for r in des.cohort_rows])
@@ -562,7 +569,7 @@ def _placebo(des: _Design, fits: list[CohortFit], method: str, reps: int | None,
             "use inference='jackknife' or widen the donor pool"
         )
     if reps is None and n_tr == 1:
-        perm = np.array([np.r_[j, np.delete(np.arange(n0), j)] for j in range(n0)])
+        perm = _each_left_out(n0)
     else:
         reps = DEFAULT_REPLICATIONS if reps is None else reps
         perm = rng.permuted(np.tile(np.arange(n0), (reps, 1)), axis=1)
@@ -766,7 +773,7 @@ def leave_one_donor_out(result: SynthResult, min_weight: float = 0.0) -> pd.Data
     for c in result.cohorts:
         n0 = len(c.donors)
         pos = {u: i for i, u in enumerate(c.donors)}
-        ctrl = np.array([np.delete(np.arange(n0), pos[u]) for u in drop])
+        ctrl = _each_left_out(n0)[[pos[u] for u in drop], 1:]
         tr = np.tile(np.arange(n0, c.Y.shape[0]), (len(drop), 1))
         tau, _, _ = fit_block(c.Y, ctrl, tr, c.t0, result.method, c.tuning)
         est += c.weight * tau
