@@ -267,6 +267,21 @@ def test_fear_truth_and_survey_agree(survey, truth):
     assert band["18-29"] > band["75+"]
 
 
+def test_fear_effect_recovered_by_a_kommune_year_did(survey, ws, truth):
+    """Two-way fixed effects on kommune-year means of fear (known truth: fear_effect)."""
+    d = survey.assign(fear=_fear(survey)).dropna(subset=["fear"])
+    cells = d.groupby(["kommune_kode", "year"])["fear"].agg(["mean", "size"]).reset_index()
+    first = {p["kommune_kode"]: p["cohort_year"] for p in truth["partnerships"]}
+    cohort = cells["kommune_kode"].map(first)
+    cells["treated"] = (cohort.notna() & (cells["year"] >= cohort)).astype(float)
+    x = pd.get_dummies(cells[["kommune_kode", "year"]].astype(str), drop_first=True, dtype=float)
+    x.insert(0, "treated", cells["treated"])
+    x.insert(0, "const", 1.0)
+    w = np.sqrt(cells["size"].to_numpy(dtype=float))
+    beta, *_ = np.linalg.lstsq(x.to_numpy() * w[:, None], cells["mean"].to_numpy() * w, rcond=None)
+    assert beta[1] == pytest.approx(truth["effects"]["partnership_fear_share_change"], abs=0.012)
+
+
 def test_victimisation_follows_burglary_rates(survey, ws):
     victim = ((survey["vict_burglary"] == 1) | (survey["vict_attempt"] == 1)).astype(float)
     by_year = victim.groupby(survey["year"]).mean()

@@ -39,7 +39,8 @@ class KommuneYear:
     victim_rate: np.ndarray  # probability a household is burgled or attacked
     nabohjaelp_share: np.ndarray  # share of households in Nabohjælp
     activity: dict[str, np.ndarray]  # activity type -> number held in the kommune that year
-    fear_intercept: np.ndarray  # (S,) calibrated national log-odds
+    fear_intercept: float  # log-odds intercept, calibrated on the first survey year
+    fear_shift: np.ndarray  # (S,) national change in points from the first year, calibrated
     fear_offset: (
         np.ndarray
     )  # (K, S) kommune part of the fear log-odds (burglary level, random effect)
@@ -60,15 +61,27 @@ def fear_linear(female, age, offset) -> np.ndarray:
     return 0.35 * female - 0.012 * (age - 45) + offset
 
 
+def fear_probability(log_odds, shift) -> np.ndarray:
+    """P(fear): the person's log-odds, moved by the year's national shift and effects (points)."""
+    return np.clip(_expit(log_odds) + shift, 0.0, 1.0)
+
+
 def kommune_years(
     pop: Population,
     counts: np.ndarray,
+    counterfactual: np.ndarray,
     first_treated: np.ndarray,
     acts: pd.DataFrame,
     config: SimulationConfig,
     seed: int,
 ) -> KommuneYear:
-    """Victimisation, Nabohjælp, exposure to activities, and the calibrated fear model."""
+    """Victimisation, Nabohjælp, exposure to activities, and the calibrated fear model.
+
+    Victimisation follows the drawn counts (``counts``); the kommune's level in the fear
+    model follows the expected rate without partnership and activity effects
+    (``counterfactual``), so the partnership's effect on fear is ``fear_effect`` plus
+    only the small channel through fewer victims.
+    """
     rng = stream(seed, "survey-kommune")
     k = len(pop.codes)
     years = np.asarray(config.survey_years)
@@ -101,7 +114,8 @@ def kommune_years(
     nabo = np.clip(nabo, 0.005, 0.5)
     # fear: calibrate the national intercept per year on the adult population
     kommune_re = rng.normal(0, 0.1, size=k)
-    lograte = np.log(np.maximum(burgled, 1e-5))
+    ambient = counterfactual.reshape(k, -1, 4).sum(axis=2)[:, yi] / pop.households[:, yi]
+    lograte = np.log(ambient)
     offset = 0.35 * (lograte - lograte.mean(axis=0, keepdims=True)) + kommune_re[:, None]
     n_years = len(years)
     target = np.linspace(config.fear_start, config.fear_end, n_years)
@@ -111,21 +125,28 @@ def kommune_years(
     lin = fear_linear(female, age, offset[:, :, None, None])
     pv = victim_rate[:, :, None, None]
 
-    def share(intercept: np.ndarray) -> np.ndarray:
-        b = intercept[None, :, None, None]
-        p = (1 - pv) * _expit(b + lin) + pv * _expit(b + lin + VICTIM_FEAR)
-        p = np.clip(p + config.fear_effect * treated[:, :, None, None], 0.0, 1.0)
-        return p
+    weight = pop_adult / pop_adult.sum(axis=(0, 2, 3), keepdims=True)
 
-    lo, hi = np.full(n_years, -8.0), np.full(n_years, 4.0)
-    for _ in range(60):  # bisection, all years at once
+    def share(intercept: float, shift: np.ndarray) -> np.ndarray:
+        moved = shift[None, :, None, None] + config.fear_effect * treated[:, :, None, None]
+        return (1 - pv) * fear_probability(intercept + lin, moved) + pv * fear_probability(
+            intercept + lin + VICTIM_FEAR, moved
+        )
+
+    # the first year fixes the log-odds intercept; later years move every kommune by the same
+    # number of points, so trends are parallel on the scale the outcome is reported on
+    lo, hi = -8.0, 4.0
+    no_shift = np.zeros(n_years)
+    for _ in range(60):  # bisection
         mid = (lo + hi) / 2
-        mean = (share(mid) * pop_adult).sum(axis=(0, 2, 3)) / pop_adult.sum(axis=(0, 2, 3))
-        lo = np.where(mean < target, mid, lo)
-        hi = np.where(mean < target, hi, mid)
+        first = (share(mid, no_shift) * weight).sum(axis=(0, 2, 3))[0]
+        lo, hi = (mid, hi) if first < target[0] else (lo, mid)
     intercept = (lo + hi) / 2
-    fear_share = (share(intercept) * pop_adult).sum(axis=(2, 3)) / pop_adult.sum(axis=(2, 3))
-    return KommuneYear(treated, victim_rate, nabo, activity, intercept, offset, fear_share)
+    shift = np.zeros(n_years)
+    for _ in range(20):  # fixed point; only clipping at 0 or 1 makes it take more than one step
+        shift = shift + target - (share(intercept, shift) * weight).sum(axis=(0, 2, 3))
+    fear_share = (share(intercept, shift) * pop_adult).sum(axis=(2, 3)) / pop_adult.sum(axis=(2, 3))
+    return KommuneYear(treated, victim_rate, nabo, activity, intercept, shift, offset, fear_share)
 
 
 def _categorical(rng: np.random.Generator, probs: np.ndarray, codes) -> np.ndarray:
@@ -248,10 +269,10 @@ def answer(
         asked, _specials(rng, _yes_no(rng, p_report), 0.02, 0.005, 0.0), np.nan
     )
     # fear (the latent outcome) and tryghed
-    lin = (
-        ky.fear_intercept[s] + fear_linear(female, age, ky.fear_offset[k, s]) + VICTIM_FEAR * victim
+    log_odds = ky.fear_intercept + fear_linear(female, age, ky.fear_offset[k, s])
+    p_fear = fear_probability(
+        log_odds + VICTIM_FEAR * victim, ky.fear_shift[s] + config.fear_effect * treated
     )
-    p_fear = np.clip(_expit(lin) + config.fear_effect * treated, 0, 1)
     fear = rng.random(m) < p_fear
     if year == 2024:
         worry = np.where(

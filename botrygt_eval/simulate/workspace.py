@@ -288,15 +288,18 @@ def _truth(seed, config, pop, part, burg, ky, acts, hidden, samples) -> dict:
             "partnership_burglary_log_rate_ratio": config.partnership_effect,
             "partnership_burglary_rate_ratio": float(np.exp(config.partnership_effect)),
             "partnership_burglary_buildup_quarters": config.buildup_quarters,
-            "partnership_fear_pp": config.fear_effect,
-            "partnership_nabohjaelp_pp": config.nabohjaelp_effect,
-            "partnership_prevention_pp": dict(config.prevention_effects),
-            "partnership_aware_botrygt_pp": config.awareness_effect,
+            "partnership_fear_share_change": config.fear_effect,
+            "partnership_nabohjaelp_share_change": config.nabohjaelp_effect,
+            "partnership_prevention_share_change": dict(config.prevention_effects),
+            "partnership_aware_botrygt_share_change": config.awareness_effect,
+            "share_change_unit": "change in the probability of the outcome (a share of people, "
+            "or of households for Nabohjælp): -0.03 = -3 percentage points; direct effect "
+            "(fear also falls slightly through fewer victims, who worry more)",
             "activity_burglary_log_rate_ratio": dict(config.activity_burglary_effects),
             "activity_burglary_quarters": config.activity_effect_quarters,
             "activity_effect_rule": "an activity's log effect applies to its kommune in the quarter "
             "of start_date and the following quarters; effects of several activities add",
-            "nabohjaelp_rekruttering_members_pp": config.nabohjaelp_recruitment_effect,
+            "nabohjaelp_rekruttering_share_change": config.nabohjaelp_recruitment_effect,
             "nabohjaelp_rekruttering_rule": "each recruitment activity raises the kommune's member "
             "share by this many points from its year on (at most three count)",
         },
@@ -353,6 +356,13 @@ def _truth(seed, config, pop, part, burg, ky, acts, hidden, samples) -> dict:
                 / pop.adults()[:, y - config.start_year].sum()
             )
             for i, y in enumerate(years)
+        },
+        "fear_model": {
+            "probability": "clip(expit(intercept + 0.35 female - 0.012 (age - 45) + 0.35 "
+            "(log expected rate without effects - its national mean) + kommune effect + 1.0 "
+            "victim) + shift[year] + fear_effect * treated, 0, 1)",
+            "intercept": _round(ky.fear_intercept),
+            "shift": {str(y): _round(ky.fear_shift[i]) for i, y in enumerate(years)},
         },
         "fear_definition": "population-weighted (adults 18+) true probability of fear_burglary "
         "(worry_burglary in {1, 2}), before item nonresponse",
@@ -420,7 +430,9 @@ def simulate_workspace(
     say("StatBank-filer")
     paths = _write_statbank_files(out, pop, burg, config, hidden)
     say("registre")
-    ky = kommune_years(pop, burg.counts, part.first_treated, acts, config, seed)
+    ky = kommune_years(
+        pop, burg.counts, burg.counterfactual, part.first_treated, acts, config, seed
+    )
     paths.append(write_csv(out / "registers/partnerships.csv", part.register))
     paths.append(write_csv(out / "registers/activities.csv", acts))
     paths.append(write_csv(out / "registers/nabohjaelp.csv", _nabohjaelp(pop, ky, config)))
