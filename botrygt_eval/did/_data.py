@@ -39,6 +39,8 @@ class DidData:
     t_idx: np.ndarray | None = None
     w: np.ndarray | None = None
     Xrc: np.ndarray | None = None
+    row_cohort: np.ndarray | None = None  # per row (RC and unbalanced panels)
+    row_unit: np.ndarray | None = None  # unbalanced panel: IF row (unit) of each data row
 
 
 def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -76,6 +78,7 @@ def prepare(
     panel: bool,
     control: str,
     anticipation: int,
+    allow_unbalanced: bool = False,
 ) -> DidData:
     """Validate and reshape; see the module docstring for the rules."""
     need = [unit, time, cohort, outcome, *covariates]
@@ -103,7 +106,7 @@ def prepare(
     tlist = np.sort(pd.unique(tv))
     if panel:
         return _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster,
-                              control, anticipation)  # fmt: skip
+                              control, anticipation, allow_unbalanced)  # fmt: skip
     return _prepare_rc(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster,
                        control, anticipation)  # fmt: skip
 
@@ -180,7 +183,7 @@ def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
 
 
 def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster, control,
-                   anticipation):  # fmt: skip
+                   anticipation, allow_unbalanced=False):  # fmt: skip
     u_codes, u_uni = _codes(df[unit].to_numpy())
     n_u, nt = len(u_uni), len(tlist)
     t_codes = _codes(tv, tlist)[0]
@@ -223,6 +226,9 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     rows_ok = t_ok & keep[u_codes]
     per_unit = np.bincount(u_codes[rows_ok], minlength=n_u)
     unb = keep & (per_unit != nt)
+    if unb.any() and allow_unbalanced:
+        return _unbalanced(df, rows_ok, u_codes, g_unit, keep, cl_unit, wv, tlist, t_codes,
+                           outcome, covariates, anticipation)  # fmt: skip
     if unb.any():
         _warn(
             f"dropped {int(unb.sum())} unit(s) not observed in all {nt} periods to balance the "
@@ -274,6 +280,43 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     )
 
 
+def _unbalanced(df, rows_ok, u_codes, g_unit, keep, cl_unit, wv, tlist, t_codes, outcome,
+                covariates, anticipation):  # fmt: skip
+    """Unbalanced panel kept whole (R's allow_unbalanced_panel): repeated-cross-section
+    estimators on the rows, influence functions summed within units."""
+    kept = np.nonzero(keep)[0]
+    newpos = np.full(len(keep), -1, np.int64)
+    newpos[kept] = np.arange(len(kept))
+    sub = df[rows_ok]
+    ru = newpos[u_codes[rows_ok]]
+    tc = t_codes[rows_ok]
+    X, names = _design(sub, covariates)
+    if not np.isfinite(X).all():
+        raise DidDataError("covariates contain non-finite values")
+    w = np.ones(len(sub)) if wv is None else wv[rows_ok]
+    # the unit's weight in the aggregation: its earliest observed row (R: first row per id)
+    first = np.lexsort((tc, ru))
+    first = first[np.r_[True, ru[first][1:] != ru[first][:-1]]]
+    coh = g_unit[kept]
+    return DidData(
+        panel=False,
+        tlist=tlist,
+        glist=_glist(coh, tlist, anticipation, len(covariates)),
+        cohort=coh,
+        cluster=None if cl_unit is None else pd.factorize(cl_unit[kept])[0],
+        agg_w=w[first],
+        x_names=names,
+        n_units=len(kept),
+        n_obs=len(sub),
+        y=sub[outcome].to_numpy(float),
+        t_idx=tc,
+        w=w,
+        Xrc=X,
+        row_cohort=coh[ru],
+        row_unit=ru,
+    )
+
+
 def _prepare_rc(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster, control,
                 anticipation):  # fmt: skip
     """Repeated cross-sections: every row is its own observation (R's .rowid)."""
@@ -301,4 +344,5 @@ def _prepare_rc(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluste
         t_idx=np.searchsorted(tlist, tv[rows]),
         w=w,
         Xrc=X,
+        row_cohort=coh,
     )

@@ -197,7 +197,7 @@ def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl):
 
 def _rc_cell(d, method, tt, pret, treated, control):
     rows = np.nonzero((treated | control) & ((d.t_idx == tt) | (d.t_idx == pret)))[0]
-    n, n1 = len(d.y), len(rows)
+    n, n1 = len(d.cohort), len(rows)  # n: IF rows (observations, or units if unbalanced)
     D = treated[rows].astype(float)
     post = (d.t_idx[rows] == tt).astype(float)
     if (D * post).sum() == 0 or (D * (1 - post)).sum() == 0:
@@ -244,6 +244,7 @@ def att_gt(
     anticipation: int = 0,
     alpha: float = 0.05,
     fix_weights: FixWeights = "earlier",
+    allow_unbalanced: bool = False,
 ) -> ATTgtResult:
     """Estimate every ATT(g,t) with analytic influence-function SEs (R ``did::att_gt``).
 
@@ -253,7 +254,10 @@ def att_gt(
     panel weights: ``fix_weights`` "earlier" (R's default: the earlier period of each
     2x2), "base_period", "first_period" or "varying". ``cluster`` gives cluster-robust
     SEs (clusters must nest units). Covariates are taken from the earlier period of
-    each 2x2; text/categorical ones become dummies.
+    each 2x2; text/categorical ones become dummies. An unbalanced panel is balanced
+    (units with gaps dropped, with a warning) unless ``allow_unbalanced=True``: then,
+    as R's ``allow_unbalanced_panel``, the repeated-cross-section estimators run on
+    the rows and influence functions are summed within units.
     """
     check_option("control", control, ("never", "notyet"))
     check_option("method", method, ("dr", "ipw", "reg"))
@@ -276,6 +280,7 @@ def att_gt(
         panel=panel,
         control=control,
         anticipation=anticipation,
+        allow_unbalanced=allow_unbalanced,
     )
     cells = list(_cells(d, base_period, anticipation))
     n = len(d.cohort)
@@ -302,11 +307,16 @@ def att_gt(
                 nt_, nc_ = treat[1] - treat[0], sum(b - a for a, b in ctrl)
                 att, idx, col = _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl)
             else:
-                treated = coh == g
-                ctrl_m = (coh == 0) | ((control == "notyet") & (coh > thr) & (coh != g))
+                rc = d.row_cohort
+                treated = rc == g
+                ctrl_m = (rc == 0) | ((control == "notyet") & (rc > thr) & (rc != g))
                 att, idx, col = _rc_cell(d, method, tt, pret, treated, ctrl_m)
                 nt_ = int(treated[idx].sum())
                 nc_ = len(idx) - nt_
+                if d.row_unit is not None:  # unbalanced panel: one IF row per unit
+                    col = np.bincount(d.row_unit[idx], weights=col, minlength=n)
+                    idx = np.nonzero(col)[0]
+                    col = col[idx]
         except (_Skip, BotrygtError, np.linalg.LinAlgError) as exc:
             warnings.warn(
                 f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
@@ -344,6 +354,7 @@ def att_gt(
         anticipation=anticipation,
         alpha=alpha,
         fix_weights=fix_weights,
+        allow_unbalanced=allow_unbalanced,
     )
     inf.has_sorted_indices = True  # every column's rows are built in increasing order
     return ATTgtResult(table=table, inf=inf, data=d, settings=settings)

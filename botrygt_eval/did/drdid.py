@@ -223,7 +223,9 @@ def dr_rc(y, post, D, X, w):
     inf_tpost = e_tpost - w_tpost * a_tpost / m(w_tpost)
     M1_post = -cm(w_tpost * post) / m(w_tpost)
     M1_pre = -cm(w_tpre * pre) / m(w_tpre)
-    inf_treat_or = alr_post @ M1_post + alr_pre @ M1_pre
+    # DRDID's R code adds the pre-period term; it enters the ATT with a minus sign, and the
+    # exact derivative (tests: weight derivative) and csdid subtract it, as here
+    inf_treat_or = alr_post @ M1_post - alr_pre @ M1_pre
     inf_treat = inf_tpost - inf_tpre + inf_treat_or
 
     inf_cpre = e_cpre - w_cpre * a_cpre / m(w_cpre)
@@ -233,7 +235,7 @@ def dr_rc(y, post, D, X, w):
     inf_c_ps = alr_ps @ (M2_post - M2_pre)
     M3_post = -cm(w_cpost * post) / m(w_cpost)
     M3_pre = -cm(w_cpre * pre) / m(w_cpre)
-    inf_c_or = alr_post @ M3_post + alr_pre @ M3_pre
+    inf_c_or = alr_post @ M3_post - alr_pre @ M3_pre
     inf_cont = inf_cpost - inf_cpre + inf_c_ps + inf_c_or
 
     inf_eff = ((e_dpost - w_d * a_dpost / m(w_d)) - (e_dt1post - w_dt1 * a_dt1post / m(w_dt1))) - (
