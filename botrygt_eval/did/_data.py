@@ -232,7 +232,7 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     if unb.any():
         _warn(
             f"dropped {int(unb.sum())} unit(s) not observed in all {nt} periods to balance the "
-            "panel (as R did); use panel=False to keep them as repeated cross-sections"
+            "panel (as R did); use allow_unbalanced=True to keep them"
         )
         keep = keep & ~unb
         rows_ok = rows_ok & keep[u_codes]

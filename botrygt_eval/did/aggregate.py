@@ -104,6 +104,9 @@ class AggregateResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.4f}")
+
     def plot(self, **kwargs):
         """Event-study / group / calendar chart with its band; see :mod:`did.plots`."""
         from botrygt_eval.did.plots import plot_aggregate

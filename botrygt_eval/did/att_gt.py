@@ -61,9 +61,12 @@ class ATTgtResult:
         """Tidy table: group, time, event_time, estimate, se, ci_low, ci_high, n."""
         t = self.table
         z = stats.norm.ppf(1 - self.settings["alpha"] / 2)
+        group = t["group"]
+        if np.all(group == np.round(group)):
+            group = group.astype(np.int64)
         return pd.DataFrame(
             {
-                "group": t["group"],
+                "group": group,
                 "time": t["time"],
                 "event_time": t["time"] - t["group"],
                 "post": t["post"],
@@ -95,6 +98,9 @@ class ATTgtResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.4f}")
 
     def plot(self, **kwargs):
         """Group-time chart (one panel per cohort); see :func:`did.plots.plot_att_gt`."""
