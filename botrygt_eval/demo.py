@@ -48,6 +48,11 @@ class DemoContext:
 Stage = Callable[[DemoContext], None]
 
 
+def mark_simulated(fig) -> None:
+    """Stamp a chart made from simulated data, in its top-left corner."""
+    fig.text(0.005, 0.995, SIMULATED_BANNER, ha="left", va="top", fontsize=8, color="firebrick")
+
+
 def _simulate(ctx: DemoContext) -> None:
     from botrygt_eval.simulate import simulate_workspace
 
@@ -79,10 +84,115 @@ def _instrument(ctx: DemoContext) -> None:
     ctx.outputs.append(("questionnaire 2025: XLSForm, HTML da/en, codebook, schema", folder))
 
 
+def _sample(ctx: DemoContext) -> None:
+    from botrygt_eval.sampling import draw_sample
+
+    folder = ctx.folder("sampling")
+    frame = pd.read_parquet(ctx.produced["workspace"] / "survey" / "frame_2026.parquet")
+    result = draw_sample(
+        frame, year=2026, method="moe", target_moe=0.05, expected_response=0.4,
+        min_per_stratum=300, seed=ctx.seed,
+    )  # fmt: skip
+    result.sample.to_csv(folder / "sample_2026.csv", index=False)
+    ctx.outputs.append(("2026 sample to send (pseudonymised ids)", folder / "sample_2026.csv"))
+    ctx.table(
+        result.allocation,
+        folder / "allocation_2026.csv",
+        "2026 allocation report (MOE per kommune)",
+    )
+
+
+def _survey(ctx: DemoContext) -> None:
+    from botrygt_eval.survey_pipeline import survey_estimates
+
+    folder = ctx.folder("survey")
+    estimates, diagnostics = survey_estimates(ctx.produced["ws"])
+    ctx.produced["survey_estimates"] = estimates
+    ctx.table(estimates, folder / "survey_estimates.csv",
+              "weighted survey estimates by kommune and year (SE, CI, n; small cells suppressed)")  # fmt: skip
+    ctx.table(diagnostics, folder / "weighting_diagnostics.csv", "weighting diagnostics per year")
+    national = estimates[estimates["kommune_kode"].isna()]
+    _plot_trend(national, folder / "national_trends.png")
+    ctx.outputs.append(("national survey trends (chart)", folder / "national_trends.png"))
+
+
+def _plot_trend(national: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = {"fear_burglary": "Bekymret for indbrud", "nabohjaelper": "Tilmeldt Nabohjælp",
+              "unsafe_home": "Utryg hjemme efter mørkets frembrud"}  # fmt: skip
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for var, label in labels.items():
+        d = national[national["variable"] == var].sort_values("year")
+        ax.plot(d["year"], 100 * d["estimate"], marker="o", label=label)
+        ax.fill_between(d["year"], 100 * d["ci_low"], 100 * d["ci_high"], alpha=0.2)
+    ax.set_ylabel("Andel af voksne (%), 95 %-konfidensinterval")
+    ax.set_title("Borgerundersøgelsen, hele landet (vægtet)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    mark_simulated(fig)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _did(ctx: DemoContext) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from botrygt_eval.evaluation import burglary_effects, burglary_panel, survey_effects
+
+    folder = ctx.folder("did")
+    ws = ctx.produced["ws"]
+    panel = burglary_panel(ws)
+    table, es, dynamic = burglary_effects(panel, seed=ctx.seed)
+    table = pd.concat([table, survey_effects(ctx.produced["survey_estimates"], ws.partnerships)])
+    truth = json.loads((ctx.produced["workspace"] / "truth.json").read_text(encoding="utf-8"))
+    effects = truth["effects"]
+    table["true_effect"] = table["outcome"].map({
+        "log_rate": effects["partnership_burglary_log_rate_ratio"],
+        "burglaries": effects["partnership_burglary_log_rate_ratio"],
+        "fear_burglary": effects["partnership_fear_share_change"],
+        "nabohjaelper": effects["partnership_nabohjaelp_share_change"],
+    })  # fmt: skip
+    ctx.table(table, folder / "partnership_effects.csv",
+              "partnership effects: TWFE, Callaway-Sant'Anna, PPML, survey DiD (with truth)")  # fmt: skip
+    for name, result, title in (
+        ("event_study_twfe.png", es, "Indbrud pr. 1.000 husstande: event study (TWFE)"),
+        ("event_study_cs.png", dynamic, "Indbrud pr. 1.000 husstande: Callaway-Sant'Anna"),
+    ):
+        out = result.plot(title=title)
+        fig = out if hasattr(out, "savefig") else out.figure
+        mark_simulated(fig)
+        fig.savefig(folder / name, dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        ctx.outputs.append((f"{title} (chart)", folder / name))
+
+
+def _learning_review(ctx: DemoContext) -> None:
+    from botrygt_eval.learning_review.pipeline import reproduce_learning_review
+    from botrygt_eval.learning_review.simulate import write_projektleder_responses
+
+    responses = ctx.produced["workspace"] / "survey" / "projektleder_2025.csv"
+    if not responses.exists():  # older workspaces lack the project-leader survey
+        write_projektleder_responses(responses, ctx.seed)
+    folder = ctx.folder("learning_review")
+    reproduce_learning_review(responses, folder, simulated=True)
+    ctx.outputs.append(("learning review figures, recomputed vs published", folder))
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("Simulating a synthetic Denmark", _simulate),
     ("Loading it back through the validated loaders", _load),
     ("Building the 2025 citizen questionnaire", _instrument),
+    ("Drawing the 2026 sample", _sample),
+    ("Weighting the surveys 2017-2025 and estimating", _survey),
+    ("Estimating the partnership effects (DiD)", _did),
+    ("Reproducing the learning review's figures", _learning_review),
 ]
 
 
