@@ -39,15 +39,38 @@ def run_case(case: Case) -> list[dict]:
     data = case.setup()
     rows = []
     ours = time_call(case.ours, data, case.repeat)
-    rows.append({"case": case.name, "implementation": "botrygt_eval", "seconds": ours,
-                 "ratio": 1.0, "status": "ok", "note": case.note})
+    rows.append(
+        {
+            "case": case.name,
+            "implementation": "botrygt_eval",
+            "seconds": ours,
+            "ratio": 1.0,
+            "status": "ok",
+            "note": case.note,
+        }
+    )
     for name, fn in case.peers.items():
         try:
             t = time_call(fn, data, case.repeat)
-            rows.append({"case": case.name, "implementation": name, "seconds": t,
-                         "ratio": t / ours, "status": "ok", "note": ""})
+            rows.append(
+                {
+                    "case": case.name,
+                    "implementation": name,
+                    "seconds": t,
+                    "ratio": t / ours,
+                    "status": "ok",
+                    "note": "",
+                }
+            )
         except Exception as exc:  # a peer's failure is a result, not a crash
-            rows.append({"case": case.name, "implementation": name, "seconds": float("nan"),
-                         "ratio": float("nan"), "status": f"failed: {type(exc).__name__}: {exc}"[:120],
-                         "note": ""})
+            rows.append(
+                {
+                    "case": case.name,
+                    "implementation": name,
+                    "seconds": float("nan"),
+                    "ratio": float("nan"),
+                    "status": f"failed: {type(exc).__name__}: {exc}"[:120],
+                    "note": "",
+                }
+            )
     return rows

@@ -28,7 +28,9 @@ def _load(path: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
-    parser.add_argument("--only", default=None, help="run only bench modules whose name contains this")
+    parser.add_argument(
+        "--only", default=None, help="run only bench modules whose name contains this"
+    )
     args = parser.parse_args()
     rows = []
     for path in sorted(HERE.glob("bench_*.py")):
@@ -49,8 +51,10 @@ def main() -> None:
         "|---|---|---:|---:|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['case']} | {r['implementation']} | {r['seconds']:.4f} | "
-                     f"{r['ratio']:.2f} | {r['status']} |")
+        lines.append(
+            f"| {r['case']} | {r['implementation']} | {r['seconds']:.4f} | "
+            f"{r['ratio']:.2f} | {r['status']} |"
+        )
     notes = [f"- **{r['case']}**: {r['note']}" for r in rows if r["note"]]
     if notes:
         lines += ["", "## Notes", "", *notes]

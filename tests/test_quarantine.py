@@ -46,7 +46,9 @@ def test_duplicated_keys_quarantine_every_copy():
 
 def test_missing_column_is_a_file_error_naming_the_file_and_column():
     with pytest.raises(InputFileError, match=r"f\.csv: required column\(s\) count"):
-        validate_rows(pd.DataFrame({"kommune_kode": [1], "source_row": [2]}), SCHEMA, source="f.csv")
+        validate_rows(
+            pd.DataFrame({"kommune_kode": [1], "source_row": [2]}), SCHEMA, source="f.csv"
+        )
 
 
 def test_nothing_is_written_without_a_quarantine_dir(tmp_path):

@@ -17,10 +17,7 @@ from botrygt_eval.errors import BotrygtError
 
 app = typer.Typer(
     name="botrygt-eval",
-    help=(
-        "Evaluation toolkit for Bo trygt partnerships.\n\n"
-        "Example: botrygt-eval demo --out out/"
-    ),
+    help=("Evaluation toolkit for Bo trygt partnerships.\n\nExample: botrygt-eval demo --out out/"),
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
@@ -36,23 +33,24 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     """Evaluation toolkit for Bo trygt partnerships."""
 
 
 # Command modules register themselves on ``app`` when imported (one line each).
 from botrygt_eval.cli import demo as _demo  # noqa: E402,F401
-from botrygt_eval.cli import simulate as _simulate  # noqa: E402,F401
-from botrygt_eval.cli import sample as _sample  # noqa: E402,F401
-from botrygt_eval.cli import instrument as _instrument  # noqa: E402,F401
-from botrygt_eval.cli import weight as _weight  # noqa: E402,F401
-from botrygt_eval.cli import estimate as _estimate  # noqa: E402,F401
 from botrygt_eval.cli import did as _did  # noqa: E402,F401
 from botrygt_eval.cli import did_panel as _did_panel  # noqa: E402,F401
 from botrygt_eval.cli import did_synth as _did_synth  # noqa: E402,F401
+from botrygt_eval.cli import estimate as _estimate  # noqa: E402,F401
 from botrygt_eval.cli import figures as _figures  # noqa: E402,F401
+from botrygt_eval.cli import instrument as _instrument  # noqa: E402,F401
+from botrygt_eval.cli import sample as _sample  # noqa: E402,F401
+from botrygt_eval.cli import simulate as _simulate  # noqa: E402,F401
+from botrygt_eval.cli import weight as _weight  # noqa: E402,F401
 
 
 def main() -> None:

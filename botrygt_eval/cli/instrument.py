@@ -17,6 +17,8 @@ instrument_app = typer.Typer(
     epilog="Example: botrygt-eval instrument build --year 2025 --out out/instrument",
 )
 app.add_typer(instrument_app, name="instrument")
+
+
 def _console() -> Console:
     """A console made per call, so it sees the terminal width of that call."""
     return Console()
