@@ -207,6 +207,11 @@ def test_staggered_combines_cohorts_by_treated_unit_periods():
     assert 3 not in res.cohorts[0].donors
     frame = res.to_frame()
     assert list(frame["term"]) == ["cohort 15", "cohort 18", "att"]
+    # placebo (staggered: random donors take the cohorts' places) gives cohort SEs too
+    res = _fit(df, method="did", inference="placebo", replications=40, seed=1)
+    frame = res.to_frame().set_index("term")
+    assert np.isfinite(frame["se"]).all() and (frame["se"] > 0).all()
+    assert frame.loc["att", "se"] == pytest.approx(np.std(res.replicate_estimates))
 
 
 def test_bootstrap_and_placebo_are_reproducible_with_a_seed():

@@ -310,6 +310,8 @@ class SynthResult:
     cohorts: tuple[CohortFit, ...]
     replicate_estimates: np.ndarray = field(repr=False)
     notes: tuple[str, ...] = ()
+    #: per-cohort SEs from the same replications (NaN where undefined)
+    cohort_se: tuple[float, ...] = ()
 
     # --- tidy outputs
     @property
@@ -326,9 +328,10 @@ class SynthResult:
         z = stats.norm.ppf(1 - self.alpha / 2)
         rows = []
         multi = len(self.cohorts) > 1
-        for c in self.cohorts:
+        for a, c in enumerate(self.cohorts):
+            se = self.cohort_se[a] if len(self.cohort_se) else np.nan
             rows.append({"term": f"cohort {c.cohort}", "cohort": c.cohort, "estimate": c.estimate,
-                         "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                         "se": se, "ci_low": c.estimate - z * se, "ci_high": c.estimate + z * se,
                          "n": len(c.treated), "weight": c.weight, "pre_rmse": c.pre_rmse})  # fmt: skip
         lo, hi = self.ci
         total = {"term": "att", "cohort": None, "estimate": self.estimate, "se": self.se,
@@ -336,7 +339,6 @@ class SynthResult:
                  "pre_rmse": self.cohorts[0].pre_rmse if not multi else np.nan}  # fmt: skip
         if not multi:
             return pd.DataFrame([total]).assign(method=self.method)
-        del z
         return pd.DataFrame([*rows, total]).assign(method=self.method)
 
     @property
@@ -370,10 +372,12 @@ class SynthResult:
 
     def trajectories(self) -> pd.DataFrame:
         """Treated vs synthetic per period and cohort (see :meth:`CohortFit.trajectories`)."""
-        out = pd.concat([c.trajectories() for c in self.cohorts], ignore_index=True)
-        fill = out["gap_se"].isna()
-        out.loc[fill, "gap_se"] = self.se
-        return out
+        parts = []
+        for k, c in enumerate(self.cohorts):
+            t = c.trajectories()
+            se = self.cohort_se[k] if len(self.cohort_se) else self.se
+            parts.append(t.assign(gap_se=t["gap_se"].fillna(se)))
+        return pd.concat(parts, ignore_index=True)
 
     def to_dict(self) -> dict:
         """The JSON of ``botrygt-eval did synth``."""
@@ -402,9 +406,10 @@ class SynthResult:
             f"{self.replications} replications)  {100 * (1 - self.alpha):.0f}% CI "
             f"[{lo:.6g}, {hi:.6g}]",
         ]
-        for c in self.cohorts:
-            lines.append(f"  cohort {c.cohort}: estimate {c.estimate:.6g}, weight {c.weight:.3f}, "
-                         f"pre-period RMSE {c.pre_rmse:.4g}")  # fmt: skip
+        for k, c in enumerate(self.cohorts):
+            se = f", se {self.cohort_se[k]:.4g}" if len(self.cohort_se) else ""
+            lines.append(f"  cohort {c.cohort}: estimate {c.estimate:.6g}{se}, weight "
+                         f"{c.weight:.3f}, pre-period RMSE {c.pre_rmse:.4g}")  # fmt: skip
         top = self.weights_frame(0.0).head(5)
         if len(top):
             lines.append(
@@ -591,7 +596,7 @@ def _placebo(des: _Design, fits: list[CohortFit], method: str, reps: int | None,
         gap_se.append(np.std(ytr - synth - off[:, None], axis=0))
     post = np.array([f.n_post for f in fits])
     est = _aggregate(taus, np.tile(sizes, (nb, 1)), post)
-    return est, gap_se
+    return est, taus, gap_se
 
 
 def _jackknife(des: _Design, fits: list[CohortFit]) -> np.ndarray:
@@ -621,7 +626,7 @@ def _jackknife(des: _Design, fits: list[CohortFit]) -> np.ndarray:
             taus[rows, a] = np.nan
         n_tr[rows, a] = len(rows) - 1
     post = np.array([f.n_post for f in fits])
-    return _aggregate(taus, n_tr, post)
+    return _aggregate(taus, n_tr, post), taus
 
 
 def _bootstrap(des: _Design, fits: list[CohortFit], method: str, reps: int, rng) -> np.ndarray:
@@ -651,7 +656,7 @@ def _bootstrap(des: _Design, fits: list[CohortFit], method: str, reps: int, rng)
                               lambda0=np.tile(fit.lambda_, (int(ok.sum()), 1)))  # fmt: skip
         taus[ok, a] = tau
     post = np.array([f.n_post for f in fits])
-    return _aggregate(taus, n_tr, post)
+    return _aggregate(taus, n_tr, post), taus
 
 
 # --------------------------------------------------------------------------- entry point
@@ -706,10 +711,10 @@ def synth_did(
         ))  # fmt: skip
     estimate = float(cw @ np.array([f.estimate for f in fits]))
     rng = np.random.default_rng(seed)
-    reps = np.array([])
+    reps, taus = np.array([]), np.empty((0, len(fits)))
     notes = list(des.notes)
     if inference == "placebo":
-        reps, gap_se = _placebo(des, fits, method, replications, rng)
+        reps, taus, gap_se = _placebo(des, fits, method, replications, rng)
         fits = [_with_gap_se(f, g) for f, g in zip(fits, gap_se, strict=True)]
     elif inference == "jackknife":
         if sizes.sum() < 2:
@@ -717,7 +722,7 @@ def synth_did(
                 "the jackknife needs at least two treated units; with one treated "
                 "municipality use inference='placebo'"
             )
-        reps = _jackknife(des, fits)
+        reps, taus = _jackknife(des, fits)
         if method == "sc":
             notes.append("the jackknife is not recommended for synthetic control (paper, sec. 5)")
     elif inference == "bootstrap":
@@ -726,8 +731,13 @@ def synth_did(
                 "the bootstrap needs several treated units; with one treated municipality "
                 "use inference='placebo'"
             )
-        reps = _bootstrap(des, fits, method, replications or DEFAULT_REPLICATIONS, rng)
+        reps, taus = _bootstrap(des, fits, method, replications or DEFAULT_REPLICATIONS, rng)
     se = _se(reps, inference)
+    # a cohort missing from a bootstrap sample has no estimate there: use the others
+    cohort_se = tuple(
+        _se(col[~np.isnan(col)] if inference == "bootstrap" else col, inference)
+        for col in taus.T
+    ) if len(fits) > 1 and len(taus) else ()  # fmt: skip
     if inference != "none" and not np.isfinite(se):
         notes.append(
             f"the {inference} SE is undefined here (e.g. a single donor carries all weight)"
@@ -737,6 +747,7 @@ def synth_did(
         inference=inference, replications=int(len(reps)),
         seed=seed if inference in ("placebo", "bootstrap") else None,
         cohorts=tuple(fits), replicate_estimates=np.asarray(reps, float), notes=tuple(notes),
+        cohort_se=cohort_se,
     )  # fmt: skip
 
 
