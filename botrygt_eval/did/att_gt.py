@@ -158,7 +158,7 @@ def _fast_slices(d, tt, pret, wcol, treat, ctrl):
     return mt - mc, idx, np.concatenate([p[1] for p in pieces])
 
 
-def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl):
+def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl, ps_cache=None):
     n = d.Y.shape[0]
     early = min(tt, pret)
     wcol = {"earlier": early, "base_period": pret_g, "first_period": 0, "varying": early}[
@@ -197,7 +197,16 @@ def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl):
         att, inf = _fast_panel(y1 - y0, D, w, n)
         return att, idx, inf
     else:
-        att, inf = drdid.PANEL[method](y1 - y0, D, X, w)
+        ps = None
+        if method != "reg" and ps_cache is not None:
+            # the propensity score depends on the units, covariates and weights only: with
+            # time-invariant ones it is shared by all cells of a cohort and control set
+            xk = early if len(d.X if d.X is not None else [0]) > 1 else 0
+            key = (treat, tuple(ctrl), xk, None if d.W is None else wcol)
+            if key not in ps_cache:
+                ps_cache[key] = drdid._ps(X, D, w / w.mean())
+            ps = ps_cache[key]
+        att, inf = drdid.PANEL[method](y1 - y0, D, X, w, ps=ps)
     return att, idx, inf * (n / n1)
 
 
@@ -296,6 +305,7 @@ def att_gt(
         ends = np.r_[starts[1:], n]
         block = {v: (int(a), int(b)) for v, a, b in zip(vals, starts, ends, strict=True)}
     cols_idx, cols_val, rows = [], [], []
+    ps_cache: dict = {}
     for g, tt, pret, post, pret_g in cells:
         rec = {"group": g, "time": d.tlist[tt], "base_period": d.tlist[pret], "post": post}
         if base_period == "universal" and pret == tt:
@@ -311,7 +321,9 @@ def att_gt(
                     block[v] for v in vals if v == 0 or (control == "notyet" and v > thr and v != g)
                 ]
                 nt_, nc_ = treat[1] - treat[0], sum(b - a for a, b in ctrl)
-                att, idx, col = _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl)
+                att, idx, col = _panel_cell(
+                    d, method, fix_weights, tt, pret, pret_g, treat, ctrl, ps_cache
+                )
             else:
                 rc = d.row_cohort
                 treated = rc == g

@@ -84,7 +84,7 @@ def _ols_alr(X, resid, wols, what="regression"):
 # --------------------------------------------------------------------------- panel
 
 
-def reg_panel(dy, D, X, w):
+def reg_panel(dy, D, X, w, ps=None):
     """Outcome-regression DiD for panels (``DRDID::reg_did_panel``)."""
     w = w / w.mean()
     c = D == 0
@@ -99,10 +99,13 @@ def reg_panel(dy, D, X, w):
     return eta_t - eta_c, inf_t - inf_c
 
 
-def ipw_panel(dy, D, X, w):
-    """Standardised IPW DiD for panels (``DRDID::std_ipw_did_panel``)."""
+def ipw_panel(dy, D, X, w, ps=None):
+    """Standardised IPW DiD for panels (``DRDID::std_ipw_did_panel``).
+
+    ``ps``: a propensity fit ``_ps(X, D, w / mean(w))`` already made for the same units.
+    """
     w = w / w.mean()
-    p, trim, alr_ps = _ps(X, D, w)
+    p, trim, alr_ps = _ps(X, D, w) if ps is None else ps
     w_t = trim * w * D
     w_c = trim * w * p * (1 - D) / (1 - p)
     eta_t = np.mean(w_t * dy) / np.mean(w_t)
@@ -113,10 +116,10 @@ def ipw_panel(dy, D, X, w):
     return eta_t - eta_c, inf_t - inf_c
 
 
-def dr_panel(dy, D, X, w):
+def dr_panel(dy, D, X, w, ps=None):
     """Locally efficient doubly robust DiD for panels (``DRDID::drdid_panel``)."""
     w = w / w.mean()
-    p, trim, alr_ps = _ps(X, D, w)
+    p, trim, alr_ps = _ps(X, D, w) if ps is None else ps
     c = D == 0
     out = X @ _wls(X[c], dy[c], w[c])
     w_t = trim * w * D
