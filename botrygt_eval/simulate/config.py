@@ -64,6 +64,7 @@ class SimulationConfig:
     last_signing_year: int = 2024
     selection_coef_rate: float = 1.0
     selection_coef_size: float = 0.3
+    selection_coef_trend: float = 0.0
     partnership_effect: float = math.log(0.9)
     buildup_quarters: int = 4
     # activities

@@ -1,8 +1,10 @@
-"""Partnerships (selected on the pre-2018 burglary rate), their activities, and true effects.
+"""Partnerships (selected on the burglary rate level), their activities, and true effects.
 
-Selection: Gumbel top-k on ``score = b_rate * z(log pre-2018 rate) + b_size * z(log
-population)``, i.e. sequential sampling without replacement with probability
-proportional to ``exp(score)``; the first drawn sign first. The first treated quarter
+Selection: Gumbel top-k on ``score = b_rate * z(alpha) + b_size * z(log population)
++ b_trend * z(beta)``, alpha being the kommune's log burglary rate level and beta its
+trend (b_trend = 0 by default, so parallel trends hold), i.e. sequential sampling
+without replacement with probability proportional to ``exp(score)``; the first drawn
+sign first. The first treated quarter
 is the quarter after the signing quarter; the burglary effect builds up linearly
 over ``buildup_quarters`` quarters from it and stays after ``end_date`` (absorbing).
 """
@@ -98,8 +100,12 @@ def select_partnerships(
     pre_rate = rates.pre_rate(config, config.recording_break_year)
     z = lambda x: (x - x.mean()) / x.std()  # noqa: E731
     size_year = min(config.recording_break_year - 1, config.end_year) - config.start_year
-    score = config.selection_coef_rate * z(np.log(pre_rate)) + config.selection_coef_size * z(
-        np.log(pop.totals[:, size_year])
+    # on the level (alpha, independent of the trend), so parallel trends hold; a trend term
+    # only when asked for (selection_coef_trend), to study what breaks when they do not
+    score = (
+        config.selection_coef_rate * z(rates.alpha)
+        + config.selection_coef_size * z(np.log(pop.totals[:, size_year]))
+        + config.selection_coef_trend * z(rates.beta)
     )
     keys = score + rng.gumbel(size=k)
     chosen = np.argsort(-keys, kind="stable")[: config.n_partnerships]

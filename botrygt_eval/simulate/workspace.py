@@ -233,7 +233,32 @@ def _round(x, digits=6):
     return float(round(float(x), digits))
 
 
-def _truth(seed, config, pop, part, burg, ky, acts, hidden, samples) -> dict:
+def _burglary_att(part: Partnerships, effects: np.ndarray, p_effects: np.ndarray) -> dict:
+    """Mean true log effect on treated kommuner by event time: total and partnership only."""
+    t = np.arange(effects.shape[1])[None, :]
+    f = part.first_treated[:, None]
+    event = np.where(f >= 0, t - f, -1)
+    treated = event >= 0
+    if not treated.any():
+        return {"by_event_time": {}, "overall": None}
+    e = event[treated]
+    total = np.bincount(e, weights=effects[treated]) / np.bincount(e)
+    own = np.bincount(e, weights=p_effects[treated]) / np.bincount(e)
+    return {
+        "definition": "mean over partnership kommuner of the true log rate ratio (expected / "
+        "expected without effects) at each event time (0 = first treated quarter); total = "
+        "partnership effect plus the effects of the activities held there",
+        "overall_total": _round(effects[treated].mean()),
+        "overall_partnership_only": _round(p_effects[treated].mean()),
+        "by_event_time": {
+            str(int(k)): {"total": _round(total[k]), "partnership_only": _round(own[k]),
+                          "n_kommuner": int(n)}
+            for k, n in enumerate(np.bincount(e)) if n
+        },
+    }  # fmt: skip
+
+
+def _truth(seed, config, pop, part, burg, ky, acts, hidden, samples, att) -> dict:
     periods = _period_labels(config)
     k = len(pop.codes)
     year_q, _ = quarter_years(config)
@@ -303,15 +328,17 @@ def _truth(seed, config, pop, part, burg, ky, acts, hidden, samples) -> dict:
             "nabohjaelp_rekruttering_rule": "each recruitment activity raises the kommune's member "
             "share by this many points from its year on (at most three count)",
         },
+        "burglary_att": att,
         "recording_break": {
             "from": f"{config.recording_break_year}K1",
             "factor": config.recording_break,
         },
         "selection": {
             "model": "Gumbel top-k (sequential sampling without replacement, probability "
-            "proportional to exp(score)); score = coef_rate * z(log mean expected rate per "
-            f"household {config.start_year}-{config.recording_break_year - 1}) + coef_size * "
-            f"z(log population {config.recording_break_year - 1})",
+            "proportional to exp(score)); score = coef_rate * z(alpha: the kommune's log "
+            "burglary rate level) + coef_size * z(log population "
+            f"{config.recording_break_year - 1}) + coef_trend * z(beta: its trend)",
+            "coef_trend": config.selection_coef_trend,
             "coef_rate": config.selection_coef_rate,
             "coef_size": config.selection_coef_size,
             "pre_rate_ratio_partners_vs_others": _round(
@@ -423,7 +450,8 @@ def simulate_workspace(
     say("partnerskaber og aktiviteter")
     part: Partnerships = select_partnerships(pop, rates, config, seed)
     acts = simulate_activities(pop, part, config, seed)
-    effects = partnership_effects(part, config) + activity_effects(acts, pop, config)
+    p_effects = partnership_effects(part, config)
+    effects = p_effects + activity_effects(acts, pop, config)
     say("indbrud")
     burg = simulate_burglaries(pop, rates, effects, config, seed)
     hidden = _hidden_cells(pop, config, seed)
@@ -452,7 +480,8 @@ def simulate_workspace(
         frame_path = out / f"survey/frame_{config.end_year + 1}.parquet"
         paths.append(_write_frame(pop, seed, frame_path))
         frame_note = f"{frame_path.name}: the adult population as the frame for the next survey"
-    truth = _truth(seed, config, pop, part, burg, ky, acts, hidden, samples)
+    att = _burglary_att(part, effects, p_effects)
+    truth = _truth(seed, config, pop, part, burg, ky, acts, hidden, samples, att)
     truth_path = out / "truth.json"
     truth_path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths.append(truth_path)
