@@ -274,6 +274,21 @@ def test_target_keeps_one_treated_unit():
         _fit(df, method="did", inference="none", target=7)
 
 
+def test_synth_each_fits_every_treated_unit_on_its_own():
+    from botrygt_eval.did.synth import synth_each
+
+    df = factor_panel(seed=15, treated=(1, 2), effect=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warnings on a clean panel
+        batch = synth_each(df, unit="unit", time="time", outcome="y", treat="d", method="did")
+    f = batch.to_frame()
+    assert list(f["unit"]) == [1, 2]
+    one = _fit(df, method="did", target=2)
+    row = f.set_index("unit").loc[2]
+    assert row["estimate"] == pytest.approx(one.estimate) and row["se"] == pytest.approx(one.se)
+    assert row["n_donors"] == 28 and "2 treated unit(s)" in batch.summary()
+
+
 def test_input_errors_name_the_fix():
     df = factor_panel()
     with pytest.raises(ConfigError, match="sdid"):

@@ -794,3 +794,54 @@ def leave_one_donor_out(result: SynthResult, min_weight: float = 0.0) -> pd.Data
         "unit": drop, "kommune": [_unit_label(u) for u in drop], "weight": w[drop].to_numpy(),
         "estimate": est, "change": est - result.estimate,
     })  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class SynthBatch:
+    """One synthetic DiD per treated unit (each kommune's own effect), for a batch report."""
+
+    results: dict
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per treated unit: ``unit, kommune, cohort, estimate, se, ci_low, ci_high, n,
+        pre_rmse, n_donors, method``."""
+        rows = []
+        for u, r in self.results.items():
+            lo, hi = r.ci
+            c = r.cohorts[0]
+            rows.append({"unit": u, "kommune": _unit_label(u), "cohort": c.cohort,
+                         "estimate": r.estimate, "se": r.se, "ci_low": lo, "ci_high": hi,
+                         "n": r.n_treated, "pre_rmse": c.pre_rmse, "n_donors": len(c.donors),
+                         "method": r.method})  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        f = self.to_frame()
+        lines = [f"{len(f)} treated unit(s), each against its own synthetic comparison"]
+        lines += [f"  {r.kommune} ({r.cohort}): {r.estimate:.4g} [{r.ci_low:.4g}, {r.ci_high:.4g}]"
+                  for r in f.itertuples()]  # fmt: skip
+        return "\n".join(lines)
+
+
+def synth_each(
+    data: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    outcome: str,
+    treat: str,
+    targets: Sequence | None = None,
+    **kwargs,
+) -> SynthBatch:
+    """:func:`synth_did` for every treated unit on its own (``target=``), e.g. every
+    partnership kommune for the batch report. ``targets`` defaults to all treated units;
+    other options (method, inference, donors, seed, ...) are passed on unchanged."""
+    if targets is None:
+        treated = pd.to_numeric(data[treat], errors="coerce") == 1
+        targets = sorted(data.loc[treated, unit].unique())
+    results = {}
+    for t in targets:
+        u = t.item() if hasattr(t, "item") else t
+        results[u] = synth_did(data, unit=unit, time=time, outcome=outcome, treat=treat,
+                               target=u, **kwargs)  # fmt: skip
+    return SynthBatch(results)
