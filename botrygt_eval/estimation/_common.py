@@ -58,15 +58,30 @@ def domains(data: pd.DataFrame, by: str | list[str] | None) -> Domains:
         raise ConfigError(
             f"domain column(s) {missing} are not in the data; columns are {list(data.columns)}"
         )
-    keys = data[cols]
-    codes, uniques = pd.MultiIndex.from_frame(keys).factorize(sort=True)
-    labels = uniques.to_frame(index=False)
-    labels.columns = cols
+    # factorize each column (sorted), combine in mixed radix, then number the used keys
+    codes = np.zeros(n, dtype=np.int64)
+    missing_row = np.zeros(n, dtype=bool)
+    levels = []
+    for c in cols:
+        cc, uniq = pd.factorize(data[c], sort=True)
+        missing_row |= cc < 0
+        codes = codes * max(len(uniq), 1) + np.maximum(cc, 0)
+        levels.append(uniq)
+    inverse, used = pd.factorize(codes[~missing_row], sort=True)  # hash, sort uniques only
+    out = np.full(n, -1, dtype=np.intp)
+    out[~missing_row] = inverse
+    parts = []
+    rest = used
+    for uniq in reversed(levels):
+        k = max(len(uniq), 1)
+        parts.append(np.asarray(uniq)[rest % k])
+        rest = rest // k
+    labels = pd.DataFrame(dict(zip(cols, reversed(parts), strict=True)))
     names = [
         ",".join(f"{c}={_fmt_level(v)}" for c, v in zip(cols, row, strict=True))
         for row in labels.itertuples(index=False, name=None)
     ]
-    return Domains(np.asarray(codes, dtype=np.intp), labels, names)
+    return Domains(out, labels, names)
 
 
 def numeric(data: pd.DataFrame, var: str) -> np.ndarray:
@@ -74,7 +89,7 @@ def numeric(data: pd.DataFrame, var: str) -> np.ndarray:
     if var not in data.columns:
         raise ConfigError(f"variable {var!r} is not in the data; columns are {list(data.columns)}")
     s = data[var]
-    if s.dtype == bool:
+    if s.dtype == bool or (isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf"):
         return s.to_numpy(dtype=float)
     try:
         return (
@@ -113,7 +128,7 @@ def wald_ci(est, se, level: float, df=None) -> tuple[np.ndarray, np.ndarray]:
 def logit_ci(p, se, level: float, df) -> tuple[np.ndarray, np.ndarray]:
     """R's ``svyciprop(method="logit")``: a Wald interval on the logit scale, back-transformed.
 
-    At p = 0 or 1 the logit is undefined; there the Wilson-type interval is used.
+    At p = 0 or 1 the logit is undefined (NaN here; proportion_ci uses Wilson there).
     """
     p = np.asarray(p, dtype=float)
     se = np.asarray(se, dtype=float)
@@ -123,7 +138,8 @@ def logit_ci(p, se, level: float, df) -> tuple[np.ndarray, np.ndarray]:
         h = z * se / (p * (1 - p))
         lo = 1 / (1 + np.exp(-(eta - h)))
         hi = 1 / (1 + np.exp(-(eta + h)))
-    return lo, hi
+    edge = (p <= 0) | (p >= 1)
+    return np.where(edge, np.nan, lo), np.where(edge, np.nan, hi)
 
 
 def wilson_ci(p, se, n, level: float, df) -> tuple[np.ndarray, np.ndarray]:

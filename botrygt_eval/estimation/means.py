@@ -46,10 +46,16 @@ def domain_df(design, dom: Domains, valid: np.ndarray) -> np.ndarray:
     g = dom.codes[idx]
     if isinstance(design, ReplicateDesign):
         return np.full(G, float(design.degf))
-    psu = design.psu_codes[idx].astype(np.int64)
-    st = design.strata_codes[idx].astype(np.int64)
-    n_psu = np.bincount(np.unique(g * design.n_psu + psu) // design.n_psu, minlength=G)
-    n_st = np.bincount(np.unique(g * design.n_strata + st) // design.n_strata, minlength=G)
+
+    def distinct_per_domain(codes: np.ndarray, k: int) -> np.ndarray:
+        keys = pd.unique(g.astype(np.int64) * k + codes.astype(np.int64))  # hash, no sort
+        return np.bincount(keys // k, minlength=G)
+
+    if design.clusters is None:
+        n_psu = np.bincount(g, minlength=G)  # every row its own PSU
+    else:
+        n_psu = distinct_per_domain(design.psu_codes[idx], design.n_psu)
+    n_st = distinct_per_domain(design.strata_codes[idx], design.n_strata)
     return (n_psu - n_st).astype(float)
 
 

@@ -171,6 +171,21 @@ def linearization_vcov(x: np.ndarray, design: SurveyDesign) -> np.ndarray:
     return stratified_vcov(residualise(x, design), design)
 
 
+def _row_dot(B: sp.csr_matrix, gamma: np.ndarray, rows, cols, chunk: int) -> np.ndarray:
+    """B[rows[i]] . gamma[:, cols[i]] for every i, over the stored entries of B only."""
+    out = np.empty(len(rows))
+    lengths = np.diff(B.indptr)
+    for s in range(0, len(rows), chunk):
+        r, c = rows[s : s + chunk], cols[s : s + chunk]
+        L = lengths[r]
+        owner = np.repeat(np.arange(r.size), L)
+        offs = np.arange(owner.size) - np.repeat(np.cumsum(L) - L, L)
+        pos = B.indptr[r][owner] + offs
+        vals = B.data[pos] * gamma[B.indices[pos], c[owner]]
+        out[s : s + chunk] = np.bincount(owner, weights=vals, minlength=r.size)
+    return out
+
+
 def variance_sparse(x: sp.spmatrix, design: SurveyDesign, *, chunk: int = 65536) -> np.ndarray:
     """Diagonal of :func:`linearization_vcov` for a sparse n x K influence matrix.
 
@@ -190,12 +205,9 @@ def variance_sparse(x: sp.spmatrix, design: SurveyDesign, *, chunk: int = 65536)
     S1 = sp.csr_matrix((vals, (hs[rows], cols)), shape=(H, K)).toarray()
     op = _operator(design)
     if op is not None:
-        B = ind @ op.F  # P x q (sparse when X is)
+        B = sp.csr_matrix(ind @ op.F)  # P x q; calibration dummies make it sparse
         gamma = op.Gm @ _dense(x.T @ op.Q).T  # q x K
-        cross = np.empty(len(vals))
-        for s in range(0, len(vals), chunk):
-            e = slice(s, s + chunk)
-            cross[e] = np.einsum("ij,ji->i", _dense(B[rows[e]]), gamma[:, cols[e]])
+        cross = _row_dot(B, gamma, rows, cols, chunk)
         var -= 2 * np.bincount(cols, weights=cp[rows] * vals * cross, minlength=K)
         Bc = _dense(B.T @ _scale_rows(B, cp))
         var += np.einsum("jk,jl,lk->k", gamma, Bc, gamma)
