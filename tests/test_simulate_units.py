@@ -150,3 +150,27 @@ def test_partnership_effect_recovered_from_counts():
         full = eff == cfg.partnership_effect
         est.append(np.log(b.counts[full].sum() / b.counterfactual[full].sum()))
     assert np.mean(est) == pytest.approx(math.log(0.8), abs=0.02)
+
+
+def test_selection_on_trend_only_when_asked():
+    cfg = SimulationConfig()
+    pop, rates = _burglary_setup(cfg)
+    gaps = {}
+    for coef in (0.0, 3.0):
+        changed = dataclasses.replace(cfg, selection_coef_trend=coef, selection_coef_rate=0.0)
+        part = [select_partnerships(pop, rates, changed, seed) for seed in range(20)]
+        gaps[coef] = np.mean(
+            [
+                rates.beta[p.first_treated >= 0].mean() - rates.beta[p.first_treated < 0].mean()
+                for p in part
+            ]
+        )
+    assert abs(gaps[0.0]) < 0.5 * cfg.trend_sd
+    assert gaps[3.0] > cfg.trend_sd
+
+
+def test_config_is_hashable_and_replaceable():
+    cfg = dataclasses.replace(SimulationConfig(), n_partnerships=5)
+    assert cfg.n_partnerships == 5 and hash(cfg) == hash(dataclasses.replace(cfg))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.n_partnerships = 6  # type: ignore[misc]

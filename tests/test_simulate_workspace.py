@@ -282,6 +282,18 @@ def test_fear_effect_recovered_by_a_kommune_year_did(survey, ws, truth):
     assert beta[1] == pytest.approx(truth["effects"]["partnership_fear_share_change"], abs=0.012)
 
 
+def test_truth_att_follows_the_build_up(truth):
+    effect = truth["effects"]["partnership_burglary_log_rate_ratio"]
+    by_event = truth["burglary_att"]["by_event_time"]
+    own = [by_event[str(e)]["partnership_only"] for e in range(6)]
+    assert own == pytest.approx([effect * w for w in (0.25, 0.5, 0.75, 1, 1, 1)], abs=1e-6)
+    # the Bo trygt-korps visits add to the partnership effect, never the other way
+    assert all(v["total"] <= v["partnership_only"] + 1e-12 for v in by_event.values())
+    assert (
+        truth["burglary_att"]["overall_total"] < truth["burglary_att"]["overall_partnership_only"]
+    )
+
+
 def test_victimisation_follows_burglary_rates(survey, ws):
     victim = ((survey["vict_burglary"] == 1) | (survey["vict_attempt"] == 1)).astype(float)
     by_year = victim.groupby(survey["year"]).mean()

@@ -51,7 +51,9 @@ class SimulationConfig:
     population_total: float = 5_950_000
     households_total: float = 2_800_000
     # burglary
-    national_totals: dict[int, float] = field(default_factory=lambda: dict(DEFAULT_NATIONAL_TOTALS))
+    national_totals: dict[int, float] = field(
+        default_factory=lambda: dict(DEFAULT_NATIONAL_TOTALS), hash=False
+    )
     seasonal: tuple[float, float, float, float] = (1.0, 0.8, 0.9, 1.3)
     recording_break_year: int = 2018
     recording_break: float = 1.08
@@ -69,7 +71,7 @@ class SimulationConfig:
     buildup_quarters: int = 4
     # activities
     activity_burglary_effects: dict[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_ACTIVITY_BURGLARY_EFFECTS)
+        default_factory=lambda: dict(DEFAULT_ACTIVITY_BURGLARY_EFFECTS), hash=False
     )
     activity_effect_quarters: int = 4
     activities_per_year: float = 6.0
@@ -85,7 +87,7 @@ class SimulationConfig:
     fear_effect: float = -0.03
     nabohjaelp_effect: float = 0.04
     prevention_effects: dict[str, float] = field(
-        default_factory=lambda: {"prev_light_hedge": 0.03, "prev_secure_home": 0.03}
+        default_factory=lambda: {"prev_light_hedge": 0.03, "prev_secure_home": 0.03}, hash=False
     )
     awareness_effect: float = 0.15
     write_frame: bool = True
