@@ -185,6 +185,21 @@ def _learning_review(ctx: DemoContext) -> None:
     ctx.outputs.append(("learning review figures, recomputed vs published", folder))
 
 
+def _activities(ctx: DemoContext) -> None:
+    from botrygt_eval.activities import evaluate_activities
+    from botrygt_eval.kpi import partnership_kpis
+
+    folder = ctx.folder("activities")
+    ws = ctx.produced["ws"]
+    evaluation = evaluate_activities(ws)
+    kpis = partnership_kpis(ws)
+    ctx.produced["activity_evaluation"] = evaluation
+    ctx.produced["partnership_kpis"] = kpis
+    ctx.table(evaluation.decisions, folder / "decisions.csv",
+              "activity types: repeat / change / drop / insufficient evidence")  # fmt: skip
+    ctx.table(kpis, folder / "kpis.csv", "partnership KPIs: burglary and Nabohjælp targets")
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("Simulating a synthetic Denmark", _simulate),
     ("Loading it back through the validated loaders", _load),
@@ -193,6 +208,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("Weighting the surveys 2017-2025 and estimating", _survey),
     ("Estimating the partnership effects (DiD)", _did),
     ("Reproducing the learning review's figures", _learning_review),
+    ("Evaluating activities and partnership targets", _activities),
 ]
 
 

@@ -41,6 +41,7 @@ def _root(
 
 
 # Command modules register themselves on ``app`` when imported (one line each).
+from botrygt_eval.cli import activities as _activities  # noqa: E402,F401
 from botrygt_eval.cli import demo as _demo  # noqa: E402,F401
 from botrygt_eval.cli import did as _did  # noqa: E402,F401
 from botrygt_eval.cli import did_panel as _did_panel  # noqa: E402,F401

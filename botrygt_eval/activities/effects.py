@@ -1,0 +1,120 @@
+"""Effects of every activity type, estimated jointly in one two-way fixed-effects model.
+
+Burglary (quarterly): ``log_rate_kt = a_k + l_t + sum_e g_e P_kt(e) + sum_j b_j X_kt(j) + u_kt``
+with kommune and quarter effects, partnership event-time dummies ``P(e)`` (quarters
+0..7 since the first treated quarter, 8+ binned; before signing is the reference), and
+the exposure ``X(j)`` to each activity type (activities of type j started in the quarter
+or the ``window - 1`` before, see :mod:`.data`). ``b_j`` is the log rate ratio per
+activity while it works. Why this design:
+
+- activities of different types start together (a new partnership starts several), so a
+  type's effect is only separable from the others' if all types enter one model; a
+  separate event study per type would credit a null type with its neighbours' effect;
+- the partnership itself lowers burglary (building up after signing) and activities
+  cluster after signing, so the partnership's own dynamic effect is controlled by the
+  event-time dummies; activities in non-partnership kommuner and the timing of repeated
+  activities inside partnerships identify ``b_j``;
+- the comparison at any quarter is every kommune not exposed to that type then (not yet
+  or no longer), with kommune and quarter effects. With a constant per-activity effect
+  this TWFE is unbiased; effects varying with calendar time or kommune would be averaged
+  with TWFE weights (Goodman-Bacon), which the documentation states.
+
+Nabohjælp (annual, register): the member share of households in percentage points on
+kommune and year effects, a partnership indicator and the capped cumulative number of
+activities of each type (an intermediate outcome: sign-ups).
+
+Standard errors are CR1 clustered by kommune (:func:`botrygt_eval.did.twfe.fit_panel_ols`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from botrygt_eval.activities.data import quarter_exposure, year_exposure
+from botrygt_eval.did.twfe import fit_panel_ols
+from botrygt_eval.errors import EstimationError
+
+EVENT_MAX = 8
+
+
+def _col(t: str) -> str:
+    return f"x_{t}"
+
+
+def burglary_design(
+    panel: pd.DataFrame, activities: pd.DataFrame, types: list[str], window: int, start_year: int
+) -> pd.DataFrame:
+    """The quarterly estimation frame: observed kommune-quarters from ``start_year`` on."""
+    df = panel.loc[(panel["year"] >= start_year) & panel["burglaries"].notna()].copy()
+    absq = (4 * df["year"] + df["quarter"] - 1).to_numpy("int64")
+    x = quarter_exposure(activities, df["kommune_kode"].to_numpy("int64"), absq, types, window)
+    for j, t in enumerate(types):
+        df[_col(t)] = x[:, j]
+    e = df["event_time"].to_numpy()
+    for k in range(EVENT_MAX + 1):
+        hit = (e >= k) if k == EVENT_MAX else (e == k)
+        df[f"p_{k}"] = np.where(np.isnan(e), 0.0, hit.astype(float))
+    return df
+
+
+def _fit(df, outcome, regressors, types, label):
+    x_cols = [_col(t) for t in types]
+    used = [c for c in x_cols if df[c].std() > 0]
+    others = [c for c in regressors if df[c].std() > 0]
+    try:
+        params, cov, _ = fit_panel_ols(
+            df, unit="kommune_kode", time="time_id", outcome=outcome,
+            regressors=others + used, clusters=df["kommune_kode"].to_numpy(),
+        )  # fmt: skip
+    except EstimationError as exc:
+        raise EstimationError(f"the {label} model of the activity types: {exc}") from exc
+    rows = []
+    for t, c in zip(types, x_cols, strict=True):
+        if c in used:
+            rows.append((t, float(params[c]), float(np.sqrt(cov.loc[c, c]))))
+        else:
+            rows.append((t, np.nan, np.nan))
+    return pd.DataFrame(rows, columns=["activity_type", "estimate", "se"])
+
+
+def fit_burglary(design: pd.DataFrame, types: list[str]) -> pd.DataFrame:
+    """Log rate ratio per activity of each type (``estimate, se``), NaN if never varying."""
+    df = design.assign(time_id=design["period"])
+    p_cols = [f"p_{k}" for k in range(EVENT_MAX + 1)]
+    out = _fit(df, "log_rate", p_cols, types, "burglary")
+    return out.assign(outcome="burglary_log_rate", n=len(df))
+
+
+def nabohjaelp_design(
+    nabohjaelp: pd.DataFrame,
+    households: pd.DataFrame,
+    panel: pd.DataFrame,
+    activities: pd.DataFrame,
+    types: list[str],
+    cap: int,
+) -> pd.DataFrame:
+    """Annual frame: member share (percentage points), partnership indicator, exposures."""
+    df = nabohjaelp.merge(households, on=["kommune_kode", "year"], how="inner")
+    df = df.loc[df["members"].notna() & (df["households"] > 0)].copy()
+    df["share_pp"] = 100 * df["members"].astype(float) / df["households"].astype(float)
+    q4 = panel.loc[panel["quarter"] == 4, ["kommune_kode", "year", "treated"]]
+    df = df.merge(q4, on=["kommune_kode", "year"], how="left")
+    df["treated"] = df["treated"].fillna(0).astype(float)
+    x = year_exposure(
+        activities, df["kommune_kode"].to_numpy("int64"), df["year"].to_numpy("int64"), types, cap
+    )
+    for j, t in enumerate(types):
+        df[_col(t)] = x[:, j]
+    return df
+
+
+def fit_nabohjaelp(design: pd.DataFrame, types: list[str]) -> pd.DataFrame:
+    """Change in the Nabohjælp member share (points) per activity of each type."""
+    if design["year"].nunique() < 2:
+        return pd.DataFrame({"activity_type": types, "estimate": np.nan, "se": np.nan}).assign(
+            outcome="nabohjaelp_share_pp", n=len(design)
+        )
+    df = design.assign(time_id=design["year"])
+    out = _fit(df, "share_pp", ["treated"], types, "Nabohjælp")
+    return out.assign(outcome="nabohjaelp_share_pp", n=len(df))

@@ -1,0 +1,66 @@
+"""``botrygt-eval activities``: the decision table per activity type and the partnership KPIs."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from botrygt_eval.cli import app
+
+
+def _clean(value):
+    """JSON-safe scalar: NaN and infinities become null, numpy types plain Python."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or (not isinstance(value, str | int | float | bool) and value != value):
+        return None
+    if not isinstance(value, str | int | float | bool):
+        return str(value)
+    return value
+
+
+def _records(frame) -> list[dict]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+@app.command(
+    "activities",
+    epilog="Example: botrygt-eval activities --data data/sim --json out/activities.json",
+)
+def activities_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Workspace folder (docs/DATA_FORMATS.md).")],
+    json_path: Annotated[Path, typer.Option("--json", help="File to write the results to.")],
+    delta: Annotated[
+        float, typer.Option("--delta", help="Smallest burglary reduction worth the cost (share).")
+    ] = 0.05,
+    window: Annotated[
+        int,
+        typer.Option("--window", help="Quarters an activity is taken to work (from its start)."),
+    ] = 4,
+) -> None:
+    """Which activity types to repeat, change or drop, and each partnership's KPIs."""
+    from botrygt_eval.activities import DecisionRule, evaluate_activities, load_activity_workspace
+    from botrygt_eval.kpi import partnership_kpis
+
+    ws = load_activity_workspace(data)
+    ev = evaluate_activities(ws, rule=DecisionRule(delta=delta), window_quarters=window)
+    kpis = partnership_kpis(ws)
+    out = {
+        "decisions": _records(ev.decisions),
+        "effects": _records(ev.effects),
+        "kpis": _records(kpis),
+        "settings": json.loads(json.dumps(ev.settings, default=str)),
+    }
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    counts = ev.decisions["verdict"].value_counts().to_dict()
+    summary = ", ".join(f"{v}: {n}" for v, n in counts.items())
+    typer.echo(
+        f"{len(ev.decisions)} activity types ({summary}); {len(kpis)} partnerships -> {json_path}"
+    )
