@@ -35,6 +35,11 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/run.py --out benchmarks/RESULTS.md
 
+# DiD coverage study on 500 synthetic Denmarks (not part of `make test`; ~15 min, docs/COVERAGE.md)
+.PHONY: coverage
+coverage: $(STAMP)
+	$(PY) analyses/coverage_study.py --reps 500 --out analyses/results
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check botrygt_eval tests benchmarks analyses
 	$(VENV)/bin/ruff format --check botrygt_eval tests benchmarks analyses

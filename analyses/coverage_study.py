@@ -1,0 +1,370 @@
+"""Coverage study of the partnership effect on burglary on the synthetic Denmark.
+
+Each replication draws a new synthetic Denmark with the simulator's own component
+functions (population, kommune rates, partnership selection and timing, negative
+binomial burglary counts: the code path of ``simulate_workspace``), builds the
+kommune x quarter panel in memory with the columns of ``build_panel``, and
+estimates the partnership effect with naive TWFE (static treated dummy on the log
+rate), Callaway-Sant'Anna (not-yet-treated controls, doubly robust; simple and
+dynamic aggregates, analytic SEs) and PPML (counts, household offset). Every
+estimate is compared with its exact true target in that replication.
+
+Run: ``python analyses/coverage_study.py --reps 500 --out analyses/results``
+(``make coverage``); writes ``coverage.csv`` (one row per replication and
+quantity) and ``coverage.md`` (the summary). See docs/COVERAGE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import platform
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from botrygt_eval.did.aggregate import aggregate
+from botrygt_eval.did.att_gt import att_gt
+from botrygt_eval.did.poisson import ppml
+from botrygt_eval.did.twfe import twfe
+from botrygt_eval.panel import LOG_OFFSET
+from botrygt_eval.simulate.burglary import base_rates, quarter_years, simulate_burglaries
+from botrygt_eval.simulate.config import DEFAULT_ACTIVITY_BURGLARY_EFFECTS, SimulationConfig
+from botrygt_eval.simulate.partnerships import (
+    activity_effects,
+    partnership_effects,
+    select_partnerships,
+    simulate_activities,
+)
+from botrygt_eval.simulate.population import simulate_population
+
+Z95 = 1.959963984540054
+#: event times of the dynamic aggregate reported (e < 0 are placebo periods, truth 0)
+EVENT_TIMES = tuple(range(-4, 9))
+KEYS = dict(unit="kommune_kode", time="period")
+
+
+def study_config(with_activities: bool = False) -> SimulationConfig:
+    """The default synthetic Denmark; activity effects zero unless ``with_activities``."""
+    cfg = SimulationConfig(write_frame=False)
+    if with_activities:
+        return cfg
+    return dataclasses.replace(
+        cfg, activity_burglary_effects=dict.fromkeys(DEFAULT_ACTIVITY_BURGLARY_EFFECTS, 0.0)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Draw:
+    """One simulated Denmark: the panel and the true log effects / expected counts (K, Q)."""
+
+    panel: pd.DataFrame
+    effects: np.ndarray  # true log rate ratio per kommune and quarter
+    expected: np.ndarray  # expected counts (with effects)
+    cohort: np.ndarray  # (K,) first treated period (1-based), 0 = never
+
+
+def simulate_draw(config: SimulationConfig, seed: int) -> Draw:
+    """Burglary panel of one synthetic Denmark, as ``simulate_workspace`` generates it."""
+    pop = simulate_population(config, seed)
+    rates = base_rates(pop, config, seed)
+    part = select_partnerships(pop, rates, config, seed)
+    effects = partnership_effects(part, config)
+    if any(v != 0 for v in config.activity_burglary_effects.values()):
+        acts = simulate_activities(pop, part, config, seed)
+        effects = effects + activity_effects(acts, pop, config)
+    burg = simulate_burglaries(pop, rates, effects, config, seed)
+    year, quarter = quarter_years(config)
+    k, q = burg.counts.shape
+    hh = pop.households[:, year - config.start_year]  # (K, Q)
+    cohort = np.where(part.first_treated >= 0, part.first_treated + 1, 0)
+    period = np.arange(1, q + 1)
+    counts = burg.counts
+    panel = pd.DataFrame(
+        {
+            "kommune_kode": np.repeat(pop.codes.astype("int64"), q),
+            "year": np.tile(year, k),
+            "quarter": np.tile(quarter, k),
+            "period": np.tile(period, k),
+            "burglaries": counts.ravel(),
+            "households": hh.ravel(),
+            "log_rate": np.log((counts + LOG_OFFSET) / hh * 1000.0).ravel(),
+            "cohort": np.repeat(cohort, q),
+            "treated": ((cohort[:, None] > 0) & (period[None, :] >= cohort[:, None]))
+            .astype("int64")
+            .ravel(),
+            # noise-free versions: the estimators' own (pseudo-true) targets
+            "expected": burg.expected.ravel(),
+            "log_expected_rate": np.log(burg.expected / hh * 1000.0).ravel(),
+        }
+    )
+    return Draw(panel=panel, effects=effects, expected=burg.expected, cohort=cohort)
+
+
+def twfe_balanced(panel: pd.DataFrame, outcome: str, treat: str = "treated") -> float:
+    """TWFE coefficient on a balanced panel sorted by kommune and period (two-way demeaning).
+
+    Used only for the noise-free target; the estimate itself comes from ``twfe``.
+    """
+    n = panel["kommune_kode"].nunique()
+
+    def dm(a: np.ndarray) -> np.ndarray:
+        a = a.reshape(n, -1)
+        return a - a.mean(1, keepdims=True) - a.mean(0, keepdims=True) + a.mean()
+
+    d = dm(panel[treat].to_numpy(float))
+    return float((d * dm(panel[outcome].to_numpy(float))).sum() / (d * d).sum())
+
+
+def cell_truth(draw: Draw, groups: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """True ATT(g,t): mean true log effect over the kommuner of cohort g in period t."""
+    coh = draw.cohort
+    glist = np.unique(coh[coh > 0])
+    gi = np.searchsorted(glist, coh)
+    sums = np.zeros((len(glist), draw.effects.shape[1]))
+    treated = coh > 0
+    np.add.at(sums, gi[treated], draw.effects[treated])
+    means = sums / np.bincount(gi[treated], minlength=len(glist))[:, None]
+    return means[np.searchsorted(glist, groups.astype(int)), times.astype(int) - 1]
+
+
+def cs_truths(draw: Draw, table: pd.DataFrame) -> dict[str, float]:
+    """Truths of the CS aggregates, weighting cells exactly as ``aggregate`` does.
+
+    Simple: cohort-size weights over post cells (= mean over treated kommune-quarters);
+    dynamic e: cohort-size weights over the cells with t - g = e; the dynamic average
+    is the mean of e = 0..8.
+    """
+    tab = table[table["att"].notna()]
+    g, t = tab["group"].to_numpy(float), tab["time"].to_numpy(float)
+    truth = cell_truth(draw, g, t)
+    n_g = pd.Series(draw.cohort).value_counts()
+    w = n_g.reindex(g.astype(int)).to_numpy(float)
+    post = g <= t
+    out = {"cs_simple": float(np.average(truth[post], weights=w[post]))}
+    for e in EVENT_TIMES:
+        m = (t - g) == e
+        out[f"cs_dynamic_e{e}"] = float(np.average(truth[m], weights=w[m])) if m.any() else np.nan
+    out["cs_dynamic_avg"] = float(np.mean([out[f"cs_dynamic_e{e}"] for e in EVENT_TIMES if e >= 0]))
+    return out
+
+
+def replicate(config: SimulationConfig, seed: int, method: str = "dr") -> list[dict]:
+    """Estimates, SEs, true ATT targets and pseudo-true targets for one synthetic Denmark."""
+    draw = simulate_draw(config, seed)
+    panel = draw.panel
+    rows: list[dict] = []
+
+    def add(quantity, estimator, est, se, truth, pseudo=np.nan):
+        rows.append({"seed": seed, "quantity": quantity, "estimator": estimator,
+                     "estimate": est, "se": se, "truth": truth, "pseudo_true": pseudo})  # fmt: skip
+
+    post = panel["treated"].to_numpy() == 1
+    att_truth = float(draw.effects.ravel()[post].mean())  # mean over treated kommune-quarters
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = att_gt(panel, cohort="cohort", outcome="log_rate", control="notyet", method=method,
+                    **KEYS)  # fmt: skip
+        simple = aggregate(cs, "simple")
+        dyn = aggregate(cs, "dynamic", min_e=min(EVENT_TIMES), max_e=max(EVENT_TIMES))
+        tw = twfe(panel, treat="treated", outcome="log_rate", **KEYS)
+        pm = ppml(panel, treat="treated", outcome="burglaries", offset="households", **KEYS)
+        pm_star = ppml(panel, treat="treated", outcome="expected", offset="households", **KEYS)
+    truths = cs_truths(draw, cs.table)
+    add("cs_simple", "CS simple", simple.overall_att, simple.overall_se, truths["cs_simple"])
+    by = dyn.by.set_index("egt")
+    for e in EVENT_TIMES:
+        if e in by.index:
+            add(f"cs_dynamic_e{e}", f"CS dynamic e={e}", by.loc[e, "att"], by.loc[e, "se"],
+                truths[f"cs_dynamic_e{e}"])  # fmt: skip
+    add("cs_dynamic_avg", "CS dynamic average e=0..8", dyn.overall_att, dyn.overall_se,
+        truths["cs_dynamic_avg"])  # fmt: skip
+    add("twfe", "naive TWFE (static dummy, log rate)", tw.estimate, tw.se, att_truth,
+        twfe_balanced(panel, "log_expected_rate"))  # fmt: skip
+    add("ppml", "PPML (static dummy, counts, households offset)", pm.estimate, pm.se, att_truth,
+        pm_star.estimate)  # fmt: skip
+    return rows
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Per quantity: mean estimate and truth, bias, SD, mean SE, coverage with its MC SE.
+
+    ``coverage`` is of the true ATT target; ``coverage_pseudo`` (TWFE, PPML) is of the
+    estimator's own noise-free target in the same draw (the estimator applied to the
+    expected log rate / expected counts), which separates estimand bias from inference.
+    """
+    r = results.assign(
+        err=results["estimate"] - results["truth"],
+        covered=(results["estimate"] - results["truth"]).abs() <= Z95 * results["se"],
+        covered_pseudo=np.where(
+            results["pseudo_true"].notna(),
+            (results["estimate"] - results["pseudo_true"]).abs() <= Z95 * results["se"],
+            np.nan,
+        ),
+    )
+    g = r.groupby("quantity", sort=False)
+    out = pd.DataFrame(
+        {
+            "estimator": g["estimator"].first(),
+            "reps": g.size(),
+            "mean_truth": g["truth"].mean(),
+            "mean_estimate": g["estimate"].mean(),
+            "bias": g["err"].mean(),
+            "bias_mc_se": g["err"].std() / np.sqrt(g.size()),
+            "sd": g["estimate"].std(),
+            "mean_se": g["se"].mean(),
+            "rmse": np.sqrt(g["err"].apply(lambda x: np.mean(x**2))),
+            "coverage": g["covered"].mean(),
+            "mean_pseudo_true": g["pseudo_true"].mean(),
+            "coverage_pseudo": g["covered_pseudo"].mean(),
+        }
+    )
+    out["se_over_sd"] = out["mean_se"] / out["sd"]
+    p = out["coverage"]
+    out["coverage_mc_se"] = np.sqrt(p * (1 - p) / out["reps"])
+    return out.reset_index()
+
+
+def _fmt(v, digits=4):
+    return "" if pd.isna(v) else f"{v:.{digits}f}"
+
+
+def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
+    """The Markdown summary: settings, table, and what each column means."""
+    lines = [
+        "# Coverage study: the partnership effect on burglary (synthetic Denmark)",
+        "",
+        "SIMULEREDE DATA / SIMULATED DATA. Written by `analyses/coverage_study.py`; "
+        "method and definitions in docs/COVERAGE.md.",
+        "",
+        f"- replications: **{meta['reps']}** (seeds {meta['seed']}..{meta['seed'] + meta['reps'] - 1})",
+        f"- true partnership effect: log rate ratio {meta['effect']:.6f} "
+        f"(rate ratio {np.exp(meta['effect']):.3f}), linear build-up over "
+        f"{meta['buildup']} quarters, absorbing",
+        f"- activity effects on burglary: {meta['activities']}",
+        f"- panel: 98 kommuner x {meta['n_quarters']} quarters; {meta['n_partnerships']} "
+        f"partnerships per draw, signed {meta['signing']}",
+        f"- CS: not-yet-treated controls, method '{meta['method']}', varying base period, "
+        "analytic SEs clustered by kommune; TWFE and PPML: SEs clustered by kommune",
+        f"- run: {meta['started']} UTC, {meta['seconds']:.0f} s, {meta['host']}",
+        "",
+        "| quantity | reps | mean truth | mean estimate | bias (MC SE) | SD | mean SE | SE/SD "
+        "| coverage 95 % (MC SE) | coverage of own target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in summary.itertuples(index=False):
+        cov_p = _fmt(row.coverage_pseudo, 3) if pd.notna(row.coverage_pseudo) else ""
+        lines.append(
+            f"| {row.estimator} | {row.reps} | {_fmt(row.mean_truth)} | {_fmt(row.mean_estimate)} "
+            f"| {_fmt(row.bias)} ({_fmt(row.bias_mc_se)}) | {_fmt(row.sd)} | {_fmt(row.mean_se)} "
+            f"| {_fmt(row.se_over_sd, 2)} | {_fmt(row.coverage, 3)} ({_fmt(row.coverage_mc_se, 3)}) "
+            f"| {cov_p} |"
+        )
+    cs = summary[summary["quantity"] == "cs_simple"]
+    if len(cs):
+        c = float(cs["coverage"].iloc[0])
+        verdict = "inside" if 0.93 <= c <= 0.97 else "OUTSIDE"
+        lines += ["", f"CS simple ATT coverage {c:.3f}: {verdict} the 93-97 % band of issue 6."]
+    for q, label in (("twfe", "Naive TWFE"), ("ppml", "PPML")):
+        s = summary[summary["quantity"] == q]
+        if len(s):
+            s = s.iloc[0]
+            lines.append(
+                f"{label}: mean {s.mean_estimate:.4f} against a mean true ATT of "
+                f"{s.mean_truth:.4f} (bias {s.bias:+.4f}, {100 * s.bias / s.mean_truth:+.1f} % "
+                f"of the effect); its own noise-free target averages {s.mean_pseudo_true:.4f}."
+            )
+    lines += [
+        "",
+        "Columns: *truth* is the exact true ATT in each draw (CS aggregates: the true "
+        "ATT(g,t) weighted as `aggregate` weights them; TWFE and PPML: the mean true log "
+        "effect over treated kommune-quarters, i.e. the CS simple target). *coverage* is "
+        "the share of draws whose 95 % interval (estimate +/- 1.96 SE) contains that "
+        "truth, with Monte-Carlo SE sqrt(p(1-p)/reps). *coverage of own target* (TWFE, "
+        "PPML) uses the estimator applied to the noise-free expected log rate / expected "
+        "counts of the same draw, i.e. what the estimator converges to given the design.",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _meta(config, reps, seed, with_activities, method, started, seconds) -> dict:
+    return {
+        "reps": reps,
+        "seed": seed,
+        "effect": config.partnership_effect,
+        "buildup": config.buildup_quarters,
+        "activities": "as in the default config (bo_trygt_korps log(0.95)); truth includes them"
+        if with_activities
+        else "set to zero (partnership effect only)",
+        "n_quarters": config.n_quarters,
+        "n_partnerships": config.n_partnerships,
+        "signing": f"{config.first_signing_year}-{config.last_signing_year}",
+        "method": method,
+        "started": started,
+        "seconds": seconds,
+        "host": f"Python {platform.python_version()}, {platform.machine()}",
+    }
+
+
+def _write(rows, config, seed, out, with_activities, method, started, t0) -> pd.DataFrame:
+    """Write ``coverage.csv`` and ``coverage.md`` for the replications done so far."""
+    results = pd.DataFrame(rows)
+    results.insert(0, "rep", (results["seed"] - seed).astype("int64"))
+    results.to_csv(out / "coverage.csv", index=False, float_format="%.10g")
+    summary = summarise(results)
+    reps = int(results["rep"].nunique())
+    meta = _meta(config, reps, seed, with_activities, method, started, time.perf_counter() - t0)
+    write_report(summary, meta, out / "coverage.md")
+    return summary
+
+
+def run(reps: int, seed: int, out: Path, with_activities: bool = False,
+        method: str = "dr", quiet: bool = False, checkpoint: int = 25) -> pd.DataFrame:  # fmt: skip
+    """Run ``reps`` replications (seeds ``seed, seed+1, ...``); write CSV and Markdown.
+
+    The files are rewritten every ``checkpoint`` replications, so an interrupted run
+    leaves a labelled partial result (the report states how many replications it has).
+    """
+    config = study_config(with_activities)
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
+    t0 = time.perf_counter()
+    rows: list[dict] = []
+    cols = [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    args = (config, seed, out, with_activities, method, started, t0)
+    with Progress(*cols, disable=quiet) as bar:
+        task = bar.add_task("replications", total=reps)
+        for r in range(reps):
+            rows.extend(replicate(config, seed + r, method=method))
+            bar.advance(task)
+            if checkpoint and (r + 1) % checkpoint == 0 and r + 1 < reps:
+                _write(rows, *args)
+    return _write(rows, *args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=500, help="number of simulated Denmarks")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the first replication")
+    ap.add_argument("--out", type=Path, default=Path("analyses/results"))
+    ap.add_argument("--with-activities", action="store_true",
+                    help="keep the default activity effects (truth then includes them)")  # fmt: skip
+    ap.add_argument("--method", default="dr", choices=["dr", "reg", "ipw"])
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    a = ap.parse_args(argv)
+    if a.reps < 2:
+        ap.error("--reps must be at least 2 (a coverage needs several draws)")
+    summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet)
+    cols = ["quantity", "reps", "mean_truth", "bias", "sd", "mean_se", "coverage",
+            "coverage_mc_se", "coverage_pseudo"]  # fmt: skip
+    print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Smoke run of analyses/coverage_study.py (3 replications) and checks of its true targets.
+
+The 500-replication study itself runs by ``make coverage``, not in the test suite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from botrygt_eval.did.att_gt import att_gt
+from botrygt_eval.did.twfe import twfe
+
+SCRIPT = Path(__file__).resolve().parents[1] / "analyses" / "coverage_study.py"
+
+
+@pytest.fixture(scope="module")
+def cs():
+    spec = importlib.util.spec_from_file_location("coverage_study", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["coverage_study"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def draw(cs):
+    return cs.simulate_draw(cs.study_config(), seed=7)
+
+
+def test_smoke_run_writes_csv_and_report(cs, tmp_path):
+    cs.main(["--reps", "3", "--seed", "11", "--out", str(tmp_path), "--quiet"])
+    res = pd.read_csv(tmp_path / "coverage.csv")
+    assert set(res["rep"]) == {0, 1, 2}
+    assert set(res["seed"]) == {11, 12, 13}
+    want = {"cs_simple", "cs_dynamic_avg", "twfe", "ppml"} | {
+        f"cs_dynamic_e{e}" for e in range(-4, 9)
+    }
+    assert set(res["quantity"]) == want
+    assert (res.groupby("quantity").size() == 3).all()
+    assert np.isfinite(res[["estimate", "se", "truth"]].to_numpy()).all()
+    assert (res["se"] > 0).all()
+    # TWFE and PPML carry their noise-free targets, CS quantities do not need one
+    pseudo = res.set_index("quantity")["pseudo_true"]
+    assert pseudo.loc[["twfe", "ppml"]].notna().all()
+    report = (tmp_path / "coverage.md").read_text(encoding="utf-8")
+    assert "replications: **3**" in report and "SIMULATED DATA" in report
+    assert report.count("\n| ") == 1 + len(want)  # header + one row per quantity
+
+
+def test_panel_is_the_simulators_panel(cs, draw):
+    p = draw.panel
+    assert len(p) == 98 * 64 and p["kommune_kode"].is_monotonic_increasing
+    cohorts = p.groupby("kommune_kode")["cohort"].first()
+    assert (cohorts > 0).sum() == cs.study_config().n_partnerships
+    # the treatment dummy switches on at the cohort and stays on (absorbing)
+    on = p["period"] >= p["cohort"]
+    assert (p["treated"] == ((p["cohort"] > 0) & on)).all()
+    # log rate as build_panel defines it
+    np.testing.assert_allclose(
+        p["log_rate"], np.log((p["burglaries"] + 0.5) / p["households"] * 1000), rtol=1e-14
+    )
+    # activity effects are off: the true effect is the partnership ramp alone
+    cfg = cs.study_config()
+    e = (p["period"] - p["cohort"]).to_numpy()
+    ramp = np.clip((e + 1) / cfg.buildup_quarters, 0, 1)
+    want = np.where(p["cohort"] > 0, cfg.partnership_effect * ramp, 0.0)
+    np.testing.assert_allclose(draw.effects.ravel(), want, atol=1e-15)
+
+
+def test_cell_truth_matches_brute_force(cs):
+    # with activity effects the truth varies by kommune: check the cohort means by a loop
+    d = cs.simulate_draw(cs.study_config(with_activities=True), seed=3)
+    assert not np.allclose(d.effects[d.cohort > 0], 0) and np.abs(d.effects).max() > 0.11
+    groups = np.unique(d.cohort[d.cohort > 0])
+    g = np.repeat(groups, 64)
+    t = np.tile(np.arange(1, 65), len(groups))
+    got = cs.cell_truth(d, g, t)
+    want = [d.effects[d.cohort == gg, tt - 1].mean() for gg, tt in zip(g, t, strict=True)]
+    np.testing.assert_allclose(got, want, atol=1e-15)
+
+
+def test_aggregate_truths_closed_form(cs, draw):
+    cfg = cs.study_config()
+    res = att_gt(draw.panel, unit="kommune_kode", time="period", cohort="cohort",
+                 outcome="log_rate", control="notyet", method="dr")  # fmt: skip
+    truths = cs.cs_truths(draw, res.table)
+    for e in range(-4, 9):
+        want = cfg.partnership_effect * min(max(e + 1, 0) / cfg.buildup_quarters, 1)
+        assert truths[f"cs_dynamic_e{e}"] == pytest.approx(want, abs=1e-15)
+    # simple ATT = mean true effect over treated kommune-quarters (cohort-size weights)
+    post = draw.panel["treated"].to_numpy() == 1
+    assert truths["cs_simple"] == pytest.approx(draw.effects.ravel()[post].mean(), abs=1e-14)
+    # and it is not the long-run effect: the build-up quarters pull it towards zero
+    assert abs(truths["cs_simple"]) < abs(cfg.partnership_effect) - 1e-3
+
+
+def test_noise_free_twfe_target_equals_twfe(cs, draw):
+    for outcome in ("log_rate", "log_expected_rate"):
+        got = cs.twfe_balanced(draw.panel, outcome)
+        ref = twfe(draw.panel, unit="kommune_kode", time="period", treat="treated",
+                   outcome=outcome).estimate  # fmt: skip
+        assert got == pytest.approx(ref, rel=1e-10)
+
+
+def test_summary_coverage_and_mc_se(cs):
+    # two quantities, known outcomes: 3 of 4 covered for q1, 0 of 4 for q2
+    rows = pd.DataFrame(
+        {
+            "quantity": ["q1"] * 4 + ["q2"] * 4,
+            "estimator": ["Q1"] * 4 + ["Q2"] * 4,
+            "estimate": [0.0, 0.1, -0.1, 0.5, 1.0, 1.0, 1.0, 1.0],
+            "se": [0.1] * 8,
+            "truth": [0.0] * 8,
+            "pseudo_true": [np.nan] * 4 + [1.0] * 4,
+        }
+    )
+    s = cs.summarise(rows).set_index("quantity")
+    assert s.loc["q1", "coverage"] == 0.75 and s.loc["q2", "coverage"] == 0.0
+    assert s.loc["q1", "coverage_mc_se"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
+    assert s.loc["q2", "bias"] == pytest.approx(1.0) and s.loc["q2", "coverage_pseudo"] == 1.0
+    assert np.isnan(s.loc["q1", "coverage_pseudo"])
+
+
+def test_with_activities_changes_only_the_effects(cs):
+    base = cs.study_config()
+    act = cs.study_config(with_activities=True)
+    assert (
+        dataclasses.replace(act, activity_burglary_effects=base.activity_burglary_effects) == base
+    )
