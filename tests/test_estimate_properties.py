@@ -206,3 +206,74 @@ def test_jkn_domain_and_replicate_by():
     lin = svymean(des, "y", by="dom").to_frame().set_index("dom")
     # jackknife and linearisation agree to first order
     np.testing.assert_allclose(by["se"], lin["se"], rtol=0.15)
+
+
+def test_quantile_by_domain_equals_quantile_of_the_subset():
+    d = synthetic(11)
+    des = SurveyDesign.from_frame(d, weights="w", strata="stratum", clusters="psu", fpc="N")
+    for rule in ("math", "school", "hf7"):
+        by = svyquantile(des, "y", [0.25, 0.5], by="dom", qrule=rule).to_frame()
+        for g in range(3):
+            sub = svyquantile(des.subset_domain(d["dom"] == g), "y", [0.25, 0.5], qrule=rule)
+            mine = by[by["dom"] == g]
+            np.testing.assert_allclose(mine["estimate"], sub.estimate, rtol=1e-12)
+            np.testing.assert_allclose(mine["se"], sub.se, rtol=1e-10)
+            # the point estimate only uses the domain's rows: same as a design of those rows
+            rows = d[d["dom"] == g]
+            alone = SurveyDesign.from_frame(rows, weights="w")
+            np.testing.assert_allclose(
+                mine["estimate"], svyquantile(alone, "y", [0.25, 0.5], qrule=rule).estimate
+            )
+
+
+def test_math_rule_by_hand():
+    """Inverse weighted ECDF: the smallest y with cumulative weight share >= p."""
+    d = pd.DataFrame({"y": [5.0, 1.0, 3.0, 2.0], "w": [1.0, 1.0, 2.0, 4.0]})
+    des = SurveyDesign.from_frame(d, weights="w")
+    # sorted y 1, 2, 3, 5 with shares .125, .625, .875, 1
+    q = svyquantile(des, "y", [0.1, 0.125, 0.5, 0.7, 1.0], qrule="math").estimate.to_numpy()
+    np.testing.assert_array_equal(q, [1.0, 1.0, 2.0, 3.0, 5.0])
+    school = svyquantile(des, "y", [0.125], qrule="school").estimate.iloc[0]
+    assert school == 1.5  # exactly on a step: the average of the two values
+
+
+def test_missing_values_and_missing_domains_are_left_out():
+    d = synthetic(12)
+    d.loc[::7, "y"] = np.nan
+    d["dom2"] = d["dom"].astype("Float64")
+    d.loc[::5, "dom2"] = pd.NA
+    des = SurveyDesign.from_frame(d, weights="w", strata="stratum", clusters="psu", fpc="N")
+    t = svymean(des, "y", by="dom2").to_frame()
+    assert len(t) == 3 and list(t["domain"]) == ["dom2=0", "dom2=1", "dom2=2"]
+    for g in range(3):
+        keep = (d["dom2"] == g).fillna(False).to_numpy() & d["y"].notna().to_numpy()
+        sub = svymean(des.subset_domain(keep), "y").to_frame().iloc[0]
+        row = t.iloc[g]
+        assert row["n"] == keep.sum() == sub["n"]
+        assert row["estimate"] == pytest.approx(
+            np.average(d.loc[keep, "y"], weights=d.loc[keep, "w"]), rel=1e-12
+        )
+        assert row["se"] == pytest.approx(sub["se"], rel=1e-10)
+
+
+def test_ratio_by_domain_and_results_objects(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from botrygt_eval.estimation import svyratio
+
+    d = synthetic(13).assign(x=lambda f: f["y"] + 5)
+    des = SurveyDesign.from_frame(d, weights="w", strata="stratum", clusters="psu", fpc="N")
+    by = svyratio(des, "y", "x", by="dom").to_frame().set_index("dom")
+    for g in range(3):
+        sub = svyratio(des.subset_domain(d["dom"] == g), "y", "x").to_frame().iloc[0]
+        assert by.loc[g, "se"] == pytest.approx(sub["se"], rel=1e-10)
+    res = svymean(des, ["y", "b"], by="dom", min_cell=45)
+    text = res.summary()
+    assert "Taylor linearisation" in text and "below n=45" in text
+    assert res.table["suppressed"].tolist() == (res.table["n"] < 45).tolist()
+    ax = res.plot(variable="b")
+    assert "konfidensinterval" in ax.get_xlabel()
+    assert len(ax.get_yticklabels()) == int(
+        (~res.table["suppressed"] & (res.table["variable"] == "b")).sum()
+    )

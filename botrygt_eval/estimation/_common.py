@@ -236,10 +236,11 @@ class SurveyEstimate:
             for v, d in zip(t["variable"], t["domain"], strict=True)
         ]
         y = np.arange(len(t))
+        est = t["estimate"].to_numpy(dtype=float)
         ax.errorbar(
-            t["estimate"],
+            est,
             y,
-            xerr=[t["estimate"] - t["ci_low"], t["ci_high"] - t["estimate"]],
+            xerr=np.vstack([est - t["ci_low"].to_numpy(float), t["ci_high"].to_numpy(float) - est]),
             fmt="o",
             capsize=2,
         )
