@@ -327,6 +327,7 @@ def test_frame_for_next_year(root, ws):
     import pyarrow.parquet as pq
 
     frame = pq.read_table(root / "survey/frame_2026.parquet")
+    assert frame.schema.metadata[b"data_source"] == b"SIMULEREDE DATA / SIMULATED DATA"
     assert frame.column_names == ["resp_id", "kommune_kode", "sex", "age", "age_band"]
     adults = ws.population[(ws.population["year"] == 2025) & (ws.population["age"] >= 18)]
     assert frame.num_rows == adults["population"].sum()

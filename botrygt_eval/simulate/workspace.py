@@ -197,6 +197,7 @@ def _write_frame(pop: Population, seed: int, path: Path) -> Path:
             "age_band": labels(band_idx, AGE_BAND_LABELS),
         }
     )
+    table = table.replace_schema_metadata({"data_source": SIMULATED_BANNER})
     # random ids do not compress: dictionary-encode and compress only the repetitive columns
     pq.write_table(
         table,
