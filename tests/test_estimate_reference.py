@@ -378,3 +378,29 @@ def test_svyglm_gaussian(ref, dstrat):
     t = fit.to_frame().set_index("term")
     q = stats.t.ppf(0.975, fit.df_residual)
     close(t.loc["ell", "ci_high"], fit.params["ell"] + q * fit.se["ell"], 1e-12)
+
+
+def test_poststratification_with_varying_input_weights_follows_r_formula(apistrat, dstrat):
+    """R's svyrecvar for postStratify (oldweights = the input weights), written out here:
+    psmeans = rowsum(x * oldw / psw, cell) / sum(oldw | cell); x <- x - psmeans[cell] * psw.
+    On apistrat the input weights vary across strata, so the regression weights matter."""
+    pop = pd.read_csv(REF / "api_population_totals.csv")
+    N = pop[pop["variable"] == "sch.wide"].set_index("level")["total"]
+    cell = apistrat["sch.wide"].to_numpy()
+    oldw = apistrat["pw"].to_numpy(float)
+    psw = oldw * N.loc[cell].to_numpy() / pd.Series(oldw).groupby(cell).transform("sum").to_numpy()
+    y = apistrat["api00"].to_numpy(float)
+    x = psw * (y - np.sum(psw * y) / psw.sum()) / psw.sum()
+    num = pd.Series(x * oldw / psw).groupby(cell).transform("sum").to_numpy()
+    x = x - num / pd.Series(oldw).groupby(cell).transform("sum").to_numpy() * psw
+    var = 0.0
+    for s in ("E", "H", "M"):
+        xs = x[apistrat["stype"].to_numpy() == s]
+        n, Nh = len(xs), apistrat.loc[apistrat["stype"] == s, "fpc"].iloc[0]
+        var += (1 - n / Nh) * n / (n - 1) * np.sum((xs - xs.mean()) ** 2)
+    X = dummies(apistrat["sch.wide"], ["No", "Yes"], drop_first=False)
+    des = calibrated(dstrat, psw, X, oldw, kind="poststratify")
+    ours = one(svymean(des, "api00"))
+    close(ours["se"], np.sqrt(var), 1e-10)
+    unweighted = calibrated(dstrat, psw, X, np.ones(len(y)), kind="poststratify")
+    assert abs(one(svymean(unweighted, "api00"))["se"] / np.sqrt(var) - 1) > 1e-6
