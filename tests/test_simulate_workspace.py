@@ -267,6 +267,24 @@ def test_fear_truth_and_survey_agree(survey, truth):
     assert band["18-29"] > band["75+"]
 
 
+def test_raking_removes_the_nonresponse_bias(survey, ws, truth):
+    """Known truth for the weighting chain: design weights alone under-estimate fear (the old
+    respond more and worry less); raking to the margins file recovers the true share."""
+    from botrygt_eval.weighting.calibrate import rake_weights
+
+    design_err, raked_err = [], []
+    for year, d in survey.groupby("year"):
+        raked = rake_weights(d, d["design_weight"].to_numpy(), ws.margins[year]).weights
+        fear = _fear(d).to_numpy()
+        ok = ~np.isnan(fear)
+        true = truth["fear_share_national"][str(year)]
+        design_err.append(np.average(fear[ok], weights=d["design_weight"].to_numpy()[ok]) - true)
+        raked_err.append(np.average(fear[ok], weights=raked[ok]) - true)
+    assert np.mean(design_err) < -0.004
+    assert abs(np.mean(raked_err)) < 0.004
+    assert np.max(np.abs(raked_err)) < 0.015
+
+
 def test_fear_effect_recovered_by_a_kommune_year_did(survey, ws, truth):
     """Two-way fixed effects on kommune-year means of fear (known truth: fear_effect)."""
     d = survey.assign(fear=_fear(survey)).dropna(subset=["fear"])
