@@ -1,0 +1,230 @@
+"""Activity evaluation on the synthetic Denmark with known truth, and the decision rule."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from botrygt_eval.activities import DecisionRule, evaluate_activities
+from botrygt_eval.activities.effects import _col
+from botrygt_eval.activities.evaluate import _prevented
+from botrygt_eval.activities.rule import decide
+from botrygt_eval.activities.simulated import simulated_activity_workspace
+from botrygt_eval.errors import ConfigError, InputFileError
+from botrygt_eval.simulate import SimulationConfig
+
+#: a larger effect than the default (log 0.95 per Bo trygt-korps visit) to test "repeat"
+STRONG = {"bo_trygt_korps": math.log(0.85), "reaktionsplan": math.log(0.88)}
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    cfg = SimulationConfig()
+    ws = simulated_activity_workspace(seed=11, config=cfg)
+    return cfg, ws, evaluate_activities(ws)
+
+
+@pytest.fixture(scope="module")
+def strong_run():
+    base = SimulationConfig()
+    cfg = dataclasses.replace(
+        base, activity_burglary_effects={**base.activity_burglary_effects, **STRONG}
+    )
+    ws = simulated_activity_workspace(seed=12, config=cfg)
+    return cfg, ws, evaluate_activities(ws)
+
+
+def _row(ev, kind):
+    return ev.decisions.set_index("activity_type").loc[kind]
+
+
+def test_decision_table_shape(default_run):
+    cfg, ws, ev = default_run
+    d = ev.decisions
+    assert d["activity_type"].is_unique
+    assert set(d["activity_type"]) == set(ws.activities["activity_type"])
+    assert set(d["verdict"]) <= {"gentag", "ændr", "drop", "utilstrækkelig evidens"}
+    assert set(d["verdict_code"]) <= {"repeat", "change", "drop", "insufficient"}
+    assert (
+        d["n_activities"] == d["activity_type"].map(ws.activities["activity_type"].value_counts())
+    ).all()
+    assert d["reasons"].str.len().min() > 40
+    tidy = ev.to_frame()
+    assert {"estimate", "se", "ci_low", "ci_high", "n"} <= set(tidy.columns)
+    assert "bo_trygt_korps" in ev.summary()
+
+
+def test_strong_effects_repeat_and_recovered(strong_run):
+    cfg, _, ev = strong_run
+    for kind, truth in STRONG.items():
+        r = _row(ev, kind)
+        assert r["verdict_code"] == "repeat", r["reasons"]
+        assert abs(r["estimate"] - truth) < 3 * r["se"], (kind, r["estimate"], truth)
+
+
+@pytest.mark.parametrize("run", ["default_run", "strong_run"])
+def test_null_types_never_repeat(run, request):
+    cfg, _, ev = request.getfixturevalue(run)
+    null = [t for t, e in cfg.activity_burglary_effects.items() if e == 0]
+    d = ev.decisions.set_index("activity_type")
+    assert not (d.loc[d.index.intersection(null), "verdict_code"] == "repeat").any()
+
+
+@pytest.mark.parametrize("run", ["default_run", "strong_run"])
+def test_never_drop_on_underpowered_null(run, request):
+    _, _, ev = request.getfixturevalue(run)
+    d = ev.decisions
+    under = d["mde"] > ev.rule.log_delta
+    harmful = d["ci_low"] > 0
+    assert not ((d["verdict_code"] == "drop") & under & ~harmful).any()
+    assert (d.loc[under & ~harmful & (d["nabohjaelp_estimate"].abs() < 0.5), "verdict_code"]
+            == "insufficient").all()  # fmt: skip
+
+
+def test_default_korps_effect_is_near_the_detection_limit(default_run):
+    """truth.json: log 0.95 per visit; its MDE at the data's size is about the same size,
+    so the default simulation can give "repeat" or "insufficient" but never "drop"."""
+    cfg, _, ev = default_run
+    r = _row(ev, "bo_trygt_korps")
+    truth = cfg.activity_burglary_effects["bo_trygt_korps"]
+    assert r["mde"] == pytest.approx(abs(truth), rel=0.35)
+    assert r["verdict_code"] in {"repeat", "insufficient"}
+    assert abs(r["estimate"] - truth) < 3 * r["se"]
+
+
+def test_nabohjaelp_recruitment_is_change(default_run):
+    cfg, _, ev = default_run
+    r = _row(ev, "nabohjaelp_rekruttering")
+    assert r["verdict_code"] == "change", r["reasons"]
+    truth_pp = 100 * cfg.nabohjaelp_recruitment_effect
+    assert abs(r["nabohjaelp_estimate"] - truth_pp) < 0.05 * truth_pp
+    others = ev.decisions.loc[ev.decisions["activity_type"] != "nabohjaelp_rekruttering"]
+    assert (others["nabohjaelp_estimate"].abs() < 0.05 * truth_pp).all()
+
+
+def test_too_little_data_is_insufficient():
+    ws = simulated_activity_workspace(seed=13)
+    acts = ws.activities
+    kind = acts["activity_type"] == "erhvervssamarbejde"
+    few = acts.loc[kind].drop_duplicates("kommune_kode").head(3)
+    ws = dataclasses.replace(ws, activities=pd.concat([acts.loc[~kind], few]))
+    ev = evaluate_activities(ws)
+    r = _row(ev, "erhvervssamarbejde")
+    assert r["n_kommuner"] == 3
+    assert r["verdict_code"] == "insufficient"
+    assert r["reasons"].startswith("For lidt data")
+
+
+def test_against_pyfixest(default_run):
+    """The joint TWFE equals pyfixest's feols with CRV1 by kommune (independent code)."""
+    pf = pytest.importorskip("pyfixest")
+    from botrygt_eval.activities.effects import burglary_design
+    from botrygt_eval.panel import panel_from_workspace
+
+    _, ws, ev = default_run
+    types = sorted(ws.activities["activity_type"].unique())
+    design = burglary_design(panel_from_workspace(ws), ws.activities, types, 4,
+                             ev.settings["start_year"])  # fmt: skip
+    rhs = " + ".join([f"p_{k}" for k in range(9)] + [_col(t) for t in types])
+    fit = pf.feols(f"log_rate ~ {rhs} | kommune_kode + period", data=design,
+                   vcov={"CRV1": "kommune_kode"}, ssc=pf.ssc(k_adj=True, k_fixef="none", G_adj=True))  # fmt: skip
+    eff = ev.effects.loc[ev.effects["outcome"] == "burglary_log_rate"].set_index("activity_type")
+    for t in types:
+        assert eff.at[t, "estimate"] == pytest.approx(fit.coef()[_col(t)], rel=1e-6, abs=1e-10)
+        assert eff.at[t, "se"] == pytest.approx(fit.se()[_col(t)], rel=1e-4)
+
+
+def test_cost_per_prevented_closed_form(strong_run):
+    _, ws, ev = strong_run
+    from botrygt_eval.activities.effects import burglary_design
+    from botrygt_eval.panel import panel_from_workspace
+
+    types = sorted(ws.activities["activity_type"].unique())
+    design = burglary_design(panel_from_workspace(ws), ws.activities, types, 4,
+                             ev.settings["start_year"])  # fmt: skip
+    r = _row(ev, "bo_trygt_korps")
+    x = design[_col("bo_trygt_korps")].to_numpy()
+    y = design["burglaries"].to_numpy()
+    by_hand = float(np.sum(y * (np.exp(-r["estimate"] * x) - 1)))
+    assert r["prevented_burglaries"] == pytest.approx(by_hand, rel=1e-10)
+    acts = ws.activities.loc[ws.activities["activity_type"] == "bo_trygt_korps", "cost_dkk"]
+    cost = acts.fillna(acts.mean()).sum()
+    assert r["cost_per_prevented_burglary"] == pytest.approx(cost / by_hand, rel=1e-10)
+    assert (
+        r["cost_per_prevented_low"]
+        < r["cost_per_prevented_burglary"]
+        < r["cost_per_prevented_high"]
+    )
+    b = np.array([[0.0, -0.1], [np.nan, np.nan]])
+    out = _prevented(design, ["bo_trygt_korps", "kampagne"], b)
+    assert out[0, 0] == 0 and out[0, 1] > 0 and np.isnan(out[1]).all()
+
+
+def _table(**cols):
+    base = {"activity_type": "a", "n_activities": 50, "n_kommuner": 20, "nh_estimate": np.nan,
+            "nh_se": np.nan}  # fmt: skip
+    rows = [{**base, **{k: v[i] for k, v in cols.items()}} for i in range(len(cols["estimate"]))]
+    return pd.DataFrame(rows)
+
+
+def test_rule_closed_form_cases():
+    rule = DecisionRule(adjust="none")
+    z = stats.norm.ppf(0.975)
+    t = _table(
+        estimate=[-0.10, 0.10, 0.0, 0.0, 0.0, -0.10, 0.0],
+        se=[0.02, 0.02, 0.01, 0.05, 0.05, 0.02, 0.01],
+        nh_estimate=[np.nan, np.nan, np.nan, np.nan, 1.0, -1.0, np.nan],
+        nh_se=[np.nan, np.nan, np.nan, np.nan, 0.1, 0.1, np.nan],
+        n_kommuner=[20, 20, 20, 20, 20, 20, 2],
+    )
+    out = decide(t, rule)
+    assert list(out["verdict_code"]) == [
+        "repeat", "drop", "drop", "insufficient", "change", "change", "insufficient",
+    ]  # fmt: skip
+    assert out["ci_low"].iloc[0] == pytest.approx(-0.10 - z * 0.02)
+    mde = (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * t["se"]
+    np.testing.assert_allclose(out["mde"], mde)
+    assert out["verdict"].iloc[0] == "gentag" and out["verdict"].iloc[3] == "utilstrækkelig evidens"
+
+
+def test_rule_boundary_of_drop():
+    """Drop needs the interval to rule out delta AND the MDE to be at most delta."""
+    rule = DecisionRule(adjust="none", delta=0.05)
+    d = rule.log_delta
+    k = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    se_ok, se_bad = 0.99 * d / k, 1.01 * d / k
+    z = stats.norm.ppf(0.975)
+    out = decide(_table(estimate=[-d + z * se_ok + 1e-4, -d + z * se_ok - 1e-4, 0.0],
+                        se=[se_ok, se_ok, se_bad]), rule)  # fmt: skip
+    assert list(out["verdict_code"]) == ["drop", "insufficient", "insufficient"]
+
+
+def test_bonferroni_widens():
+    t = _table(estimate=[-0.05] * 4, se=[0.02] * 4)
+    none = decide(t, DecisionRule(adjust="none"))
+    bonf = decide(t, DecisionRule(adjust="bonferroni"))
+    zb = stats.norm.ppf(1 - 0.05 / 8)
+    assert bonf["ci_high"].iloc[0] == pytest.approx(-0.05 + zb * 0.02)
+    assert (bonf["ci_high"] > none["ci_high"]).all()
+    assert bonf["mde"].iloc[0] == pytest.approx((zb + stats.norm.ppf(0.8)) * 0.02)
+
+
+def test_rule_refuses_bad_settings():
+    with pytest.raises(ConfigError, match="adjust"):
+        DecisionRule(adjust="holm")
+    with pytest.raises(ConfigError, match="delta"):
+        DecisionRule(delta=5)
+    with pytest.raises(ConfigError, match="power"):
+        DecisionRule(power=1.2)
+
+
+def test_empty_log_is_refused(default_run):
+    _, ws, _ = default_run
+    empty = dataclasses.replace(ws, activities=ws.activities.iloc[:0])
+    with pytest.raises(InputFileError, match="activities.csv"):
+        evaluate_activities(empty)
