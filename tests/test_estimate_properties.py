@@ -277,3 +277,12 @@ def test_ratio_by_domain_and_results_objects(tmp_path):
     assert len(ax.get_yticklabels()) == int(
         (~res.table["suppressed"] & (res.table["variable"] == "b")).sum()
     )
+
+
+def test_intercept_only_svyglm_is_svymean_on_a_calibrated_design():
+    d = synthetic(14)
+    des = calibrated_design(d)
+    fit = svyglm(des, "y ~ 1")
+    m = svymean(des, "y").to_frame().iloc[0]
+    assert fit.params["(Intercept)"] == pytest.approx(m["estimate"], rel=1e-12)
+    assert fit.se["(Intercept)"] == pytest.approx(m["se"], rel=1e-10)
