@@ -98,7 +98,7 @@ def simulate_draw(config: SimulationConfig, seed: int) -> Draw:
             "treated": ((cohort[:, None] > 0) & (period[None, :] >= cohort[:, None]))
             .astype("int64")
             .ravel(),
-            # noise-free versions: the estimators' own (pseudo-true) targets
+            # noise-free outcomes: what each estimator targets in this draw
             "expected": burg.expected.ravel(),
             "log_expected_rate": np.log(burg.expected / hh * 1000.0).ravel(),
         }
@@ -154,74 +154,86 @@ def cs_truths(draw: Draw, table: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def replicate(config: SimulationConfig, seed: int, method: str = "dr") -> list[dict]:
-    """Estimates, SEs, true ATT targets and pseudo-true targets for one synthetic Denmark."""
+def replicate(
+    config: SimulationConfig, seed: int, method: str = "dr", boot: int = 999
+) -> list[dict]:
+    """Estimates, SEs, true targets and noise-free estimates for one synthetic Denmark.
+
+    ``noise_free`` is the same estimator applied to the expected outcomes of the draw
+    (log expected rate, expected counts): what it would give without count noise, so
+    ``noise_free - truth`` is the bias of what the estimator targets in this design
+    and ``estimate - noise_free`` the part due to count noise and the log transform.
+    """
     draw = simulate_draw(config, seed)
     panel = draw.panel
     rows: list[dict] = []
 
-    def add(quantity, estimator, est, se, truth, pseudo=np.nan):
+    def add(quantity, estimator, est, se, truth, noise_free=np.nan):
         rows.append({"seed": seed, "quantity": quantity, "estimator": estimator,
-                     "estimate": est, "se": se, "truth": truth, "pseudo_true": pseudo})  # fmt: skip
+                     "estimate": est, "se": se, "truth": truth, "noise_free": noise_free})  # fmt: skip
 
     post = panel["treated"].to_numpy() == 1
     att_truth = float(draw.effects.ravel()[post].mean())  # mean over treated kommune-quarters
+    cs_keys = dict(cohort="cohort", control="notyet", method=method, **KEYS)
+    ev = dict(min_e=min(EVENT_TIMES), max_e=max(EVENT_TIMES))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cs = att_gt(panel, cohort="cohort", outcome="log_rate", control="notyet", method=method,
-                    **KEYS)  # fmt: skip
+        cs = att_gt(panel, outcome="log_rate", **cs_keys)
         simple = aggregate(cs, "simple")
-        dyn = aggregate(cs, "dynamic", min_e=min(EVENT_TIMES), max_e=max(EVENT_TIMES))
+        simple_b = aggregate(cs, "simple", bootstrap=boot, seed=seed) if boot else None
+        dyn = aggregate(cs, "dynamic", **ev)
+        cs0 = att_gt(panel, outcome="log_expected_rate", **cs_keys)
+        simple0, dyn0 = aggregate(cs0, "simple"), aggregate(cs0, "dynamic", **ev)
         tw = twfe(panel, treat="treated", outcome="log_rate", **KEYS)
         pm = ppml(panel, treat="treated", outcome="burglaries", offset="households", **KEYS)
-        pm_star = ppml(panel, treat="treated", outcome="expected", offset="households", **KEYS)
+        pm0 = ppml(panel, treat="treated", outcome="expected", offset="households", **KEYS)
     truths = cs_truths(draw, cs.table)
-    add("cs_simple", "CS simple", simple.overall_att, simple.overall_se, truths["cs_simple"])
-    by = dyn.by.set_index("egt")
+    add("cs_simple", "CS simple", simple.overall_att, simple.overall_se, truths["cs_simple"],
+        simple0.overall_att)  # fmt: skip
+    if simple_b is not None:
+        add("cs_simple_boot", f"CS simple, multiplier bootstrap SE ({boot} draws)",
+            simple_b.overall_att, simple_b.overall_se, truths["cs_simple"], simple0.overall_att)  # fmt: skip
+    by, by0 = dyn.by.set_index("egt"), dyn0.by.set_index("egt")
     for e in EVENT_TIMES:
         if e in by.index:
             add(f"cs_dynamic_e{e}", f"CS dynamic e={e}", by.loc[e, "att"], by.loc[e, "se"],
-                truths[f"cs_dynamic_e{e}"])  # fmt: skip
+                truths[f"cs_dynamic_e{e}"], by0.loc[e, "att"] if e in by0.index else np.nan)  # fmt: skip
     add("cs_dynamic_avg", "CS dynamic average e=0..8", dyn.overall_att, dyn.overall_se,
-        truths["cs_dynamic_avg"])  # fmt: skip
+        truths["cs_dynamic_avg"], dyn0.overall_att)  # fmt: skip
     add("twfe", "naive TWFE (static dummy, log rate)", tw.estimate, tw.se, att_truth,
         twfe_balanced(panel, "log_expected_rate"))  # fmt: skip
     add("ppml", "PPML (static dummy, counts, households offset)", pm.estimate, pm.se, att_truth,
-        pm_star.estimate)  # fmt: skip
+        pm0.estimate)  # fmt: skip
     return rows
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per quantity: mean estimate and truth, bias, SD, mean SE, coverage with its MC SE.
+    """Per quantity: truth, estimate, bias and its parts, SD, SE, coverage with MC SE.
 
-    ``coverage`` is of the true ATT target; ``coverage_pseudo`` (TWFE, PPML) is of the
-    estimator's own noise-free target in the same draw (the estimator applied to the
-    expected log rate / expected counts), which separates estimand bias from inference.
+    ``sd`` is the SD of the error (estimate - truth) over draws; ``se_over_sd`` compares
+    the mean reported SE with it. ``bias_noise_free`` is the mean of noise_free - truth.
     """
+    err = results["estimate"] - results["truth"]
     r = results.assign(
-        err=results["estimate"] - results["truth"],
-        covered=(results["estimate"] - results["truth"]).abs() <= Z95 * results["se"],
-        covered_pseudo=np.where(
-            results["pseudo_true"].notna(),
-            (results["estimate"] - results["pseudo_true"]).abs() <= Z95 * results["se"],
-            np.nan,
-        ),
+        err=err,
+        err0=results["noise_free"] - results["truth"],
+        covered=err.abs() <= Z95 * results["se"],
     )
     g = r.groupby("quantity", sort=False)
+    n = g.size()
     out = pd.DataFrame(
         {
             "estimator": g["estimator"].first(),
-            "reps": g.size(),
+            "reps": n,
             "mean_truth": g["truth"].mean(),
             "mean_estimate": g["estimate"].mean(),
             "bias": g["err"].mean(),
-            "bias_mc_se": g["err"].std() / np.sqrt(g.size()),
-            "sd": g["estimate"].std(),
+            "bias_mc_se": g["err"].std() / np.sqrt(n),
+            "bias_noise_free": g["err0"].mean(),
+            "sd": g["err"].std(),
             "mean_se": g["se"].mean(),
-            "rmse": np.sqrt(g["err"].apply(lambda x: np.mean(x**2))),
+            "rmse": np.sqrt((r["err"] ** 2).groupby(r["quantity"], sort=False).mean()),
             "coverage": g["covered"].mean(),
-            "mean_pseudo_true": g["pseudo_true"].mean(),
-            "coverage_pseudo": g["covered_pseudo"].mean(),
         }
     )
     out["se_over_sd"] = out["mean_se"] / out["sd"]
@@ -240,7 +252,7 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
         "# Coverage study: the partnership effect on burglary (synthetic Denmark)",
         "",
         "SIMULEREDE DATA / SIMULATED DATA. Written by `analyses/coverage_study.py`; "
-        "method and definitions in docs/COVERAGE.md.",
+        "method, definitions and discussion in docs/COVERAGE.md.",
         "",
         f"- replications: **{meta['reps']}** (seeds {meta['seed']}..{meta['seed'] + meta['reps'] - 1})",
         f"- true partnership effect: log rate ratio {meta['effect']:.6f} "
@@ -250,44 +262,49 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
         f"- panel: 98 kommuner x {meta['n_quarters']} quarters; {meta['n_partnerships']} "
         f"partnerships per draw, signed {meta['signing']}",
         f"- CS: not-yet-treated controls, method '{meta['method']}', varying base period, "
-        "analytic SEs clustered by kommune; TWFE and PPML: SEs clustered by kommune",
+        "analytic SEs clustered by kommune (one row with the multiplier bootstrap); TWFE "
+        "and PPML: CR1 SEs clustered by kommune; all intervals estimate +/- 1.96 SE",
         f"- run: {meta['started']} UTC, {meta['seconds']:.0f} s, {meta['host']}",
         "",
-        "| quantity | reps | mean truth | mean estimate | bias (MC SE) | SD | mean SE | SE/SD "
-        "| coverage 95 % (MC SE) | coverage of own target |",
+        "| quantity | reps | mean truth | mean estimate | bias (MC SE) | bias without count "
+        "noise | SD of error | mean SE | SE/SD | coverage 95 % (MC SE) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in summary.itertuples(index=False):
-        cov_p = _fmt(row.coverage_pseudo, 3) if pd.notna(row.coverage_pseudo) else ""
         lines.append(
             f"| {row.estimator} | {row.reps} | {_fmt(row.mean_truth)} | {_fmt(row.mean_estimate)} "
-            f"| {_fmt(row.bias)} ({_fmt(row.bias_mc_se)}) | {_fmt(row.sd)} | {_fmt(row.mean_se)} "
-            f"| {_fmt(row.se_over_sd, 2)} | {_fmt(row.coverage, 3)} ({_fmt(row.coverage_mc_se, 3)}) "
-            f"| {cov_p} |"
+            f"| {_fmt(row.bias)} ({_fmt(row.bias_mc_se)}) | {_fmt(row.bias_noise_free)} "
+            f"| {_fmt(row.sd)} | {_fmt(row.mean_se)} | {_fmt(row.se_over_sd, 2)} "
+            f"| {_fmt(row.coverage, 3)} ({_fmt(row.coverage_mc_se, 3)}) |"
         )
-    cs = summary[summary["quantity"] == "cs_simple"]
-    if len(cs):
-        c = float(cs["coverage"].iloc[0])
-        verdict = "inside" if 0.93 <= c <= 0.97 else "OUTSIDE"
-        lines += ["", f"CS simple ATT coverage {c:.3f}: {verdict} the 93-97 % band of issue 6."]
+    lines.append("")
+    for q in ("cs_simple", "cs_simple_boot", "cs_dynamic_avg"):
+        s = summary[summary["quantity"] == q]
+        if len(s):
+            c = float(s["coverage"].iloc[0])
+            verdict = "inside" if 0.93 <= c <= 0.97 else "OUTSIDE"
+            lines.append(
+                f"- {s['estimator'].iloc[0]}: coverage {c:.3f}, {verdict} the 93-97 % band "
+                "of issue 6."
+            )
     for q, label in (("twfe", "Naive TWFE"), ("ppml", "PPML")):
         s = summary[summary["quantity"] == q]
         if len(s):
             s = s.iloc[0]
             lines.append(
-                f"{label}: mean {s.mean_estimate:.4f} against a mean true ATT of "
-                f"{s.mean_truth:.4f} (bias {s.bias:+.4f}, {100 * s.bias / s.mean_truth:+.1f} % "
-                f"of the effect); its own noise-free target averages {s.mean_pseudo_true:.4f}."
+                f"- {label}: mean {s.mean_estimate:.4f} against a mean true ATT of "
+                f"{s.mean_truth:.4f}: bias {s.bias:+.4f} ({100 * s.bias / s.mean_truth:+.1f} % "
+                f"of the effect), of which {s.bias_noise_free:+.4f} without count noise."
             )
     lines += [
         "",
         "Columns: *truth* is the exact true ATT in each draw (CS aggregates: the true "
         "ATT(g,t) weighted as `aggregate` weights them; TWFE and PPML: the mean true log "
-        "effect over treated kommune-quarters, i.e. the CS simple target). *coverage* is "
-        "the share of draws whose 95 % interval (estimate +/- 1.96 SE) contains that "
-        "truth, with Monte-Carlo SE sqrt(p(1-p)/reps). *coverage of own target* (TWFE, "
-        "PPML) uses the estimator applied to the noise-free expected log rate / expected "
-        "counts of the same draw, i.e. what the estimator converges to given the design.",
+        "effect over treated kommune-quarters, which is the CS simple target). *bias without "
+        "count noise*: the same estimator on the draw's expected log rate / expected counts, "
+        "minus the truth (what the estimator targets in this design). *SD of error*: SD "
+        "over draws of estimate - truth. *coverage*: share of draws whose interval contains "
+        "the truth; Monte-Carlo SE sqrt(p(1-p)/reps).",
         "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -325,7 +342,8 @@ def _write(rows, config, seed, out, with_activities, method, started, t0) -> pd.
 
 
 def run(reps: int, seed: int, out: Path, with_activities: bool = False,
-        method: str = "dr", quiet: bool = False, checkpoint: int = 25) -> pd.DataFrame:  # fmt: skip
+        method: str = "dr", quiet: bool = False, checkpoint: int = 25,
+        boot: int = 999) -> pd.DataFrame:  # fmt: skip
     """Run ``reps`` replications (seeds ``seed, seed+1, ...``); write CSV and Markdown.
 
     The files are rewritten every ``checkpoint`` replications, so an interrupted run
@@ -341,7 +359,7 @@ def run(reps: int, seed: int, out: Path, with_activities: bool = False,
     with Progress(*cols, disable=quiet) as bar:
         task = bar.add_task("replications", total=reps)
         for r in range(reps):
-            rows.extend(replicate(config, seed + r, method=method))
+            rows.extend(replicate(config, seed + r, method=method, boot=boot))
             bar.advance(task)
             if checkpoint and (r + 1) % checkpoint == 0 and r + 1 < reps:
                 _write(rows, *args)
@@ -356,13 +374,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--with-activities", action="store_true",
                     help="keep the default activity effects (truth then includes them)")  # fmt: skip
     ap.add_argument("--method", default="dr", choices=["dr", "reg", "ipw"])
+    ap.add_argument("--bootstrap", type=int, default=999,
+                    help="multiplier-bootstrap draws for the CS simple row (0 = skip it)")  # fmt: skip
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     a = ap.parse_args(argv)
     if a.reps < 2:
         ap.error("--reps must be at least 2 (a coverage needs several draws)")
-    summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet)
-    cols = ["quantity", "reps", "mean_truth", "bias", "sd", "mean_se", "coverage",
-            "coverage_mc_se", "coverage_pseudo"]  # fmt: skip
+    summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet, boot=a.bootstrap)
+    cols = ["quantity", "reps", "mean_truth", "bias", "bias_noise_free", "sd", "mean_se",
+            "coverage", "coverage_mc_se"]  # fmt: skip
     print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 

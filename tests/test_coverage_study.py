@@ -39,16 +39,20 @@ def test_smoke_run_writes_csv_and_report(cs, tmp_path):
     res = pd.read_csv(tmp_path / "coverage.csv")
     assert set(res["rep"]) == {0, 1, 2}
     assert set(res["seed"]) == {11, 12, 13}
-    want = {"cs_simple", "cs_dynamic_avg", "twfe", "ppml"} | {
+    want = {"cs_simple", "cs_simple_boot", "cs_dynamic_avg", "twfe", "ppml"} | {
         f"cs_dynamic_e{e}" for e in range(-4, 9)
     }
     assert set(res["quantity"]) == want
     assert (res.groupby("quantity").size() == 3).all()
     assert np.isfinite(res[["estimate", "se", "truth"]].to_numpy()).all()
     assert (res["se"] > 0).all()
-    # TWFE and PPML carry their noise-free targets, CS quantities do not need one
-    pseudo = res.set_index("quantity")["pseudo_true"]
-    assert pseudo.loc[["twfe", "ppml"]].notna().all()
+    assert res["noise_free"].notna().all()
+    # the bootstrap row has the analytic row's estimate, only its SE differs
+    by = res.set_index(["quantity", "rep"])
+    np.testing.assert_array_equal(
+        by.loc["cs_simple_boot", "estimate"], by.loc["cs_simple", "estimate"]
+    )
+    assert not np.array_equal(by.loc["cs_simple_boot", "se"], by.loc["cs_simple", "se"])
     report = (tmp_path / "coverage.md").read_text(encoding="utf-8")
     assert "replications: **3**" in report and "SIMULATED DATA" in report
     assert report.count("\n| ") == 1 + len(want)  # header + one row per quantity
@@ -118,14 +122,17 @@ def test_summary_coverage_and_mc_se(cs):
             "estimate": [0.0, 0.1, -0.1, 0.5, 1.0, 1.0, 1.0, 1.0],
             "se": [0.1] * 8,
             "truth": [0.0] * 8,
-            "pseudo_true": [np.nan] * 4 + [1.0] * 4,
+            "noise_free": [0.0] * 4 + [0.5] * 4,
         }
     )
     s = cs.summarise(rows).set_index("quantity")
     assert s.loc["q1", "coverage"] == 0.75 and s.loc["q2", "coverage"] == 0.0
     assert s.loc["q1", "coverage_mc_se"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
-    assert s.loc["q2", "bias"] == pytest.approx(1.0) and s.loc["q2", "coverage_pseudo"] == 1.0
-    assert np.isnan(s.loc["q1", "coverage_pseudo"])
+    assert s.loc["q2", "bias"] == pytest.approx(1.0) and s.loc["q2", "bias_noise_free"] == 0.5
+    # SD is of the error; q2 has none, q1 has sd(0, .1, -.1, .5)
+    assert s.loc["q2", "sd"] == 0.0
+    assert s.loc["q1", "sd"] == pytest.approx(np.std([0.0, 0.1, -0.1, 0.5], ddof=1))
+    assert s.loc["q1", "rmse"] == pytest.approx(np.sqrt((0.01 + 0.01 + 0.25) / 4))
 
 
 def test_with_activities_changes_only_the_effects(cs):
