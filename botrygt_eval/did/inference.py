@@ -78,7 +78,7 @@ def multiplier_bootstrap(
     cluster: np.ndarray | None = None,
     alpha: float = 0.05,
     band: np.ndarray | None = None,
-    max_cells: int = 16_000_000,
+    max_cells: int = 4_000_000,
 ) -> BootstrapResult:
     """Rademacher multiplier bootstrap: draws = V @ S / n with V a (B x clusters) +-1 matrix.
 
