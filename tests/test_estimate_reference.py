@@ -271,6 +271,8 @@ def test_weighting_pipeline_designs_give_r_standard_errors(ref, dclus1):
     designs = {
         "c_poststrat": cal.poststratify(dclus1, stype),
         "d_rake_tight": tight,
+        # R's default control stops raking early; the record carries R's backfit weights
+        "d_rake_default": cal.rake(dclus1, m2, stop="r_rake", maxit=10, epsilon=1),
         "d_calibrate_raking": cal.calibrate(dclus1, m2, method="raking", tol=1e-13, maxit=500),
         "e_cal_linear": cal.calibrate(dclus1, stype, method="linear", numeric_totals=api99),
         "e_cal_raking": cal.calibrate(

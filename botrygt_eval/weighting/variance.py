@@ -6,8 +6,10 @@ zero outside a domain). Two steps, as R:
 1. **Calibration**: for every recorded :class:`Adjustment` with an ``X``, in order, ``x``
    is replaced by ``W * e`` where ``e`` is the residual of ``x / W`` from a regression on
    ``X`` with weights ``R`` (``W`` = ``weights_after``, ``R`` = ``regression_weights``).
-   ``R = 1`` is R's ``rake``/``postStratify``; ``R`` = input weights is ``calibrate``.
-   The chain of projections is linear: ``x_res = x - F @ Gm @ Q.T @ x``.
+   ``R = 1`` is R's ``rake``; ``R`` = input weights is ``calibrate`` and ``postStratify``.
+   A ``rake`` record with ``details["backfit"]`` is residualised as R does it: 10
+   backfitting sweeps over the margins with each margin's own weights (exact even when
+   raking stopped early). The chain is linear: ``x_res = x - F @ Gm @ Q.T @ x``.
 2. **Stratified PSU sums**: V = sum_h c_h sum_j (t_hj - tbar_h)(t_hj - tbar_h)' with
    t_hj the PSU totals and c_h = (1 - n_h/N_h) n_h/(n_h - 1).
 
@@ -49,9 +51,40 @@ def _dense(a) -> np.ndarray:
     return a.toarray() if sp.issparse(a) else np.asarray(a)
 
 
-def _steps(design: SurveyDesign):
+BACKFIT_SWEEPS = 10  # R's svyrecvar: for(iterations in 1:10) over the raking margins
+
+
+def _scale_rows(X, v: np.ndarray):
+    return sp.csr_matrix(X.multiply(v[:, None])) if sp.issparse(X) else X * v[:, None]
+
+
+def _factors(design: SurveyDesign):
+    """Blocks (F, Q) and, in order, the factors x <- x - F_j A Q_j' x of every record.
+
+    A regression record (X, W, R) is one factor with F = W X, Q = X R / W and
+    A = (X' R X)^+. A raking record with ``details["backfit"]`` (per margin: cell codes
+    and the weights after that margin's step, R's ``attr(margin, "weights")``) is R's
+    backfitting: 10 sweeps over the margins of x <- x - psw * ave(x / psw, margin),
+    i.e. F = psw Z, Q = Z / psw, A = diag(1 / cell count) for the cell dummies Z.
+    """
+    blocks, factors = [], []
+    n = design.n
     for adj in design.adjustments:
         if adj.X is None:
+            continue
+        if adj.kind == "rake" and adj.details.get("backfit"):
+            margin_blocks, margin_A = [], []
+            for codes, psw in adj.details["backfit"]:
+                codes = np.asarray(codes, dtype=np.int64)
+                psw = np.asarray(psw, dtype=float)
+                k = int(codes.max()) + 1
+                Z = sp.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, k))
+                count = np.bincount(codes, minlength=k).astype(float)
+                blocks.append((_scale_rows(Z, psw), _scale_rows(Z, 1 / psw)))
+                margin_blocks.append(len(blocks) - 1)
+                margin_A.append(np.diag(np.where(count > 0, 1 / np.maximum(count, 1), 0.0)))
+            for _ in range(BACKFIT_SWEEPS):
+                factors.extend(zip(margin_blocks, margin_A, strict=True))
             continue
         X = sp.csr_matrix(adj.X, dtype=float) if sp.issparse(adj.X) else np.asarray(adj.X, float)
         if X.ndim == 1:
@@ -62,43 +95,38 @@ def _steps(design: SurveyDesign):
                 "step produced (SurveyDesign.with_weights does this)"
             )
         W = np.asarray(adj.details["weights_after"], dtype=float)
-        R = np.asarray(adj.details.get("regression_weights", np.ones(design.n)), dtype=float)
+        R = np.asarray(adj.details.get("regression_weights", np.ones(n)), dtype=float)
         if (W <= 0).any():
             raise DesignError(
                 f"the {adj.kind} step recorded weights_after <= 0; calibration-aware variance "
                 "needs the positive weights the step produced"
             )
-        yield X, W, R
-
-
-def _scale_rows(X, v: np.ndarray):
-    return sp.csr_matrix(X.multiply(v[:, None])) if sp.issparse(X) else X * v[:, None]
+        A = np.linalg.pinv(_dense(X.T @ _scale_rows(X, R)), rcond=1e-12, hermitian=True)
+        blocks.append((_scale_rows(X, W), _scale_rows(X, R / W)))
+        factors.append((len(blocks) - 1, A))
+    return blocks, factors
 
 
 def _build_operator(design: SurveyDesign) -> _CalOperator | None:
-    steps = list(_steps(design))
-    if not steps:
+    """Compose the factors: after each, x_res = x - F C Q' x with
+    C <- C + E_j A (E_j' - Q_j' F C) (E_j selects block j)."""
+    blocks, factors = _factors(design)
+    if not blocks:
         return None
-    Fs = [_scale_rows(X, W) for X, W, _ in steps]
-    Qs = [_scale_rows(X, R / W) for X, W, R in steps]
-    sparse = any(sp.issparse(X) for X, _, _ in steps)
-    F = sp.hstack(Fs, format="csr") if sparse else np.hstack(Fs)
-    Q = sp.hstack(Qs, format="csr") if sparse else np.hstack(Qs)
-    sizes = [X.shape[1] for X, _, _ in steps]
-    edges = np.concatenate([[0], np.cumsum(sizes)])
+    sparse = any(sp.issparse(f) for f, _ in blocks)
+    stack = (lambda m: sp.hstack(m, format="csr")) if sparse else np.hstack
+    F = stack([f for f, _ in blocks])
+    Q = stack([q for _, q in blocks])
+    edges = np.concatenate([[0], np.cumsum([f.shape[1] for f, _ in blocks])])
     q = int(edges[-1])
-    # gamma_k = A_k^+ (m_k - sum_{l<k} C_kl gamma_l), m = Q' x, C_kl = Q_k' F_l
-    D = np.zeros((q, q))
+    S = _dense(Q.T @ F)  # q x q
     C = np.zeros((q, q))
-    for k, (X, _, R) in enumerate(steps):
-        sk = slice(edges[k], edges[k + 1])
-        A = _dense(X.T @ _scale_rows(X, R))
-        D[sk, sk] = np.linalg.pinv(A, rcond=1e-12, hermitian=True)
-        for j in range(k):
-            sj = slice(edges[j], edges[j + 1])
-            C[sk, sj] = _dense(Qs[k].T @ Fs[j])
-    Gm = np.linalg.solve(np.eye(q) + D @ C, D)
-    return _CalOperator(F=F, Gm=Gm, Q=Q)
+    for j, A in factors:
+        rj = slice(edges[j], edges[j + 1])
+        upd = -S[rj] @ C
+        upd[:, rj] += np.eye(edges[j + 1] - edges[j])
+        C[rj] += A @ upd
+    return _CalOperator(F=F, Gm=C, Q=Q)
 
 
 _CACHE: dict[int, tuple[tuple, _CalOperator]] = {}
