@@ -77,6 +77,7 @@ def test_truth_records_the_config(tmp_path):
         {"national_totals": {2010: 1.0}},
         {"activity_burglary_effects": {"yoga": 0.1}},
         {"first_signing_year": 2030},
+        {"activity_burglary_effects": {"reaktionsplan": -0.1}},
     ],
 )
 def test_invalid_config_is_refused(change):

@@ -207,6 +207,34 @@ def test_activities(ws):
     assert (own["start_date"] > own["kommune_kode"].map(signed)).all()
 
 
+def test_reaktionsplaner_follow_burglary_waves(ws):
+    acts = ws.activities[ws.activities["activity_type"] == "reaktionsplan"]
+    assert len(acts) >= 5
+    assert acts["kommune_kode"].isin(ws.partnerships["kommune_kode"]).all()
+    trigger = acts["start_date"].dt.to_period("Q") - 1
+    counts = ws.burglaries_quarterly.assign(
+        q=pd.PeriodIndex.from_fields(
+            year=ws.burglaries_quarterly["year"],
+            quarter=ws.burglaries_quarterly["quarter"],
+            freq="Q",
+        )
+    ).set_index(["kommune_kode", "q"])["burglaries"]
+    keys = pd.MultiIndex.from_arrays([acts["kommune_kode"], trigger])
+    yearly = ws.burglaries_quarterly.groupby(["kommune_kode", "year"])["burglaries"].mean()
+    d = pd.DataFrame(
+        {
+            "before": counts.reindex(keys).to_numpy(),
+            "year_mean": yearly.reindex(
+                pd.MultiIndex.from_arrays([acts["kommune_kode"], trigger.dt.year])
+            ).to_numpy(),
+        }
+    ).dropna()
+    assert len(d) >= len(acts) - 3
+    assert (d["before"] >= 10).all()
+    # waves stand out: the trigger quarter is above the kommune's mean in that year
+    assert (d["before"] > d["year_mean"]).mean() > 0.8
+
+
 def test_sample_design(ws, root):
     s = ws.samples
     invited = s.groupby("year").size()

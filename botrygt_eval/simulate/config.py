@@ -121,6 +121,12 @@ class SimulationConfig:
             raise ConfigError(
                 "survey_min_n must be at least 2 and survey_fraction a share between 0 and 1"
             )
+        if self.activity_burglary_effects.get("reaktionsplan", 0.0) != 0.0:
+            raise ConfigError(
+                "activity_burglary_effects['reaktionsplan'] must be 0: the simulator draws "
+                "reaktionsplaner after the burglary waves that trigger them, so they cannot "
+                "change the counts; give another activity type the effect"
+            )
         unknown = set(self.activity_burglary_effects) - set(DEFAULT_ACTIVITY_BURGLARY_EFFECTS)
         if unknown:
             raise ConfigError(

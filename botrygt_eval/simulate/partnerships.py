@@ -37,7 +37,6 @@ PARTNER_ACTIVITY_MIX = {
     "borgermoede": 0.10,
     "nabohjaelp_rekruttering": 0.12,
     "bo_trygt_korps": 0.14,
-    "reaktionsplan": 0.07,
     "data_gis": 0.05,
     "lokalt_arrangement": 0.10,
     "mobil_politistation": 0.05,
@@ -52,6 +51,8 @@ OTHER_ACTIVITY_MIX = {
     "lokalt_arrangement": 0.10,
     "andet": 0.05,
 }
+#: a burglary wave: at least this many burglaries in a quarter and this times the expected count
+WAVE_MIN, WAVE_RATIO = 10, 1.3
 #: activity type -> (duration in days: min, max; median reach or 0 = none; median cost DKK)
 ACTIVITY_PROFILE = {
     "kampagne": (30, 90, 12_000, 60_000),
@@ -208,7 +209,11 @@ def simulate_activities(
                 }
             )
         )
-    acts = pd.concat(frames, ignore_index=True)
+    return _finish(_details(pd.concat(frames, ignore_index=True), rng, last))
+
+
+def _details(acts: pd.DataFrame, rng: np.random.Generator, last: pd.Timestamp) -> pd.DataFrame:
+    """End date, reach and cost by activity type (some left empty, as in a real log)."""
     prof = pd.DataFrame(ACTIVITY_PROFILE, index=["dmin", "dmax", "reach", "cost"]).T
     p = prof.loc[acts["activity_type"]].reset_index(drop=True)
     m = len(acts)
@@ -220,21 +225,64 @@ def simulate_activities(
     reach[(p["reach"].to_numpy() == 0) | (rng.random(m) < 0.08)] = np.nan
     cost = np.round(p["cost"].to_numpy() * np.exp(rng.normal(0, 0.4, m)), -2)
     cost[rng.random(m) < 0.1] = np.nan
-    acts = acts.assign(end_date=end, reach=pd.array(reach, dtype="Int64"), cost_dkk=cost)
-    acts = acts.sort_values(
+    return acts.assign(end_date=end, reach=pd.array(reach, dtype="Int64"), cost_dkk=cost)
+
+
+ACTIVITY_COLUMNS = [
+    "activity_id",
+    "kommune_kode",
+    "activity_type",
+    "start_date",
+    "end_date",
+    "reach",
+    "cost_dkk",
+]
+
+
+def _finish(acts: pd.DataFrame) -> pd.DataFrame:
+    """Sorted by kommune and start, numbered ``A00001`` ... in that order."""
+    acts = acts.drop(columns=["activity_id"], errors="ignore").sort_values(
         ["kommune_kode", "start_date", "activity_type"], kind="stable", ignore_index=True
     )
     acts.insert(0, "activity_id", [f"A{i:05d}" for i in range(1, len(acts) + 1)])
-    cols = [
-        "activity_id",
-        "kommune_kode",
-        "activity_type",
-        "start_date",
-        "end_date",
-        "reach",
-        "cost_dkk",
-    ]
-    return acts[cols]
+    return acts[ACTIVITY_COLUMNS]
+
+
+def add_wave_responses(
+    acts: pd.DataFrame,
+    pop: Population,
+    part: Partnerships,
+    counts: np.ndarray,
+    expected: np.ndarray,
+    config: SimulationConfig,
+    seed: int,
+) -> pd.DataFrame:
+    """Reaktionsplaner: a partnership kommune responds to a burglary wave the next quarter.
+
+    A wave is a quarter from the signing quarter on with at least ``WAVE_MIN`` burglaries and
+    ``WAVE_RATIO`` times the expected count. The plan has no effect on burglary, so a
+    before/after comparison shows only regression to the mean.
+    """
+    rng = stream(seed, "activities-waves")
+    t = np.arange(config.n_quarters)[None, :]
+    signed_q = np.where(part.first_treated >= 0, part.first_treated - 1, config.n_quarters)
+    wave = (
+        (t >= signed_q[:, None])
+        & (t + 1 < config.n_quarters)
+        & (counts >= WAVE_MIN)
+        & (counts >= WAVE_RATIO * expected)
+    )
+    k, q = np.nonzero(wave)
+    nxt = q + 1
+    qstart = pd.to_datetime(
+        pd.DataFrame({"year": config.start_year + nxt // 4, "month": 3 * (nxt % 4) + 1, "day": 1})
+    )
+    start = qstart + pd.to_timedelta(rng.integers(7, 31, size=len(k)), unit="D")
+    new = pd.DataFrame(
+        {"kommune_kode": pop.codes[k], "start_date": start, "activity_type": "reaktionsplan"}
+    )
+    new = _details(new, rng, pd.Timestamp(config.end_year, 12, 31))
+    return _finish(pd.concat([acts, new], ignore_index=True))
 
 
 def activity_effects(acts: pd.DataFrame, pop: Population, config: SimulationConfig) -> np.ndarray:

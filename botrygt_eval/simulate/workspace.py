@@ -20,8 +20,11 @@ from botrygt_eval.simulate.burglary import (
 )
 from botrygt_eval.simulate.config import SimulationConfig
 from botrygt_eval.simulate.partnerships import (
+    WAVE_MIN,
+    WAVE_RATIO,
     Partnerships,
     activity_effects,
+    add_wave_responses,
     partnership_effects,
     select_partnerships,
     simulate_activities,
@@ -325,6 +328,10 @@ def _truth(seed, config, pop, part, burg, ky, acts, hidden, samples, att) -> dic
             "activity_burglary_quarters": config.activity_effect_quarters,
             "activity_effect_rule": "an activity's log effect applies to its kommune in the quarter "
             "of start_date and the following quarters; effects of several activities add",
+            "reaktionsplan_rule": "drawn in the quarter after a burglary wave (at least "
+            f"{WAVE_MIN} burglaries and {WAVE_RATIO} times the expected count) in a partnership "
+            "kommune from its signing quarter on; no effect, so before/after comparisons show "
+            "regression to the mean",
             "nabohjaelp_rekruttering_share_change": config.nabohjaelp_recruitment_effect,
             "nabohjaelp_rekruttering_rule": "each recruitment activity raises the kommune's member "
             "share by this many points from its year on (at most three count)",
@@ -455,6 +462,7 @@ def simulate_workspace(
     effects = p_effects + activity_effects(acts, pop, config)
     say("indbrud")
     burg = simulate_burglaries(pop, rates, effects, config, seed)
+    acts = add_wave_responses(acts, pop, part, burg.counts, burg.expected, config, seed)
     hidden = _hidden_cells(pop, config, seed)
     say("StatBank-filer")
     paths = _write_statbank_files(out, pop, burg, config, hidden)
