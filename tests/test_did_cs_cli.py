@@ -79,3 +79,12 @@ def test_user_error_exits_2_without_traceback(tmp_path):
                         str(tmp_path / "x.json")], capture_output=True, text=True)  # fmt: skip
     assert p.returncode == 2
     assert "notyet" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_allow_unbalanced_keeps_units(tmp_path):
+    df = pd.read_csv(REF / "mpdta.csv")
+    gappy = tmp_path / "gappy.csv"
+    df.drop(index=[3, 40, 77]).to_csv(gappy, index=False)
+    kept = _run(tmp_path, "--method", "reg", "--allow-unbalanced", data=gappy)
+    balanced = _run(tmp_path, "--method", "reg", data=gappy)
+    assert kept["n_units"] == 500 and balanced["n_units"] == 497

@@ -103,6 +103,10 @@ def att_gt_cmd(
         bool,
         typer.Option("--repeated-cross-section", help="Rows are independent cross-sections."),
     ] = False,
+    allow_unbalanced: Annotated[
+        bool,
+        typer.Option("--allow-unbalanced", help="Keep units with gaps (default: balance)."),
+    ] = False,
     base_period: Annotated[
         str, typer.Option("--base-period", help="varying | universal")
     ] = "varying",
@@ -126,7 +130,7 @@ def att_gt_cmd(
         res = att_gt(df, unit=unit, time=time, cohort=cohort, outcome=outcome, covariates=covs,
                      control=control, method=method, weights=weights, cluster=cluster,
                      panel=not repeated_cross_section, base_period=base_period,
-                     anticipation=anticipation)  # fmt: skip
+                     anticipation=anticipation, allow_unbalanced=allow_unbalanced)  # fmt: skip
         aggs = {
             t: aggregate(res, t, bootstrap=bootstrap, seed=seed)
             for t in ("simple", "group", "dynamic", "calendar")
