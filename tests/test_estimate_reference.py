@@ -406,3 +406,20 @@ def test_poststratification_with_varying_input_weights_follows_r_formula(apistra
     close(ours["se"], np.sqrt(var), 1e-10)
     unweighted = calibrated(dstrat, psw, X, np.ones(len(y)), kind="poststratify")
     assert abs(one(svymean(unweighted, "api00"))["se"] / np.sqrt(var) - 1) > 1e-6
+
+
+def test_poststratify_function_records_the_input_weights_as_r_does(apistrat, dstrat):
+    """The public poststratify() route gives the SE of R's formula above on varying weights."""
+    from botrygt_eval.weighting.calibrate import poststratify
+
+    pop = pd.read_csv(REF / "api_population_totals.csv")
+    margins = pop[pop["variable"] == "sch.wide"][["variable", "level", "total"]]
+    by_function = one(svymean(poststratify(dstrat, margins, "sch.wide"), "api00"))
+    cell = apistrat["sch.wide"].to_numpy()
+    oldw = apistrat["pw"].to_numpy(float)
+    N = margins.set_index("level")["total"]
+    psw = oldw * N.loc[cell].to_numpy() / pd.Series(oldw).groupby(cell).transform("sum").to_numpy()
+    X = dummies(apistrat["sch.wide"], ["No", "Yes"], drop_first=False)
+    by_record = one(svymean(calibrated(dstrat, psw, X, oldw, kind="poststratify"), "api00"))
+    close(by_function["estimate"], by_record["estimate"], 1e-10)
+    close(by_function["se"], by_record["se"], 1e-10)

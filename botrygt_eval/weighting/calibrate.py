@@ -385,7 +385,8 @@ def poststratify(design, margins: pd.DataFrame | Margins, variable: str | None =
         "margins": m.to_frame(),
         "columns": [f"{m.variables[0]}={lev}" for lev in m.levels[m.variables[0]]],
         "weights_after": new_w,
-        "regression_weights": np.ones(len(new_w)),
+        # R's postStratify keeps the input weights (oldweights) for the variance.
+        "regression_weights": np.asarray(design.weights, dtype=float),
     }
     return design.with_weights(new_w, Adjustment(kind="poststratify", X=X, details=details))
 
