@@ -24,7 +24,6 @@ ADULT_AGES = np.arange(18, 106)
 #: log-odds added to fear of burglary for a victim of burglary or attempt
 VICTIM_FEAR = 1.0
 HOUSING_VICTIM = np.array([1.3, 1.0, 0.6, 1.1])  # detached, terraced, flat, farm
-SKIP = -1.0  # marker for "skipped" before conversion to NaN
 
 
 def _expit(x):
