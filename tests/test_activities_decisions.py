@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from botrygt_eval.activities import DecisionRule, evaluate_activities
-from botrygt_eval.activities.effects import _col
+from botrygt_eval.activities import DecisionRule, evaluate_activities, simulated
+from botrygt_eval.activities.effects import _col, _lead
 from botrygt_eval.activities.evaluate import _prevented
 from botrygt_eval.activities.rule import decide
 from botrygt_eval.activities.simulated import simulated_activity_workspace
@@ -19,7 +19,7 @@ from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.simulate import SimulationConfig
 
 #: a larger effect than the default (log 0.95 per Bo trygt-korps visit) to test "repeat"
-STRONG = {"bo_trygt_korps": math.log(0.85), "reaktionsplan": math.log(0.88)}
+STRONG = {"bo_trygt_korps": math.log(0.85), "tryghedsvandring": math.log(0.88)}
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +130,17 @@ def test_against_pyfixest(default_run):
     types = sorted(ws.activities["activity_type"].unique())
     design = burglary_design(panel_from_workspace(ws), ws.activities, types, 4,
                              ev.settings["start_year"])  # fmt: skip
-    rhs = " + ".join([f"p_{k}" for k in range(9)] + [_col(t) for t in types])
+    rhs = " + ".join([f"p_{k}" for k in range(9)] + [_col(t) for t in types]
+                     + [_lead(t) for t in types])  # fmt: skip
     fit = pf.feols(f"log_rate ~ {rhs} | kommune_kode + period", data=design,
                    vcov={"CRV1": "kommune_kode"}, ssc=pf.ssc(k_adj=True, k_fixef="none", G_adj=True))  # fmt: skip
     eff = ev.effects.loc[ev.effects["outcome"] == "burglary_log_rate"].set_index("activity_type")
     for t in types:
         assert eff.at[t, "estimate"] == pytest.approx(fit.coef()[_col(t)], rel=1e-6, abs=1e-10)
         assert eff.at[t, "se"] == pytest.approx(fit.se()[_col(t)], rel=1e-4)
+    lead = ev.decisions.set_index("activity_type")
+    for t in types:
+        assert lead.at[t, "pretrend_estimate"] == pytest.approx(fit.coef()[_lead(t)], rel=1e-6)
 
 
 def test_cost_per_prevented_closed_form(strong_run):
@@ -228,3 +232,18 @@ def test_empty_log_is_refused(default_run):
     empty = dataclasses.replace(ws, activities=ws.activities.iloc[:0])
     with pytest.raises(InputFileError, match="activities.csv"):
         evaluate_activities(empty)
+
+
+@pytest.mark.skipif(simulated.add_wave_responses is None, reason="simulator without burglary waves")
+def test_wave_responses_are_not_credited_with_regression_to_the_mean():
+    """Reaktionsplaner follow burglary waves and do nothing (truth.json): the pre-start lead
+    catches the wave, so the plan is not called "repeat"; without the lead it is biased
+    towards a benefit (regression to the mean)."""
+    ws = simulated_activity_workspace(seed=500)
+    ev = evaluate_activities(ws)
+    r = _row(ev, "reaktionsplan")
+    assert r["verdict_code"] != "repeat"
+    assert abs(r["estimate"]) < 3 * r["se"]
+    assert r["pretrend_estimate"] > 0.2 and r["reasons"].endswith("sammenligningen.")
+    naive = _row(evaluate_activities(ws, leads=0), "reaktionsplan")
+    assert naive["estimate"] < r["estimate"] - 0.02

@@ -1,6 +1,6 @@
 """Effects of every activity type, estimated jointly in one two-way fixed-effects model.
 
-Burglary (quarterly): ``log_rate_kt = a_k + l_t + sum_e g_e P_kt(e) + sum_j b_j X_kt(j) + u_kt``
+Burglary (quarterly): ``log_rate_kt = a_k + l_t + sum_e g_e P_kt(e) + sum_j (b_j X_kt(j) + c_j L_kt(j)) + u_kt``
 with kommune and quarter effects, partnership event-time dummies ``P(e)`` (quarters
 0..7 since the first treated quarter, 8+ binned; before signing is the reference), and
 the exposure ``X(j)`` to each activity type (activities of type j started in the quarter
@@ -14,6 +14,11 @@ activity while it works. Why this design:
   cluster after signing, so the partnership's own dynamic effect is controlled by the
   event-time dummies; activities in non-partnership kommuner and the timing of repeated
   activities inside partnerships identify ``b_j``;
+- activities are often started *because* burglary rose (a reaktionsplan after a wave), so
+  the quarter before a start is not a fair reference: with ``leads=1`` each type also gets
+  a lead ``L(j)`` (activities of type j starting in the next quarter), which takes the
+  pre-start quarter out of the comparison (Ashenfelter's dip) and is reported as a
+  pre-trend check;
 - the comparison at any quarter is every kommune not exposed to that type then (not yet
   or no longer), with kommune and quarter effects. With a constant per-activity effect
   this TWFE is unbiased; effects varying with calendar time or kommune would be averaged
@@ -42,8 +47,17 @@ def _col(t: str) -> str:
     return f"x_{t}"
 
 
+def _lead(t: str) -> str:
+    return f"lead_{t}"
+
+
 def burglary_design(
-    panel: pd.DataFrame, activities: pd.DataFrame, types: list[str], window: int, start_year: int
+    panel: pd.DataFrame,
+    activities: pd.DataFrame,
+    types: list[str],
+    window: int,
+    start_year: int,
+    leads: int = 1,
 ) -> pd.DataFrame:
     """The quarterly estimation frame: observed kommune-quarters from ``start_year`` on."""
     df = panel.loc[(panel["year"] >= start_year) & panel["burglaries"].notna()].copy()
@@ -51,6 +65,11 @@ def burglary_design(
     x = quarter_exposure(activities, df["kommune_kode"].to_numpy("int64"), absq, types, window)
     for j, t in enumerate(types):
         df[_col(t)] = x[:, j]
+    if leads:
+        codes = df["kommune_kode"].to_numpy("int64")
+        lead = quarter_exposure(activities, codes, absq + leads, types, leads)
+        for j, t in enumerate(types):
+            df[_lead(t)] = lead[:, j]
     e = df["event_time"].to_numpy()
     for k in range(EVENT_MAX + 1):
         hit = (e >= k) if k == EVENT_MAX else (e == k)
@@ -60,6 +79,8 @@ def burglary_design(
 
 def _fit(df, outcome, regressors, types, label):
     x_cols = [_col(t) for t in types]
+    lead_cols = [_lead(t) for t in types if _lead(t) in df.columns]
+    regressors = regressors + [c for c in lead_cols if df[c].std() > 0]
     used = [c for c in x_cols if df[c].std() > 0]
     others = [c for c in regressors if df[c].std() > 0]
     try:
@@ -69,13 +90,16 @@ def _fit(df, outcome, regressors, types, label):
         )  # fmt: skip
     except EstimationError as exc:
         raise EstimationError(f"the {label} model of the activity types: {exc}") from exc
-    rows = []
-    for t, c in zip(types, x_cols, strict=True):
-        if c in used:
-            rows.append((t, float(params[c]), float(np.sqrt(cov.loc[c, c]))))
-        else:
-            rows.append((t, np.nan, np.nan))
-    return pd.DataFrame(rows, columns=["activity_type", "estimate", "se"])
+
+    def pick(c):
+        if c in params.index:
+            return float(params[c]), float(np.sqrt(cov.loc[c, c]))
+        return np.nan, np.nan
+
+    rows = [(t, *pick(_col(t)), *pick(_lead(t))) for t in types]
+    return pd.DataFrame(
+        rows, columns=["activity_type", "estimate", "se", "lead_estimate", "lead_se"]
+    )
 
 
 def fit_burglary(design: pd.DataFrame, types: list[str]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from botrygt_eval.panel import panel_from_workspace
 DECISION_COLUMNS = [
     "activity_type", "n_activities", "n_kommuner", "outcome", "estimate", "se", "ci_low",
     "ci_high", "mde", "effect_pct", "verdict", "verdict_code", "reasons",
-    "nabohjaelp_estimate", "nabohjaelp_se", "total_cost_dkk", "prevented_burglaries",
+    "nabohjaelp_estimate", "nabohjaelp_se", "pretrend_estimate", "pretrend_se", "total_cost_dkk", "prevented_burglaries",
     "cost_per_prevented_burglary", "cost_per_prevented_low", "cost_per_prevented_high",
 ]  # fmt: skip
 
@@ -110,6 +110,7 @@ def evaluate_activities(
     rule: DecisionRule | None = None,
     window_quarters: int = 4,
     nabohjaelp_cap: int = 3,
+    leads: int = 1,
     start_year: int | None = None,
 ) -> ActivityEvaluation:
     """Effect of each activity type on burglary (and Nabohjælp), with a verdict per type.
@@ -117,14 +118,19 @@ def evaluate_activities(
     ``ws`` is a :class:`~botrygt_eval.io.workspace.Workspace` (``load_workspace`` or the
     faster :func:`~botrygt_eval.activities.load_activity_workspace`). ``window_quarters``:
     how long an activity is taken to work (its start quarter and the following ones);
+    ``leads``: quarters before a start kept out of the comparison and reported as a
+    pre-trend check (0 = none);
     ``nabohjaelp_cap``: at most this many activities count for Nabohjælp sign-ups;
     ``start_year``: first year of the burglary panel (default three years before the first
     activity). Design and rule: :mod:`botrygt_eval.activities.effects`,
     :mod:`botrygt_eval.activities.rule`, docs/ACTIVITIES.md.
     """
     rule = rule or DecisionRule()
-    if window_quarters < 1 or nabohjaelp_cap < 1:
-        raise ConfigError("window_quarters and nabohjaelp_cap must be at least 1")
+    if window_quarters < 1 or nabohjaelp_cap < 1 or leads < 0:
+        raise ConfigError(
+            f"window_quarters={window_quarters}, nabohjaelp_cap={nabohjaelp_cap}, leads={leads}: "
+            "the first two must be at least 1 and leads at least 0"
+        )
     acts = ws.activities
     if acts is None or len(acts) == 0:
         raise InputFileError(
@@ -137,7 +143,7 @@ def evaluate_activities(
     panel = panel_from_workspace(ws)
     first = int(pd.to_datetime(acts["start_date"]).dt.year.min())
     start = start_year if start_year is not None else first - 3
-    design = burglary_design(panel, acts, types, window_quarters, start)
+    design = burglary_design(panel, acts, types, window_quarters, start, leads)
     burg = fit_burglary(design, types)
     if len(ws.nabohjaelp):
         nd = nabohjaelp_design(ws.nabohjaelp, ws.households, panel, acts, types, nabohjaelp_cap)
@@ -150,7 +156,7 @@ def evaluate_activities(
         n_activities=("activity_id", "size"), n_kommuner=("kommune_kode", "nunique")
     )
     table = (
-        burg.set_index("activity_type")[["estimate", "se"]]
+        burg.set_index("activity_type")[["estimate", "se", "lead_estimate", "lead_se"]]
         .join(counts)
         .join(nh.set_index("activity_type")[["estimate", "se"]].add_prefix("nh_"))
         .reset_index()
@@ -170,10 +176,28 @@ def evaluate_activities(
     table["cost_per_prevented_burglary"] = per[:, 0]
     table["cost_per_prevented_low"] = per[:, 1]
     table["cost_per_prevented_high"] = per[:, 2]
-    table = table.rename(columns={"nh_estimate": "nabohjaelp_estimate", "nh_se": "nabohjaelp_se"})
+    table = table.rename(
+        columns={
+            "nh_estimate": "nabohjaelp_estimate",
+            "nh_se": "nabohjaelp_se",
+            "lead_estimate": "pretrend_estimate",
+            "lead_se": "pretrend_se",
+        }
+    )
     decisions = table[DECISION_COLUMNS].reset_index(drop=True)
     m = int(burg["estimate"].notna().sum())
-    effects = pd.concat([burg, nh], ignore_index=True)
+    lead = burg[["activity_type", "lead_estimate", "lead_se", "n"]].rename(
+        columns={"lead_estimate": "estimate", "lead_se": "se"}
+    )
+    lead = lead.assign(outcome="burglary_log_rate_pre_start").dropna(subset=["estimate"])
+    effects = pd.concat(
+        [
+            burg.drop(columns=["lead_estimate", "lead_se"]),
+            lead,
+            nh.drop(columns=["lead_estimate", "lead_se"], errors="ignore"),
+        ],
+        ignore_index=True,
+    )
     z = rule.z(m)
     effects["ci_low"] = effects["estimate"] - z * effects["se"]
     effects["ci_high"] = effects["estimate"] + z * effects["se"]
@@ -183,6 +207,7 @@ def evaluate_activities(
     ]
     settings = {
         "window_quarters": window_quarters,
+        "leads": leads,
         "nabohjaelp_cap": nabohjaelp_cap,
         "start_year": start,
         "n_obs_burglary": len(design),

@@ -15,7 +15,8 @@ the cost on the log scale and ``MDE = (z_{1-a/2} + z_{power}) * SE``, in this or
    ``MDE <= d`` (the data could have shown one) -> drop;
 6. otherwise -> insufficient: a null that is not powered is never read as "no effect".
 
-``adjust="bonferroni"`` (default) widens every interval to ``1 - alpha / m`` for the
+The intermediate outcome is judged at ``intermediate_alpha`` (Bonferroni-adjusted over the
+types when ``adjust="bonferroni"``). ``adjust="bonferroni"`` (default) widens every interval to ``1 - alpha / m`` for the
 ``m`` types judged, so the chance that any null type is called "repeat" (or any
 beneficial type "drop") is at most ``alpha / 2``; the MDE uses the same critical value.
 """
@@ -78,6 +79,12 @@ class DecisionRule:
         return (self.z(m) + stats.norm.ppf(self.power)) * np.asarray(se, dtype=float)
 
 
+_PRETREND = (
+    " Bemærk: indbruddene afveg allerede kvartalet før aktiviteterne startede (de sættes "
+    "måske i gang som reaktion på indbrud); kvartalet holdes uden for sammenligningen."
+)
+
+
 def _fmt_pct(log_ratio: float) -> str:
     return f"{100 * (np.exp(log_ratio) - 1):+.1f} %".replace(".", ",").replace("-", "−")
 
@@ -86,7 +93,8 @@ def decide(table: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
     """Add ``ci_low, ci_high, mde, verdict_code, verdict, reasons`` to one row per type.
 
     ``table`` has ``activity_type, n_activities, n_kommuner, estimate, se`` (burglary) and
-    ``nh_estimate, nh_se`` (Nabohjælp share, points; NaN when not available).
+    ``nh_estimate, nh_se`` (Nabohjælp share, points; NaN when not available), optionally
+    ``lead_estimate, lead_se`` (the pre-start quarter; a clear deviation adds a caution).
     """
     t = table.copy()
     m = int(t["estimate"].notna().sum())
@@ -94,7 +102,9 @@ def decide(table: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
     t["ci_low"] = t["estimate"] - z * t["se"]
     t["ci_high"] = t["estimate"] + z * t["se"]
     t["mde"] = rule.mde(t["se"], m)
-    zi = float(stats.norm.ppf(1 - rule.intermediate_alpha / 2))
+    mi = max(int(t["nh_estimate"].notna().sum()), 1)
+    ai = rule.intermediate_alpha / (mi if rule.adjust == "bonferroni" else 1)
+    zi = float(stats.norm.ppf(1 - ai / 2))
     nh_up = (t["nh_estimate"] - zi * t["nh_se"] > 0).to_numpy()
     nh_down = (t["nh_estimate"] + zi * t["nh_se"] < 0).to_numpy()
     d = rule.log_delta
@@ -110,7 +120,13 @@ def decide(table: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
     codes = ["insufficient", "change", "repeat", "drop", "change", "drop"]
     t["verdict_code"] = np.select(conds, codes, default="insufficient")
     t["verdict"] = t["verdict_code"].map(VERDICT_DA)
-    t["reasons"] = [_reason(r, rule, d) for r in t.itertuples(index=False)]
+    if "lead_estimate" not in t.columns:
+        t["lead_estimate"], t["lead_se"] = np.nan, np.nan
+    t["pretrend_flag"] = (np.abs(t["lead_estimate"]) > z * t["lead_se"]).to_numpy()
+    t["reasons"] = [
+        _reason(r, rule, d) + (_PRETREND if r.pretrend_flag else "")
+        for r in t.itertuples(index=False)
+    ]
     return t
 
 

@@ -23,6 +23,11 @@ from botrygt_eval.simulate.partnerships import (
     simulate_activities,
 )
 from botrygt_eval.simulate.population import simulate_population
+
+try:  # reaktionsplaner drawn after burglary waves (newer simulator)
+    from botrygt_eval.simulate.partnerships import add_wave_responses
+except ImportError:  # pragma: no cover - older simulator without wave responses
+    add_wave_responses = None
 from botrygt_eval.simulate.survey import kommune_years
 
 
@@ -35,6 +40,8 @@ def simulated_activity_workspace(seed: int, config: SimulationConfig | None = No
     acts = simulate_activities(pop, part, config, seed)
     effects = partnership_effects(part, config) + activity_effects(acts, pop, config)
     burg = simulate_burglaries(pop, rates, effects, config, seed)
+    if add_wave_responses is not None:
+        acts = add_wave_responses(acts, pop, part, burg.counts, burg.expected, config, seed)
     ky = kommune_years(
         pop, burg.counts, burg.counterfactual, part.first_treated, acts, config, seed
     )
