@@ -141,3 +141,22 @@ def test_with_activities_changes_only_the_effects(cs):
     assert (
         dataclasses.replace(act, activity_burglary_effects=base.activity_burglary_effects) == base
     )
+
+
+def test_log_transform_bias_exact(cs):
+    from scipy.special import digamma, gammaln
+
+    size = 60.0
+    mu = np.array([0.2, 1.0, 4.0, 25.0, 150.0, 2500.0])
+    got = cs.log_transform_bias(mu, size, chunk=2)
+    # full sum over 0..20000 with the NB pmf written out (no window)
+    y = np.arange(20_000)[None, :]
+    m = mu[:, None]
+    logpmf = (gammaln(y + size) - gammaln(size) - gammaln(y + 1)
+              + size * np.log(size / (size + m)) + y * np.log(m / (size + m)))  # fmt: skip
+    want = (np.exp(logpmf) * np.log(y + 0.5)).sum(axis=1) - np.log(mu)
+    np.testing.assert_allclose(got, want, atol=1e-10)
+    # large mu: log(Y/mu) -> log of a Gamma(size, 1/size) variable, mean digamma(size) - log(size)
+    assert got[-1] == pytest.approx(digamma(size) - np.log(size), abs=2e-6)
+    # the +0.5 offset nearly cancels the first-order Jensen term, but not for small counts
+    assert got[1] > 0.1 and abs(got[3] - got[-1]) < 1e-3
