@@ -146,16 +146,32 @@ def log_transform_bias(expected: np.ndarray, size: float, chunk: int = 256) -> n
     return out.reshape(np.shape(expected))
 
 
-def log_bias_of_estimators(config: SimulationConfig, seed: int, method: str = "dr") -> dict:
-    """Expected bias of CS simple and naive TWFE from the log transform alone, in one draw."""
+def diagnose(config: SimulationConfig, seed: int, method: str = "dr") -> dict:
+    """Why CS/TWFE on the log rate miss: log-transform bias and variance concentration.
+
+    ``*_log_bias``: the estimator applied to ``log_transform_bias`` of the draw, i.e. its
+    exact expected bias from ``log(y + 0.5)`` alone. ``cs_simple_df_eff``: effective
+    degrees of freedom ``(sum psi^2)^2 / sum psi^4`` of the unit influence values of the
+    CS simple ATT (few kommuner carrying the variance make the SE itself noisy);
+    ``never_treated_var_share``: their share of the estimated variance.
+    """
     draw = simulate_draw(config, seed)
     panel = draw.panel.assign(log_bias=log_transform_bias(draw.expected, config.nb_size).ravel())
+    keys = dict(cohort="cohort", control="notyet", method=method, **KEYS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = att_gt(panel, cohort="cohort", outcome="log_bias", control="notyet",
-                     method=method, **KEYS)  # fmt: skip
-        simple = aggregate(res, "simple").overall_att
-    return {"seed": seed, "cs_simple": simple, "twfe": twfe_balanced(panel, "log_bias")}
+        bias = aggregate(att_gt(panel, outcome="log_bias", **keys), "simple").overall_att
+        res = att_gt(panel, outcome="log_rate", **keys)
+        psi = aggregate(res, "simple").inf[:, -1]
+    sq = psi**2
+    never = np.asarray(res.data.cohort) == 0  # cohort of each influence row
+    return {
+        "seed": seed,
+        "cs_simple_log_bias": bias,
+        "twfe_log_bias": twfe_balanced(panel, "log_bias"),
+        "cs_simple_df_eff": sq.sum() ** 2 / (sq**2).sum(),
+        "never_treated_var_share": sq[never].sum() / sq.sum(),
+    }
 
 
 def cell_truth(draw: Draw, groups: np.ndarray, times: np.ndarray) -> np.ndarray:
