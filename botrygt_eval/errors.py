@@ -79,3 +79,7 @@ def check_option(name: str, value: object, allowed: tuple) -> None:
     if value not in allowed:
         listed = ", ".join(repr(a) for a in allowed)
         raise ConfigError(f"{name}={value!r} is not a valid choice; use one of {listed}")
+
+
+class ReportError(BotrygtError):
+    """A report could not be rendered (template missing, a notebook cell failed)."""

@@ -1,0 +1,120 @@
+"""``botrygt-eval report``: render the papermill reports (national, kommune, activities, review)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from botrygt_eval.cli import app
+
+report_app = typer.Typer(
+    help="Render parameterised reports (executed notebook, HTML without code, figures, tables).",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
+console = Console(stderr=True)
+
+DATA = typer.Option(..., "--data", help="Workspace folder (docs/DATA_FORMATS.md).")
+OUT = typer.Option(..., "--out", help="Output folder; each report gets its own sub-folder.")
+YEAR = typer.Option(2025, "--year", help="Report year (survey year, latest register year).")
+SEED = typer.Option(2018, "--seed", help="Seed for the random steps (permutation test).")
+FORCE = typer.Option(False, "--force", help="Render even when inputs and parameters are unchanged.")
+SURVEY = typer.Option(None, "--survey-estimates",
+                      help="Already-computed survey_estimates.csv (e.g. the demo's) to reuse.")  # fmt: skip
+EFFECTS = typer.Option(None, "--effects",
+                       help="Already-computed partnership_effects.csv to reuse (national).")  # fmt: skip
+
+
+def _done(result) -> None:
+    what = "unchanged, skipped" if result.skipped else f"rendered in {result.seconds:.1f} s"
+    console.print(f"{result.kind}: {result.html} ({what})")
+
+
+def _single(kind, data, out, year, seed, force, survey=None, effects=None) -> None:
+    from botrygt_eval.reports import render_report
+
+    _done(render_report(kind, data, out, year=year, seed=seed, force=force, survey_csv=survey,
+                        effects_csv=effects))  # fmt: skip
+
+
+@report_app.command(
+    "national", epilog="Example: botrygt-eval report national --data out/workspace --out reports/"
+)
+def national_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
+                 force: bool = FORCE, survey: Path = SURVEY, effects: Path = EFFECTS) -> None:  # fmt: skip
+    """The national evaluation: burglary, DiD effects, survey, robustness, targets."""
+    _single("national", data, out, year, seed, force, survey, effects)
+
+
+@report_app.command(
+    "activities",
+    epilog="Example: botrygt-eval report activities --data out/workspace --out reports/",
+)
+def activities_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
+                   force: bool = FORCE) -> None:  # fmt: skip
+    """The activities review: what was done, and whether to repeat, change or drop it."""
+    _single("activities", data, out, year, seed, force)
+
+
+@report_app.command(
+    "learning-review",
+    epilog="Example: botrygt-eval report learning-review --data out/workspace --out reports/",
+)
+def learning_review_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
+                        force: bool = FORCE) -> None:  # fmt: skip
+    """The learning review's figures recomputed from the project-leader survey."""
+    _single("learning-review", data, out, year, seed, force)
+
+
+@report_app.command(
+    "kommune",
+    epilog="Example: botrygt-eval report kommune --kommune 851 --data out/workspace --out reports/\n\n"
+    "All 98: botrygt-eval report kommune --all --jobs 2 --data out/workspace --out reports/",
+)
+def kommune_cmd(
+    kommune: str = typer.Option(None, "--kommune", help="Kommune code or name (e.g. 851)."),
+    all_: bool = typer.Option(False, "--all", help="Every kommune, in parallel (resumable)."),
+    jobs: int = typer.Option(0, "--jobs", help="Parallel processes for --all (0 = CPU count)."),
+    data: Path = DATA,
+    out: Path = OUT,
+    year: int = YEAR,
+    seed: int = SEED,
+    force: bool = FORCE,
+    survey: Path = SURVEY,
+) -> None:
+    """A municipality's report; --all renders all 98, exit code 1 if any failed."""
+    from botrygt_eval.errors import ReportError
+    from botrygt_eval.reference import kommuner, to_kommune_kode
+    from botrygt_eval.reports import render_kommuner, render_report
+
+    if all_ == (kommune is not None):
+        raise ReportError("give either --kommune CODE or --all")
+    if not all_:
+        code = int(to_kommune_kode(kommune))
+        _done(render_report("kommune", data, out, kommune=code, year=year, seed=seed, force=force,
+                            survey_csv=survey))  # fmt: skip
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    codes = [int(k) for k in kommuner()["kommune_kode"]]
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("Kommunerapporter", total=len(codes))
+        outcomes = render_kommuner(data, out, codes, year=year, seed=seed, jobs=jobs or None,
+                                   force=force, survey_csv=survey,
+                                   on_done=lambda o: progress.advance(task))  # fmt: skip
+    failed = [o for o in outcomes if o.status == "failed"]
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
+    console.print(f"rendered {counts['ok']}, unchanged {counts['skipped']}, failed {counts['failed']}"
+                  f" (reports in {out})")  # fmt: skip
+    for o in failed:
+        console.print(f"[red]kommune {o.kommune} failed:[/] {o.error}", highlight=False)
+    if failed:
+        raise typer.Exit(1)

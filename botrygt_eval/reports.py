@@ -1,0 +1,283 @@
+"""Run the papermill report templates: executed notebook, HTML without code, provenance.
+
+:func:`render_report` executes one template of ``notebooks/`` (national, kommune,
+activities, learning-review) on a registered kernel and writes, into its own folder,
+the executed ``.ipynb``, an ``.html`` without code cells (with a SIMULEREDE DATA banner
+when the data are simulated), ``figurer/*.png``, ``tabeller/*.csv`` and
+``provenance.json`` (package version, sha256 of every workspace file, parameters,
+seed). A report whose parameters, inputs and template are unchanged is skipped
+(resumable). :func:`render_kommuner` renders many municipalities in parallel and
+reports failures per kommune without stopping the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from botrygt_eval import SIMULATED_BANNER, __version__
+from botrygt_eval.errors import BotrygtError, ReportError, check_option
+
+ReportKind = Literal["national", "kommune", "activities", "learning-review"]
+KINDS: tuple[str, ...] = ("national", "kommune", "activities", "learning-review")
+KERNEL_NAME = "botrygt-eval"
+TEMPLATES = Path(__file__).resolve().parent.parent / "notebooks"
+_TEMPLATE_FILES = {
+    "national": "national.ipynb",
+    "kommune": "kommune.ipynb",
+    "activities": "activities.ipynb",
+    "learning-review": "learning_review.ipynb",
+}
+_TITLES = {
+    "national": "Bo trygt: national evaluering",
+    "kommune": "Bo trygt: kommunerapport",
+    "activities": "Bo trygt: aktiviteter",
+    "learning-review": "Bo trygt: læringsreview",
+}
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """One rendered report: where its files are and whether it was skipped (unchanged)."""
+
+    kind: str
+    folder: Path
+    html: Path
+    notebook: Path
+    skipped: bool
+    seconds: float = 0.0
+
+
+def kernel_name() -> str:
+    """``botrygt-eval`` if that kernel is registered (``make venv`` does it), else ``python3``."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KERNEL_NAME if KERNEL_NAME in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def template_path(kind: str) -> Path:
+    check_option("kind", kind, KINDS)
+    path = TEMPLATES / _TEMPLATE_FILES[kind]
+    if not path.exists():
+        raise ReportError(f"report template {path} is missing: run from a checkout of botrygt_eval")
+    return path
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def input_hashes(data_dir: str | Path) -> list[dict]:
+    """sha256 and size of every file of the workspace (sorted by relative path)."""
+    root = Path(data_dir)
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "quarantine" not in p.parts)
+    return [{"fil": str(p.relative_to(root)), "sha256": sha256(p), "bytes": p.stat().st_size}
+            for p in files]  # fmt: skip
+
+
+def report_stem(kind: str, kommune: int | None = None) -> str:
+    """Folder and file name of a report: ``national``, ``kommune_851``, ``learning_review``."""
+    return f"kommune_{kommune}" if kind == "kommune" else kind.replace("-", "_")
+
+
+def _key(parameters: dict, inputs: list[dict], template: Path) -> str:
+    blob = json.dumps({"p": parameters, "i": inputs, "t": sha256(template), "v": __version__},
+                      sort_keys=True, default=str)  # fmt: skip
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def render_report(
+    kind: ReportKind,
+    data: str | Path,
+    out: str | Path,
+    *,
+    kommune: int | None = None,
+    year: int = 2025,
+    seed: int = 2018,
+    cache: str | Path | None = None,
+    lang: str = "da",
+    min_cell: int = 10,
+    hashes: list[dict] | None = None,
+    force: bool = False,
+    survey_csv: str | Path | None = None,
+    effects_csv: str | Path | None = None,
+) -> ReportResult:
+    """Execute one template into ``out/<stem>/`` and export HTML without code cells.
+
+    ``cache`` is a folder prepared by :func:`botrygt_eval.reports_content.prepare_inputs`
+    (made in ``out/_inputs`` when not given, from ``survey_csv``/``effects_csv`` when those
+    already-computed tables exist, e.g. the demo's). Skips the run when the folder's
+    ``provenance.json`` has the same key (parameters, input hashes, template, version)
+    and the HTML exists, unless ``force``.
+    """
+    import time
+
+    import papermill as pm
+
+    from botrygt_eval.reference import to_kommune_kode
+    from botrygt_eval.reports_content import is_simulated, prepare_inputs
+
+    check_option("kind", kind, KINDS)
+    check_option("lang", lang, ("da",))
+    data, out = Path(data).resolve(), Path(out).resolve()
+    if not data.is_dir():
+        raise ReportError(
+            f"data folder {data} does not exist: pass the workspace folder with --data"
+        )
+    if kind == "kommune":
+        if kommune is None:
+            raise ReportError("the kommune report needs --kommune CODE (e.g. 851) or --all")
+        kommune = int(to_kommune_kode(kommune))
+    template = template_path(kind)
+    folder = out / report_stem(kind, kommune)
+    stem = report_stem(kind, kommune)
+    if cache is None:
+        cache = out / "_inputs"
+        prepare_inputs(data, cache, survey_csv=survey_csv, effects_csv=effects_csv,
+                       min_cell=min_cell)  # fmt: skip
+    cache = Path(cache).resolve()
+    hashes = input_hashes(data) if hashes is None else hashes
+    parameters = {"data_dir": str(data), "cache_dir": str(cache), "out_dir": str(folder),
+                  "year": int(year), "kommune": kommune, "seed": int(seed), "lang": lang,
+                  "min_cell": int(min_cell), "simulated": is_simulated(data)}  # fmt: skip
+    key = _key({k: v for k, v in parameters.items() if k not in ("out_dir", "cache_dir")},
+               hashes, template)  # fmt: skip
+    html, nb = folder / f"{stem}.html", folder / f"{stem}.ipynb"
+    prov_path = folder / "provenance.json"
+    if not force and html.exists() and prov_path.exists():
+        if json.loads(prov_path.read_text(encoding="utf-8")).get("key") == key:
+            return ReportResult(kind, folder, html, nb, skipped=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    html.unlink(missing_ok=True)
+    provenance = {"key": key, "report": kind, "package_version": __version__,
+                  "template": template.name, "template_sha256": sha256(template),
+                  "parameters": {k: v for k, v in parameters.items() if k != "cache_dir"},
+                  "inputs": hashes}  # fmt: skip
+    prov_path.write_text(
+        json.dumps(provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(str(template), str(nb), parameters=parameters,
+                            kernel_name=kernel_name(), cwd=str(folder), progress_bar=False,
+                            log_output=False)  # fmt: skip
+    except pm.PapermillExecutionError as exc:
+        prov_path.unlink(missing_ok=True)
+        raise ReportError(f"{stem}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue} "
+                          f"(the executed notebook with the error is {nb})") from None  # fmt: skip
+    export_html(nb, html, title=_title(kind, kommune), simulated=parameters["simulated"])
+    return ReportResult(kind, folder, html, nb, skipped=False, seconds=time.perf_counter() - t0)
+
+
+def _title(kind: str, kommune: int | None) -> str:
+    if kind == "kommune" and kommune is not None:
+        from botrygt_eval.reference import kommune_name
+
+        return f"{_TITLES[kind]}: {kommune_name(kommune)}"
+    return _TITLES[kind]
+
+
+BANNER_HTML = (
+    '<div class="botrygt-sim-banner" style="position:sticky;top:0;z-index:1000;'
+    "background:#b22222;color:#fff;font:bold 16px sans-serif;text-align:center;"
+    'padding:6px;letter-spacing:1px">{text}</div>'
+    "<style>@media print{{.botrygt-sim-banner{{position:fixed;width:100%}}}}</style>"
+)
+
+
+def export_html(notebook: Path, html: Path, *, title: str, simulated: bool) -> Path:
+    """HTML of an executed notebook without code cells or prompts; banner when simulated."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    node = nbformat.read(notebook, as_version=4)
+    node.metadata["title"] = title
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)  # fmt: skip
+    body, _ = exporter.from_notebook_node(node)
+    if simulated:
+        banner = BANNER_HTML.format(text=f"{SIMULATED_BANNER}: ikke virkelige tal")
+        head, sep, rest = body.partition("<body")
+        tag_end = rest.index(">") + 1
+        body = head + sep + rest[:tag_end] + banner + rest[tag_end:]
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+# --------------------------------------------------------------------------- batches
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One kommune of a batch: ``ok``, ``skipped`` or ``failed`` (with the error)."""
+
+    kommune: int
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+
+
+def _one(kwargs: dict) -> BatchOutcome:
+    k = kwargs["kommune"]
+    try:
+        r = render_report("kommune", **kwargs)
+    except BotrygtError as exc:
+        return BatchOutcome(k, "failed", str(exc))
+    except Exception as exc:  # a batch reports every kommune's failure and goes on
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return BatchOutcome(k, "failed", last)
+    return BatchOutcome(k, "skipped" if r.skipped else "ok", seconds=r.seconds)
+
+
+def render_kommuner(
+    data: str | Path,
+    out: str | Path,
+    kommuner: list[int],
+    *,
+    year: int = 2025,
+    seed: int = 2018,
+    cache: str | Path | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    survey_csv: str | Path | None = None,
+    on_done: Callable[[BatchOutcome], None] | None = None,
+) -> list[BatchOutcome]:
+    """Render the kommune report for each of ``kommuner`` in ``jobs`` parallel processes.
+
+    The workspace is loaded and hashed once. A kommune that fails is recorded with its
+    error; the others go on. ``on_done`` is called as each finishes (progress bars).
+    """
+    import multiprocessing
+
+    from botrygt_eval.reports_content import prepare_inputs
+
+    data, out = Path(data).resolve(), Path(out).resolve()
+    if not data.is_dir():
+        raise ReportError(
+            f"data folder {data} does not exist: pass the workspace folder with --data"
+        )
+    if cache is None:
+        cache = out / "_inputs"
+        prepare_inputs(data, cache, survey_csv=survey_csv)
+    hashes = input_hashes(data)
+    common = dict(data=data, out=out, year=year, seed=seed, cache=cache, hashes=hashes, force=force)
+    jobs = jobs or min(len(kommuner), os.cpu_count() or 1)
+    outcomes = []
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx) as pool:
+        futures = [pool.submit(_one, {**common, "kommune": int(k)}) for k in kommuner]
+        for fut in as_completed(futures):
+            o = fut.result()
+            outcomes.append(o)
+            if on_done is not None:
+                on_done(o)
+    return sorted(outcomes, key=lambda o: o.kommune)

@@ -1,0 +1,533 @@
+"""Tables and charts the report templates present (aggregates only, Danish labels).
+
+The notebooks in ``notebooks/`` stay thin: they call these functions on the prepared
+inputs of :func:`prepare_inputs` (CSV files, so 98 municipality reports do not each
+re-run the survey weighting) and display what comes back. Every survey cell shown
+rests on at least ``min_cell`` respondents; smaller cells are blanked and flagged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from botrygt_eval import SIMULATED_BANNER
+from botrygt_eval.reference import kommune_name, kommuner
+
+#: Danish labels of the survey outcomes (docs/DATA_FORMATS.md).
+OUTCOME_LABELS = {
+    "fear_burglary": "Bekymret for indbrud",
+    "unsafe_home": "Utryg hjemme efter mørkets frembrud",
+    "nabohjaelper": "Tilmeldt Nabohjælp",
+    "prevention_index": "Antal forebyggelsesråd fulgt (0-5)",
+    "victim_burglary": "Udsat for indbrud (12 mdr.)",
+}
+#: Danish labels of the activity types (docs/DATA_FORMATS.md).
+ACTIVITY_LABELS = {
+    "kampagne": "Kampagne",
+    "tryghedsvandring": "Tryghedsvandring",
+    "borgermoede": "Borgermøde",
+    "nabohjaelp_rekruttering": "Rekruttering til Nabohjælp",
+    "bo_trygt_korps": "Bo trygt-korps",
+    "reaktionsplan": "Reaktionsplan",
+    "data_gis": "Data og kort",
+    "lokalt_arrangement": "Lokalt arrangement",
+    "mobil_politistation": "Mobil politistation",
+    "erhvervssamarbejde": "Erhvervssamarbejde",
+    "andet": "Andet",
+}
+#: Danish names of the DiD outcomes and estimators (evaluation.burglary_effects, survey_effects).
+EFFECT_OUTCOMES = {
+    "log_rate": "Indbrud pr. husstand (log)",
+    "burglaries": "Antal indbrud (log-rate)",
+    "fear_burglary": "Bekymret for indbrud (andel)",
+    "nabohjaelper": "Tilmeldt Nabohjælp (andel)",
+}
+BACON_TYPES = {
+    "treated_vs_untreated": "Partnerskab mod aldrig partnerskab",
+    "earlier_vs_later_treated": "Tidligt mod senere partnerskab",
+    "later_vs_earlier_treated": "Sent mod tidligere partnerskab (problematisk)",
+}
+SHARES = ("fear_burglary", "unsafe_home", "nabohjaelper", "victim_burglary")
+
+
+# --------------------------------------------------------------------------- inputs
+def is_simulated(data_dir: str | Path) -> bool:
+    """A workspace is simulated when it carries ``truth.json`` or its README says so."""
+    root = Path(data_dir)
+    readme = root / "README.md"
+    if (root / "truth.json").exists():
+        return True
+    return readme.exists() and "SIMULEREDE DATA" in readme.read_text(encoding="utf-8")
+
+
+def prepare_inputs(
+    data_dir: str | Path,
+    cache_dir: str | Path,
+    *,
+    survey_csv: str | Path | None = None,
+    effects_csv: str | Path | None = None,
+    min_cell: int = 10,
+) -> dict[str, Path]:
+    """Load the workspace once and write the aggregates every report reads.
+
+    Writes ``survey_estimates.csv`` (or copies ``survey_csv``), ``panel_quarter.csv``,
+    ``panel_year.csv``, ``activities.csv``, ``partnerships.csv``, ``nabohjaelp.csv`` and
+    ``partnership_effects.csv`` (only when ``effects_csv`` is given; the national
+    report estimates the effects itself otherwise). Returns the paths by name.
+    Reuses the folder when ``inputs.json`` records the same workspace hashes and inputs.
+    """
+    from botrygt_eval.evaluation import burglary_panel
+    from botrygt_eval.io.workspace import load_workspace
+    from botrygt_eval.reports import input_hashes, sha256
+
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    paths = {name: cache / f"{name}.csv" for name in
+             ("survey_estimates", "panel_quarter", "panel_year", "activities", "partnerships",
+              "nabohjaelp")}  # fmt: skip
+    given = {k: sha256(Path(v)) for k, v in (("survey", survey_csv), ("effects", effects_csv))
+             if v is not None and Path(v).exists()}  # fmt: skip
+    stamp = {"inputs": input_hashes(data_dir), "given": given, "min_cell": min_cell}
+    stamp_path = cache / "inputs.json"
+    if stamp_path.exists() and json.loads(stamp_path.read_text(encoding="utf-8")) == stamp:
+        if "effects" in given:
+            paths["partnership_effects"] = cache / "partnership_effects.csv"
+        if all(p.exists() for p in paths.values()):
+            return paths  # unchanged workspace: reuse (resumable batches)
+    stamp_path.unlink(missing_ok=True)
+    (cache / "partnership_effects.csv").unlink(missing_ok=True)
+    ws = load_workspace(data_dir, quarantine_dir=cache / "quarantine")
+    if survey_csv is not None and Path(survey_csv).exists():
+        est = pd.read_csv(survey_csv)
+    else:
+        from botrygt_eval.survey_pipeline import survey_estimates
+
+        est = survey_estimates(ws, min_cell=min_cell)[0]
+    est.drop(columns=["data_source"], errors="ignore").to_csv(
+        paths["survey_estimates"], index=False
+    )
+    burglary_panel(ws, "quarter").to_csv(paths["panel_quarter"], index=False)
+    burglary_panel(ws, "year").to_csv(paths["panel_year"], index=False)
+    ws.activities.to_csv(paths["activities"], index=False)
+    ws.partnerships.to_csv(paths["partnerships"], index=False)
+    ws.nabohjaelp.to_csv(paths["nabohjaelp"], index=False)
+    if effects_csv is not None and Path(effects_csv).exists():
+        paths["partnership_effects"] = cache / "partnership_effects.csv"
+        pd.read_csv(effects_csv).to_csv(paths["partnership_effects"], index=False)
+    stamp_path.write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
+    return paths
+
+
+def read_inputs(cache_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """The prepared CSVs of :func:`prepare_inputs` as frames, keyed by name."""
+    cache = Path(cache_dir)
+    return {p.stem: pd.read_csv(p, parse_dates=["signed_date"] if p.stem == "partnerships" else None)
+            for p in sorted(cache.glob("*.csv"))}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- survey
+def publishable(estimates: pd.DataFrame, min_cell: int = 10) -> pd.DataFrame:
+    """Blank every cell with fewer than ``min_cell`` respondents (or flagged suppressed).
+
+    The rows stay (so a reader sees the cell exists) with estimate, se and interval
+    missing and ``suppressed`` True.
+    """
+    out = estimates.copy()
+    small = out["n"].fillna(0).lt(min_cell)
+    if "suppressed" in out:
+        small |= out["suppressed"].fillna(False).astype(bool)
+    out.loc[small, [c for c in ("estimate", "se", "ci_low", "ci_high", "deff") if c in out]] = (
+        np.nan
+    )
+    out["suppressed"] = small
+    return out
+
+
+def survey_table(estimates: pd.DataFrame, year: int, kommune_kode: int | None = None,
+                 min_cell: int = 10) -> pd.DataFrame:  # fmt: skip
+    """One year's survey results for the nation (``None``) or one kommune, in Danish."""
+    est = publishable(estimates, min_cell)
+    sel = (
+        est["kommune_kode"].isna() if kommune_kode is None else est["kommune_kode"].eq(kommune_kode)
+    )
+    d = est[sel & est["year"].eq(year) & est["variable"].isin(OUTCOME_LABELS)].copy()
+    scale = np.where(d["variable"].isin(SHARES), 100.0, 1.0)
+    out = pd.DataFrame({
+        "variable": d["variable"].to_numpy(),
+        "maal": d["variable"].map(OUTCOME_LABELS).to_numpy(),
+        "enhed": np.where(d["variable"].isin(SHARES), "% af voksne", "antal råd"),
+        "estimate": (d["estimate"] * scale).round(1).to_numpy(),
+        "ci_low": (d["ci_low"] * scale).round(1).to_numpy(),
+        "ci_high": (d["ci_high"] * scale).round(1).to_numpy(),
+        "n": d["n"].astype("Int64").to_numpy(),
+        "suppressed": d["suppressed"].to_numpy(),
+    })  # fmt: skip
+    return out.reset_index(drop=True)
+
+
+def district_survey(estimates: pd.DataFrame, kommune_kode: int, variable: str, year: int,
+                    min_cell: int = 10) -> pd.DataFrame:  # fmt: skip
+    """One outcome in every kommune of ``kommune_kode``'s police district, plus the nation."""
+    ref = kommuner()
+    district = ref.loc[ref["kommune_kode"].eq(kommune_kode), "politikreds"].iloc[0]
+    codes = ref.loc[ref["politikreds"].eq(district), "kommune_kode"]
+    est = publishable(estimates, min_cell)
+    d = est[est["variable"].eq(variable) & est["year"].eq(year)]
+    local = d[d["kommune_kode"].isin(codes)].copy()
+    local["enhed"] = local["kommune_kode"].astype(int).map(kommune_name)
+    nat = d[d["kommune_kode"].isna()].assign(enhed="Hele landet")
+    out = pd.concat([local, nat], ignore_index=True)
+    out["valgt"] = out["kommune_kode"].eq(kommune_kode).fillna(False).astype(bool)
+    out.attrs["politikreds"] = district
+    return out[
+        ["enhed", "kommune_kode", "estimate", "ci_low", "ci_high", "n", "suppressed", "valgt"]
+    ]
+
+
+# --------------------------------------------------------------------------- burglary
+def burglary_trends(panel_year: pd.DataFrame) -> pd.DataFrame:
+    """Burglaries per 1,000 households by year: partnership kommuner vs the others."""
+    d = panel_year.assign(gruppe=np.where(panel_year["ever_treated"].astype(bool),
+                                          "Partnerskabskommuner", "Øvrige kommuner"))  # fmt: skip
+    g = d.groupby(["year", "gruppe"], as_index=False).agg(
+        burglaries=("burglaries", "sum"), households=("households", "sum"),
+        n_kommuner=("kommune_kode", "nunique"))  # fmt: skip
+    g["rate"] = 1000 * g["burglaries"] / g["households"]
+    return g
+
+
+def similar_kommuner(panel_year: pd.DataFrame, kommune_kode: int, k: int = 5) -> list[int]:
+    """The ``k`` kommuner closest in households (log scale) in the first year, without it."""
+    first = panel_year[panel_year["year"].eq(panel_year["year"].min())]
+    size = np.log(first.set_index("kommune_kode")["households"])
+    dist = (size - size.loc[kommune_kode]).abs().drop(kommune_kode).sort_values(kind="stable")
+    return [int(c) for c in dist.index[:k]]
+
+
+def kommune_burglary(panel_year: pd.DataFrame, kommune_kode: int) -> pd.DataFrame:
+    """Rate per 1,000 households by year: the kommune, its police district, similar, nation."""
+    ref = kommuner().set_index("kommune_kode")
+    district = ref.loc[kommune_kode, "politikreds"]
+    groups = {
+        kommune_name(kommune_kode): [kommune_kode],
+        f"{district} (øvrige kommuner)": [int(c) for c in ref.index[ref["politikreds"].eq(district)]
+                                          if c != kommune_kode],
+        "Lignende kommuner (antal husstande)": similar_kommuner(panel_year, kommune_kode),
+        "Hele landet": [int(c) for c in panel_year["kommune_kode"].unique()],
+    }  # fmt: skip
+    rows = []
+    for name, codes in groups.items():
+        d = panel_year[panel_year["kommune_kode"].isin(codes)]
+        g = d.groupby("year", as_index=False)[["burglaries", "households"]].sum(min_count=1)
+        g["rate"] = 1000 * g["burglaries"] / g["households"]
+        rows.append(g.assign(enhed=name, n_kommuner=len(codes)))
+    out = pd.concat(rows, ignore_index=True)
+    out.attrs["similar"] = groups["Lignende kommuner (antal husstande)"]
+    return out[["enhed", "year", "burglaries", "households", "rate", "n_kommuner"]]
+
+
+# --------------------------------------------------------------------------- targets
+def targets_progress(partnerships: pd.DataFrame, panel_year: pd.DataFrame,
+                     nabohjaelp: pd.DataFrame, estimates: pd.DataFrame, year: int,
+                     min_cell: int = 10) -> pd.DataFrame:  # fmt: skip
+    """Each partnership's targets against the latest data up to ``year``.
+
+    Burglary: change in the rate per 1,000 households from the baseline year to
+    ``year`` (or the last year with data) against ``burglary_target_pct``; Nabohjælp:
+    members against ``nabohjaelp_target``; fear: the weighted share worried against
+    ``fear_target_pct`` (missing when the cell is suppressed).
+    """
+    rate = panel_year.set_index(["kommune_kode", "year"])["rate"]
+    members = nabohjaelp.set_index(["kommune_kode", "year"])["members"]
+    est = publishable(estimates, min_cell)
+    fear = est[est["variable"].eq("fear_burglary") & est["kommune_kode"].notna()]
+    fear = fear.set_index([fear["kommune_kode"].astype(int), "year"])
+    rows = []
+    for p in partnerships.itertuples(index=False):  # one row per partnership (<= 98)
+        k = int(p.kommune_kode)
+        years = [
+            y for (kk, y) in rate.index if kk == k and y <= year and np.isfinite(rate[(kk, y)])
+        ]
+        last = max(years) if years else np.nan
+        base = rate.get((k, int(p.baseline_year)), np.nan)
+        now = rate.get((k, last), np.nan) if years else np.nan
+        change = 100 * (now / base - 1) if base and np.isfinite(base) else np.nan
+        mem_years = [y for (kk, y) in members.index if kk == k and y <= year]
+        mem = members.get((k, max(mem_years)), np.nan) if mem_years else np.nan
+        f = fear["estimate"].get((k, year), np.nan) if (k, year) in fear.index else np.nan
+        f_n = fear["n"].get((k, year), np.nan) if (k, year) in fear.index else np.nan
+        rows.append({
+            "kommune_kode": k, "kommune": kommune_name(k),
+            "underskrevet": pd.Timestamp(p.signed_date).date().isoformat(),
+            "basisaar": int(p.baseline_year), "seneste_aar": last,
+            "indbrud_basis": round(base, 2), "indbrud_seneste": round(now, 2),
+            "indbrud_aendring_pct": round(change, 1), "indbrud_maal_pct": p.burglary_target_pct,
+            "indbrud_maal_naaet": bool(change <= p.burglary_target_pct) if np.isfinite(change) else None,
+            "nabohjaelp_medlemmer": mem, "nabohjaelp_maal": p.nabohjaelp_target,
+            "nabohjaelp_maal_naaet": bool(mem >= p.nabohjaelp_target) if np.isfinite(mem) and pd.notna(p.nabohjaelp_target) else None,
+            "bekymrede_pct": round(100 * f, 1) if np.isfinite(f) else np.nan, "bekymrede_n": f_n,
+            "bekymrede_maal_pct": p.fear_target_pct,
+            "bekymrede_maal_naaet": bool(100 * f <= p.fear_target_pct) if np.isfinite(f) and pd.notna(p.fear_target_pct) else None,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- activities
+def _sum_known(s: pd.Series) -> float:
+    """Sum of the reported values; missing (not 0) when none was reported."""
+    return s.sum(min_count=1)
+
+
+def activity_summary(activities: pd.DataFrame, kommune_kode: int | None = None) -> pd.DataFrame:
+    """Count, reach and cost of activities by type and start year (aggregates only).
+
+    ``n_reach``/``n_cost`` say how many activities reported reach/cost: the sums
+    cover only those.
+    """
+    a = (
+        activities
+        if kommune_kode is None
+        else activities[activities["kommune_kode"].eq(kommune_kode)]
+    )
+    a = a.assign(year=pd.to_datetime(a["start_date"]).dt.year)
+    g = a.groupby(["activity_type", "year"], as_index=False).agg(
+        antal=("activity_id", "count"), kommuner=("kommune_kode", "nunique"),
+        reach=("reach", _sum_known), n_reach=("reach", "count"),
+        cost_dkk=("cost_dkk", _sum_known), n_cost=("cost_dkk", "count"))  # fmt: skip
+    g.insert(1, "aktivitet", g["activity_type"].map(ACTIVITY_LABELS).fillna(g["activity_type"]))
+    return g
+
+
+def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
+    """The DiD table with Danish outcome names and the effect as % change (log outcomes)."""
+    out = effects.copy()
+    out["maal"] = out["outcome"].map(EFFECT_OUTCOMES).fillna(out["outcome"])
+    log = out["scale"].eq("log")
+    for c in ("estimate", "ci_low", "ci_high"):
+        out[f"{c}_pct"] = np.where(log, 100 * (np.exp(out[c]) - 1), 100 * out[c])
+    out["enhed"] = np.where(log, "% ændring", "procentpoint")
+    return out
+
+
+def activity_totals(activities: pd.DataFrame) -> pd.DataFrame:
+    """Totals by activity type over all years, with cost per person reached.
+
+    ``kr_pr_naaet`` uses only the activities that report both cost and reach.
+    """
+    s = activity_summary(activities)
+    g = s.groupby(["activity_type", "aktivitet"], as_index=False)[
+        ["antal", "reach", "n_reach", "cost_dkk", "n_cost"]].sum(min_count=1)  # fmt: skip
+    both = activities[activities["reach"].notna() & activities["cost_dkk"].notna()]
+    both = both.groupby("activity_type")[["cost_dkk", "reach"]].sum()  # same activities in both
+    per = both["cost_dkk"] / both["reach"].where(both["reach"] > 0)
+    g["kr_pr_naaet"] = g["activity_type"].map(per).round(1)
+    return g.sort_values("antal", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- output
+class ReportOutput:
+    """Saves a report's charts (PNG) and tables (CSV) into its folder and stamps them."""
+
+    def __init__(self, out_dir: str | Path, simulated: bool):
+        self.out = Path(out_dir)
+        self.simulated = simulated
+        (self.out / "figurer").mkdir(parents=True, exist_ok=True)
+        (self.out / "tabeller").mkdir(parents=True, exist_ok=True)
+
+    def figure(self, fig, name: str) -> Path:
+        """Stamp SIMULEREDE DATA on a chart from simulated data and save it as PNG."""
+        if self.simulated:
+            fig.text(0.5, 1.0, SIMULATED_BANNER, ha="center", va="bottom", fontsize=10,
+                     color="white", weight="bold",
+                     bbox=dict(facecolor="firebrick", edgecolor="none", pad=3))  # fmt: skip
+        path = self.out / "figurer" / f"{name}.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        return path
+
+    def table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        """Save an aggregate table as CSV (marked when simulated) and return it for display."""
+        out = frame.copy()
+        if self.simulated:
+            out.insert(0, "data_source", SIMULATED_BANNER)
+        out.to_csv(self.out / "tabeller" / f"{name}.csv", index=False)
+        return frame
+
+
+def fmt_interval(est: float, lo: float, hi: float, digits: int = 1, unit: str = "") -> str:
+    """``12,3 % (95 %-KI 10,1 til 14,5)`` in Danish number format; 'undertrykt' if missing."""
+    if not np.isfinite(est):
+        return "undertrykt (for få svar)"
+
+    def f(x: float) -> str:
+        return f"{x:.{digits}f}".replace(".", ",")
+
+    return f"{f(est)}{unit} (95 %-KI {f(lo)} til {f(hi)}{unit})"
+
+
+def provenance_table(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(parameters, input files with sha256) from a report's ``provenance.json``."""
+    prov = json.loads(Path(path).read_text(encoding="utf-8"))
+    params = pd.DataFrame(
+        [{"felt": k, "vaerdi": str(v)} for k, v in prov["parameters"].items()]
+        + [{"felt": "package_version", "vaerdi": prov["package_version"]},
+           {"felt": "template", "vaerdi": prov["template"]},
+           {"felt": "template_sha256", "vaerdi": prov["template_sha256"]}])  # fmt: skip
+    return params, pd.DataFrame(prov["inputs"])
+
+
+# --------------------------------------------------------------------------- notebook helpers
+def start(out_dir: str | Path, simulated: bool) -> ReportOutput:
+    """Set up a report notebook: headless matplotlib, output folders, the banner shown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from IPython.display import Markdown, display
+
+    if simulated:
+        display(Markdown(f"**{SIMULATED_BANNER}**: tallene i denne rapport er lavet af en "
+                         "simuleret kopi af Danmark og siger intet om virkelige kommuner."))  # fmt: skip
+    return ReportOutput(out_dir, simulated)
+
+
+_CODE_COLUMNS = ("year", "basisaar", "seneste_aar", "kommune_kode", "event_time")
+
+
+def show_table(frame: pd.DataFrame, columns: dict[str, str], digits: int = 1) -> None:
+    """Display the ``columns`` of a table, renamed to Danish, numbers with decimal comma."""
+    from IPython.display import HTML, display
+
+    t = frame[list(columns)].copy()
+    for c in t.columns.intersection(list(_CODE_COLUMNS)):  # years and codes: no thousands dot
+        t[c] = t[c].astype("Int64").astype(str).replace("<NA>", "–")
+    t = t.rename(columns=columns)
+    display(HTML(t.style.hide(axis="index").format(precision=digits, na_rep="–", decimal=",",
+                                                   thousands=".").to_html()))  # fmt: skip
+
+
+def show_figure(path: Path) -> None:
+    """Display a saved (stamped) PNG."""
+    from IPython.display import Image, display
+
+    display(Image(filename=str(path)))
+
+
+def say(text: str) -> None:
+    """Display a paragraph of Markdown (plain Danish)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """A number in Danish format (decimal comma)."""
+    return f"{x:.{digits}f}".replace(".", ",") if np.isfinite(x) else "–"
+
+
+# --------------------------------------------------------------------------- charts
+def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: str | None = None):
+    """Burglaries per 1,000 households by year, one line per ``group`` value."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for name, d in frame.groupby(group, sort=False):
+        lw = 3 if name == highlight else 1.8
+        ax.plot(d["year"], d["rate"], marker="o", lw=lw, label=name)
+    ax.set_xlabel("År")
+    ax.set_ylabel("Anmeldte indbrud pr. 1.000 husstande")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_ylim(bottom=0)
+    fig.tight_layout()
+    return fig
+
+
+def plot_survey_trends(estimates: pd.DataFrame, kommune_kode: int | None, title: str,
+                       variables=("fear_burglary", "unsafe_home", "nabohjaelper"),
+                       min_cell: int = 10):  # fmt: skip
+    """Weighted shares (%) by year with 95 % intervals; suppressed cells are gaps."""
+    import matplotlib.pyplot as plt
+
+    est = publishable(estimates, min_cell)
+    sel = (
+        est["kommune_kode"].isna() if kommune_kode is None else est["kommune_kode"].eq(kommune_kode)
+    )
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for var in variables:
+        d = est[sel & est["variable"].eq(var)].sort_values("year")
+        ax.plot(d["year"], 100 * d["estimate"], marker="o", label=OUTCOME_LABELS[var])
+        ax.fill_between(d["year"], 100 * d["ci_low"], 100 * d["ci_high"], alpha=0.2)
+    ax.set_xlabel("År")
+    ax.set_ylabel("Andel af voksne (%), 95 %-konfidensinterval")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_district(district: pd.DataFrame, label: str, title: str):
+    """One outcome (%) per kommune of a police district with 95 % intervals."""
+    import matplotlib.pyplot as plt
+
+    d = district.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.5))
+    y = np.arange(len(d))
+    colors = np.where(
+        d["valgt"], "firebrick", np.where(d["enhed"].eq("Hele landet"), "black", "steelblue")
+    )
+    est, lo, hi = (100 * d[c].to_numpy(dtype=float) for c in ("estimate", "ci_low", "ci_high"))
+    ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="none", ecolor="grey", capsize=2)
+    ax.scatter(est, y, c=colors, zorder=3)
+    names = [f"{e} (n={int(n)})" if not s else f"{e} (undertrykt)"
+             for e, n, s in zip(d["enhed"], d["n"].fillna(0), d["suppressed"], strict=True)]  # fmt: skip
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_xlabel(f"{label} (%), 95 %-konfidensinterval")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_activity_bars(totals: pd.DataFrame, title: str):
+    """Number of activities and reach by type (horizontal bars, sorted)."""
+    import matplotlib.pyplot as plt
+
+    d = totals.sort_values("antal")
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.35 * len(d) + 1.6), sharey=True)
+    axes[0].barh(d["aktivitet"], d["antal"], color="steelblue")
+    axes[0].set_xlabel("Antal aktiviteter")
+    axes[1].barh(d["aktivitet"], d["reach"] / 1000, color="seagreen")
+    axes[1].set_xlabel("Personer/husstande nået (1.000)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def balanced(panel: pd.DataFrame, outcome: str = "log_rate") -> tuple[pd.DataFrame, list[int]]:
+    """Keep the kommuner observed in every period (Bacon and permutation tests need it).
+
+    Returns the balanced panel and the dropped kommune codes (to say so in the report).
+    """
+    ok = panel[outcome].notna() & panel.get("observed", pd.Series(1, index=panel.index)).astype(
+        bool
+    )
+    full = ok.groupby(panel["kommune_kode"]).all()
+    dropped = [int(k) for k in full.index[~full]]
+    return panel[panel["kommune_kode"].isin(full.index[full])].reset_index(drop=True), dropped
+
+
+def learning_review_file(data_dir: str | Path, year: int) -> Path:
+    """The project-leader survey of ``year`` in the workspace, else the latest one there."""
+    from botrygt_eval.errors import InputFileError
+
+    survey = Path(data_dir) / "survey"
+    exact = survey / f"projektleder_{year}.csv"
+    if exact.exists():
+        return exact
+    found = sorted(survey.glob("projektleder_*.csv"))
+    if not found:
+        raise InputFileError(f"no projektleder_YYYY.csv in {survey}: the learning-review report "
+                             "needs the project-leader survey (docs/DATA_FORMATS.md)")  # fmt: skip
+    return found[-1]
