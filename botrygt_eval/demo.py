@@ -200,6 +200,23 @@ def _activities(ctx: DemoContext) -> None:
     ctx.table(kpis, folder / "kpis.csv", "partnership KPIs: burglary and Nabohjælp targets")
 
 
+def _reports(ctx: DemoContext) -> None:
+    """Render the national, one kommune, the activities and the learning-review reports."""
+    from botrygt_eval.reports import render_report
+
+    folder = ctx.folder("reports")
+    partners = [int(k) for k in ctx.produced["ws"].partnerships["kommune_kode"]]
+    kommune = 851 if 851 in partners or not partners else partners[0]
+    cached = dict(survey_csv=ctx.out / "survey" / "survey_estimates.csv",
+                  effects_csv=ctx.out / "did" / "partnership_effects.csv")  # fmt: skip
+    for kind, k in (("national", None), ("kommune", kommune), ("activities", None),
+                    ("learning-review", None)):  # fmt: skip
+        r = render_report(
+            kind, ctx.produced["workspace"], folder, kommune=k, seed=ctx.seed, **cached
+        )
+        ctx.outputs.append((f"report {r.folder.name}: HTML, notebook, figures, tables", r.html))
+
+
 STAGES: list[tuple[str, Stage]] = [
     ("Simulating a synthetic Denmark", _simulate),
     ("Loading it back through the validated loaders", _load),
@@ -209,6 +226,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("Estimating the partnership effects (DiD)", _did),
     ("Reproducing the learning review's figures", _learning_review),
     ("Evaluating activities and partnership targets", _activities),
+    ("Rendering the reports (national, kommune, activities, learning review)", _reports),
 ]
 
 
