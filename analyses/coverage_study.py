@@ -429,8 +429,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--method", default="dr", choices=["dr", "reg", "ipw"])
     ap.add_argument("--bootstrap", type=int, default=999,
                     help="multiplier-bootstrap draws for the CS simple row (0 = skip it)")  # fmt: skip
+    ap.add_argument("--diagnostics", type=int, default=0, metavar="N",
+                    help="instead of the study: diagnose() on N draws -> coverage_diagnostics.csv")  # fmt: skip
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     a = ap.parse_args(argv)
+    if a.diagnostics:
+        cfg = study_config(a.with_activities)
+        diag = pd.DataFrame([diagnose(cfg, a.seed + r, a.method) for r in range(a.diagnostics)])
+        a.out.mkdir(parents=True, exist_ok=True)
+        diag.to_csv(a.out / "coverage_diagnostics.csv", index=False, float_format="%.10g")
+        print(diag.drop(columns="seed").describe().to_string(float_format=lambda v: f"{v:.4f}"))
+        return
     if a.reps < 2:
         ap.error("--reps must be at least 2 (a coverage needs several draws)")
     summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet, boot=a.bootstrap)

@@ -160,3 +160,17 @@ def test_log_transform_bias_exact(cs):
     assert got[-1] == pytest.approx(digamma(size) - np.log(size), abs=2e-6)
     # the +0.5 offset nearly cancels the first-order Jensen term, but not for small counts
     assert got[1] > 0.1 and abs(got[3] - got[-1]) < 1e-3
+
+
+def test_diagnostics_mode(cs, tmp_path):
+    cs.main(["--diagnostics", "1", "--seed", "3", "--out", str(tmp_path)])
+    d = pd.read_csv(tmp_path / "coverage_diagnostics.csv")
+    assert len(d) == 1 and d["seed"].iloc[0] == 3
+    row = d.iloc[0]
+    # influence values of 98 kommuner: effective df between 1 and 98, shares in [0, 1]
+    assert 1 <= row["cs_simple_df_eff"] <= 98
+    assert 0 <= row["never_treated_var_share"] <= 1
+    # small control kommuner have positive log-transform gaps that shrink less over time:
+    # the log-rate DiD estimators are pushed away from zero (more negative), never toward it
+    assert row["cs_simple_log_bias"] < 0 and row["twfe_log_bias"] < 0
+    assert not (tmp_path / "coverage.csv").exists()
