@@ -8,6 +8,7 @@ says so: tables carry a ``data_source`` column, text outputs a banner.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,8 @@ def _simulate(ctx: DemoContext) -> None:
     from botrygt_eval.simulate import simulate_workspace
 
     root = ctx.out / "workspace"
+    if (root / "truth.json").exists():  # an earlier simulated workspace: start afresh
+        shutil.rmtree(root)
     simulate_workspace(root, seed=ctx.seed)
     ctx.produced["workspace"] = root
     ctx.outputs.append(("simulated workspace (inputs, SIMULEREDE DATA)", root))
@@ -153,9 +156,12 @@ def _did(ctx: DemoContext) -> None:
     table = pd.concat([table, survey_effects(ctx.produced["survey_estimates"], ws.partnerships)])
     truth = json.loads((ctx.produced["workspace"] / "truth.json").read_text(encoding="utf-8"))
     effects = truth["effects"]
+    # what a DiD of partners against others estimates: the partnership effect plus the
+    # effects of the activities partnership kommuner hold (see docs/SIMULATION.md)
+    burglary_att = truth["burglary_att"]["overall_total"]
     table["true_effect"] = table["outcome"].map({
-        "log_rate": effects["partnership_burglary_log_rate_ratio"],
-        "burglaries": effects["partnership_burglary_log_rate_ratio"],
+        "log_rate": burglary_att,
+        "burglaries": burglary_att,
         "fear_burglary": effects["partnership_fear_share_change"],
         "nabohjaelper": effects["partnership_nabohjaelp_share_change"],
     })  # fmt: skip
@@ -191,7 +197,7 @@ def _activities(ctx: DemoContext) -> None:
 
     folder = ctx.folder("activities")
     ws = ctx.produced["ws"]
-    evaluation = evaluate_activities(ws)
+    evaluation = evaluate_activities(ws, survey_estimates=ctx.produced.get("survey_estimates"))
     kpis = partnership_kpis(ws)
     ctx.produced["activity_evaluation"] = evaluation
     ctx.produced["partnership_kpis"] = kpis

@@ -75,14 +75,33 @@ def burglary_effects(panel: pd.DataFrame, *, seed: int = 2018):
     return pd.DataFrame(rows, columns=COLUMNS), es, dynamic
 
 
+def survey_cohorts(partnerships: pd.DataFrame, *, fieldwork_quarter: int = 4) -> pd.Series:
+    """First treated survey year per kommune.
+
+    The partnership counts from the quarter after signing; a survey fielded in quarter
+    ``fieldwork_quarter`` of year Y sees it if that first treated quarter falls in Y
+    at or before fieldwork, otherwise from Y + 1.
+    """
+    from botrygt_eval.panel import cohorts_from_partnerships
+
+    c = cohorts_from_partnerships(partnerships, frequency="quarter")
+    absolute = c["first_abs"].to_numpy()  # 4 * year + quarter - 1
+    year, quarter = absolute // 4, absolute % 4 + 1
+    cohort_year = year + (quarter > fieldwork_quarter)
+    return pd.Series(cohort_year, index=c["kommune_kode"].to_numpy(), name="cohort")
+
+
 def survey_effects(
-    estimates: pd.DataFrame, partnerships: pd.DataFrame, outcomes=("fear_burglary", "nabohjaelper")
+    estimates: pd.DataFrame,
+    partnerships: pd.DataFrame,
+    outcomes=("fear_burglary", "nabohjaelper"),
 ):
     """CS on municipality-year survey estimates (cohort = first treated survey year)."""
     local = estimates[estimates["kommune_kode"].notna()].copy()
     local["kommune_kode"] = local["kommune_kode"].astype(int)
-    sp = survey_panel(local[["kommune_kode", "year", "variable", "estimate", "se", "n"]],
-                      partnerships=partnerships)  # fmt: skip
+    sp = survey_panel(local[["kommune_kode", "year", "variable", "estimate", "se", "n"]])
+    cohorts = survey_cohorts(partnerships)
+    sp["cohort"] = sp["kommune_kode"].map(cohorts).fillna(0).astype(int)
     rows = []
     for outcome in outcomes:
         d = sp[(sp["variable"] == outcome) & sp["estimate"].notna()]
@@ -90,5 +109,6 @@ def survey_effects(
                     control="notyet", method="dr")  # fmt: skip
         s = aggregate(cs, "simple").to_frame().iloc[0]
         rows.append(_row(outcome, "Callaway-Sant'Anna on kommune-year survey estimates", "share",
-                         s["estimate"], s["se"], s["ci_low"], s["ci_high"], cs.data.n_units, cs.data.n_obs))  # fmt: skip
+                         s["estimate"], s["se"], s["ci_low"], s["ci_high"],
+                         cs.data.n_units, cs.data.n_obs))  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
