@@ -142,3 +142,65 @@ def fit_nabohjaelp(design: pd.DataFrame, types: list[str]) -> pd.DataFrame:
     df = design.assign(time_id=design["year"])
     out = _fit(df, "share_pp", ["treated"], types, "Nabohjælp")
     return out.assign(outcome="nabohjaelp_share_pp", n=len(df))
+
+
+def survey_design(
+    estimates: pd.DataFrame,
+    variable: str,
+    panel: pd.DataFrame,
+    activities: pd.DataFrame,
+    types: list[str],
+) -> pd.DataFrame:
+    """Annual frame from kommune-year survey estimates (``survey_estimates``) of one
+    variable, in percentage points, with inverse-variance weights; exposure = activities
+    started in the survey year (fielded in Q4) or the year before."""
+    e = estimates.loc[
+        (estimates["variable"] == variable)
+        & estimates["kommune_kode"].notna()
+        & estimates["estimate"].notna()
+        & (estimates["se"] > 0)
+        & ~estimates.get("suppressed", pd.Series(False, index=estimates.index)).astype(bool)
+    ]
+    df = e[["kommune_kode", "year", "estimate", "se"]].copy()
+    df["kommune_kode"] = df["kommune_kode"].astype("int64")
+    df["y_pp"] = 100 * df["estimate"].astype(float)
+    se = 100 * df["se"].astype(float)
+    df["w"] = 1 / se.clip(lower=se.median() / 10) ** 2
+    q4 = panel.loc[panel["quarter"] == 4, ["kommune_kode", "year", "treated"]]
+    df = df.merge(q4, on=["kommune_kode", "year"], how="left")
+    df["treated"] = df["treated"].fillna(0).astype(float)
+    codes = df["kommune_kode"].to_numpy("int64")
+    absq = (4 * df["year"] + 3).to_numpy("int64")  # Q4 of the survey year
+    x = quarter_exposure(activities, codes, absq, types, 8)
+    for j, t in enumerate(types):
+        df[_col(t)] = x[:, j]
+    return df
+
+
+def fit_survey(design: pd.DataFrame, types: list[str], variable: str) -> pd.DataFrame:
+    """Change in the survey outcome (points) per activity of each type (WLS, CR1)."""
+    outcome = f"{variable}_pp"
+    if design["year"].nunique() < 2 or design["kommune_kode"].nunique() < 3:
+        return pd.DataFrame({"activity_type": types, "estimate": np.nan, "se": np.nan}).assign(
+            outcome=outcome, n=len(design)
+        )
+    df = design.assign(time_id=design["year"])
+    x_cols = [_col(t) for t in types]
+    used = [c for c in x_cols if df[c].std() > 0]
+    try:
+        params, cov, _ = fit_panel_ols(
+            df, unit="kommune_kode", time="time_id", outcome="y_pp",
+            regressors=["treated", *used], clusters=df["kommune_kode"].to_numpy(), weights="w",
+        )  # fmt: skip
+    except EstimationError as exc:
+        raise EstimationError(
+            f"the survey model ({variable}) of the activity types: {exc}"
+        ) from exc
+    rows = [
+        (t, float(params[c]), float(np.sqrt(cov.loc[c, c])))
+        if c in params.index
+        else (t, np.nan, np.nan)
+        for t, c in zip(types, x_cols, strict=True)
+    ]
+    out = pd.DataFrame(rows, columns=["activity_type", "estimate", "se"])
+    return out.assign(outcome=outcome, n=len(df))

@@ -12,7 +12,9 @@ from botrygt_eval.activities.effects import (
     burglary_design,
     fit_burglary,
     fit_nabohjaelp,
+    fit_survey,
     nabohjaelp_design,
+    survey_design,
 )
 from botrygt_eval.activities.rule import DecisionRule, decide
 from botrygt_eval.errors import ConfigError, InputFileError
@@ -112,6 +114,8 @@ def evaluate_activities(
     nabohjaelp_cap: int = 3,
     leads: int = 1,
     start_year: int | None = None,
+    survey_estimates: pd.DataFrame | None = None,
+    survey_outcomes: tuple[str, ...] = ("fear_burglary",),
 ) -> ActivityEvaluation:
     """Effect of each activity type on burglary (and Nabohjælp), with a verdict per type.
 
@@ -122,7 +126,9 @@ def evaluate_activities(
     pre-trend check (0 = none);
     ``nabohjaelp_cap``: at most this many activities count for Nabohjælp sign-ups;
     ``start_year``: first year of the burglary panel (default three years before the first
-    activity). Design and rule: :mod:`botrygt_eval.activities.effects`,
+    activity). ``survey_estimates`` (kommune-year estimates from
+    :func:`botrygt_eval.survey_pipeline.survey_estimates`) adds, per type, the change in
+    each of ``survey_outcomes`` (points; reported, not used by the rule). Design and rule: :mod:`botrygt_eval.activities.effects`,
     :mod:`botrygt_eval.activities.rule`, docs/ACTIVITIES.md.
     """
     rule = rule or DecisionRule()
@@ -186,6 +192,15 @@ def evaluate_activities(
     )
     decisions = table[DECISION_COLUMNS].reset_index(drop=True)
     m = int(burg["estimate"].notna().sum())
+    survey_rows = []
+    if survey_estimates is not None and len(survey_estimates):
+        for var in survey_outcomes:
+            sd = survey_design(survey_estimates, var, panel, acts, types)
+            fit = fit_survey(sd, types, var)
+            survey_rows.append(fit)
+            by_type = fit.set_index("activity_type")
+            decisions[f"{var}_estimate"] = decisions["activity_type"].map(by_type["estimate"])
+            decisions[f"{var}_se"] = decisions["activity_type"].map(by_type["se"])
     lead = burg[["activity_type", "lead_estimate", "lead_se", "n"]].rename(
         columns={"lead_estimate": "estimate", "lead_se": "se"}
     )
@@ -195,6 +210,7 @@ def evaluate_activities(
             burg.drop(columns=["lead_estimate", "lead_se"]),
             lead,
             nh.drop(columns=["lead_estimate", "lead_se"], errors="ignore"),
+            *survey_rows,
         ],
         ignore_index=True,
     )

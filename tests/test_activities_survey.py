@@ -1,0 +1,49 @@
+"""Survey outcomes (fear) per activity type, from weighted kommune-year estimates."""
+
+from __future__ import annotations
+
+import pytest
+
+from botrygt_eval.activities import evaluate_activities
+from botrygt_eval.activities.effects import _col, survey_design
+from botrygt_eval.io.workspace import load_workspace
+from botrygt_eval.panel import panel_from_workspace
+from botrygt_eval.simulate import SimulationConfig, simulate_workspace
+from botrygt_eval.survey_pipeline import survey_estimates
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ws_survey")
+    cfg = SimulationConfig(survey_start_year=2021, write_frame=False, survey_min_n=60,
+                           survey_fraction=0.001)  # fmt: skip
+    simulate_workspace(root, seed=4, config=cfg)
+    ws = load_workspace(root)
+    est, _ = survey_estimates(ws, outcomes=("fear_burglary",))
+    return ws, est, evaluate_activities(ws, survey_estimates=est)
+
+
+def test_fear_columns_and_null_truth(run):
+    """The simulator gives activities no fear effect: every interval covers 0."""
+    _, _, ev = run
+    d = ev.decisions
+    assert d["fear_burglary_estimate"].notna().sum() >= 8
+    fear = ev.effects.loc[ev.effects["outcome"] == "fear_burglary_pp"].dropna(subset=["se"])
+    assert len(fear) == d["fear_burglary_estimate"].notna().sum()
+    assert ((fear["ci_low"] < 0) & (fear["ci_high"] > 0)).all()
+
+
+def test_fear_model_against_pyfixest(run):
+    pf = pytest.importorskip("pyfixest")
+    ws, est, ev = run
+    types = sorted(ws.activities["activity_type"].unique())
+    sd = survey_design(est, "fear_burglary", panel_from_workspace(ws), ws.activities, types)
+    used = [_col(t) for t in types if sd[_col(t)].std() > 0]
+    fit = pf.feols(f"y_pp ~ treated + {' + '.join(used)} | kommune_kode + year", data=sd,
+                   weights="w", vcov={"CRV1": "kommune_kode"},
+                   ssc=pf.ssc(k_adj=True, k_fixef="none", G_adj=True))  # fmt: skip
+    d = ev.decisions.set_index("activity_type")
+    for c in used:
+        t = c[2:]
+        assert d.at[t, "fear_burglary_estimate"] == pytest.approx(fit.coef()[c], rel=1e-6)
+        assert d.at[t, "fear_burglary_se"] == pytest.approx(fit.se()[c], rel=1e-4)
