@@ -128,8 +128,9 @@ def evaluate_activities(
     ``start_year``: first year of the burglary panel (default three years before the first
     activity). ``survey_estimates`` (kommune-year estimates from
     :func:`botrygt_eval.survey_pipeline.survey_estimates`) adds, per type, the change in
-    each of ``survey_outcomes`` (points; reported, not used by the rule). Design and rule: :mod:`botrygt_eval.activities.effects`,
-    :mod:`botrygt_eval.activities.rule`, docs/ACTIVITIES.md.
+    each of ``survey_outcomes`` (points; reported, not used by the rule). Design and rule:
+    :mod:`botrygt_eval.activities.effects`, :mod:`botrygt_eval.activities.rule`,
+    docs/ACTIVITIES.md.
     """
     rule = rule or DecisionRule()
     if window_quarters < 1 or nabohjaelp_cap < 1 or leads < 0:
@@ -170,7 +171,13 @@ def evaluate_activities(
     table = decide(table, rule)
     table["outcome"] = "burglary_log_rate"
     table["effect_pct"] = 100 * np.expm1(table["estimate"])
-    cost = _costs(acts).reindex(table["activity_type"]).to_numpy()
+    # costs of the activities that started inside the estimation window (their effect is
+    # counted there; the last window_quarters - 1 quarters of the data are cut short)
+    a_year = pd.to_datetime(acts["start_date"]).dt.year
+    a_absq = 4 * a_year + pd.to_datetime(acts["start_date"]).dt.quarter - 1
+    last_q = int((4 * design["year"] + design["quarter"] - 1).max())
+    inside = (a_year >= start) & (a_absq <= last_q)
+    cost = _costs(acts.loc[inside]).reindex(table["activity_type"]).to_numpy()
     b = table[["estimate", "ci_low", "ci_high"]].to_numpy()
     prevented = _prevented(design, types, b)  # rows follow ``types`` == table order
     table["total_cost_dkk"] = cost
