@@ -247,3 +247,17 @@ def test_wave_responses_are_not_credited_with_regression_to_the_mean():
     assert r["pretrend_estimate"] > 0.2 and r["reasons"].endswith("sammenligningen.")
     naive = _row(evaluate_activities(ws, leads=0), "reaktionsplan")
     assert naive["estimate"] < r["estimate"] - 0.02
+
+
+def test_plot_and_html(default_run):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, _, ev = default_run
+    ax = ev.plot()
+    assert len(ax.get_yticklabels()) == len(ev.decisions)
+    assert "Ændring i indbrud" in ax.get_xlabel()
+    plt.close(ax.figure)
+    assert "<table" in ev._repr_html_()
