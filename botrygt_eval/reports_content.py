@@ -408,11 +408,16 @@ def show_table(frame: pd.DataFrame, columns: dict[str, str], digits: int = 1) ->
                                                    thousands=".").to_html()))  # fmt: skip
 
 
-def show_figure(path: Path) -> None:
-    """Display a saved (stamped) PNG."""
-    from IPython.display import Image, display
+def show_figure(path: Path, alt: str | None = None) -> None:
+    """Display a saved (stamped) PNG inline, with alternative text for screen readers."""
+    import base64
+    import html
 
-    display(Image(filename=str(path)))
+    from IPython.display import HTML, display
+
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    text = html.escape(alt or f"Figur: {Path(path).stem.replace('_', ' ')}", quote=True)
+    display(HTML(f'<img src="data:image/png;base64,{data}" alt="{text}" style="max-width:100%"/>'))
 
 
 def say(text: str) -> None:

@@ -1,0 +1,190 @@
+"""Render every report type on a small simulated Denmark and check what a reader gets.
+
+The last test takes a headless Chromium screenshot of each report type (skipped, with
+the reason, when no browser is installed) and checks the pixels: the red SIMULEREDE DATA
+banner at the top, the title under it and the first chart on the first screen. The
+screenshots are kept next to the reports for a person to look at.
+
+One module-scoped fixture simulates the workspace once and renders the national,
+activities and learning-review reports and two kommune reports (a partnership kommune
+and the kommune with most suppressed survey cells); the tests then read the executed
+notebooks, the HTML, the figure/table folders and provenance.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from botrygt_eval.learning_review.simulate import write_projektleder_responses
+from botrygt_eval.reports import render_report
+from botrygt_eval.reports_content import prepare_inputs
+from botrygt_eval.simulate import simulate_workspace
+from botrygt_eval.simulate.config import SimulationConfig
+
+#: small samples (about 15 respondents per kommune and year): some cells fall under 10
+SMALL = SimulationConfig(
+    population_total=400_000, households_total=190_000, survey_min_n=40, survey_fraction=0.001
+)
+MIN_CELL = 10
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reports")
+    ws = root / "workspace"
+    simulate_workspace(ws, seed=5, config=SMALL)
+    write_projektleder_responses(ws / "survey" / "projektleder_2025.csv", 5)
+    out = root / "reports"
+    paths = prepare_inputs(ws, out / "_inputs", min_cell=MIN_CELL)
+    est = pd.read_csv(paths["survey_estimates"])
+    small = est[est["kommune_kode"].notna() & est["year"].eq(2025) & est["n"].lt(MIN_CELL)]
+    assert len(small), "the fixture must contain cells under the threshold"
+    suppressed_kommune = int(small["kommune_kode"].value_counts().index[0])
+    partner = int(pd.read_csv(paths["partnerships"])["kommune_kode"].iloc[0])
+    results = {}
+    for kind, k in [("national", None), ("activities", None), ("learning-review", None),
+                    ("kommune", partner), ("kommune", suppressed_kommune)]:  # fmt: skip
+        r = render_report(kind, ws, out, kommune=k, seed=3, min_cell=MIN_CELL)
+        results[r.folder.name] = r
+    return ws, out, results, suppressed_kommune
+
+
+def test_every_report_type_renders_without_errors(rendered):
+    _, _, results, _ = rendered
+    assert {"national", "activities", "learning_review"} <= set(results)
+    assert sum(name.startswith("kommune_") for name in results) == 2
+    for name, r in results.items():
+        nb = nbformat.read(r.notebook, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            assert not cell.metadata.get("papermill", {}).get("exception"), (name, cell.source[:80])
+            for output in cell.get("outputs", []):
+                assert output["output_type"] != "error", (name, output.get("ename"))
+                if output["output_type"] == "stream":
+                    assert output["name"] != "stderr", (name, output["text"][:300])
+        # parameters were injected (papermill) and the seed is the one asked for
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+def test_html_has_title_banner_figures_tables_and_no_code(rendered):
+    _, _, results, _ = rendered
+    for name, r in results.items():
+        html = r.html.read_text(encoding="utf-8")
+        assert "SIMULEREDE DATA" in html.split("<h1", 1)[0], name  # banner above the title
+        assert re.search(r"<h1[^>]*>Bo trygt", html), name
+        assert re.search(r'<img[^>]+src="data:image/png;base64', html), name
+        assert "<table" in html, name
+        for code in ("read_inputs(", "import warnings", "show_table("):
+            assert code not in html, (name, code)
+        figs = list((r.folder / "figurer").rglob("*.png"))
+        tables = list((r.folder / "tabeller").glob("*.csv"))
+        assert figs and tables, name
+        for t in tables:
+            assert (pd.read_csv(t)["data_source"] == "SIMULEREDE DATA / SIMULATED DATA").all()
+
+
+def test_no_published_survey_cell_rests_on_fewer_than_the_threshold(rendered):
+    _, _, results, suppressed_kommune = rendered
+    seen_suppressed = False
+    for name, r in results.items():
+        for t in (r.folder / "tabeller").glob("*.csv"):
+            frame = pd.read_csv(t)
+            if "n" not in frame or "estimate" not in frame:
+                continue
+            if "suppressed" not in frame:  # survey tables carry the flag
+                continue
+            shown = frame[frame["estimate"].notna()]
+            assert (shown["n"] >= MIN_CELL).all(), (name, t.name)
+            assert frame.loc[frame["n"] < MIN_CELL, "suppressed"].all(), (name, t.name)
+            seen_suppressed |= bool(frame["suppressed"].any())
+        targets = r.folder / "tabeller" / "maal.csv"
+        if targets.exists():
+            m = pd.read_csv(targets)
+            assert (m.loc[m["bekymrede_pct"].notna(), "bekymrede_n"] >= MIN_CELL).all()
+    assert seen_suppressed, "the suppressed kommune's report should show blanked cells"
+    page = results[f"kommune_{suppressed_kommune}"].html.read_text(encoding="utf-8")
+    assert "undertrykt" in page
+
+
+def test_provenance_records_version_parameters_seed_and_input_hashes(rendered):
+    ws, _, results, _ = rendered
+    files = sorted(p for p in ws.rglob("*") if p.is_file())
+    expected = {str(p.relative_to(ws)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    for name, r in results.items():
+        prov = json.loads((r.folder / "provenance.json").read_text(encoding="utf-8"))
+        assert prov["package_version"]
+        assert prov["parameters"]["seed"] == 3 and prov["parameters"]["year"] == 2025
+        assert {f["fil"]: f["sha256"] for f in prov["inputs"]} == expected, name
+        html = r.html.read_text(encoding="utf-8")
+        assert expected["registers/partnerships.csv"] in html, name  # shown in the report
+
+
+def test_unchanged_report_is_skipped_and_a_changed_input_is_not(rendered, tmp_path):
+    ws, out, results, _ = rendered
+    again = render_report("activities", ws, out, seed=3, min_cell=MIN_CELL)
+    assert again.skipped
+    from botrygt_eval.reports import _key, input_hashes, template_path
+
+    hashes = input_hashes(ws)
+    params = {"year": 2025, "seed": 3}
+    changed = [
+        dict(h, sha256="0" * 64) if h["fil"].endswith("activities.csv") else h for h in hashes
+    ]
+    t = template_path("activities")
+    assert _key(params, hashes, t) == _key(params, list(hashes), t)
+    assert _key(params, hashes, t) != _key(params, changed, t)
+    assert _key(params, hashes, t) != _key({**params, "seed": 4}, hashes, t)
+
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+NO_BROWSER = (
+    "no headless browser: install Debian's chromium (apt-get install -y chromium) "
+    "to check the report screenshots"
+)
+
+
+def _screenshot(html, png) -> np.ndarray:
+    from PIL import Image
+
+    cmd = [BROWSER, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+           "--window-size=1100,1600", f"--screenshot={png}", html.as_uri()]  # fmt: skip
+    subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    assert png.exists(), f"chromium wrote no screenshot of {html}"
+    return np.asarray(Image.open(png).convert("RGB")).astype(int)
+
+
+def _red_rows(img: np.ndarray) -> np.ndarray:
+    """Rows holding a run of the banner red (firebrick #b22222)."""
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    red = (abs(r - 178) < 30) & (g < 70) & (b < 70)
+    return np.flatnonzero(red.sum(axis=1) > 40)
+
+
+@pytest.mark.skipif(BROWSER is None, reason=NO_BROWSER)
+def test_each_report_type_renders_with_banner_title_and_first_figure(rendered):
+    _, out, results, _ = rendered
+    kinds = {"national", "activities", "learning_review"}
+    kinds.add(next(n for n in results if n.startswith("kommune_")))
+    for name in sorted(kinds):
+        r = results[name]
+        img = _screenshot(r.html, r.folder / f"{name}_screenshot.png")
+        assert img.shape[0] >= 1500 and img.shape[1] >= 1000
+        rows = _red_rows(img)
+        assert len(rows) and rows[0] < 60, f"{name}: no SIMULEREDE DATA banner at the top"
+        # the title: dark text just under the banner
+        title = img[rows[0] + 30 : rows[0] + 130]
+        assert (title.sum(axis=2) < 200).sum() > 500, f"{name}: no title text under the banner"
+        # the first chart: many coloured (saturated) pixels below the title, on the first screen
+        chart = img[rows[0] + 150 :]
+        sat = (chart.max(axis=2) - chart.min(axis=2)) > 60
+        assert sat.sum() > 1500, f"{name}: the first figure is not visible on the first screen"
