@@ -47,6 +47,8 @@ Z95 = 1.959963984540054
 #: event times of the dynamic aggregate reported (e < 0 are placebo periods, truth 0)
 EVENT_TIMES = tuple(range(-4, 9))
 KEYS = dict(unit="kommune_kode", time="period")
+#: build-up lengths (quarters) at which --diagnostics measures TWFE's design bias
+DESIGN_BUILDUPS = (4, 12, 24)
 
 
 def study_config(with_activities: bool = False) -> SimulationConfig:
@@ -154,6 +156,8 @@ def diagnose(config: SimulationConfig, seed: int, method: str = "dr") -> dict:
     degrees of freedom ``(sum psi^2)^2 / sum psi^4`` of the unit influence values of the
     CS simple ATT (few kommuner carrying the variance make the SE itself noisy);
     ``never_treated_var_share``: their share of the estimated variance.
+    ``twfe_design_bias_b{q}``: noise-free TWFE minus the true ATT when the effect builds
+    up over q quarters (same draw otherwise): TWFE's own bias from the staggered timing.
     """
     draw = simulate_draw(config, seed)
     panel = draw.panel.assign(log_bias=log_transform_bias(draw.expected, config.nb_size).ravel())
@@ -165,12 +169,19 @@ def diagnose(config: SimulationConfig, seed: int, method: str = "dr") -> dict:
         psi = aggregate(res, "simple").inf[:, -1]
     sq = psi**2
     never = np.asarray(res.data.cohort) == 0  # cohort of each influence row
+    design = {}
+    for q in DESIGN_BUILDUPS:
+        d = simulate_draw(dataclasses.replace(config, buildup_quarters=q), seed)
+        post = d.panel["treated"].to_numpy() == 1
+        truth = d.effects.ravel()[post].mean()
+        design[f"twfe_design_bias_b{q}"] = twfe_balanced(d.panel, "log_expected_rate") - truth
     return {
         "seed": seed,
         "cs_simple_log_bias": bias,
         "twfe_log_bias": twfe_balanced(panel, "log_bias"),
         "cs_simple_df_eff": sq.sum() ** 2 / (sq**2).sum(),
         "never_treated_var_share": sq[never].sum() / sq.sum(),
+        **design,
     }
 
 
