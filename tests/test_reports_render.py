@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 from botrygt_eval.learning_review.simulate import write_projektleder_responses
-from botrygt_eval.reports import render_report
+from botrygt_eval.reports import render_kommuner, render_report
 from botrygt_eval.reports_content import prepare_inputs
 from botrygt_eval.simulate import simulate_workspace
 from botrygt_eval.simulate.config import SimulationConfig
@@ -144,6 +144,15 @@ def test_unchanged_report_is_skipped_and_a_changed_input_is_not(rendered, tmp_pa
     assert _key(params, hashes, t) == _key(params, list(hashes), t)
     assert _key(params, hashes, t) != _key(params, changed, t)
     assert _key(params, hashes, t) != _key({**params, "seed": 4}, hashes, t)
+
+
+def test_batch_skips_unchanged_kommuner_and_reports_a_failing_one(rendered):
+    ws, out, _, suppressed_kommune = rendered
+    outcomes = render_kommuner(ws, out, [suppressed_kommune, 9999], seed=3, cache=out / "_inputs",
+                               jobs=2)  # fmt: skip
+    status = {o.kommune: o.status for o in outcomes}
+    assert status == {suppressed_kommune: "skipped", 9999: "failed"}
+    assert "9999" in next(o.error for o in outcomes if o.kommune == 9999)
 
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")

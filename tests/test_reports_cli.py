@@ -1,0 +1,64 @@
+"""The ``report`` commands: help with examples, user errors, and the --all batch's exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from botrygt_eval.cli import app
+from botrygt_eval.reports import BatchOutcome, render_kommuner
+
+runner = CliRunner()
+
+
+def test_every_report_command_has_an_example():
+    for cmd in ("national", "kommune", "activities", "learning-review"):
+        res = runner.invoke(app, ["report", cmd, "--help"], terminal_width=200)
+        assert res.exit_code == 0, res.output
+        assert "Example: botrygt-eval report" in res.output, cmd
+
+
+def _cli(*args) -> tuple[int, str]:
+    """Exit code and stderr with rich's line wrapping undone."""
+    proc = subprocess.run([sys.executable, "-m", "botrygt_eval.cli", *args],
+                          capture_output=True, text=True)  # fmt: skip
+    return proc.returncode, " ".join(proc.stderr.split())
+
+
+def test_missing_data_folder_is_a_user_error(tmp_path):
+    code, err = _cli("report", "national", "--data", str(tmp_path / "nope"), "--out", str(tmp_path))
+    assert code == 2
+    assert "does not exist" in err and "Traceback" not in err
+
+
+def test_kommune_needs_a_code_or_all(tmp_path):
+    code, err = _cli("report", "kommune", "--data", str(tmp_path), "--out", str(tmp_path))
+    assert code == 2 and "--kommune CODE or --all" in err
+
+
+def test_all_reports_each_failure_and_exits_non_zero(tmp_path, monkeypatch):
+    import botrygt_eval.reports as reports
+
+    def fake(data, out, kommuner, **kwargs):
+        outs = [BatchOutcome(k, "ok") for k in kommuner[:-1]]
+        outs.append(BatchOutcome(kommuner[-1], "failed", "boom in cell 3"))
+        for o in outs:
+            kwargs["on_done"](o)
+        return outs
+
+    monkeypatch.setattr(reports, "render_kommuner", fake)
+    res = runner.invoke(app, ["report", "kommune", "--all", "--data", str(tmp_path), "--out",
+                              str(tmp_path)], terminal_width=200)  # fmt: skip
+    assert res.exit_code == 1
+    assert "failed 1" in res.output and "boom in cell 3" in res.output
+
+
+def test_a_failing_kommune_does_not_stop_the_batch(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    outcomes = render_kommuner(tmp_path, tmp_path / "out", [9999, 9998], cache=cache, jobs=2)
+    assert [o.kommune for o in outcomes] == [9998, 9999]
+    for o in outcomes:
+        assert o.status == "failed" and str(o.kommune) in o.error, o

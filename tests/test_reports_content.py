@@ -1,0 +1,128 @@
+"""Report tables on small hand-made frames whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from botrygt_eval.reports_content import (
+    activity_summary,
+    activity_totals,
+    balanced,
+    burglary_trends,
+    fmt_interval,
+    kommune_burglary,
+    publishable,
+    similar_kommuner,
+    survey_table,
+    targets_progress,
+)
+
+
+def _estimates() -> pd.DataFrame:
+    return pd.DataFrame({
+        "year": [2025] * 4,
+        "kommune_kode": [pd.NA, 101, 147, 153],
+        "variable": ["fear_burglary"] * 4,
+        "estimate": [0.2, 0.3, 0.4, 0.5],
+        "se": [0.01, 0.05, 0.1, 0.1],
+        "ci_low": [0.18, 0.2, 0.2, 0.3],
+        "ci_high": [0.22, 0.4, 0.6, 0.7],
+        "n": [1000, 50, 9, 12],
+        "deff": [1.1, 1.0, 1.0, 1.0],
+        "suppressed": [False, False, False, True],
+    }).astype({"kommune_kode": "Int64"})  # fmt: skip
+
+
+def test_publishable_blanks_cells_under_the_threshold_and_flagged_ones():
+    out = publishable(_estimates(), min_cell=10)
+    assert out["suppressed"].tolist() == [False, False, True, True]
+    assert out.loc[out["suppressed"], ["estimate", "se", "ci_low", "ci_high"]].isna().all().all()
+    assert out.loc[~out["suppressed"], "estimate"].tolist() == [0.2, 0.3]
+    assert out["n"].tolist() == [1000, 50, 9, 12]  # n stays: the reader sees why
+
+
+def test_survey_table_in_percent_for_the_nation_and_a_kommune():
+    nat = survey_table(_estimates(), 2025, None)
+    assert nat.loc[0, ["estimate", "ci_low", "ci_high"]].tolist() == [20.0, 18.0, 22.0]
+    k = survey_table(_estimates(), 2025, 147)
+    assert k.loc[0, "suppressed"] and np.isnan(k.loc[0, "estimate"])
+
+
+def _panel() -> pd.DataFrame:
+    # two kommuner in Københavns Politi (101, 147), one elsewhere (851); 101 in a partnership
+    rows = []
+    for year in (2020, 2021):
+        for k, hh, b in ((101, 1000, 10 + year - 2020), (147, 500, 2), (851, 2000, 8)):
+            rows.append(dict(kommune_kode=k, year=year, households=hh, burglaries=b,
+                             ever_treated=int(k == 101)))  # fmt: skip
+    p = pd.DataFrame(rows)
+    p["rate"] = 1000 * p["burglaries"] / p["households"]
+    return p
+
+
+def test_burglary_trends_pool_counts_over_households():
+    t = burglary_trends(_panel()).set_index(["year", "gruppe"])
+    assert t.loc[(2020, "Partnerskabskommuner"), "rate"] == pytest.approx(10.0)
+    # others: (2 + 8) / (500 + 2000) * 1000 = 4, not the mean of the two rates (4 + 4 = 8/2)
+    assert t.loc[(2020, "Øvrige kommuner"), "rate"] == pytest.approx(4.0)
+    assert t.loc[(2021, "Partnerskabskommuner"), "rate"] == pytest.approx(11.0)
+
+
+def test_kommune_burglary_compares_with_district_similar_and_nation():
+    t = kommune_burglary(_panel(), 101)
+    r = t[t["year"].eq(2020)].set_index("enhed")["rate"]
+    assert r["København"] == pytest.approx(10.0)
+    assert r["Københavns Politi (øvrige kommuner)"] == pytest.approx(4.0)  # 147 only
+    assert r["Hele landet"] == pytest.approx(1000 * 20 / 3500)
+    assert similar_kommuner(_panel(), 101, k=1) == [147]  # |log 500 - log 1000| < |log 2000 - ...|
+
+
+def test_targets_progress_against_the_baseline():
+    parts = pd.DataFrame({"kommune_kode": [101], "signed_date": [pd.Timestamp("2020-06-01")],
+                          "end_date": [pd.NaT], "baseline_year": [2020],
+                          "burglary_target_pct": [-5.0], "nabohjaelp_target": [100],
+                          "fear_target_pct": [35.0]})  # fmt: skip
+    nh = pd.DataFrame({"kommune_kode": [101, 101], "year": [2020, 2021], "members": [50, 120]})
+    est = _estimates().assign(year=2021)
+    t = targets_progress(parts, _panel(), nh, est, 2021).iloc[0]
+    assert t["indbrud_aendring_pct"] == pytest.approx(10.0)  # 10 -> 11 per 1,000
+    assert t["indbrud_maal_naaet"] == False  # noqa: E712
+    assert t["nabohjaelp_medlemmer"] == 120 and t["nabohjaelp_maal_naaet"] == True  # noqa: E712
+    assert t["bekymrede_pct"] == pytest.approx(30.0) and t["bekymrede_maal_naaet"] == True  # noqa: E712
+
+
+def test_activity_sums_keep_unknown_reach_and_cost_missing():
+    acts = pd.DataFrame({
+        "activity_id": ["a", "b", "c", "d"], "kommune_kode": [101, 101, 147, 147],
+        "activity_type": ["kampagne", "kampagne", "kampagne", "data_gis"],
+        "start_date": ["2021-01-01", "2021-05-01", "2022-01-01", "2022-02-01"],
+        "end_date": [None] * 4, "reach": [100, np.nan, 300, np.nan],
+        "cost_dkk": [1000, 500, np.nan, np.nan],
+    })  # fmt: skip
+    s = activity_summary(acts).set_index(["activity_type", "year"])
+    assert s.loc[("kampagne", 2021), ["antal", "reach", "n_reach", "cost_dkk"]].tolist() == [
+        2,
+        100,
+        1,
+        1500,
+    ]
+    assert np.isnan(s.loc[("data_gis", 2022), "reach"])  # none reported: missing, not 0
+    t = activity_totals(acts).set_index("activity_type")
+    # cost per person reached only over activities with both: a (1000 / 100)
+    assert t.loc["kampagne", "kr_pr_naaet"] == pytest.approx(10.0)
+    assert np.isnan(t.loc["data_gis", "kr_pr_naaet"])
+    assert len(activity_summary(acts, 147)) == 2
+
+
+def test_balanced_drops_kommuner_with_a_missing_period():
+    p = _panel().assign(log_rate=1.0, observed=1)
+    p.loc[(p["kommune_kode"] == 851) & (p["year"] == 2021), "log_rate"] = np.nan
+    b, dropped = balanced(p)
+    assert dropped == [851] and set(b["kommune_kode"]) == {101, 147}
+
+
+def test_interval_text_in_danish_format():
+    assert fmt_interval(12.34, 10.1, 14.56, unit=" %") == "12,3 % (95 %-KI 10,1 til 14,6 %)"
+    assert fmt_interval(np.nan, np.nan, np.nan).startswith("undertrykt")
