@@ -6,12 +6,16 @@ binomial burglary counts: the code path of ``simulate_workspace``), builds the
 kommune x quarter panel in memory with the columns of ``build_panel``, and
 estimates the partnership effect with naive TWFE (static treated dummy on the log
 rate), Callaway-Sant'Anna (not-yet-treated controls, doubly robust; simple and
-dynamic aggregates, analytic SEs) and PPML (counts, household offset). Every
-estimate is compared with its exact true target in that replication.
+dynamic aggregates, analytic SEs; the simple ATT also with the multiplier
+bootstrap) and PPML (counts, household offset). Every estimate is compared with its
+exact true target in that replication, and each estimator is also run on the
+draw's noise-free expected outcome to split its bias into design and count-noise parts.
 
 Run: ``python analyses/coverage_study.py --reps 500 --out analyses/results``
 (``make coverage``); writes ``coverage.csv`` (one row per replication and
-quantity) and ``coverage.md`` (the summary). See docs/COVERAGE.md.
+quantity) and ``coverage.md`` (the summary). ``--diagnostics N`` instead writes
+``coverage_diagnostics.csv`` (log-transform bias, effective df of the CS SE, TWFE
+design bias by build-up length). See docs/COVERAGE.md.
 """
 
 from __future__ import annotations
