@@ -12,6 +12,7 @@ from botrygt_eval.cli import app
 report_app = typer.Typer(
     help="Render parameterised reports (executed notebook, HTML without code, figures, tables).",
     no_args_is_help=True,
+    epilog="Example: botrygt-eval report national --data out/workspace --out out/reports",
 )
 app.add_typer(report_app, name="report")
 console = Console(stderr=True)
