@@ -112,6 +112,7 @@ def render_report(
     force: bool = False,
     survey_csv: str | Path | None = None,
     effects_csv: str | Path | None = None,
+    km=None,
 ) -> ReportResult:
     """Execute one template into ``out/<stem>/`` and export HTML without code cells.
 
@@ -119,7 +120,8 @@ def render_report(
     (made in ``out/_inputs`` when not given, from ``survey_csv``/``effects_csv`` when those
     already-computed tables exist, e.g. the demo's). Skips the run when the folder's
     ``provenance.json`` has the same key (parameters, input hashes, template, version)
-    and the HTML exists, unless ``force``.
+    and the HTML exists, unless ``force``. ``km``: a running kernel manager to reuse
+    (batches); its namespace is reset first. By default each report starts its own kernel.
     """
     import time
 
@@ -169,9 +171,13 @@ def render_report(
     )
     t0 = time.perf_counter()
     try:
+        extra = {}
+        if km is not None:
+            _reset(km)
+            extra["km"] = km
         pm.execute_notebook(str(template), str(nb), parameters=parameters,
                             kernel_name=kernel_name(), cwd=str(folder), progress_bar=False,
-                            log_output=False)  # fmt: skip
+                            log_output=False, **extra)  # fmt: skip
     except pm.PapermillExecutionError as exc:
         prov_path.unlink(missing_ok=True)
         raise ReportError(f"{stem}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue} "
@@ -226,10 +232,41 @@ class BatchOutcome:
     seconds: float = 0.0
 
 
+_WORKER_KM = None  # one kernel per batch worker process, reused across its reports
+
+
+def _reset(km) -> None:
+    """Clear a reused kernel: a report sees only its own parameters and variables."""
+    kc = km.blocking_client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        code = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
+        reply = kc.execute_interactive(code, timeout=60, store_history=False)
+        if reply["content"]["status"] != "ok":
+            raise ReportError(f"could not reset the kernel: {reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
+
+
+def _worker_kernel():
+    """The worker's kernel, started on first use and restarted if it died."""
+    global _WORKER_KM
+    if _WORKER_KM is None or not _WORKER_KM.is_alive():
+        import atexit
+
+        from jupyter_client.manager import KernelManager
+
+        _WORKER_KM = KernelManager(kernel_name=kernel_name())
+        _WORKER_KM.start_kernel()
+        atexit.register(_WORKER_KM.shutdown_kernel, now=True)
+    return _WORKER_KM
+
+
 def _one(kwargs: dict) -> BatchOutcome:
     k = kwargs["kommune"]
     try:
-        r = render_report("kommune", **kwargs)
+        r = render_report("kommune", km=_worker_kernel(), **kwargs)
     except BotrygtError as exc:
         return BatchOutcome(k, "failed", str(exc))
     except Exception as exc:  # a batch reports every kommune's failure and goes on

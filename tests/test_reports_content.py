@@ -126,3 +126,16 @@ def test_balanced_drops_kommuner_with_a_missing_period():
 def test_interval_text_in_danish_format():
     assert fmt_interval(12.34, 10.1, 14.56, unit=" %") == "12,3 % (95 %-KI 10,1 til 14,6 %)"
     assert fmt_interval(np.nan, np.nan, np.nan).startswith("undertrykt")
+
+
+@pytest.mark.parametrize("name", ["national", "kommune", "activities", "learning_review"])
+def test_template_text_and_notebook_are_in_step(name):
+    """The reviewable .py and the executed .ipynb hold the same cells (jupytext pair)."""
+    import jupytext
+
+    from botrygt_eval.reports import TEMPLATES
+
+    py = jupytext.read(TEMPLATES / f"{name}.py")
+    ipynb = jupytext.read(TEMPLATES / f"{name}.ipynb")
+    assert [c.source for c in py.cells] == [c.source for c in ipynb.cells]
+    assert "parameters" in py.cells[0].metadata.get("tags", [])
