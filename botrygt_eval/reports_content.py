@@ -46,6 +46,12 @@ EFFECT_OUTCOMES = {
     "fear_burglary": "Bekymret for indbrud (andel)",
     "nabohjaelper": "Tilmeldt Nabohjælp (andel)",
 }
+ESTIMATOR_LABELS = {
+    "TWFE": "To-vejs fixed effects (TWFE)",
+    "Callaway-Sant'Anna (not yet treated)": "Callaway-Sant'Anna (endnu ikke behandlede som kontrol)",
+    "PPML (households offset)": "Poisson (PPML, husstande som offset)",
+    "Callaway-Sant'Anna on kommune-year survey estimates": "Callaway-Sant'Anna på kommunernes årsskøn",
+}
 BACON_TYPES = {
     "treated_vs_untreated": "Partnerskab mod aldrig partnerskab",
     "earlier_vs_later_treated": "Tidligt mod senere partnerskab",
@@ -310,6 +316,7 @@ def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
     for c in ("estimate", "ci_low", "ci_high"):
         out[f"{c}_pct"] = np.where(log, 100 * (np.exp(out[c]) - 1), 100 * out[c])
     out["enhed"] = np.where(log, "% ændring", "procentpoint")
+    out["metode"] = out["estimator"].map(ESTIMATOR_LABELS).fillna(out["estimator"])
     return out
 
 

@@ -61,7 +61,7 @@ partner = inp["partnerships"][inp["partnerships"]["kommune_kode"].eq(kommune)]
 
 # %%
 burg = kommune_burglary(panel_y, kommune)
-own = burg[burg["enhed"].eq(navn)].set_index("year")
+own = burg[burg["enhed"].eq(navn) & burg["year"].le(year)].set_index("year")
 last = int(own["rate"].dropna().index.max())
 first = int(own.index.min())
 surv = survey_table(est, year, kommune, min_cell).set_index("variable")

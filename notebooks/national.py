@@ -118,12 +118,12 @@ plt.close(fig)
 
 # %% [markdown]
 # ## Partnerskabernes effekt (difference-in-differences)
-# Hver række er én metode. For indbrud er effekten på log-skala (×100 ≈ procent);
-# for spørgeskemaet er den i andele (×100 = procentpoint).
+# Hver række er én metode. For indbrud er effekten omregnet til procent ændring i antal
+# indbrud; for spørgeskemaet er den i procentpoint. Alle med 95 %-konfidensinterval.
 
 # %%
 show_table(out.table(effects_table(effects), "effekter"),
-           {"maal": "Mål", "estimator": "Metode", "estimate_pct": "Effekt", "ci_low_pct": "95 %-KI fra",
+           {"maal": "Mål", "metode": "Metode", "estimate_pct": "Effekt", "ci_low_pct": "95 %-KI fra",
             "ci_high_pct": "95 %-KI til", "enhed": "Enhed", "n_units": "Kommuner",
             "n_obs": "Observationer"})  # fmt: skip
 ax = es.plot(title="Indbrud pr. 1.000 husstande før og efter partnerskabets start (TWFE)")
