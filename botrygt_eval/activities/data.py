@@ -16,7 +16,7 @@ import pandas as pd
 
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.io import registers, statbank
-from botrygt_eval.io.workspace import _EMPTY_COLUMNS, Workspace
+from botrygt_eval.io.workspace import _EMPTY_COLUMNS, Workspace, load_fixed_files
 
 _NEEDED = {
     "statbank/STRAF11.csv": ("burglaries_quarterly", statbank.load_straf11),
@@ -37,21 +37,7 @@ def load_activity_workspace(
     :func:`botrygt_eval.io.workspace.load_workspace` when the survey is needed too.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise InputFileError(
-            f"{root}: workspace folder not found; give the folder written by "
-            "'botrygt-eval simulate --out DIR' or laid out as in docs/DATA_FORMATS.md"
-        )
-    tables, reports, absent = {}, [], []
-    for rel, (name, loader) in _NEEDED.items():
-        path = root / rel
-        if path.is_file():
-            result = loader(path, quarantine_dir=quarantine_dir)
-            reports.append(result)
-            tables[name] = result.data
-        else:
-            absent.append(rel)
-            tables[name] = pd.DataFrame(columns=_EMPTY_COLUMNS[name])
+    tables, reports, absent = load_fixed_files(root, _NEEDED, quarantine_dir)
     missing = [rel for rel, (name, _) in _NEEDED.items() if name in _REQUIRED and rel in absent]
     if missing:
         raise InputFileError(

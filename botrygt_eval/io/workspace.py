@@ -96,6 +96,34 @@ def _concat(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True, sort=False)
 
 
+def load_fixed_files(
+    root: Path, files: dict, quarantine_dir: str | Path | None = None
+) -> tuple[dict[str, pd.DataFrame], list[LoadResult], list[str]]:
+    """Load each ``relative path -> (table name, loader)`` present under ``root``.
+
+    Returns the tables (an empty frame with the right columns for an absent file),
+    the load results, and the relative paths that were absent.
+    """
+    if not root.is_dir():
+        raise InputFileError(
+            f"{root}: workspace folder not found; give the folder written by "
+            "'botrygt-eval simulate --out DIR' or laid out as in docs/DATA_FORMATS.md"
+        )
+    tables: dict[str, pd.DataFrame] = {}
+    reports: list[LoadResult] = []
+    absent: list[str] = []
+    for rel, (name, loader) in files.items():
+        path = root / rel
+        if path.is_file():
+            result = loader(path, quarantine_dir=quarantine_dir)
+            reports.append(result)
+            tables[name] = result.data
+        else:
+            absent.append(rel)
+            tables[name] = pd.DataFrame(columns=_EMPTY_COLUMNS[name])
+    return tables, reports, absent
+
+
 def load_workspace(
     root: str | Path,
     quarantine_dir: str | Path | None = None,
@@ -108,23 +136,7 @@ def load_workspace(
     :class:`InputFileError` when ``root`` is missing or holds none of the files.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise InputFileError(
-            f"{root}: workspace folder not found; give the folder written by "
-            "'botrygt-eval simulate --out DIR' or laid out as in docs/DATA_FORMATS.md"
-        )
-    tables: dict[str, pd.DataFrame] = {}
-    reports: list[LoadResult] = []
-    absent: list[str] = []
-    for rel, (name, loader) in _FIXED.items():
-        path = root / rel
-        if path.is_file():
-            result = loader(path, quarantine_dir=quarantine_dir)
-            reports.append(result)
-            tables[name] = result.data
-        else:
-            absent.append(rel)
-            tables[name] = pd.DataFrame(columns=_EMPTY_COLUMNS[name])
+    tables, reports, absent = load_fixed_files(root, _FIXED, quarantine_dir)
     survey = root / "survey"
     samples, answers, margins = [], [], {}
     for path in sorted(survey.glob("sample_*.csv")):

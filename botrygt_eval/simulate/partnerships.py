@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from botrygt_eval.io.registers import ACTIVITY_COLUMNS  # the register's layout
 from botrygt_eval.simulate._random import stream
 from botrygt_eval.simulate.burglary import BaseRates
 from botrygt_eval.simulate.config import SimulationConfig
@@ -226,17 +227,6 @@ def _details(acts: pd.DataFrame, rng: np.random.Generator, last: pd.Timestamp) -
     cost = np.round(p["cost"].to_numpy() * np.exp(rng.normal(0, 0.4, m)), -2)
     cost[rng.random(m) < 0.1] = np.nan
     return acts.assign(end_date=end, reach=pd.array(reach, dtype="Int64"), cost_dkk=cost)
-
-
-ACTIVITY_COLUMNS = [
-    "activity_id",
-    "kommune_kode",
-    "activity_type",
-    "start_date",
-    "end_date",
-    "reach",
-    "cost_dkk",
-]
 
 
 def _finish(acts: pd.DataFrame) -> pd.DataFrame:
