@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
+from botrygt_eval.learning_review.simulate import write_projektleder_responses
 from botrygt_eval.simulate._random import person_number, pseudonyms, stream
 from botrygt_eval.simulate.burglary import (
     Burglaries,
@@ -483,6 +484,10 @@ def simulate_workspace(
             write_csv(out / f"survey/responses_{year}.csv", answer(sample, pop, ky, config, seed))
         )
         paths.append(write_csv(out / f"survey/margins_{year}.csv", _margins(pop, year, config)))
+    say("projektlederundersøgelse")
+    paths.append(
+        write_projektleder_responses(out / "survey/projektleder_2025.csv", seed)
+    )  # the learning review's project-leader survey (docs/LEARNING_REVIEW.md)
     frame_note = "no sampling frame (write_frame=False)"
     if config.write_frame:
         say("stikprøveramme")
