@@ -238,7 +238,7 @@ STAGES: list[tuple[str, Stage]] = [
 
 def run_demo(out: Path, seed: int = 2018) -> DemoContext:
     """Run every stage into ``out`` and print where the outputs are."""
-    out = Path(out)
+    out = Path(out).resolve()  # stages may report absolute paths; the manifest relates them to out
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(out=out, seed=seed)
     console.rule(f"[bold]botrygt-eval {__version__} demo[/] — {SIMULATED_BANNER}")

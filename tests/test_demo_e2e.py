@@ -13,14 +13,15 @@ from botrygt_eval import SIMULATED_BANNER
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    proc = subprocess.run(
-        [sys.executable, "-m", "botrygt_eval.cli", "demo", "--out", str(out), "--seed", "7"],
+    cwd = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run(  # a relative --out, as `make demo` passes it
+        [sys.executable, "-m", "botrygt_eval.cli", "demo", "--out", "out", "--seed", "7"],
         capture_output=True,
         text=True,
+        cwd=cwd,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return out, proc.stdout
+    return cwd / "out", proc.stdout
 
 
 @pytest.mark.slow
