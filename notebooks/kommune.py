@@ -44,6 +44,7 @@ from botrygt_eval.reports_content import (
     show_table,
     start,
     survey_table,
+    synth_comparison,
     targets_progress,
 )
 from botrygt_eval.reports_content import pct as p
@@ -114,6 +115,27 @@ fig = plot_district(dist, OUTCOME_LABELS["fear_burglary"],
 show_figure(out.figure(fig, "politikreds_bekymring"))
 plt.close(fig)
 _ = out.table(dist, "politikreds_bekymring")
+
+# %% [markdown]
+# ## Gjorde partnerskabet en forskel her?
+# Kommunen sammenlignes med en "syntetisk" udgave af sig selv: et vægtet gennemsnit af
+# kommuner uden partnerskab, der fulgte kommunens indbrudstal før partnerskabet. Forskellen
+# efter starten er skønnet over partnerskabets effekt. Intervallet kommer fra placebo-kørsler
+# på kommunerne uden partnerskab; for én kommune er usikkerheden stor.
+
+# %%
+if len(partner):
+    synth, synth_res = synth_comparison(inp["panel_quarter"], kommune, seed)
+    out.table(synth, "egen_effekt")
+    show_table(synth, {"metode": "Metode", "effekt_pct": "Effekt på indbrud, %",
+                       "ki_fra_pct": "95 %-KI fra", "ki_til_pct": "95 %-KI til",
+                       "foer_rmse": "Tilpasning før start (RMSE, log)"})  # fmt: skip
+    axes = synth_res.plot()
+    fig = axes.flat[0].figure if hasattr(axes, "flat") else axes.figure
+    show_figure(out.figure(fig, "egen_effekt"), "Kommunen og dens syntetiske sammenligning")
+    plt.close(fig)
+else:
+    say("Kommunen har ingen partnerskabsaftale; her er ingen egen effekt at skønne.")
 
 # %% [markdown]
 # ## Mål i partnerskabsaftalen
