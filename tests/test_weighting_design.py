@@ -299,41 +299,18 @@ def se_mean_from_records(design, y, clusters, n_pop_clusters):
     return float(np.sqrt((1 - n / n_pop_clusters) * n / (n - 1) * np.sum((t - t.mean()) ** 2)))
 
 
-def test_adjustment_records_reproduce_r_standard_errors(dclus1, pop):
+def test_adjustment_records_reproduce_r_standard_errors(dclus1):
     ref = pd.read_csv(REF / "ref_all.csv")
 
     def r_se(case):
         row = ref[(ref["case"] == case) & (ref["estimate_name"] == "mean_api00")]
         return float(row["se"].iloc[0])
 
+    from tests.test_weighting_integration import build_designs  # the same R cases
+
     y = dclus1.data["api00"].to_numpy(dtype=float)
     cl = dclus1.data["dnum"].to_numpy()
-    m2 = pop[pop["variable"].isin(["stype", "sch.wide"])]
-    stype = pop[pop["variable"] == "stype"]
-    api99 = {"api99": float(pop.loc[pop["level"] == "api99", "total"].iloc[0])}
-    tight = rake(dclus1, m2, tol=1e-12)
-    designs = {
-        "c_poststrat": poststratify(dclus1, stype),
-        "d_rake_tight": tight,
-        "d_rake_default": rake(dclus1, m2, stop="r_rake", maxit=10, epsilon=1),
-        "d_calibrate_raking": calibrate(dclus1, m2, method="raking", tol=1e-13, maxit=500),
-        "e_cal_linear": calibrate(dclus1, stype, method="linear", numeric_totals=api99),
-        "e_cal_logit_0.5_2": calibrate(
-            dclus1,
-            stype,
-            method="logit",
-            bounds=(0.5, 2),
-            numeric_totals=api99,
-            tol=1e-13,
-            maxit=500,
-        ),
-        "e_cal_raking": calibrate(
-            dclus1, stype, method="raking", numeric_totals=api99, tol=1e-13, maxit=500
-        ),
-        # R's trimWeights keeps the raking record (with the pre-trim weights)
-        "f_trim_upper40": trim(tight, 40, strict=False),
-        "f_trim_upper40_strict": trim(tight, 40, strict=True),
-    }
+    designs = build_designs()
     for case, des in designs.items():
         se = se_mean_from_records(des, y, cl, 757)
         # README: SEs relative 1e-6 (d_rake_default: R backfits with the per-margin
