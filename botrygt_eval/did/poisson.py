@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from botrygt_eval.did.twfe import (
+    CoefficientResult,
     EventStudyResult,
     _event_counts,
     cluster_codes,
@@ -171,25 +172,11 @@ def _fit(
     return beta[:, 0], scale * bread @ (sg.T @ sg) @ bread
 
 
-@dataclass(frozen=True)
-class PoissonResult:
+@dataclass(frozen=True, kw_only=True)
+class PoissonResult(CoefficientResult):
     """PPML DiD: log rate ratio with cluster-robust SE, and its rate-ratio form."""
 
-    estimate: float
-    se: float
-    ci_low: float
-    ci_high: float
-    pvalue: float
-    n_obs: int
-    n_units: int
-    n_periods: int
-    n_clusters: int
-    cluster: str
-    outcome: str
-    treat: str
     offset: str | None
-    alpha: float
-    n_dropped: int = 0
     n_dropped_zero: int = 0
     se_convention: str = SE_CONVENTION
 
@@ -200,32 +187,24 @@ class PoissonResult:
     def to_frame(self) -> pd.DataFrame:
         """``term, estimate, se, ci_low, ci_high, n`` plus ``rate_ratio, rr_ci_low, rr_ci_high``."""
         return pd.DataFrame(
-            [{"term": self.treat, "estimate": self.estimate, "se": self.se,
-              "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n_obs,
-              "rate_ratio": self.rate_ratio, "rr_ci_low": float(np.exp(self.ci_low)),
-              "rr_ci_high": float(np.exp(self.ci_high))}]
+            [{**self._row(), "rate_ratio": self.rate_ratio,
+              "rr_ci_low": float(np.exp(self.ci_low)), "rr_ci_high": float(np.exp(self.ci_high))}]
         )  # fmt: skip
 
     def summary(self) -> str:
-        lvl = int(round(100 * (1 - self.alpha)))
         off = f" with offset log({self.offset})" if self.offset else ""
         lines = [
             f"PPML DiD: {self.outcome} on {self.treat}, unit and period fixed effects{off}",
-            f"  log rate ratio {self.estimate:.6g}  SE {self.se:.6g}  {lvl}% CI "
-            f"[{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.pvalue:.4g}",
+            self._estimate_line("log rate ratio"),
             f"  rate ratio {self.rate_ratio:.4f} ({100 * (self.rate_ratio - 1):+.1f} %), "
             f"CI [{np.exp(self.ci_low):.4f}, {np.exp(self.ci_high):.4f}]",
-            f"  {self.n_obs} observations, {self.n_units} units, {self.n_periods} periods; SE "
-            f"clustered by {self.cluster} ({self.n_clusters} clusters, {self.se_convention})",
+            self._size_line(),
         ]
         if self.n_dropped_zero:
             lines.append(f"  {self.n_dropped_zero} rows of all-zero units/periods dropped")
         if self.n_dropped:
             lines.append(f"  {self.n_dropped} rows with missing values dropped")
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 def ppml(

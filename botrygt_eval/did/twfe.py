@@ -125,9 +125,12 @@ def fit_panel_ols(
 
 
 # --------------------------------------------------------------------------- TWFE
-@dataclass(frozen=True)
-class TWFEResult:
-    """A TWFE DiD coefficient with its cluster-robust SE and settings."""
+@dataclass(frozen=True, kw_only=True)
+class CoefficientResult:
+    """One DiD coefficient with its cluster-robust SE, interval, sizes and settings.
+
+    Shared by the TWFE and PPML results; each adds its own settings and SE convention.
+    """
 
     estimate: float
     se: float
@@ -141,17 +144,40 @@ class TWFEResult:
     cluster: str
     outcome: str
     treat: str
-    weights: str | None
     alpha: float
     n_dropped: int = 0
-    se_convention: str = SE_CONVENTION
+
+    def _row(self) -> dict:
+        return {"term": self.treat, "estimate": self.estimate, "se": self.se,
+                "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n_obs}  # fmt: skip
 
     def to_frame(self) -> pd.DataFrame:
         """One row: ``term, estimate, se, ci_low, ci_high, n``."""
-        return pd.DataFrame(
-            [{"term": self.treat, "estimate": self.estimate, "se": self.se,
-              "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n_obs}]
-        )  # fmt: skip
+        return pd.DataFrame([self._row()])
+
+    def _estimate_line(self, label: str) -> str:
+        lvl = int(round(100 * (1 - self.alpha)))
+        return (
+            f"  {label} {self.estimate:.6g}  SE {self.se:.6g}  {lvl}% CI "
+            f"[{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.pvalue:.4g}"
+        )
+
+    def _size_line(self) -> str:
+        return (
+            f"  {self.n_obs} observations, {self.n_units} units, {self.n_periods} periods; SE "
+            f"clustered by {self.cluster} ({self.n_clusters} clusters, {self.se_convention})"
+        )
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TWFEResult(CoefficientResult):
+    """A TWFE DiD coefficient with its cluster-robust SE and settings."""
+
+    weights: str | None
+    se_convention: str = SE_CONVENTION
 
     def to_dict(self) -> dict:
         """The JSON contract of ``botrygt-eval did twfe``."""
@@ -166,22 +192,16 @@ class TWFEResult:
         }
 
     def summary(self) -> str:
-        lvl = int(round(100 * (1 - self.alpha)))
         lines = [
             f"TWFE DiD: {self.outcome} on {self.treat} with unit and period fixed effects",
-            f"  estimate {self.estimate:.6g}  SE {self.se:.6g}  {lvl}% CI "
-            f"[{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.pvalue:.4g}",
-            f"  {self.n_obs} observations, {self.n_units} units, {self.n_periods} periods; "
-            f"SE clustered by {self.cluster} ({self.n_clusters} clusters, {self.se_convention})",
+            self._estimate_line("estimate"),
+            self._size_line(),
         ]
         if self.weights:
             lines.append(f"  weighted by {self.weights}")
         if self.n_dropped:
             lines.append(f"  {self.n_dropped} rows with missing values dropped")
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 def twfe(
