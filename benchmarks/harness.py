@@ -2,13 +2,13 @@
 
 A benchmark module ``benchmarks/bench_*.py`` defines ``CASES``: a list of
 :class:`Case`. Each case times our implementation and each peer library on the
-same prepared input, in the same run, and reports the median of ``repeat`` runs.
+same prepared input, in the same run, and reports the best of ``repeat`` runs
+(the machine is shared and noisy: the minimum is the least disturbed run).
 A peer that is not installed or fails is reported as such, never silently left out.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,14 +25,14 @@ class Case:
 
 
 def time_call(fn: Callable[[object], object], data: object, repeat: int) -> float:
-    """Median wall time in seconds over ``repeat`` runs after one warm-up."""
+    """Best (minimum) wall time in seconds over ``repeat`` runs after one warm-up."""
     fn(data)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn(data)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def run_case(case: Case) -> list[dict]:

@@ -44,7 +44,7 @@ def main() -> None:
         "# Benchmarks",
         "",
         f"Run on {date.today().isoformat()}, Python {platform.python_version()}, "
-        f"{platform.machine()}, by `make bench`. Median wall time of repeated runs after a warm-up; "
+        f"{platform.machine()}, by `make bench`. Best wall time of repeated runs (5 unless noted) after a warm-up; "
         "`ratio` = peer time / botrygt_eval time (above 1: we are faster).",
         "",
         "| case | implementation | seconds | ratio | status |",
