@@ -6,6 +6,7 @@ Usage: python benchmarks/run.py --out benchmarks/RESULTS.md [--only NAME]
 from __future__ import annotations
 
 import argparse
+import os
 import importlib.util
 import platform
 import sys
@@ -32,6 +33,7 @@ def main() -> None:
         "--only", default=None, help="run only bench modules whose name contains this"
     )
     args = parser.parse_args()
+    load_at_start = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     rows = []
     for path in sorted(HERE.glob("bench_*.py")):
         if args.only and args.only not in path.stem:
@@ -46,6 +48,7 @@ def main() -> None:
         f"Run on {date.today().isoformat()}, Python {platform.python_version()}, "
         f"{platform.machine()}, by `make bench`. Best wall time of repeated runs (5 unless noted) after a warm-up; "
         "`ratio` = peer time / botrygt_eval time (above 1: we are faster).",
+        f"Load average at the start: {load_at_start} (2 cores; above 2 means the timings are disturbed).",
         "",
         "| case | implementation | seconds | ratio | status |",
         "|---|---|---:|---:|---|",
