@@ -6,8 +6,8 @@ Usage: python benchmarks/run.py --out benchmarks/RESULTS.md [--only NAME]
 from __future__ import annotations
 
 import argparse
-import os
 import importlib.util
+import os
 import platform
 import sys
 from datetime import date
