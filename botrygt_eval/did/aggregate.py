@@ -22,7 +22,12 @@ import pandas as pd
 from scipy import sparse, stats
 
 from botrygt_eval.did.att_gt import ATTgtResult
-from botrygt_eval.did.inference import BootstrapResult, analytic_se, multiplier_bootstrap
+from botrygt_eval.did.inference import (
+    BootstrapResult,
+    analytic_se,
+    bootstrap_summary,
+    multiplier_bootstrap,
+)
 from botrygt_eval.errors import DidWarning, EstimationError, check_option
 
 AggType = Literal["simple", "group", "dynamic", "calendar"]
@@ -114,19 +119,29 @@ class AggregateResult:
         return plot_aggregate(self, **kwargs)
 
 
-def _wif_dot(w_ind, gpos, glist, groups, pg, att):
-    """``wif(keepers, pg, ...) %*% att`` of R did without the n x k matrix.
+def _wif_coef(pos, pg, att, member, nbins):
+    """R did's ``wif()`` term per cohort: the estimated-share part of an aggregate's
+    influence function is ``w_ind * coef[gpos]`` (its constant parts cancel).
 
-    ``gpos`` is each IF row's position in ``glist`` (len(glist) when in no cohort);
-    ``groups``, ``pg`` and ``att`` describe the cells kept.
+    ``pos``, ``pg`` and ``att`` describe candidate cells (cohort position, share, ATT);
+    ``member`` (cells x k, bool) says which cells each of k weighted means averages.
+    Returns (nbins + 1) x k with a zero last row (units in no cohort).
     """
-    s = pg.sum()
-    pos = np.searchsorted(glist, groups)
-    A = np.bincount(pos, weights=att, minlength=len(glist) + 1)
-    C = np.bincount(pos, minlength=len(glist) + 1).astype(float)
-    A[-1] = C[-1] = 0.0
-    pa = pg @ att
-    return (w_ind * A[gpos] - pa) / s - (w_ind * C[gpos] - s) * pa / s**2
+    m = member.astype(float)
+    s = pg @ m
+    pa = (pg * att) @ m
+    onehot = np.zeros((nbins + 1, len(pos)))
+    onehot[pos, np.arange(len(pos))] = 1.0
+    coef = (onehot @ (m * att[:, None]) - (onehot @ m) * (pa / s)) / s
+    coef[-1] = 0.0
+    return coef
+
+
+def _members(sets, n_cells):
+    member = np.zeros((n_cells, len(sets)), bool)
+    for j, idx in enumerate(sets):
+        member[idx, j] = True
+    return member
 
 
 def aggregate(
@@ -166,27 +181,25 @@ def aggregate(
     gpos = np.searchsorted(glist, cohort)
     gpos[(gpos == len(glist)) | (glist[np.minimum(gpos, len(glist) - 1)] != cohort)] = len(glist)
     pg_g = np.bincount(gpos, weights=w_ind, minlength=len(glist) + 1)[:-1] / len(w_ind)
-    pg = pg_g[np.searchsorted(glist, group)]
-    n = inf.shape[0]
+    cpos = np.searchsorted(glist, group)  # each cell's cohort position
+    pg = pg_g[cpos]
+    nbins = len(glist)
 
-    def combo(which):
-        """Weights over cells and the cohort-share term for a weighted mean over ``which``."""
-        wts = np.zeros(len(att))
-        wts[which] = pg[which] / pg[which].sum()
-        return wts
+    def means(member):
+        """Cohort-share weights (cells x k) of weighted means over each column's cells."""
+        wts = member * pg[:, None]
+        return wts / wts.sum(axis=0)
 
     by_vals: list = []
     if type == "simple":
         keep = np.nonzero((group <= t) & (t <= group + max_e))[0]
         if len(keep) == 0:
             raise EstimationError("no post-treatment ATT(g,t) to aggregate")
-        wts = combo(keep)
-        over_att = float(wts @ att)
-        over_if = np.asarray(inf @ wts).ravel() + _wif_dot(
-            w_ind, gpos, glist, group[keep], pg[keep], att[keep]
-        )
+        member = _members([keep], len(att))
+        W_all = means(member)  # cells x k: IF = inf @ W_all + w_ind * A_all[gpos]
+        A_all = _wif_coef(cpos, pg, att, member, nbins)
+        over_att = float(W_all[:, 0] @ att)
         by_att = np.array([])
-        by_if = np.zeros((n, 0))
     else:
         if type == "group":
             by_vals = list(glist)
@@ -214,37 +227,60 @@ def aggregate(
         sets = [sets[i] for i in keep_by]
         if not sets:
             raise EstimationError(f"no ATT(g,t) cells for a '{type}' aggregation with these limits")
-        Wm = np.column_stack([combo(s) for s in sets])
+        member = _members(sets, len(att))
+        Wm = means(member)
         by_att = att @ Wm
-        by_if = inf @ sparse.csc_matrix(Wm)
-        by_if = by_if.toarray() if sparse.issparse(by_if) else np.array(by_if)
         if use_wif:
-            for j, s in enumerate(sets):
-                by_if[:, j] += _wif_dot(w_ind, gpos, glist, group[s], pg[s], att[s])
+            A_by = _wif_coef(cpos, pg, att, member, nbins)
+        else:
+            A_by = np.zeros((nbins + 1, len(sets)))
         if type == "group":
             by_att = np.array([att[s].mean() for s in sets])
             sel = pg_g[keep_by]
-            over_att = float(by_att @ sel / sel.sum())
-            over_if = by_if @ (sel / sel.sum()) + _wif_dot(
-                w_ind, gpos, glist, glist[keep_by], sel, by_att
+            sel_w = sel / sel.sum()
+            over_att = float(by_att @ sel_w)
+            W_over = Wm @ sel_w
+            A_over = (
+                A_by @ sel_w
+                + _wif_coef(np.asarray(keep_by), sel, by_att, np.ones((len(sets), 1), bool), nbins)[
+                    :, 0
+                ]
             )
         else:
             pos = np.ones(len(sets), bool) if type == "calendar" else np.array(by_vals) >= 0
             if not pos.any():
                 raise EstimationError("no event time >= 0 within min_e/max_e to average")
             over_att = float(by_att[pos].mean())
-            over_if = by_if[:, pos].mean(axis=1)
-    full_if = np.column_stack([by_if, over_if])
+            W_over = Wm[:, pos].mean(axis=1)
+            A_over = A_by[:, pos].mean(axis=1)
+        W_all = np.column_stack([Wm, W_over])
+        A_all = np.column_stack([A_by, A_over])
+    # influence functions of the by-rows then the overall effect
+    # (a sparse product: each cell enters one or two columns, so W_all is mostly zeros)
+    full_if = (inf @ sparse.csc_matrix(W_all)).toarray()
+    full_if += w_ind[:, None] * A_all[gpos]
+    k_by = W_all.shape[1] - 1
     se_all = analytic_se(full_if, d.cluster)
     crit = stats.norm.ppf(1 - alpha / 2)
     boot = None
     if bootstrap is not None:
-        band = np.r_[np.ones(by_if.shape[1], bool), False] if by_if.shape[1] else None
-        boot = multiplier_bootstrap(
-            full_if, int(bootstrap), seed=seed, cluster=d.cluster, alpha=alpha, band=band
-        )
+        band = np.r_[np.ones(k_by, bool), False] if k_by else None
+        blocks = res.block_draws(int(bootstrap), seed)
+        if blocks is None:
+            boot = multiplier_bootstrap(
+                full_if, int(bootstrap), seed=seed, cluster=d.cluster, alpha=alpha, band=band
+            )
+        else:
+            # the same multipliers through the cached per-block draws (no pass over n x B)
+            W_cells = np.zeros((res.inf.shape[1], W_all.shape[1]))
+            W_cells[np.nonzero(ok)[0]] = W_all
+            coef = W_cells[np.maximum(blocks.cell, 0)]
+            wcol = blocks.cell < 0
+            coef[wcol] = A_all[gpos[blocks.row[wcol]]]
+            out = blocks.draws @ coef
+            boot = bootstrap_summary(out, seed=seed, alpha=alpha, band=band)
         se_all = boot.se
-        if by_if.shape[1] and np.isfinite(boot.crit) and boot.crit >= crit:
+        if k_by and np.isfinite(boot.crit) and boot.crit >= crit:
             crit = boot.crit
     by = pd.DataFrame({"egt": by_vals, "att": by_att, "se": se_all[:-1]})
     return AggregateResult(

@@ -20,7 +20,7 @@ from scipy import sparse, stats
 
 from botrygt_eval.did import drdid
 from botrygt_eval.did._data import DidData, prepare
-from botrygt_eval.did.inference import analytic_se, vcov
+from botrygt_eval.did.inference import analytic_se, block_multiplier_draws, vcov
 from botrygt_eval.errors import BotrygtError, DidWarning, check_option
 
 Control = Literal["never", "notyet"]
@@ -46,11 +46,32 @@ class ATTgtResult:
     inf: sparse.csc_matrix = field(repr=False)  # (n IF rows) x (cells), sparse
     data: DidData = field(repr=False)
     settings: dict
+    _draws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def pretest(self) -> PreTest | None:
         """Wald pre-test of R did (computed on first use; None without pre-periods)."""
         return _pretest(self.table, self.inf, self.data.cluster)
+
+    def block_draws(self, draws: int, seed: int | None) -> BlockDraws | None:
+        """Multiplier draws of the cell influence functions, cohort block by cohort block.
+
+        Panel units are sorted by cohort, and a cell's influence function lives on its
+        treated and control cohorts only. Per cohort block the basis is the cells touching
+        it plus the aggregation weight column (the estimated-share term of every
+        aggregate is a multiple of it), so each aggregation's bootstrap is a small product
+        of these draws and all aggregations share one pass over the multipliers (the
+        same ones :func:`multiplier_bootstrap` draws for the seed). None with clusters or
+        for repeated cross-sections (rows not in cohort blocks): use the general path.
+        """
+        d = self.data
+        if not d.panel or d.cluster is not None:
+            return None
+        key = (int(draws), seed)
+        if key not in self._draws_cache:
+            self._draws_cache.clear()  # one entry: repeated aggregations share one seed
+            self._draws_cache[key] = _block_draws(self.inf, d, int(draws), seed)
+        return self._draws_cache[key]
 
     @property
     def n(self) -> int:
@@ -107,6 +128,45 @@ class ATTgtResult:
         from botrygt_eval.did.plots import plot_att_gt
 
         return plot_att_gt(self, **kwargs)
+
+
+@dataclass(frozen=True)
+class BlockDraws:
+    """Bootstrap draws (B x R) of the per-cohort-block basis columns.
+
+    Basis column j is cell ``cell[j]``'s influence function on one cohort block, or
+    (``cell[j] == -1``) the aggregation weight on that block; ``row[j]`` is the block's
+    first IF row.
+    """
+
+    draws: np.ndarray
+    cell: np.ndarray
+    row: np.ndarray
+
+
+def _block_draws(inf, d: DidData, draws: int, seed: int | None) -> BlockDraws:
+    n = inf.shape[0]
+    _, starts = np.unique(d.cohort, return_index=True)
+    ends = np.r_[starts[1:], n]
+    csr = inf.tocsr()
+    blocks, cells, rows = [], [], []
+    lut = np.empty(inf.shape[1], np.int64)
+    for a, e in zip(starts, ends, strict=True):
+        sub = csr[a:e]
+        present = np.zeros(inf.shape[1], bool)
+        present[sub.indices] = True
+        cols = np.flatnonzero(present)
+        lut[cols] = np.arange(len(cols))
+        q = np.empty((e - a, len(cols) + 1), np.float32)
+        q[:, :-1] = sparse.csr_matrix(
+            (sub.data, lut[sub.indices], sub.indptr), shape=(e - a, len(cols))
+        ).toarray()
+        q[:, -1] = d.agg_w[a:e]
+        blocks.append((int(a), int(e), q))
+        cells.append(np.r_[cols, -1])
+        rows.append(np.full(len(cols) + 1, a))
+    z = block_multiplier_draws(blocks, n, draws, seed=seed)
+    return BlockDraws(draws=np.hstack(z), cell=np.concatenate(cells), row=np.concatenate(rows))
 
 
 def _cells(d: DidData, base_period: str, anticipation: int):

@@ -1,0 +1,98 @@
+"""Fast paths of Callaway-Sant'Anna agree with the general ones.
+
+The per-cohort-block bootstrap (draws shared by all aggregations of one result) must
+give the numbers the general multiplier bootstrap gives on the aggregate's own
+influence function with the same seed: both use the same multipliers, so only float32
+rounding (~1e-7) separates them. And a unit's multipliers must not depend on chunking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from botrygt_eval.did import aggregate, att_gt
+from botrygt_eval.did.inference import _rademacher_rows, block_multiplier_draws
+from tests.did_cs_sim import cs_panel
+
+TYPES = ("simple", "group", "dynamic", "calendar")
+
+
+def _general(agg, draws, seed):
+    """The general path: multiplier bootstrap on the aggregate's dense influence function."""
+    from botrygt_eval.did.inference import multiplier_bootstrap
+
+    k_by = agg.inf.shape[1] - 1
+    band = np.r_[np.ones(k_by, bool), False] if k_by else None
+    return multiplier_bootstrap(agg.inf, draws, seed=seed, alpha=agg.alpha, band=band)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    method=st.sampled_from(["reg", "dr", "ipw"]),
+    covariates=st.sampled_from([None, ["x"]]),
+    control=st.sampled_from(["never", "notyet"]),
+    weights=st.sampled_from([None, "w"]),
+    base_period=st.sampled_from(["varying", "universal"]),
+)
+def test_block_bootstrap_equals_general_bootstrap(
+    seed, method, covariates, control, weights, base_period
+):
+    df = cs_panel(n_units=300, n_periods=5, cohorts=(0, 3, 4, 5), seed=seed)
+    res = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y",
+                 covariates=covariates, method=method, control=control, weights=weights,
+                 base_period=base_period)  # fmt: skip
+    for type_ in TYPES:
+        fast = aggregate(res, type_, bootstrap=199, seed=seed)
+        assert fast.bootstrap is not None
+        ref = _general(fast, 199, seed)
+        np.testing.assert_allclose(fast.bootstrap.se, ref.se, rtol=1e-5, atol=1e-12)
+        if np.isfinite(ref.crit):
+            assert fast.bootstrap.crit == pytest.approx(ref.crit, rel=1e-5)
+
+
+def test_block_draws_are_shared_and_reset_per_seed():
+    df = cs_panel(n_units=400, seed=3)
+    res = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y")
+    a = res.block_draws(99, 1)
+    assert res.block_draws(99, 1) is a  # second aggregation reuses them
+    b = res.block_draws(99, 2)
+    assert b is not a and not np.array_equal(a.draws, b.draws)
+    # the weight column of each block is present once per cohort block
+    assert (a.cell == -1).sum() == len(np.unique(res.data.cohort))
+
+
+def test_clustered_and_cross_section_results_use_the_general_path():
+    df = cs_panel(n_units=400, seed=4)
+    cl = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y", cluster="cluster")
+    rc = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y", panel=False)
+    assert cl.block_draws(99, 1) is None and rc.block_draws(99, 1) is None
+
+
+def test_multipliers_do_not_depend_on_chunking():
+    full = np.vstack([u for _, _, u in _rademacher_rows(7, 130, np.array([0, 50]), 10**9)])
+    chunked = np.vstack(
+        [u for _, _, u in _rademacher_rows(7, 130, np.array([0, 13, 14, 50]), 130 * 4)]
+    )
+    assert full.shape == (50, 130) and np.array_equal(full, chunked)
+    assert set(np.unique(full)) == {0.0, 1.0}
+    assert abs(full.mean() - 0.5) < 0.05  # fair bits
+
+
+def test_block_draws_equal_dense_product():
+    """Z_b = V[:, block] @ Q_b / n against V built explicitly from the same bits."""
+    rng = np.random.default_rng(0)
+    n, draws = 60, 40
+    bounds = [0, 25, 26, 60]
+    blocks = [
+        (a, e, rng.normal(size=(e - a, 3))) for a, e in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    z = block_multiplier_draws(blocks, n, draws, seed=5, max_cells=7 * draws)
+    V = 2 * np.vstack([u for _, _, u in _rademacher_rows(5, draws, np.array([0, n]), 10**9)]).T - 1
+    for (a, e, q), zb in zip(blocks, z, strict=True):
+        np.testing.assert_allclose(zb, V[:, a:e] @ q / n, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="tile"):
+        block_multiplier_draws(blocks[1:], n, draws, seed=5)
