@@ -35,9 +35,11 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/run.py --out benchmarks/RESULTS.md
 
-# DiD coverage study on 500 synthetic Denmarks (not part of `make test`; ~15 min, docs/COVERAGE.md)
+# DiD coverage study on 500 synthetic Denmarks (not part of `make test`; ~15 min, docs/COVERAGE.md).
+# One BLAS thread: the work is many small matrices, and threads fight on a shared machine.
 .PHONY: coverage
 coverage: $(STAMP)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	$(PY) analyses/coverage_study.py --reps 500 --out analyses/results
 
 lint: $(STAMP)

@@ -7,9 +7,12 @@ kommune x quarter panel in memory with the columns of ``build_panel``, and
 estimates the partnership effect with naive TWFE (static treated dummy on the log
 rate), Callaway-Sant'Anna (not-yet-treated controls, doubly robust; simple and
 dynamic aggregates, analytic SEs; the simple ATT also with the multiplier
-bootstrap) and PPML (counts, household offset). Every estimate is compared with its
-exact true target in that replication, and each estimator is also run on the
-draw's noise-free expected outcome to split its bias into design and count-noise parts.
+bootstrap), the TWFE event study on the log rate (leads 8, lags 12, binned, as the
+evaluation runs it) and PPML (counts, household offset); TWFE, the event study and
+PPML each with CR1 (normal interval) and CR2 (t interval with Bell-McCaffrey df) SEs.
+Every estimate is compared with its exact true target in that replication, and each
+estimator is also run on the draw's noise-free expected outcome to split its bias into
+design and count-noise parts.
 
 Run: ``python analyses/coverage_study.py --reps 500 --out analyses/results``
 (``make coverage``); writes ``coverage.csv`` (one row per replication and
@@ -35,7 +38,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from botrygt_eval.did.aggregate import aggregate
 from botrygt_eval.did.att_gt import att_gt
 from botrygt_eval.did.poisson import ppml
-from botrygt_eval.did.twfe import twfe
+from botrygt_eval.did.twfe import event_study, twfe
 from botrygt_eval.panel import LOG_OFFSET
 from botrygt_eval.simulate.burglary import base_rates, quarter_years, simulate_burglaries
 from botrygt_eval.simulate.config import DEFAULT_ACTIVITY_BURGLARY_EFFECTS, SimulationConfig
@@ -53,6 +56,8 @@ EVENT_TIMES = tuple(range(-4, 9))
 KEYS = dict(unit="kommune_kode", time="period")
 #: build-up lengths (quarters) at which --diagnostics measures TWFE's design bias
 DESIGN_BUILDUPS = (4, 12, 24)
+#: the TWFE event-study window of botrygt_eval.evaluation (endpoints binned)
+ES_WINDOW = dict(leads=8, lags=12)
 
 
 def study_config(with_activities: bool = False) -> SimulationConfig:
@@ -236,9 +241,10 @@ def replicate(
     panel = draw.panel
     rows: list[dict] = []
 
-    def add(quantity, estimator, est, se, truth, noise_free=np.nan):
+    def add(quantity, estimator, est, se, truth, noise_free=np.nan, df=np.inf):
         rows.append({"seed": seed, "quantity": quantity, "estimator": estimator,
-                     "estimate": est, "se": se, "truth": truth, "noise_free": noise_free})  # fmt: skip
+                     "estimate": est, "se": se, "df": df, "truth": truth,
+                     "noise_free": noise_free})  # fmt: skip
 
     post = panel["treated"].to_numpy() == 1
     att_truth = float(draw.effects.ravel()[post].mean())  # mean over treated kommune-quarters
@@ -253,8 +259,15 @@ def replicate(
         cs0 = att_gt(panel, outcome="log_expected_rate", **cs_keys)
         simple0, dyn0 = aggregate(cs0, "simple"), aggregate(cs0, "dynamic", **ev)
         tw = twfe(panel, treat="treated", outcome="log_rate", **KEYS)
-        pm = ppml(panel, treat="treated", outcome="burglaries", offset="households", **KEYS)
-        pm0 = ppml(panel, treat="treated", outcome="expected", offset="households", **KEYS)
+        tw2 = twfe(panel, treat="treated", outcome="log_rate", se="cr2", **KEYS)
+        es_keys = dict(cohort="cohort", **ES_WINDOW, **KEYS)
+        es1 = event_study(panel, outcome="log_rate", se="cr1", **es_keys)
+        es2 = event_study(panel, outcome="log_rate", se="cr2", **es_keys)
+        es0 = event_study(panel, outcome="log_expected_rate", se="cr1", **es_keys)
+        pm_keys = dict(treat="treated", offset="households", **KEYS)
+        pm = ppml(panel, outcome="burglaries", se="cr1", **pm_keys)
+        pm2 = ppml(panel, outcome="burglaries", se="cr2", **pm_keys)
+        pm0 = ppml(panel, outcome="expected", se="cr1", **pm_keys)
     truths = cs_truths(draw, cs.table)
     add("cs_simple", "CS simple", simple.overall_att, simple.overall_se, truths["cs_simple"],
         simple0.overall_att)  # fmt: skip
@@ -268,10 +281,29 @@ def replicate(
                 truths[f"cs_dynamic_e{e}"], by0.loc[e, "att"] if e in by0.index else np.nan)  # fmt: skip
     add("cs_dynamic_avg", "CS dynamic average e=0..8", dyn.overall_att, dyn.overall_se,
         truths["cs_dynamic_avg"], dyn0.overall_att)  # fmt: skip
-    add("twfe", "naive TWFE (static dummy, log rate)", tw.estimate, tw.se, att_truth,
-        twfe_balanced(panel, "log_expected_rate"))  # fmt: skip
-    add("ppml", "PPML (static dummy, counts, households offset)", pm.estimate, pm.se, att_truth,
-        pm0.estimate)  # fmt: skip
+    tw0 = twfe_balanced(panel, "log_expected_rate")
+    add("twfe", "naive TWFE (static dummy, log rate), CR1", tw.estimate, tw.se, att_truth, tw0)
+    add("twfe_cr2", "naive TWFE (static dummy, log rate), CR2", tw2.estimate, tw2.se, att_truth,
+        tw0, tw2.dof)  # fmt: skip
+    post_e = [e for e in EVENT_TIMES if e >= 0]
+    t0 = es0.table.set_index("event_time")
+    for se, es in (("cr1", es1), ("cr2", es2)):
+        t = es.table.set_index("event_time")
+        label = f"TWFE event study ({se.upper()})"
+        for e in EVENT_TIMES:
+            if e == es.reference:
+                continue
+            add(f"es_{se}_e{e}", f"{label} e={e}", t.loc[e, "estimate"], t.loc[e, "se"],
+                truths[f"cs_dynamic_e{e}"], t0.loc[e, "estimate"],
+                t.loc[e, "df"] if se == "cr2" else np.inf)  # fmt: skip
+        avg = es.combination(post_e)
+        add(f"es_{se}_avg", f"{label} average e=0..8", avg["estimate"], avg["se"],
+            truths["cs_dynamic_avg"], es0.combination(post_e)["estimate"],
+            avg.get("df", np.inf))  # fmt: skip
+    add("ppml", "PPML (static dummy, counts, households offset), CR1", pm.estimate, pm.se,
+        att_truth, pm0.estimate)  # fmt: skip
+    add("ppml_cr2", "PPML (static dummy, counts, households offset), CR2", pm2.estimate,
+        pm2.se, att_truth, pm0.estimate, pm2.dof)  # fmt: skip
     return rows
 
 
@@ -280,12 +312,19 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 
     ``sd`` is the SD of the error (estimate - truth) over draws; ``se_over_sd`` compares
     the mean reported SE with it. ``bias_noise_free`` is the mean of noise_free - truth.
+    An interval is estimate +/- q SE with q the t(df) quantile (``df`` infinite, i.e.
+    normal, when the column is absent or infinite); ``mean_df`` is the mean finite df.
     """
+    from scipy import stats
+
     err = results["estimate"] - results["truth"]
+    df = results["df"] if "df" in results else pd.Series(np.inf, index=results.index)
+    crit = np.where(np.isfinite(df), stats.t.ppf(0.975, df.clip(lower=1e-9)), Z95)
     r = results.assign(
         err=err,
         err0=results["noise_free"] - results["truth"],
-        covered=err.abs() <= Z95 * results["se"],
+        covered=err.abs() <= crit * results["se"],
+        dfin=df.where(np.isfinite(df)),
     )
     g = r.groupby("quantity", sort=False)
     n = g.size()
@@ -301,6 +340,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
             "sd": g["err"].std(),
             "mean_se": g["se"].mean(),
             "rmse": np.sqrt((r["err"] ** 2).groupby(r["quantity"], sort=False).mean()),
+            "mean_df": g["dfin"].mean(),
             "coverage": g["covered"].mean(),
         }
     )
@@ -330,23 +370,26 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
         f"- panel: 98 kommuner x {meta['n_quarters']} quarters; {meta['n_partnerships']} "
         f"partnerships per draw, signed {meta['signing']}",
         f"- CS: not-yet-treated controls, method '{meta['method']}', varying base period, "
-        "analytic SEs clustered by kommune (one row with the multiplier bootstrap); TWFE "
-        "and PPML: CR1 SEs clustered by kommune; all intervals estimate +/- 1.96 SE",
+        "analytic SEs clustered by kommune (one row with the multiplier bootstrap), "
+        "intervals estimate +/- 1.96 SE; TWFE, TWFE event study (leads 8, lags 12, endpoints "
+        "binned, reference e = -1) and PPML: clustered by kommune, CR1 with +/- 1.96 SE or "
+        "CR2 with +/- t(df) SE, df = Bell-McCaffrey (column *mean df*)",
         f"- run: {meta['started']} UTC, {meta['seconds']:.0f} s, {meta['host']}",
         "",
         "| quantity | reps | mean truth | mean estimate | bias (MC SE) | bias without count "
-        "noise | SD of error | mean SE | SE/SD | coverage 95 % (MC SE) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "noise | SD of error | mean SE | SE/SD | mean df | coverage 95 % (MC SE) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in summary.itertuples(index=False):
         lines.append(
             f"| {row.estimator} | {row.reps} | {_fmt(row.mean_truth)} | {_fmt(row.mean_estimate)} "
             f"| {_fmt(row.bias)} ({_fmt(row.bias_mc_se)}) | {_fmt(row.bias_noise_free)} "
             f"| {_fmt(row.sd)} | {_fmt(row.mean_se)} | {_fmt(row.se_over_sd, 2)} "
-            f"| {_fmt(row.coverage, 3)} ({_fmt(row.coverage_mc_se, 3)}) |"
+            f"| {_fmt(row.mean_df, 1)} | {_fmt(row.coverage, 3)} ({_fmt(row.coverage_mc_se, 3)}) |"
         )
     lines.append("")
-    for q in ("cs_simple", "cs_simple_boot", "cs_dynamic_avg"):
+    for q in ("cs_simple", "cs_simple_boot", "cs_dynamic_avg", "twfe", "twfe_cr2", "es_cr1_avg",
+              "es_cr2_avg", "ppml", "ppml_cr2"):  # fmt: skip
         s = summary[summary["quantity"] == q]
         if len(s):
             c = float(s["coverage"].iloc[0])
@@ -354,6 +397,17 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
             lines.append(
                 f"- {s['estimator'].iloc[0]}: coverage {c:.3f}, {verdict} the 93-97 % band "
                 "of issue 6."
+            )
+    for prefix in ("cs_dynamic_e", "es_cr1_e", "es_cr2_e"):
+        s = summary[summary["quantity"].str.startswith(prefix)]
+        s = s[s["mean_truth"] != 0]  # post-treatment event times
+        if len(s):
+            lo, hi = s["coverage"].min(), s["coverage"].max()
+            inside = int(((s["coverage"] >= 0.93) & (s["coverage"] <= 0.97)).sum())
+            name = s["estimator"].iloc[0].rsplit(" e=", 1)[0]
+            lines.append(
+                f"- {name}, single post-treatment event times: coverage {lo:.3f}-{hi:.3f}, "
+                f"{inside} of {len(s)} inside the 93-97 % band."
             )
     for q, label in (("twfe", "Naive TWFE"), ("ppml", "PPML")):
         s = summary[summary["quantity"] == q]

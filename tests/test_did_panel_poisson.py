@@ -1,6 +1,7 @@
 """PPML with unit and period effects and an exposure offset, against pyfixest ``fepois``.
 
-Both use CR1 = G/(G-1) (N-1)/(N-k) with fixed effects not counted
+Reference comparisons use ``se="cr1"`` (the default is CR2, tested in
+tests/test_did_small_sample.py); both use CR1 = G/(G-1) (N-1)/(N-k) with fixed effects not counted
 (pyfixest ``ssc(k_adj=True, k_fixef="none", G_adj=True)``).
 """
 
@@ -36,7 +37,7 @@ def counts():
 @pytest.mark.parametrize("cluster", [None, "politikreds"])
 def test_ppml_matches_pyfixest(counts, cluster):
     r = ppml(counts, unit="unit", time="time", treat="treat", outcome="y", offset="households",
-             cluster=cluster)  # fmt: skip
+             cluster=cluster, se="cr1")  # fmt: skip
     f = fepois("y ~ treat | unit + time", counts, cluster or "unit")
     assert r.estimate == pytest.approx(f.coef().iloc[0], abs=1e-6)
     assert r.se == pytest.approx(f.se().iloc[0], abs=1e-6)
@@ -51,7 +52,7 @@ def test_ppml_recovers_known_rate_ratio(counts):
 
 def test_ppml_event_study_matches_pyfixest(counts):
     es = ppml_event_study(counts, unit="unit", time="time", cohort="cohort", outcome="y",
-                          offset="households", leads=4, lags=3)  # fmt: skip
+                          offset="households", leads=4, lags=3, se="cr1")  # fmt: skip
     d = counts.copy()
     d["evt"] = np.where(d["cohort"] > 0, np.clip(d["time"] - d["cohort"], -4, 3), -1)
     f = fepois("y ~ i(evt, ref=-1) | unit + time", d, "unit")
@@ -66,7 +67,8 @@ def test_ppml_event_study_matches_pyfixest(counts):
 def test_all_zero_units_dropped_like_pyfixest(counts):
     d = counts.copy()
     d.loc[d["unit"].isin([3, 7]), "y"] = 0
-    r = ppml(d, unit="unit", time="time", treat="treat", outcome="y", offset="households")
+    r = ppml(d, unit="unit", time="time", treat="treat", outcome="y", offset="households",
+             se="cr1")  # fmt: skip
     assert r.n_dropped_zero == 2 * 64 and r.n_units == 96
     f = fepois("y ~ treat | unit + time", d, "unit")
     assert r.estimate == pytest.approx(f.coef().iloc[0], abs=1e-6)

@@ -1,15 +1,20 @@
 """CR2 variance and Bell-McCaffrey df against closed forms, statsmodels HC2 and a naive
-Imbens-Kolesar computation with explicit n x n matrices."""
+Imbens-Kolesar computation with explicit n x n matrices; TWFE, event study and PPML
+with ``se="cr2"`` against that naive computation on the full dummy design."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
-from scipy import linalg
+from scipy import linalg, stats
 
+from botrygt_eval.did.poisson import ppml
 from botrygt_eval.did.small_sample import cr2_fit, cr2_test, cr2_vcov
-from botrygt_eval.errors import EstimationError, InputFileError
+from botrygt_eval.did.twfe import event_study, twfe
+from botrygt_eval.errors import ConfigError, EstimationError, InputFileError
+from tests.did_panel_helpers import count_panel, staggered_panel
 
 
 def _ols(X, y, w=None):
@@ -204,3 +209,90 @@ def test_bad_input_is_refused():
         cr2_vcov(np.c_[np.ones(4), np.arange(4.0)], np.zeros(4), [0, 0, 0, 0])
     with pytest.raises(InputFileError, match="contrast"):
         cr2_test(X, np.zeros(4), [0, 0, 1, 1], [1.0, 0.0])
+
+
+# --------------------------------------------------------------------------- estimators
+def _dummy_design(df, regressors):
+    u = pd.get_dummies(df["unit"], dtype=float).to_numpy()
+    t = pd.get_dummies(df["time"], dtype=float).to_numpy()[:, 1:]
+    return np.column_stack([df[regressors].to_numpy(float), u, t])
+
+
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_twfe_cr2_matches_naive_full_dummy_computation(weights):
+    df = staggered_panel(n_units=14, n_periods=6, cohorts=(0, 3, 5), effect=0.5, seed=2)
+    df["w"] = 1 + (df["unit"] % 3) / 2
+    r = twfe(df, unit="unit", time="time", treat="treat", outcome="y", weights=weights, se="cr2")
+    X = _dummy_design(df, ["treat"])
+    w = None if weights is None else df["w"].to_numpy(float)
+    b, e = _ols(X, df["y"].to_numpy(float), w)
+    c = np.eye(X.shape[1])[0]
+    V, dof = _naive_cr2(X, e, df["unit"].to_numpy(), c, w)
+    assert r.estimate == pytest.approx(b[0], abs=1e-10)
+    assert r.se == pytest.approx(np.sqrt(V[0, 0]), rel=1e-8)
+    assert r.dof == pytest.approx(dof, rel=1e-8)
+    q = stats.t.ppf(0.975, dof)
+    assert r.ci_high - r.estimate == pytest.approx(q * r.se, rel=1e-10)
+    assert r.pvalue == pytest.approx(2 * stats.t.sf(abs(b[0]) / r.se, dof), rel=1e-8)
+    assert "CR2" in r.summary() and r.to_dict()["se"] == r.se
+
+
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
+def test_event_study_cr2_matches_naive_and_average_post_df():
+    df = staggered_panel(n_units=16, n_periods=7, cohorts=(0, 3, 5), effect=0.5, seed=4)
+    es = event_study(df, unit="unit", time="time", cohort="cohort", outcome="y", leads=2,
+                     lags=2, se="cr2")  # fmt: skip
+    t = es.table.set_index("event_time").drop(index=-1)
+    d = df.copy()
+    e = np.where(d["cohort"] > 0, np.clip(d["time"] - d["cohort"], -2, 2), -99)
+    names = []
+    for k in (-2, 0, 1, 2):
+        d[f"d{k}"] = (e == k).astype(float)
+        names.append(f"d{k}")
+    X = _dummy_design(d, names)
+    _, res = _ols(X, d["y"].to_numpy(float))
+    for j, k in enumerate((-2, 0, 1, 2)):
+        V, dof = _naive_cr2(X, res, d["unit"].to_numpy(), np.eye(X.shape[1])[j])
+        assert t.loc[k, "se"] == pytest.approx(np.sqrt(V[j, j]), rel=1e-8)
+        assert t.loc[k, "df"] == pytest.approx(dof, rel=1e-8)
+        assert t.loc[k, "ci_high"] - t.loc[k, "estimate"] == pytest.approx(
+            stats.t.ppf(0.975, dof) * t.loc[k, "se"], rel=1e-10
+        )
+    c = np.zeros(X.shape[1])
+    c[[1, 2]] = 0.5  # average of the single-period lags 0 and 1 (lag 2 is binned)
+    V, dof = _naive_cr2(X, res, d["unit"].to_numpy(), c)
+    ap = es.average_post()
+    assert ap["se"] == pytest.approx(np.sqrt(c @ V @ c), rel=1e-8)
+    assert ap["df"] == pytest.approx(dof, rel=1e-8)
+    assert es.settings["se_convention"].startswith("CR2")
+    assert event_study(df, unit="unit", time="time", cohort="cohort", outcome="y", leads=2,
+                       lags=2, se="cr1").cr2 is None  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
+def test_ppml_cr2_is_cr2_of_the_glm_at_convergence():
+    """statsmodels' Poisson GLM with full dummies gives mu; CR2 of its IRLS problem
+    (weights mu, working residuals (y - mu)/mu), written out naively, equals ppml's."""
+    df = count_panel(n_units=12, n_periods=6, effect=-0.3, seed=3, n_cohorts=3)
+    r = ppml(df, unit="unit", time="time", treat="treat", outcome="y", offset="households",
+             se="cr2")  # fmt: skip
+    X = np.column_stack([np.ones(len(df)), _dummy_design(df, ["treat"])[:, :1],
+                         _dummy_design(df, ["treat"])[:, 2:]])  # fmt: skip
+    glm = sm.GLM(df["y"].to_numpy(float), X, family=sm.families.Poisson(),
+                 offset=np.log(df["households"].to_numpy(float))).fit(tol=1e-13)  # fmt: skip
+    mu = glm.mu
+    y = df["y"].to_numpy(float)
+    V, dof = _naive_cr2(X, (y - mu) / mu, df["unit"].to_numpy(), np.eye(X.shape[1])[1], mu)
+    assert r.estimate == pytest.approx(glm.params[1], abs=1e-7)
+    assert r.se == pytest.approx(np.sqrt(V[1, 1]), rel=1e-6)
+    assert r.dof == pytest.approx(dof, rel=1e-6)
+    cr1 = ppml(df, unit="unit", time="time", treat="treat", outcome="y", offset="households",
+               se="cr1")  # fmt: skip
+    assert cr1.dof is None and cr1.se != pytest.approx(r.se, rel=1e-3)
+
+
+def test_unknown_se_type_is_refused():
+    df = staggered_panel(n_units=8, n_periods=4, cohorts=(0, 3), seed=1)
+    with pytest.raises(ConfigError, match="'cr1', 'cr2'"):
+        twfe(df, unit="unit", time="time", treat="treat", outcome="y", se="CR2")

@@ -17,6 +17,14 @@ Standard errors are cluster-robust (by unit unless ``cluster`` is given), CR1:
 ``s_g`` the cluster sums of the scores ``x_i (y_i - mu_i)`` and k the number of
 non-fixed-effect regressors; this equals pyfixest
 ``fepois(..., vcov={"CRV1": cluster}, ssc=ssc(k_adj=True, k_fixef="none", G_adj=True))``.
+
+``se="cr2"`` (the default) applies CR2 with Bell-McCaffrey degrees of freedom
+(:mod:`botrygt_eval.did.small_sample`) to the IRLS problem at convergence: working
+weights ``mu``, working residuals ``(y - mu) / mu`` (so the unadjusted meat is the score
+sum above), unit and period effects in the leverage. PPML weights kommuner by their
+expected counts, so a few large partnership kommuner carry the fit and CR1 intervals
+were too short in the coverage study (docs/COVERAGE.md); ``se="cr1"`` keeps the
+pyfixest-matched CR1 with a normal interval.
 """
 
 from __future__ import annotations
@@ -25,19 +33,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
+from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
 from botrygt_eval.did.twfe import (
+    SE_CONVENTION_CR2,
+    SE_TYPES,
     CoefficientResult,
     EventStudyResult,
+    SEType,
     _event_counts,
     cluster_codes,
     event_table,
     event_time_dummies,
     prepare_panel,
+    t_ci,
     wald_test,
 )
-from botrygt_eval.errors import ConvergenceError, EstimationError, InputFileError
+from botrygt_eval.errors import ConvergenceError, EstimationError, InputFileError, check_option
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), fixed effects not counted"
 
@@ -111,8 +124,10 @@ def _fit(
     clusters: np.ndarray,
     tol: float,
     maxiter: int = 100,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients and CR1 covariance of ``regressors`` in a Poisson model with two-way FE.
+    se: SEType = "cr1",
+) -> tuple[np.ndarray, np.ndarray, CR2Fit | None]:
+    """Coefficients, covariance (CR1, or CR2 with its fit) of ``regressors`` in a Poisson
+    model with two-way FE.
 
     IRLS (working weights mu, working response eta - offset + (y - mu)/mu), each step an
     exact two-way-FE weighted least squares (:func:`two_way_wls`); stops when the
@@ -165,11 +180,14 @@ def _fit(
         bread = np.linalg.inv(hess)
     except np.linalg.LinAlgError as exc:
         raise EstimationError("PPML Hessian is singular: a regressor is absorbed") from exc
+    if se == "cr2":  # CR2 on the IRLS problem at convergence (module docstring)
+        fit = cr2_fit(xr, (y - mu) / mu, clusters, weights=mu, fixed_effects=[ui, ti])
+        return beta[:, 0], fit.vcov, fit
     g = int(clusters.max()) + 1
     sg = np.zeros((g, k))
     np.add.at(sg, clusters, xr * (y - mu)[:, None])
     scale = g / (g - 1) * (n - 1) / (n - k)
-    return beta[:, 0], scale * bread @ (sg.T @ sg) @ bread
+    return beta[:, 0], scale * bread @ (sg.T @ sg) @ bread, None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,26 +236,31 @@ def ppml(
     cluster: str | None = None,
     alpha: float = 0.05,
     tol: float = 1e-12,
+    se: SEType = "cr2",
 ) -> PoissonResult:
     """PPML DiD of the 0/1 column ``treat`` on the count ``outcome``.
 
     ``offset`` names the exposure column (households or population); its log
-    enters with coefficient 1, so ``beta`` is the effect on the rate.
+    enters with coefficient 1, so ``beta`` is the effect on the rate. ``se``: ``"cr2"``
+    (default; t interval with Bell-McCaffrey df) or ``"cr1"`` (pyfixest's CR1, normal
+    interval); see the module docstring.
     """
+    check_option("se", se, SE_TYPES)
     cols = [outcome, treat] + ([offset] if offset else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     df, n_zero = _drop_all_zero(df, unit, time, outcome)
     clusters, cname = cluster_codes(df, cluster, unit)
-    b, v = _fit(df, unit=unit, time=time, outcome=outcome, regressors=[treat], offset=offset,
-                clusters=clusters, tol=tol)  # fmt: skip
-    est, se = float(b[0]), float(np.sqrt(v[0, 0]))
-    z = stats.norm.ppf(1 - alpha / 2)
+    b, v, fit = _fit(df, unit=unit, time=time, outcome=outcome, regressors=[treat],
+                     offset=offset, clusters=clusters, tol=tol, se=se)  # fmt: skip
+    est, s = float(b[0]), float(np.sqrt(v[0, 0]))
+    dof = None if fit is None else float(fit.df(np.ones((1, 1)))[0])
+    lo, hi, p = t_ci(est, s, alpha, dof)
     return PoissonResult(
-        estimate=est, se=se, ci_low=est - z * se, ci_high=est + z * se,
-        pvalue=float(2 * stats.norm.sf(abs(est / se))), n_obs=len(df),
-        n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
+        estimate=est, se=s, ci_low=float(lo), ci_high=float(hi), pvalue=float(p),
+        n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
-        offset=offset, alpha=alpha, n_dropped=n_dropped, n_dropped_zero=n_zero,
+        offset=offset, alpha=alpha, n_dropped=n_dropped, n_dropped_zero=n_zero, dof=dof,
+        se_convention=SE_CONVENTION_CR2 if fit is not None else SE_CONVENTION,
     )  # fmt: skip
 
 
@@ -256,11 +279,14 @@ def ppml_event_study(
     cluster: str | None = None,
     alpha: float = 0.05,
     tol: float = 1e-12,
+    se: SEType = "cr2",
 ) -> EventStudyResult:
     """Event-study PPML: log rate ratios by event time relative to ``reference``.
 
-    Same event-time coding as :func:`botrygt_eval.did.twfe.event_study`.
+    Same event-time coding as :func:`botrygt_eval.did.twfe.event_study`; ``se`` as in
+    :func:`ppml`.
     """
+    check_option("se", se, SE_TYPES)
     cols = [outcome, cohort] + ([offset] if offset else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     df, n_zero = _drop_all_zero(df, unit, time, outcome)
@@ -272,23 +298,26 @@ def ppml_event_study(
     df = pd.concat([df, dummies], axis=1)[keep].reset_index(drop=True)
     names = list(dummies.columns)
     clusters, cname = cluster_codes(df, cluster, unit)
-    est, v = _fit(df, unit=unit, time=time, outcome=outcome, regressors=names, offset=offset,
-                  clusters=clusters, tol=tol)  # fmt: skip
+    est, v, fit = _fit(df, unit=unit, time=time, outcome=outcome, regressors=names,
+                       offset=offset, clusters=clusters, tol=tol, se=se)  # fmt: skip
+    dof = None if fit is None else fit.df(np.eye(len(names)))
     counts, binned = _event_counts(df, time, cohort, leads_, lags_, bin_endpoints)
-    table = event_table(est, v, times, reference, counts, binned, alpha)
+    table = event_table(est, v, times, reference, counts, binned, alpha, dof)
     pre = [i for i, e in enumerate(times) if e < 0]
     return EventStudyResult(
         table=table, vcov=v, event_times=tuple(times), reference=reference,
         pretrend=wald_test(est[pre], v[np.ix_(pre, pre)]), n_obs=len(df),
         n_units=int(df[unit].nunique()), n_clusters=int(clusters.max() + 1), cluster=cname,
         outcome=outcome, model="PPML", alpha=alpha,
-        settings=_settings(leads_, lags_, bin_endpoints, offset, n_dropped, n_zero),
+        settings=_settings(leads_, lags_, bin_endpoints, offset, n_dropped, n_zero, fit),
+        cr2=fit,
     )  # fmt: skip
 
 
-def _settings(leads, lags, bin_endpoints, offset, n_dropped, n_zero) -> dict:
+def _settings(leads, lags, bin_endpoints, offset, n_dropped, n_zero, fit) -> dict:
+    conv = SE_CONVENTION if fit is None else SE_CONVENTION_CR2
     return {"leads": leads, "lags": lags, "bin_endpoints": bin_endpoints, "offset": offset,
-            "n_dropped": n_dropped, "n_dropped_zero": n_zero, "se_convention": SE_CONVENTION}  # fmt: skip
+            "n_dropped": n_dropped, "n_dropped_zero": n_zero, "se_convention": conv}  # fmt: skip
 
 
 __all__ = ["PoissonResult", "ppml", "ppml_event_study"]

@@ -16,20 +16,31 @@ count_effects=False, group_debias=True, debiased=True``; pyfixest
 p-values use the normal distribution; with few clusters (12 police districts)
 they are too narrow, so prefer clustering by kommune (98) or read the
 randomization-inference p-value of :mod:`botrygt_eval.did.diagnostics`.
+
+``se="cr2"`` gives small-sample inference instead: the CR2 (Bell-McCaffrey) covariance
+with the period and unit effects in the leverage and, per coefficient (and per linear
+combination), a t interval with Bell-McCaffrey / Satterthwaite degrees of freedom
+(:mod:`botrygt_eval.did.small_sample`; clubSandwich ``coef_test(vcov = "CR2",
+test = "Satterthwaite")``). The event study uses it by default: with 25 partnership
+kommuner a single event time rests on few effective clusters (docs/COVERAGE.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from botrygt_eval.errors import ConfigError, EstimationError, InputFileError
+from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
+from botrygt_eval.errors import ConfigError, EstimationError, InputFileError, check_option
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), absorbed fixed effects not counted"
+SE_CONVENTION_CR2 = "CR2 (Bell-McCaffrey), t intervals with Bell-McCaffrey df"
+SE_TYPES = ("cr1", "cr2")
+SEType = Literal["cr1", "cr2"]
 
 
 # --------------------------------------------------------------------------- data
@@ -81,9 +92,32 @@ def cluster_codes(df: pd.DataFrame, cluster: str | None, unit: str) -> tuple[np.
     return codes.astype("int64"), name
 
 
-def _normal_ci(est: np.ndarray, se: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    z = stats.norm.ppf(1 - alpha / 2)
-    return est - z * se, est + z * se
+def t_ci(est, se, alpha: float, dof=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Interval and two-sided p-value: t(dof) if ``dof`` is given, else normal."""
+    est, se = np.asarray(est, float), np.asarray(se, float)
+    dist = stats.norm if dof is None else stats.t(np.asarray(dof, float))
+    q = dist.ppf(1 - alpha / 2)
+    return est - q * se, est + q * se, 2 * dist.sf(np.abs(est / se))
+
+
+def cr2_panel(
+    df: pd.DataFrame,
+    *,
+    unit: str,
+    time: str,
+    regressors: list[str],
+    resid: np.ndarray,
+    clusters: np.ndarray,
+    weights: str | None = None,
+) -> CR2Fit:
+    """CR2 pieces of a two-way FE (weighted) least-squares fit (unit and period effects in
+    the leverage); ``resid`` are the full-model residuals, e.g. ``res.resids`` of
+    :func:`fit_panel_ols`. ``.vcov`` is the covariance, ``.df(contrasts)`` the
+    Bell-McCaffrey degrees of freedom."""
+    fe = [pd.factorize(df[unit])[0], pd.factorize(df[time])[0]]
+    w = None if weights is None else df[weights].to_numpy(float)
+    return cr2_fit(df[regressors].to_numpy(float), np.asarray(resid, float), clusters,
+                   weights=w, fixed_effects=fe)  # fmt: skip
 
 
 def fit_panel_ols(
@@ -146,6 +180,7 @@ class CoefficientResult:
     treat: str
     alpha: float
     n_dropped: int = 0
+    dof: float | None = None  # t degrees of freedom of the interval (None: normal)
 
     def _row(self) -> dict:
         return {"term": self.treat, "estimate": self.estimate, "se": self.se,
@@ -157,8 +192,9 @@ class CoefficientResult:
 
     def _estimate_line(self, label: str) -> str:
         lvl = int(round(100 * (1 - self.alpha)))
+        dist = "" if self.dof is None else f" (t, {self.dof:.1f} df)"
         return (
-            f"  {label} {self.estimate:.6g}  SE {self.se:.6g}  {lvl}% CI "
+            f"  {label} {self.estimate:.6g}  SE {self.se:.6g}  {lvl}% CI{dist} "
             f"[{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.pvalue:.4g}"
         )
 
@@ -214,30 +250,40 @@ def twfe(
     weights: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
+    se: SEType = "cr1",
 ) -> TWFEResult:
     """TWFE DiD coefficient of the 0/1 column ``treat`` on ``outcome``.
 
     Rows with a missing outcome, treatment or weight are dropped (and counted);
-    unbalanced panels are fine. ``cluster`` defaults to ``unit``.
+    unbalanced panels are fine. ``cluster`` defaults to ``unit``. ``se="cr1"``
+    (default; R fixest / pyfixest convention, normal interval) or ``"cr2"`` (CR2 with a
+    Bell-McCaffrey t interval, for few or unevenly informative clusters).
     """
+    check_option("se", se, SE_TYPES)
     cols = [outcome, treat] + ([weights] if weights else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     if weights is not None and (df[weights] <= 0).any():
         raise InputFileError(f"weights column {weights!r} has zero or negative values")
     clusters, cname = cluster_codes(df, cluster, unit)
-    params, cov, _ = fit_panel_ols(
+    params, cov, res = fit_panel_ols(
         df, unit=unit, time=time, outcome=outcome, regressors=[treat],
         clusters=clusters, weights=weights,
     )  # fmt: skip
     est = float(params[treat])
-    se = float(np.sqrt(cov.loc[treat, treat]))
-    lo, hi = _normal_ci(np.array(est), np.array(se), alpha)
+    dof = None
+    if se == "cr2":
+        fit = cr2_panel(df, unit=unit, time=time, regressors=[treat], resid=res.resids,
+                        clusters=clusters, weights=weights)  # fmt: skip
+        s, dof = float(np.sqrt(fit.vcov[0, 0])), float(fit.df(np.ones((1, 1)))[0])
+    else:
+        s = float(np.sqrt(cov.loc[treat, treat]))
+    lo, hi, p = t_ci(est, s, alpha, dof)
     return TWFEResult(
-        estimate=est, se=se, ci_low=float(lo), ci_high=float(hi),
-        pvalue=float(2 * stats.norm.sf(abs(est / se))),
+        estimate=est, se=s, ci_low=float(lo), ci_high=float(hi), pvalue=float(p),
         n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
-        weights=weights, alpha=alpha, n_dropped=n_dropped,
+        weights=weights, alpha=alpha, n_dropped=n_dropped, dof=dof,
+        se_convention=SE_CONVENTION_CR2 if se == "cr2" else SE_CONVENTION,
     )  # fmt: skip
 
 
@@ -320,6 +366,9 @@ class EventStudyResult:
     event time including the reference (estimate 0, se NaN). ``vcov`` is the
     covariance of the estimated coefficients in the order of ``event_times``.
     ``pretrend`` is the joint Wald test of all leads (e < 0, reference excluded).
+    With CR2 standard errors (``cr2`` set) the table has a ``df`` column and intervals
+    are t(df) with Bell-McCaffrey df; the pre-trend test stays a chi-squared Wald test
+    on the CR2 covariance.
     """
 
     table: pd.DataFrame
@@ -335,9 +384,10 @@ class EventStudyResult:
     model: str = "TWFE (PanelOLS)"
     alpha: float = 0.05
     settings: dict = field(default_factory=dict)
+    cr2: CR2Fit | None = field(default=None, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy table: ``event_time, estimate, se, ci_low, ci_high, n, binned``."""
+        """Tidy table: ``event_time, estimate, se, ci_low, ci_high, n, binned`` (+ ``df``)."""
         return self.table.copy()
 
     def coef(self, event_times: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -346,18 +396,29 @@ class EventStudyResult:
         est = self.table.set_index("event_time").loc[event_times, "estimate"].to_numpy()
         return est, self.vcov[np.ix_(pos, pos)]
 
+    def combination(self, event_times: list[int], weights=None) -> dict[str, float]:
+        """``sum_e w_e beta_e`` over ``event_times`` (default weights: the mean) with SE
+        and interval; with CR2 also its Bell-McCaffrey ``df`` (t interval)."""
+        b, v = self.coef(event_times)
+        a = np.full(len(b), 1 / len(b)) if weights is None else np.asarray(weights, float)
+        est, se = float(a @ b), float(np.sqrt(a @ v @ a))
+        dof = None
+        if self.cr2 is not None:
+            c = np.zeros(len(self.event_times))
+            c[[self.event_times.index(e) for e in event_times]] = a
+            dof = float(self.cr2.df(c[None, :])[0])
+        lo, hi, _ = t_ci(est, se, self.alpha, dof)
+        out = {"estimate": est, "se": se, "ci_low": float(lo), "ci_high": float(hi)}
+        return out if dof is None else {**out, "df": dof}
+
     def average_post(self) -> dict[str, float]:
         """Equal-weight average of the single-period post coefficients (e >= 0, a binned
-        last lag left out) with its SE."""
+        last lag left out) with its SE (and df under CR2)."""
         binned = set(self.table.loc[self.table["binned"], "event_time"].tolist())
         post = [e for e in self.event_times if e >= 0 and e not in binned]
         if not post:
             return {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
-        b, v = self.coef(post)
-        a = np.full(len(post), 1 / len(post))
-        est, se = float(a @ b), float(np.sqrt(a @ v @ a))
-        lo, hi = _normal_ci(np.array(est), np.array(se), self.alpha)
-        return {"estimate": est, "se": se, "ci_low": float(lo), "ci_high": float(hi)}
+        return self.combination(post)
 
     def to_dict(self) -> dict:
         rows = self.table.replace({np.nan: None}).to_dict(orient="records")
@@ -395,16 +456,20 @@ def event_table(
     counts: dict[int, int],
     binned: set[int],
     alpha: float,
+    dof: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Tidy event-study table, reference row included (estimate 0, se NaN)."""
+    """Tidy event-study table, reference row included (estimate 0, se NaN); with ``dof``
+    (CR2) t intervals and a ``df`` column."""
     se = np.sqrt(np.diag(cov))
-    lo, hi = _normal_ci(est, se, alpha)
+    lo, hi, _ = t_ci(est, se, alpha, dof)
     t = pd.DataFrame({"event_time": times, "estimate": est, "se": se, "ci_low": lo, "ci_high": hi})
     ref = pd.DataFrame([{"event_time": reference, "estimate": 0.0, "se": np.nan,
                          "ci_low": np.nan, "ci_high": np.nan}])  # fmt: skip
     t = pd.concat([t, ref], ignore_index=True).sort_values("event_time").reset_index(drop=True)
     t["n"] = t["event_time"].map(counts).fillna(0).astype("int64")
     t["binned"] = t["event_time"].isin(binned)
+    if dof is not None:
+        t["df"] = t["event_time"].map(dict(zip(times, np.asarray(dof, float), strict=True)))
     return t
 
 
@@ -436,6 +501,7 @@ def event_study(
     weights: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
+    se: SEType = "cr1",
 ) -> EventStudyResult:
     """Dynamic TWFE: event-time dummies e = time - cohort for treated units.
 
@@ -445,8 +511,10 @@ def event_study(
     Without never-treated units, a fully dynamic specification is not identified
     (bin the endpoints or drop a second lead). Under heterogeneous effects the
     lead/lag coefficients are contaminated by other periods' effects (Sun & Abraham
-    2021); compare with the Callaway-Sant'Anna dynamic aggregation.
+    2021); compare with the Callaway-Sant'Anna dynamic aggregation. ``se``: as in
+    :func:`twfe`.
     """
+    check_option("se", se, SE_TYPES)
     cols = [outcome, cohort] + ([weights] if weights else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     dummies, keep, times = event_time_dummies(
@@ -457,14 +525,20 @@ def event_study(
     df = pd.concat([df, dummies], axis=1)[keep].reset_index(drop=True)
     names = list(dummies.columns)
     clusters, cname = cluster_codes(df, cluster, unit)
-    params, cov, _ = fit_panel_ols(
+    params, cov, res = fit_panel_ols(
         df, unit=unit, time=time, outcome=outcome, regressors=names,
         clusters=clusters, weights=weights,
     )  # fmt: skip
     est = params[names].to_numpy()
-    v = cov.loc[names, names].to_numpy()
+    fit = dof = None
+    if se == "cr2":
+        fit = cr2_panel(df, unit=unit, time=time, regressors=names, resid=res.resids,
+                        clusters=clusters, weights=weights)  # fmt: skip
+        v, dof = fit.vcov, fit.df(np.eye(len(names)))
+    else:
+        v = cov.loc[names, names].to_numpy()
     counts, binned = _event_counts(df, time, cohort, leads_, lags_, bin_endpoints)
-    table = event_table(est, v, times, reference, counts, binned, alpha)
+    table = event_table(est, v, times, reference, counts, binned, alpha, dof)
     pre = [i for i, e in enumerate(times) if e < 0]
     pretrend = wald_test(est[pre], v[np.ix_(pre, pre)])
     return EventStudyResult(
@@ -472,5 +546,7 @@ def event_study(
         n_obs=len(df), n_units=int(df[unit].nunique()), n_clusters=int(clusters.max() + 1),
         cluster=cname, outcome=outcome, alpha=alpha,
         settings={"leads": leads_, "lags": lags_, "bin_endpoints": bin_endpoints,
-                  "weights": weights, "n_dropped": n_dropped, "se_convention": SE_CONVENTION},
+                  "weights": weights, "n_dropped": n_dropped,
+                  "se_convention": SE_CONVENTION_CR2 if fit is not None else SE_CONVENTION},
+        cr2=fit,
     )  # fmt: skip
