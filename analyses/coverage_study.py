@@ -194,6 +194,17 @@ def diagnose(config: SimulationConfig, seed: int, method: str = "dr") -> dict:
     }
 
 
+def effective_df(psi: np.ndarray) -> np.ndarray:
+    """``(sum psi_i^2)^2 / sum psi_i^4`` per column of unit influence values ``psi``.
+
+    The Satterthwaite df of ``sum psi_i^2`` if the ``psi_i`` were independent normal with
+    variances ``psi_i^2``: an exploratory small-sample df for the CS SEs (the study's
+    ``*_tdf`` rows), not used by ``aggregate``.
+    """
+    sq = np.asarray(psi, float) ** 2
+    return sq.sum(axis=0) ** 2 / (sq**2).sum(axis=0)
+
+
 def cell_truth(draw: Draw, groups: np.ndarray, times: np.ndarray) -> np.ndarray:
     """True ATT(g,t): mean true log effect over the kommuner of cohort g in period t."""
     coh = draw.cohort
@@ -281,6 +292,16 @@ def replicate(
                 truths[f"cs_dynamic_e{e}"], by0.loc[e, "att"] if e in by0.index else np.nan)  # fmt: skip
     add("cs_dynamic_avg", "CS dynamic average e=0..8", dyn.overall_att, dyn.overall_se,
         truths["cs_dynamic_avg"], dyn0.overall_att)  # fmt: skip
+    # exploratory: the same CS intervals with t(effective df of the influence values)
+    df_dyn, df_simple = effective_df(dyn.inf), float(effective_df(simple.inf[:, -1:])[0])
+    add("cs_simple_tdf", "CS simple, t(effective df)", simple.overall_att, simple.overall_se,
+        truths["cs_simple"], simple0.overall_att, df_simple)  # fmt: skip
+    for i, e in enumerate(by.index.astype(int)):
+        if 0 <= e <= max(EVENT_TIMES):
+            add(f"cs_tdf_e{e}", f"CS dynamic e={e}, t(effective df)", by.loc[e, "att"],
+                by.loc[e, "se"], truths[f"cs_dynamic_e{e}"], by0.loc[e, "att"], df_dyn[i])  # fmt: skip
+    add("cs_tdf_avg", "CS dynamic average e=0..8, t(effective df)", dyn.overall_att,
+        dyn.overall_se, truths["cs_dynamic_avg"], dyn0.overall_att, df_dyn[-1])  # fmt: skip
     tw0 = twfe_balanced(panel, "log_expected_rate")
     add("twfe", "naive TWFE (static dummy, log rate), CR1", tw.estimate, tw.se, att_truth, tw0)
     add("twfe_cr2", "naive TWFE (static dummy, log rate), CR2", tw2.estimate, tw2.se, att_truth,
@@ -398,7 +419,7 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
                 f"- {s['estimator'].iloc[0]}: coverage {c:.3f}, {verdict} the 93-97 % band "
                 "of issue 6."
             )
-    for prefix in ("cs_dynamic_e", "es_cr1_e", "es_cr2_e"):
+    for prefix in ("cs_dynamic_e", "cs_tdf_e", "es_cr1_e", "es_cr2_e"):
         s = summary[summary["quantity"].str.startswith(prefix)]
         s = s[s["mean_truth"] != 0]  # post-treatment event times
         if len(s):

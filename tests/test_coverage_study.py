@@ -43,6 +43,7 @@ def test_smoke_run_writes_csv_and_report(cs, tmp_path):
             "ppml_cr2", "es_cr1_avg", "es_cr2_avg"}  # fmt: skip
     want |= {f"cs_dynamic_e{e}" for e in range(-4, 9)}
     want |= {f"es_{se}_e{e}" for se in ("cr1", "cr2") for e in range(-4, 9) if e != -1}
+    want |= {"cs_simple_tdf", "cs_tdf_avg"} | {f"cs_tdf_e{e}" for e in range(9)}
     assert set(res["quantity"]) == want
     assert (res.groupby("quantity").size() == 3).all()
     assert np.isfinite(res[["estimate", "se", "truth"]].to_numpy()).all()
