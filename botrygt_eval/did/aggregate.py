@@ -27,6 +27,7 @@ from botrygt_eval.did.inference import (
     analytic_se,
     bootstrap_summary,
     multiplier_bootstrap,
+    one_blas_thread,
 )
 from botrygt_eval.errors import DidWarning, EstimationError, check_option
 
@@ -277,7 +278,8 @@ def aggregate(
             coef = W_cells[np.maximum(blocks.cell, 0)]
             wcol = blocks.cell < 0
             coef[wcol] = A_all[gpos[blocks.row[wcol]]]
-            out = blocks.draws @ coef
+            with one_blas_thread():
+                out = blocks.draws @ coef
             boot = bootstrap_summary(out, seed=seed, alpha=alpha, band=band)
         se_all = boot.se
         if k_by and np.isfinite(boot.crit) and boot.crit >= crit:

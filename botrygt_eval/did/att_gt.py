@@ -20,7 +20,12 @@ from scipy import sparse, stats
 
 from botrygt_eval.did import drdid
 from botrygt_eval.did._data import DidData, prepare
-from botrygt_eval.did.inference import analytic_se, block_multiplier_draws, vcov
+from botrygt_eval.did.inference import (
+    analytic_se,
+    block_multiplier_draws,
+    one_blas_thread,
+    vcov,
+)
 from botrygt_eval.errors import BotrygtError, DidWarning, check_option
 
 Control = Literal["never", "notyet"]
@@ -218,12 +223,60 @@ def _fast_slices(d, tt, pret, wcol, treat, ctrl):
     return mt - mc, idx, np.concatenate([p[1] for p in pieces])
 
 
-def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl, ps_cache=None):
-    n = d.Y.shape[0]
+def _weight_col(fix_weights, tt, pret, pret_g):
     early = min(tt, pret)
-    wcol = {"earlier": early, "base_period": pret_g, "first_period": 0, "varying": early}[
+    return {"earlier": early, "base_period": pret_g, "first_period": 0, "varying": early}[
         fix_weights
     ]
+
+
+def _share_key(d, fix_weights, tt, pret, pret_g, treat, ctrl):
+    """Cells with one key share units, covariates and weights (so the propensity score)."""
+    xk = min(tt, pret) if d.X is not None and len(d.X) > 1 else 0
+    wcol = None if d.W is None else _weight_col(fix_weights, tt, pret, pret_g)
+    return (treat, tuple(ctrl), xk, wcol)
+
+
+class _SharedCells:
+    """Runs a 2x2 estimator once for all cells of a key (one cohort and control set),
+    on the matrix of their outcome changes; a failing batch falls back to single cells
+    so that each one fails (and is reported) on its own."""
+
+    def __init__(self, plan: dict):
+        self.plan = plan  # key -> [(t index, base index), ...]
+        self.done: dict = {}
+
+    def lookup(self, key, tt, pret):
+        """(att, rows, influence column) of a cell already estimated with its batch."""
+        got = self.done.get(key)
+        return None if got is None else got.get((tt, pret))
+
+    def estimate(self, d, method, key, tt, pret, idx, D, X, w):
+        if key not in self.done:
+            pairs = self.plan.get(key, [(tt, pret)])
+            ti, pi = np.array(pairs).T
+            Yi = d.Y[idx]
+            try:
+                att, inf = drdid.PANEL[method](Yi[:, ti] - Yi[:, pi], D, X, w)
+                inf *= d.Y.shape[0] / len(idx)
+                self.done[key] = {p: (att[j], idx, inf[:, j]) for j, p in enumerate(pairs)}
+            except (BotrygtError, np.linalg.LinAlgError):
+                self.done[key] = None
+        got = self.lookup(key, tt, pret)
+        if got is None:
+            att, inf = drdid.PANEL[method](d.Y[idx, tt] - d.Y[idx, pret], D, X, w)
+            return att, idx, inf * (d.Y.shape[0] / len(idx))
+        return got
+
+
+def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl, shared=None):
+    n = d.Y.shape[0]
+    early = min(tt, pret)
+    wcol = _weight_col(fix_weights, tt, pret, pret_g)
+    if shared is not None:
+        hit = shared.lookup(_share_key(d, fix_weights, tt, pret, pret_g, treat, ctrl), tt, pret)
+        if hit is not None:
+            return hit
     nt_ = treat[1] - treat[0]
     if d.X is None and fix_weights != "varying":
         if method == "reg":
@@ -257,16 +310,11 @@ def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl, ps_cache=
         att, inf = _fast_panel(y1 - y0, D, w, n)
         return att, idx, inf
     else:
-        ps = None
-        if method != "reg" and ps_cache is not None:
-            # the propensity score depends on the units, covariates and weights only: with
-            # time-invariant ones it is shared by all cells of a cohort and control set
-            xk = early if len(d.X if d.X is not None else [0]) > 1 else 0
-            key = (treat, tuple(ctrl), xk, None if d.W is None else wcol)
-            if key not in ps_cache:
-                ps_cache[key] = drdid._ps(X, D, w / w.mean())
-            ps = ps_cache[key]
-        att, inf = drdid.PANEL[method](y1 - y0, D, X, w, ps=ps)
+        if shared is None:
+            att, inf = drdid.PANEL[method](y1 - y0, D, X, w)
+        else:
+            key = _share_key(d, fix_weights, tt, pret, pret_g, treat, ctrl)
+            return shared.estimate(d, method, key, tt, pret, idx, D, X, w)
     return att, idx, inf * (n / n1)
 
 
@@ -365,49 +413,63 @@ def att_gt(
         ends = np.r_[starts[1:], n]
         block = {v: (int(a), int(b)) for v, a, b in zip(vals, starts, ends, strict=True)}
     cols_idx, cols_val, rows = [], [], []
-    ps_cache: dict = {}
-    for g, tt, pret, post, pret_g in cells:
-        rec = {"group": g, "time": d.tlist[tt], "base_period": d.tlist[pret], "post": post}
-        if base_period == "universal" and pret == tt:
-            rows.append({**rec, "att": 0.0, "n_treated": 0, "n_control": 0})
-            cols_idx.append(np.zeros(0, np.int64))
-            cols_val.append(np.zeros(0))
-            continue
+
+    def control_blocks(g, tt, pret):
         thr = d.tlist[max(tt, pret)] + anticipation
-        try:
-            if d.panel:
-                treat = block[g]
-                ctrl = [
-                    block[v] for v in vals if v == 0 or (control == "notyet" and v > thr and v != g)
-                ]
-                nt_, nc_ = treat[1] - treat[0], sum(b - a for a, b in ctrl)
-                att, idx, col = _panel_cell(
-                    d, method, fix_weights, tt, pret, pret_g, treat, ctrl, ps_cache
+        return [block[v] for v in vals if v == 0 or (control == "notyet" and v > thr and v != g)]
+
+    shared = None
+    if d.panel and d.X is not None and fix_weights != "varying":
+        plan: dict = {}
+        for g, tt, pret, _, pret_g in cells:
+            if not (base_period == "universal" and pret == tt):
+                key = _share_key(
+                    d, fix_weights, tt, pret, pret_g, block[g], control_blocks(g, tt, pret)
                 )
-            else:
-                rc = d.row_cohort
-                treated = rc == g
-                ctrl_m = (rc == 0) | ((control == "notyet") & (rc > thr) & (rc != g))
-                att, idx, col = _rc_cell(d, method, tt, pret, treated, ctrl_m)
-                nt_ = int(treated[idx].sum())
-                nc_ = len(idx) - nt_
-                if d.row_unit is not None:  # unbalanced panel: one IF row per unit
-                    col = np.bincount(d.row_unit[idx], weights=col, minlength=n)
-                    idx = np.nonzero(col)[0]
-                    col = col[idx]
-        except (_Skip, BotrygtError, np.linalg.LinAlgError) as exc:
-            warnings.warn(
-                f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
-                DidWarning,
-                stacklevel=2,
-            )
-            rows.append({**rec, "att": np.nan, "n_treated": 0, "n_control": 0})
-            cols_idx.append(np.zeros(0, np.int64))
-            cols_val.append(np.zeros(0))
-            continue
-        cols_idx.append(idx)
-        cols_val.append(col)
-        rows.append({**rec, "att": att, "n_treated": nt_, "n_control": nc_})
+                plan.setdefault(key, []).append((tt, pret))
+        shared = _SharedCells(plan)
+    # one BLAS thread: many thin products (see inference.one_blas_thread)
+    with one_blas_thread():
+        for g, tt, pret, post, pret_g in cells:
+            rec = {"group": g, "time": d.tlist[tt], "base_period": d.tlist[pret], "post": post}
+            if base_period == "universal" and pret == tt:
+                rows.append({**rec, "att": 0.0, "n_treated": 0, "n_control": 0})
+                cols_idx.append(np.zeros(0, np.int64))
+                cols_val.append(np.zeros(0))
+                continue
+            thr = d.tlist[max(tt, pret)] + anticipation
+            try:
+                if d.panel:
+                    treat = block[g]
+                    ctrl = control_blocks(g, tt, pret)
+                    nt_, nc_ = treat[1] - treat[0], sum(b - a for a, b in ctrl)
+                    att, idx, col = _panel_cell(
+                        d, method, fix_weights, tt, pret, pret_g, treat, ctrl, shared
+                    )
+                else:
+                    rc = d.row_cohort
+                    treated = rc == g
+                    ctrl_m = (rc == 0) | ((control == "notyet") & (rc > thr) & (rc != g))
+                    att, idx, col = _rc_cell(d, method, tt, pret, treated, ctrl_m)
+                    nt_ = int(treated[idx].sum())
+                    nc_ = len(idx) - nt_
+                    if d.row_unit is not None:  # unbalanced panel: one IF row per unit
+                        col = np.bincount(d.row_unit[idx], weights=col, minlength=n)
+                        idx = np.nonzero(col)[0]
+                        col = col[idx]
+            except (_Skip, BotrygtError, np.linalg.LinAlgError) as exc:
+                warnings.warn(
+                    f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
+                    DidWarning,
+                    stacklevel=2,
+                )
+                rows.append({**rec, "att": np.nan, "n_treated": 0, "n_control": 0})
+                cols_idx.append(np.zeros(0, np.int64))
+                cols_val.append(np.zeros(0))
+                continue
+            cols_idx.append(idx)
+            cols_val.append(col)
+            rows.append({**rec, "att": att, "n_treated": nt_, "n_control": nc_})
     lens = np.fromiter((len(i) for i in cols_idx), np.int64, len(cols_idx))
     inf = sparse.csc_matrix(
         (np.concatenate(cols_val), np.concatenate(cols_idx), np.r_[0, np.cumsum(lens)]),

@@ -11,6 +11,7 @@ observations passed in (the caller rescales it to the full sample).
 from __future__ import annotations
 
 import numpy as np
+from scipy import linalg
 
 from botrygt_eval.errors import ConvergenceError, EstimationError
 
@@ -18,9 +19,19 @@ TRIM_LEVEL = 0.995
 
 
 def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted least-squares coefficients."""
+    """Weighted least-squares coefficients (``y`` a vector or one column per outcome).
+
+    By QR as R's ``lm.wfit``; a rank-deficient design falls back to the minimum-norm
+    least-squares solution.
+    """
     sw = np.sqrt(w)
-    beta, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
+    Xs = X * sw[:, None]
+    ys = y * (sw if y.ndim == 1 else sw[:, None])
+    q, r = np.linalg.qr(Xs)
+    d = np.abs(np.diag(r))
+    if len(d) == X.shape[1] and d.min() > 1e-10 * d.max():
+        return linalg.solve_triangular(r, q.T @ ys)
+    beta, *_ = np.linalg.lstsq(Xs, ys, rcond=None)
     return beta
 
 
@@ -84,55 +95,85 @@ def _ols_alr(X, resid, wols, what="regression"):
 # --------------------------------------------------------------------------- panel
 
 
+def _as_columns(dy):
+    """Panel estimators take one outcome change (n,) or several (n x m) sharing units,
+    covariates, weights and propensity score (the cells of one cohort and control set)."""
+    dy = np.asarray(dy, float)
+    return dy.reshape(len(dy), -1), dy.ndim == 1
+
+
+def _ret(att, inf, one):
+    return (float(att[0]), inf[:, 0]) if one else (att, inf)
+
+
+def _ols_alr_dot(X, resid, wols, M, what="regression"):
+    """``_ols_alr(X, resid[:, j], wols) @ M`` for every column j of ``resid`` at once."""
+    n = len(wols)
+    XpX = (X * wols[:, None]).T @ X / n
+    return (wols[:, None] * resid) * (X @ (_solve_inv(XpX, what) @ M))[:, None]
+
+
 def reg_panel(dy, D, X, w, ps=None):
-    """Outcome-regression DiD for panels (``DRDID::reg_did_panel``)."""
+    """Outcome-regression DiD for panels (``DRDID::reg_did_panel``); ``dy`` (n,) or (n, m)."""
+    dy, one = _as_columns(dy)
     w = w / w.mean()
     c = D == 0
-    beta = _wls(X[c], dy[c], w[c])
-    out = X @ beta
+    out = X @ _wls(X[c], dy[c], w[c])
     w_t = w * D
-    eta_t = np.mean(w_t * dy) / np.mean(w_t)
-    eta_c = np.mean(w_t * out) / np.mean(w_t)
-    alr = _ols_alr(X, dy - out, w * (1 - D))
-    inf_t = (w_t * dy - w_t * eta_t) / np.mean(w_t)
-    inf_c = (w_t * out - w_t * eta_c + alr @ np.mean(w_t[:, None] * X, axis=0)) / np.mean(w_t)
-    return eta_t - eta_c, inf_t - inf_c
+    mt = np.mean(w_t)
+    eta_t = (w_t @ dy) / len(w) / mt
+    eta_c = (w_t @ out) / len(w) / mt
+    wt = w_t[:, None]
+    alr_dot = _ols_alr_dot(X, dy - out, w * (1 - D), np.mean(w_t[:, None] * X, axis=0))
+    inf_t = (wt * dy - wt * eta_t) / mt
+    inf_c = (wt * out - wt * eta_c + alr_dot) / mt
+    return _ret(eta_t - eta_c, inf_t - inf_c, one)
 
 
 def ipw_panel(dy, D, X, w, ps=None):
-    """Standardised IPW DiD for panels (``DRDID::std_ipw_did_panel``).
+    """Standardised IPW DiD for panels (``DRDID::std_ipw_did_panel``); ``dy`` (n,) or (n, m).
 
     ``ps``: a propensity fit ``_ps(X, D, w / mean(w))`` already made for the same units.
     """
+    dy, one = _as_columns(dy)
     w = w / w.mean()
     p, trim, alr_ps = _ps(X, D, w) if ps is None else ps
     w_t = trim * w * D
     w_c = trim * w * p * (1 - D) / (1 - p)
-    eta_t = np.mean(w_t * dy) / np.mean(w_t)
-    eta_c = np.mean(w_c * dy) / np.mean(w_c)
-    inf_t = (w_t * dy - w_t * eta_t) / np.mean(w_t)
-    M2 = np.mean((w_c * (dy - eta_c))[:, None] * X, axis=0)
-    inf_c = (w_c * dy - w_c * eta_c + alr_ps @ M2) / np.mean(w_c)
-    return eta_t - eta_c, inf_t - inf_c
+    n = len(w)
+    mt, mc = np.mean(w_t), np.mean(w_c)
+    eta_t = (w_t @ dy) / n / mt
+    eta_c = (w_c @ dy) / n / mc
+    wt, wc = w_t[:, None], w_c[:, None]
+    inf_t = (wt * dy - wt * eta_t) / mt
+    M2 = X.T @ (wc * (dy - eta_c)) / n
+    inf_c = (wc * dy - wc * eta_c + alr_ps @ M2) / mc
+    return _ret(eta_t - eta_c, inf_t - inf_c, one)
 
 
 def dr_panel(dy, D, X, w, ps=None):
-    """Locally efficient doubly robust DiD for panels (``DRDID::drdid_panel``)."""
+    """Locally efficient doubly robust DiD for panels (``DRDID::drdid_panel``); ``dy`` (n,)
+    or (n, m)."""
+    dy, one = _as_columns(dy)
     w = w / w.mean()
     p, trim, alr_ps = _ps(X, D, w) if ps is None else ps
     c = D == 0
     out = X @ _wls(X[c], dy[c], w[c])
     w_t = trim * w * D
     w_c = trim * w * p * (1 - D) / (1 - p)
+    n = len(w)
+    mt, mc = np.mean(w_t), np.mean(w_c)
     r = dy - out
-    eta_t = np.mean(w_t * r) / np.mean(w_t)
-    eta_c = np.mean(w_c * r) / np.mean(w_c)
-    alr_ols = _ols_alr(X, r, w * (1 - D))
-    inf_t = (w_t * r - w_t * eta_t - alr_ols @ np.mean(w_t[:, None] * X, axis=0)) / np.mean(w_t)
-    M2 = np.mean((w_c * (r - eta_c))[:, None] * X, axis=0)
-    M3 = np.mean(w_c[:, None] * X, axis=0)
-    inf_c = (w_c * r - w_c * eta_c + alr_ps @ M2 - alr_ols @ M3) / np.mean(w_c)
-    return eta_t - eta_c, inf_t - inf_c
+    eta_t = (w_t @ r) / n / mt
+    eta_c = (w_c @ r) / n / mc
+    wt, wc = w_t[:, None], w_c[:, None]
+    wols = w * (1 - D)
+    alr_t = _ols_alr_dot(X, r, wols, np.mean(wt * X, axis=0))
+    alr_c = _ols_alr_dot(X, r, wols, np.mean(wc * X, axis=0))
+    inf_t = (wt * r - wt * eta_t - alr_t) / mt
+    M2 = X.T @ (wc * (r - eta_c)) / n
+    inf_c = (wc * r - wc * eta_c + alr_ps @ M2 - alr_c) / mc
+    return _ret(eta_t - eta_c, inf_t - inf_c, one)
 
 
 # ------------------------------------------------------------- repeated cross-sections

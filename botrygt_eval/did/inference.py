@@ -77,6 +77,12 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+def one_blas_thread():
+    """Context: BLAS on one thread. DiD products are small (thin matrices, many calls):
+    threads gain little and stall badly when the machine is busy."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def _rademacher_rows(seed: int | None, draws: int, bounds: np.ndarray, max_cells: int):
     """Yield (first row, end row, U) with U a (rows x draws) float32 0/1 matrix, 2U - 1
     being the rows' multipliers.
@@ -143,7 +149,7 @@ def multiplier_bootstrap(
     # is far below the Monte-Carlo error of any bootstrap quantity; one BLAS thread, as
     # these products are small and threads stall on a busy machine
     S32 = np.asarray(S, np.float32)
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         for a, e, u in _rademacher_rows(seed, draws, np.array([0, nc]), max_cells):
             out += (u.T @ S32[a:e]).astype(np.float64)
     # Rademacher v = 2u - 1 from random bits u: V @ S = 2 (U @ S) - colsum(S)
@@ -172,7 +178,7 @@ def block_multiplier_draws(
     if any(a != b for (a, _, _), b in zip(blocks, bounds[:-1], strict=True)) or bounds[-1] != n:
         raise ValueError("blocks must tile the rows 0..n in order")
     out = [np.zeros((draws, q.shape[1])) for q in q32]
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         for a, e, u in _rademacher_rows(seed, draws, bounds, max_cells):
             j = int(np.searchsorted(bounds, a, side="right")) - 1
             lo = blocks[j][0]
