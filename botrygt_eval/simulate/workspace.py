@@ -20,6 +20,7 @@ from botrygt_eval.simulate.burglary import (
     simulate_burglaries,
 )
 from botrygt_eval.simulate.config import SimulationConfig
+from botrygt_eval.simulate.media import simulate_media
 from botrygt_eval.simulate.partnerships import (
     WAVE_MIN,
     WAVE_RATIO,
@@ -437,6 +438,8 @@ citizens or partnerships. The layout and formats are those of docs/DATA_FORMATS.
   nabohjaelp.csv
 - survey/: sample_YYYY.csv, responses_YYYY.csv, margins_YYYY.csv for {s0}-{y1};
   {frame}
+- media/: articles.csv (a synthetic Danish article corpus), hand_coded.csv (a hand-coded
+  sample with planted codes; docs/MEDIA.md)
 - truth.json: every true effect, the treatment timing rule, the cohorts and national totals
 
 SIMULEREDE DATA / SIMULATED DATA
@@ -496,6 +499,11 @@ def simulate_workspace(
         frame_note = f"{frame_path.name}: the adult population as the frame for the next survey"
     att = _burglary_att(part, effects, p_effects)
     truth = _truth(seed, config, pop, part, burg, ky, acts, hidden, samples, att)
+    say("medieartikler")  # synthetic article corpus and hand-coded sample (docs/MEDIA.md)
+    media = simulate_media(seed, partners=part.register)
+    paths.append(write_csv(out / "media/articles.csv", media.articles))
+    paths.append(write_csv(out / "media/hand_coded.csv", media.hand_coded))
+    truth["media"] = media.truth
     truth_path = out / "truth.json"
     truth_path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths.append(truth_path)
