@@ -296,3 +296,27 @@ def test_unknown_se_type_is_refused():
     df = staggered_panel(n_units=8, n_periods=4, cohorts=(0, 3), seed=1)
     with pytest.raises(ConfigError, match="'cr1', 'cr2'"):
         twfe(df, unit="unit", time="time", treat="treat", outcome="y", se="CR2")
+
+
+def test_cli_twfe_se_cr2(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from botrygt_eval.cli import app
+
+    df = staggered_panel(n_units=20, n_periods=6, cohorts=(0, 3, 5), effect=0.5, seed=6)
+    data, out = tmp_path / "panel.csv", tmp_path / "twfe.json"
+    df.to_csv(data, index=False)
+    args = ["did", "twfe", "--data", str(data), "--unit", "unit", "--time", "time", "--treat",
+            "treat", "--outcome", "y", "--json", str(out), "--event-study", "--leads", "2",
+            "--lags", "2"]  # fmt: skip
+    res = CliRunner().invoke(app, [*args, "--se", "cr2"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(out.read_text())
+    r = twfe(df, unit="unit", time="time", treat="treat", outcome="y", se="cr2")
+    assert got["se"] == pytest.approx(r.se, rel=1e-12) and got["df"] == pytest.approx(r.dof)
+    coefs = {c["event_time"]: c for c in got["event_study"]["coefficients"]}
+    assert coefs[0]["df"] > 1 and "df" in got["event_study"]["average_post"]
+    bad = CliRunner().invoke(app, [*args, "--se", "cr3"])
+    assert bad.exit_code != 0 and "'cr1', 'cr2'" in (bad.output + str(bad.exception))

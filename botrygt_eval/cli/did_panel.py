@@ -66,13 +66,22 @@ def twfe_cmd(
     leads: Annotated[int | None, typer.Option("--leads", help="Leads (binned beyond).")] = None,
     lags: Annotated[int | None, typer.Option("--lags", help="Lags (binned beyond).")] = None,
     reference: Annotated[int, typer.Option("--reference", help="Reference event time.")] = -1,
+    se: Annotated[
+        str | None,
+        typer.Option(
+            "--se",
+            help="cr1 (fixest convention, normal interval) or cr2 (small-sample CR2, t interval "
+            "with Bell-McCaffrey df). Default: cr1 for the coefficient, the event study's own.",
+        ),
+    ] = None,
 ) -> None:
     """Two-way fixed effects DiD with unit and period effects and clustered SEs."""
     df = read_table(data)
     if treat not in df.columns:
         raise InputFileError(f"--treat column {treat!r} is not in {data}")
+    se_kw = {} if se is None else {"se": se}
     res = twfe(df, unit=unit, time=time, treat=treat, outcome=outcome, weights=weights,
-               cluster=cluster)  # fmt: skip
+               cluster=cluster, **se_kw)  # fmt: skip
     out = res.to_dict()
     console = Console()
     console.print(res.summary(), highlight=False)
@@ -81,7 +90,8 @@ def twfe_cmd(
             df = df.assign(_cohort=cohort_from_treat(df, unit, time, treat))
             cohort = "_cohort"
         es = event_study(df, unit=unit, time=time, cohort=cohort, outcome=outcome, leads=leads,
-                         lags=lags, reference=reference, weights=weights, cluster=cluster)  # fmt: skip
+                         lags=lags, reference=reference, weights=weights, cluster=cluster,
+                         **se_kw)  # fmt: skip
         out["event_study"] = es.to_dict()
         console.print(es.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -225,6 +225,7 @@ class TWFEResult(CoefficientResult):
             "n_obs": self.n_obs,
             "n_units": self.n_units,
             "cluster": self.cluster,
+            "df": self.dof,  # t degrees of freedom under se="cr2"; None = normal interval
         }
 
     def summary(self) -> str:
