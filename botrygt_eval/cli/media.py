@@ -1,0 +1,82 @@
+"""``botrygt-eval media``: code an article export, write the yearly series and the kappa."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from botrygt_eval.cli import app
+
+
+@app.command(
+    "media",
+    epilog=(
+        "Example: botrygt-eval media --data out/workspace --out out/media\n\n"
+        "One kommune and your own hand-coded sample: botrygt-eval media --data ws --out m "
+        "--kommune 851 --hand-coded my_sample.csv"
+    ),
+)
+def media_cmd(
+    data: Annotated[Path, typer.Option("--data", help="Workspace folder with media/articles.csv.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (tables, JSON, figure).")],
+    kommune: Annotated[
+        str | None, typer.Option("--kommune", help="Only this kommune's series (code or name).")
+    ] = None,
+    hand_coded: Annotated[
+        Path | None,
+        typer.Option(
+            "--hand-coded",
+            help="Hand-coded sample (articles + hand_burglary, hand_constructive); "
+            "default media/hand_coded.csv when present.",
+        ),
+    ] = None,
+    dictionary: Annotated[
+        Path | None, typer.Option("--dictionary", help="Own phrase dictionary (YAML).")
+    ] = None,
+    min_n: Annotated[
+        int, typer.Option("--min-n", help="Suppress shares resting on fewer burglary articles.")
+    ] = 10,
+) -> None:
+    """Constructive media coverage of burglary: share per year, nationally and per kommune."""
+    from botrygt_eval.media.pipeline import analyse_media
+    from botrygt_eval.media.plots import media_series_figure
+    from botrygt_eval.reference import to_kommune_kode
+
+    code = None if kommune is None else to_kommune_kode(kommune)
+    out.mkdir(parents=True, exist_ok=True)
+    res = analyse_media(
+        data, kommune=code, hand_coded=hand_coded, dictionary=dictionary, min_n=min_n,
+        quarantine_dir=out / "quarantine",
+    )  # fmt: skip
+    res.series.to_csv(out / "media_series.csv", index=False)
+    res.rules.to_csv(out / "media_rules.csv", index=False)
+    (out / "media_summary.json").write_text(
+        json.dumps(res.summary(), indent=2, ensure_ascii=False, default=_plain) + "\n",
+        encoding="utf-8",
+    )
+    if res.agreement is not None:
+        (out / "media_kappa.json").write_text(
+            json.dumps(res.agreement, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    shown = res.series[(res.series["scope"] == "national") | (res.series["kommune_kode"] == code)]
+    fig = media_series_figure(shown)
+    fig.savefig(out / "media_series.png", dpi=120)
+    for line in res.messages:
+        typer.echo(line)
+    kappa = (
+        f"; kappa (constructive) {res.agreement['constructive']['kappa']:.2f}"
+        if res.agreement
+        else ""
+    )
+    typer.echo(
+        f"{len(res.coded)} articles, {int(res.coded['is_burglary'].sum())} about burglary, "
+        f"{int(res.coded['is_constructive'].sum())} constructive{kappa} -> {out}"
+    )
+
+
+def _plain(value):
+    """numpy scalars in JSON."""
+    return value.item() if hasattr(value, "item") else str(value)
