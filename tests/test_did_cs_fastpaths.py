@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from botrygt_eval.did import aggregate, att_gt
+from botrygt_eval.did import aggregate, att_gt, drdid
 from botrygt_eval.did.inference import _rademacher_rows, block_multiplier_draws
 from tests.did_cs_sim import cs_panel
 
@@ -96,3 +96,68 @@ def test_block_draws_equal_dense_product():
         np.testing.assert_allclose(zb, V[:, a:e] @ q / n, rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="tile"):
         block_multiplier_draws(blocks[1:], n, draws, seed=5)
+
+
+@pytest.mark.parametrize("method", ["reg", "ipw", "dr"])
+def test_panel_estimators_on_several_outcomes_equal_one_at_a_time(method):
+    """The 2x2 panel estimators take an (n x m) block of outcome changes: column j must be
+    what the estimator gives for outcome j alone (the columns never mix)."""
+    rng = np.random.default_rng(11)
+    n = 500
+    x = rng.normal(size=n)
+    D = (rng.uniform(size=n) < 1 / (1 + np.exp(-(0.2 + 0.7 * x)))).astype(float)
+    X = np.column_stack([np.ones(n), x])
+    w = rng.uniform(0.5, 2, n)
+    DY = 0.5 + x[:, None] * rng.normal(size=4) + 1.5 * D[:, None] + rng.normal(size=(n, 4))
+    att, inf = drdid.PANEL[method](DY, D, X, w)
+    assert att.shape == (4,) and inf.shape == (n, 4)
+    for j in range(4):
+        a1, i1 = drdid.PANEL[method](DY[:, j].copy(), D, X, w)
+        assert isinstance(a1, float)
+        assert att[j] == pytest.approx(a1, rel=1e-12, abs=1e-12)
+        np.testing.assert_allclose(inf[:, j], i1, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    method=st.sampled_from(["reg", "dr", "ipw"]),
+    control=st.sampled_from(["never", "notyet"]),
+    weights=st.sampled_from([None, "w"]),
+    fix_weights=st.sampled_from(["earlier", "base_period", "first_period"]),
+)
+def test_cells_sharing_a_comparison_are_estimated_as_one_batch_correctly(
+    seed, method, control, weights, fix_weights
+):
+    """att_gt (cells of one cohort and control set in one batch) equals each cell's 2x2
+    estimator run on its own units."""
+    df = cs_panel(n_units=300, n_periods=5, seed=seed, covariate_trend=0.5)
+    df["w"] = df["w"] * (1 + 0.1 * df["time"])  # time-varying weights: fix_weights matters
+    res = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y", covariates=["x"],
+                 method=method, control=control, weights=weights, fix_weights=fix_weights)  # fmt: skip
+    wide = df.pivot(index="unit", columns="time", values="y")
+    wts = df.pivot(index="unit", columns="time", values="w")
+    unit = df.groupby("unit")[["cohort", "x"]].first()
+    n = len(unit)
+    tl = list(wide.columns)
+    for row, col in zip(res.table.itertuples(), range(res.inf.shape[1]), strict=True):
+        g, t, b = row.group, row.time, row.base_period
+        thr = max(t, b)
+        ctrl = (unit["cohort"] == 0) | (
+            (control == "notyet") & (unit["cohort"] > thr) & (unit["cohort"] != g)
+        )
+        keep = ((unit["cohort"] == g) | ctrl).to_numpy()
+        early = min(t, b)
+        wcol = {"earlier": early, "base_period": g - 1, "first_period": tl[0]}[fix_weights]
+        w = np.ones(keep.sum()) if weights is None else wts[wcol].to_numpy()[keep]
+        X = np.column_stack([np.ones(keep.sum()), unit["x"].to_numpy()[keep]])
+        D = (unit["cohort"].to_numpy()[keep] == g).astype(float)
+        dy = (wide[t] - wide[b]).to_numpy()[keep]
+        att, inf = drdid.PANEL[method](dy, D, X, w)
+        assert row.att == pytest.approx(att, rel=1e-9, abs=1e-12)
+        got = np.empty(n)  # IF rows are the units sorted by cohort (stable)
+        got[np.argsort(unit["cohort"].to_numpy(), kind="stable")] = (
+            res.inf[:, col].toarray().ravel()
+        )
+        got = got[keep]
+        np.testing.assert_allclose(got, inf * n / keep.sum(), rtol=1e-8, atol=1e-12)

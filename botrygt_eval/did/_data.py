@@ -61,6 +61,11 @@ def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, tup
     return np.column_stack(cols), tuple(names)
 
 
+def _column(df: pd.DataFrame, name: str, dtype=None) -> np.ndarray:
+    """A column as a contiguous array (pandas may hand out strided views of 2-D blocks)."""
+    return np.ascontiguousarray(df[name].to_numpy(dtype))
+
+
 def _warn(msg: str) -> None:
     warnings.warn(msg, DroppedUnitsWarning, stacklevel=4)
 
@@ -90,23 +95,28 @@ def prepare(
     for c in (time, cohort, outcome):
         if not pd.api.types.is_numeric_dtype(data[c]):
             raise DidDataError(f"column {c!r} must be numeric (got {data[c].dtype})")
-    df = data[need]
-    bad = df.isna().to_numpy().any(axis=1)
+    # columns are read one by one (no frame copy): integer and boolean ones cannot be missing
+    bad = np.zeros(len(data), bool)
+    for c in need:
+        values = data[c].to_numpy()
+        if values.dtype.kind not in "iub":
+            bad |= pd.isna(values)
+    df = data
     if bad.any():
         _warn(
             f"dropped {int(bad.sum())} row(s) with missing values in {need} "
             "(as R did); fill or remove them to keep those units"
         )
-        df = df[~bad]
-    wv = df[weights].to_numpy(float) if weights is not None else None
+        df = data.loc[~bad, need]
+    wv = _column(df, weights, float) if weights is not None else None
     if wv is not None and (wv < 0).any():
         raise DidDataError(f"weights column {weights!r} has negative values; weights must be >= 0")
-    tv = df[time].to_numpy()
-    gv = df[cohort].to_numpy(float)
+    tv = _column(df, time)
+    gv = _column(df, cohort, float)
     tlist = np.sort(pd.unique(tv))
     if panel:
         return _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster,
-                              control, anticipation, allow_unbalanced)  # fmt: skip
+                              control, anticipation, allow_unbalanced, time_name=time)  # fmt: skip
     return _prepare_rc(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster,
                        control, anticipation)  # fmt: skip
 
@@ -183,8 +193,8 @@ def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
 
 
 def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster, control,
-                   anticipation, allow_unbalanced=False):  # fmt: skip
-    u_codes, u_uni = _codes(df[unit].to_numpy())
+                   anticipation, allow_unbalanced=False, time_name="time"):  # fmt: skip
+    u_codes, u_uni = _codes(_column(df, unit))
     n_u, nt = len(u_uni), len(tlist)
     t_codes = _codes(tv, tlist)[0]
     key = u_codes.astype(np.int64) * nt + t_codes
@@ -192,7 +202,7 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     if (cnt > 1).any():
         k = int(np.argmax(cnt > 1))
         raise DidDataError(
-            f"{int((cnt > 1).sum())} duplicate {unit}-{df.columns[1]} row(s) "
+            f"{int((cnt > 1).sum())} duplicate {unit}-{time_name} row(s) "
             f"(e.g. {unit}={u_uni[k // nt]!r}, period {tlist[k % nt]!r}): a panel has one row "
             "per unit and period; aggregate them or use panel=False"
         )
@@ -251,7 +261,7 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
         out.reshape(-1)[key_f] = values[r]
         return out.T  # (n, nt), Fortran-ordered
 
-    Y = scatter_f(df[outcome].to_numpy(float))
+    Y = scatter_f(_column(df, outcome, float))
     W = None if wv is None else scatter_f(wv)
     Xp, names = None, ("(intercept)",)
     if covariates:
