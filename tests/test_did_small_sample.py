@@ -23,10 +23,12 @@ def _ols(X, y, w=None):
     return b, y - X @ b
 
 
-def _naive_cr2(X, e, clusters, c, w=None):
-    """Imbens & Kolesar (2016) CR2 and K_BM written out with n x n matrices."""
+def _naive_cr2(X, e, clusters, c, w=None, phi=None):
+    """Imbens & Kolesar (2016) CR2 and K_BM written out with n x n matrices; with a
+    working variance ``phi`` Pustejovsky & Tipton's (2018) A_g = D B^(+1/2) D."""
     n = len(e)
     w = np.ones(n) if w is None else w
+    Phi = np.eye(n) if phi is None else np.diag(phi)
     Xs, es = X * np.sqrt(w)[:, None], e * np.sqrt(w)
     M = np.linalg.inv(Xs.T @ Xs)
     H = Xs @ M @ Xs.T
@@ -35,10 +37,12 @@ def _naive_cr2(X, e, clusters, c, w=None):
     Gcols = []
     for g in np.unique(clusters):
         i = np.flatnonzero(clusters == g)
-        A = np.real(linalg.pinv(linalg.sqrtm(IH[np.ix_(i, i)])))
+        D = np.sqrt(Phi[np.ix_(i, i)])
+        B = D @ (IH @ Phi @ IH)[np.ix_(i, i)] @ D
+        A = D @ np.real(linalg.pinv(linalg.sqrtm(B))) @ D
         u = Xs[i].T @ A @ es[i]
         meat += np.outer(u, u)
-        Gcols.append(IH[:, i] @ A @ Xs[i] @ M @ c)
+        Gcols.append(np.sqrt(Phi) @ IH[:, i] @ A @ Xs[i] @ M @ c)
     V = M @ meat @ M
     Gm = np.column_stack(Gcols)
     lam = np.linalg.eigvalsh(Gm.T @ Gm)
@@ -112,6 +116,45 @@ def test_matches_naive_imbens_kolesar_on_unbalanced_clusters(weighted):
         assert se[j] ** 2 == pytest.approx(c @ V_ref @ c, rel=1e-9)
         assert df[j] == pytest.approx(df_ref, rel=1e-9)
     np.testing.assert_allclose(cr2_vcov(X, e, cl, weights=w), V_ref, rtol=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_working_variance_target_matches_naive_and_is_unbiased(weighted):
+    """With a target Phi: SEs and df equal the naive P&T computation; E[meat] under
+    errors of variance Phi equals sum_g X_g' Phi_g X_g exactly (the defining property);
+    a constant target changes nothing."""
+    rng = np.random.default_rng(9)
+    sizes = [2, 3, 3, 4, 5, 2, 4]
+    cl = np.repeat(np.arange(len(sizes)), sizes)
+    n = len(cl)
+    X = np.column_stack([np.ones(n), rng.normal(size=n), (cl < 3).astype(float)])
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    phi = rng.uniform(0.3, 4.0, n)
+    _, e = _ols(X, X @ [1.0, 0.2, -0.5] + rng.normal(size=n), w)
+    C = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    se, df = cr2_test(X, e, cl, C, weights=w, target=phi)
+    for j, c in enumerate(C):
+        V_ref, df_ref = _naive_cr2(X, e, cl, c, w, phi)
+        assert se[j] ** 2 == pytest.approx(c @ V_ref @ c, rel=1e-9)
+        assert df[j] == pytest.approx(df_ref, rel=1e-9)
+    fit = cr2_fit(X, e, cl, weights=w, target=phi)
+    sw = np.ones(n) if w is None else np.sqrt(w)
+    Xs = X * sw[:, None]
+    IH = np.eye(n) - Xs @ fit.bread @ Xs.T
+    cov_e = IH @ np.diag(phi) @ IH  # variance of the weighted residuals
+    emeat, want = np.zeros((3, 3)), np.zeros((3, 3))
+    for A, Xg, _, _ in fit.batches:
+        for a, xg in zip(A, Xg, strict=True):
+            rows = [np.flatnonzero(np.abs(Xs - r).sum(1) < 1e-12)[0] for r in xg if r.any()]
+            m = len(rows)
+            emeat += xg[:m].T @ a[:m, :m] @ cov_e[np.ix_(rows, rows)] @ a[:m, :m] @ xg[:m]
+            want += xg[:m].T @ np.diag(phi[rows]) @ xg[:m]
+    np.testing.assert_allclose(emeat, want, rtol=1e-9)
+    se1, df1 = cr2_test(X, e, cl, C, weights=w)
+    se3, df3 = cr2_test(X, e, cl, C, weights=w, target=np.full(n, 3.0))
+    np.testing.assert_allclose(se3, se1, rtol=1e-9)
+    np.testing.assert_allclose(df3, df1, rtol=1e-9)
+    assert not np.allclose(se, se1, rtol=1e-3)
 
 
 def _panel(rng, n_units=12, n_periods=6, weighted=False):
@@ -257,7 +300,7 @@ def test_event_study_cr2_matches_naive_and_average_post_df():
         assert t.loc[k, "se"] == pytest.approx(np.sqrt(V[j, j]), rel=1e-8)
         assert t.loc[k, "df"] == pytest.approx(dof, rel=1e-8)
         assert t.loc[k, "ci_high"] - t.loc[k, "estimate"] == pytest.approx(
-            stats.t.ppf(0.975, dof) * t.loc[k, "se"], rel=1e-10
+            stats.t.ppf(0.975, t.loc[k, "df"]) * t.loc[k, "se"], rel=1e-10
         )
     c = np.zeros(X.shape[1])
     c[[1, 2]] = 0.5  # average of the single-period lags 0 and 1 (lag 2 is binned)

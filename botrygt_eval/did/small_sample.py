@@ -72,21 +72,30 @@ class CR2Fit:
 
     bread: np.ndarray  # M = (X*'X*)^-1, k x k
     vcov: np.ndarray  # CR2 covariance, k x k
-    batches: tuple  # per batch: (A (b, m, m), Xt (b, m, k), Q (b, m, r))
+    batches: tuple  # per batch: (A (b, m, m), Xt (b, m, k), Q (b, m, r), phi (b, m))
     n_clusters: int
+    qphiq: np.ndarray  # Q' Phi Q (r x r; the identity without a target)
 
     def df(self, contrast: np.ndarray) -> np.ndarray:
-        """Bell-McCaffrey (Satterthwaite) df of each row of ``contrast`` (q x k)."""
+        """Bell-McCaffrey (Satterthwaite) df of each row of ``contrast`` (q x k).
+
+        ``Gram = diag(p_g' Phi_g p_g) - S'R - R'S + R' (Q' Phi Q) R`` with
+        ``R[:, g] = Q_g' p_g`` and ``S[:, g] = Q_g' Phi_g p_g`` (``Phi = I``: the module
+        docstring's ``diag(p_g'p_g) - R'R``).
+        """
         C = np.atleast_2d(np.asarray(contrast, float))
         mc = self.bread @ C.T  # k x q
-        D, R = [], []
-        for A, Xt, Q in self.batches:
+        D, R, S = [], [], []
+        for A, Xt, Q, phi in self.batches:
             p = A @ (Xt @ mc)  # (b, m, q)
-            D.append(np.einsum("bmq,bmq->bq", p, p))
+            fp = phi[..., None] * p
+            D.append(np.einsum("bmq,bmq->bq", p, fp))
             R.append(np.einsum("bmr,bmq->qrb", Q, p))  # Q_g' p_g
+            S.append(np.einsum("bmr,bmq->qrb", Q, fp))  # Q_g' Phi_g p_g
         d = np.concatenate(D, axis=0).T  # q x G
-        r = np.concatenate(R, axis=2)  # q x r x G
-        gram = -np.einsum("qrg,qrh->qgh", r, r)
+        r, sr = np.concatenate(R, axis=2), np.concatenate(S, axis=2)  # q x r x G
+        rs = np.einsum("qrg,qrh->qgh", sr, r)
+        gram = np.einsum("qrg,rs,qsh->qgh", r, self.qphiq, r) - rs - rs.transpose(0, 2, 1)
         idx = np.arange(gram.shape[1])
         gram[:, idx, idx] += d
         tr = np.einsum("qgg->q", gram)
@@ -151,7 +160,7 @@ def _cluster_batches(clusters: np.ndarray):
         i = j
 
 
-def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None) -> CR2Fit:
+def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None, target=None) -> CR2Fit:
     """CR2 covariance and the pieces for Bell-McCaffrey df (see the module docstring).
 
     ``X`` (n x k): regressors, all fixed-effect dummies included unless their integer
@@ -159,6 +168,13 @@ def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None) -> CR2Fit:
     period]``). ``resid``: residuals ``y - fitted`` of the full model (for a GLM, the
     working residuals). ``clusters``: one label per row. ``weights``: WLS (or IRLS
     working) weights, positive.
+
+    ``target``: the working model's variances of the *weighted* errors ``w_i^(1/2) e_i``
+    (length n, positive, any scale; default all equal, i.e. variance ``1 / w``). The
+    adjustment becomes ``A_g = D_g B_g^(+1/2) D_g`` with ``D_g = Phi_g^(1/2)`` and
+    ``B_g = D_g [(I - H) Phi (I - H)]_gg D_g``, which makes CR2 unbiased when ``Phi`` is
+    the true variance (Pustejovsky & Tipton 2018, eq. 7; clubSandwich's ``target``), and
+    the df are computed under ``Phi``. Used for PPML with overdispersed counts.
     """
     X = _as_2d(X, "X")
     n, k = X.shape
@@ -186,6 +202,11 @@ def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None) -> CR2Fit:
             "the fixed effects; drop the redundant columns"
         )
     Q = np.hstack([qf, qx])
+    phi = np.ones(n) if target is None else _as_2d(target, "target", n)[:, 0]
+    if (phi <= 0).any():
+        raise InputFileError("target variances must be positive")
+    phi = phi / phi.mean()  # scale-free: SEs and df do not depend on it
+    qphiq = np.eye(Q.shape[1]) if target is None else Q.T @ (Q * phi[:, None])
     bread = np.linalg.inv(Xs.T @ Xs)
     meat = np.zeros((k, k))
     batches = []
@@ -196,36 +217,50 @@ def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None) -> CR2Fit:
         Xg = np.where(v, Xs[rows], 0.0)
         eg = np.where(valid, es[rows], 0.0)
         Hg = Qg @ Qg.transpose(0, 2, 1)
-        lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
-        inv_sqrt = np.where(lam > EIG_TOL, 1 / np.sqrt(np.clip(lam, EIG_TOL, None)), 0.0)
-        A = (vec * inv_sqrt[:, None, :]) @ vec.transpose(0, 2, 1)
+        if target is None:
+            lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
+            inv_sqrt = np.where(lam > EIG_TOL, 1 / np.sqrt(np.clip(lam, EIG_TOL, None)), 0.0)
+            A = (vec * inv_sqrt[:, None, :]) @ vec.transpose(0, 2, 1)
+            fg = valid.astype(float)
+        else:
+            fg = np.where(valid, phi[rows], 1.0)
+            HF = Hg * fg[:, None, :]  # H_gg Phi_g
+            mid = Qg @ qphiq @ Qg.transpose(0, 2, 1) - HF - HF.transpose(0, 2, 1)
+            idx = np.arange(Hg.shape[1])
+            mid[:, idx, idx] += fg  # [(I - H) Phi (I - H)]_gg
+            dg = np.sqrt(fg)
+            lam, vec = np.linalg.eigh(dg[:, :, None] * mid * dg[:, None, :])  # B_g
+            tol = EIG_TOL * fg.max()  # phi has mean 1
+            inv_sqrt = np.where(lam > tol, 1 / np.sqrt(np.clip(lam, tol, None)), 0.0)
+            A = dg[:, :, None] * ((vec * inv_sqrt[:, None, :]) @ vec.transpose(0, 2, 1))
+            A = A * dg[:, None, :]
         s = np.einsum("bmk,bm->bk", Xg, np.einsum("bij,bj->bi", A, eg))
         meat += s.T @ s
-        batches.append((A, Xg, Qg))
+        batches.append((A, Xg, Qg, np.where(valid, fg, 0.0)))
         n_clusters += rows.shape[0]
     if n_clusters < 2:
         raise EstimationError("CR2 needs at least two clusters")
     return CR2Fit(bread=bread, vcov=bread @ meat @ bread, batches=tuple(batches),
-                  n_clusters=n_clusters)  # fmt: skip
+                  n_clusters=n_clusters, qphiq=qphiq)  # fmt: skip
 
 
-def cr2_vcov(X, resid, clusters, weights=None, fixed_effects=None) -> np.ndarray:
+def cr2_vcov(X, resid, clusters, weights=None, fixed_effects=None, target=None) -> np.ndarray:
     """CR2 (Bell-McCaffrey) cluster-robust covariance of the coefficients of ``X`` (k x k).
 
     See :func:`cr2_fit` for the arguments and the module docstring for the formula.
     """
-    return cr2_fit(X, resid, clusters, weights, fixed_effects).vcov
+    return cr2_fit(X, resid, clusters, weights, fixed_effects, target).vcov
 
 
 def cr2_test(
-    X, resid, clusters, contrast, weights=None, fixed_effects=None
+    X, resid, clusters, contrast, weights=None, fixed_effects=None, target=None
 ) -> tuple[np.ndarray | float, np.ndarray | float]:
     """Standard error and Bell-McCaffrey df of the contrast(s) ``c' beta``.
 
     ``contrast``: a length-k vector (returns two floats) or a q x k matrix (returns two
     length-q arrays). An interval is ``c'b +/- t_{df}(1 - alpha/2) * se``.
     """
-    fit = cr2_fit(X, resid, clusters, weights, fixed_effects)
+    fit = cr2_fit(X, resid, clusters, weights, fixed_effects, target)
     c = np.asarray(contrast, float)
     C = np.atleast_2d(c)
     if C.shape[1] != fit.bread.shape[0]:
