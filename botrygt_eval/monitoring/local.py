@@ -9,6 +9,20 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from botrygt_eval.errors import ConfigError, InputFileError
+from botrygt_eval.monitoring import shrinkage as eb
+from botrygt_eval.monitoring.aggregate import add_rates, cell_counts
+from botrygt_eval.monitoring.grid import cell_metres
+from botrygt_eval.monitoring.hotspots import (
+    bh_adjust,
+    gi_star,
+    hot_periods,
+    knox_table,
+    persistent_hotspots,
+    queen_neighbours,
+)
+from botrygt_eval.monitoring.suppression import published_ok, suppress_cells
+
 #: columns of :attr:`LocalMonitoring.cells`, in order (docs/MONITORING.md)
 CELL_COLUMNS = [
     "cell_id",
@@ -49,24 +63,215 @@ class LocalMonitoring:
     summary: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Priors:
+    rate: eb.GammaPrior
+    coverage: eb.BetaPrior
+    median_rate: float  # per household over the window
+    median_coverage: float
+
+
+def _priors(cells: pd.DataFrame) -> _Priors:
+    y, x, n = (cells[c].to_numpy(float) for c in ("burglaries", "nabohjaelpere", "households"))
+    rate, _, _, gprior = eb.shrink_rates(y, n)
+    bprior = eb.beta_prior(x, n)
+    use = n > 0
+    cov = eb.coverage_shrunk(x, n, bprior)
+    return _Priors(gprior, bprior, float(np.median(rate[use])), float(np.median(cov[use])))
+
+
+def _estimates(table: pd.DataFrame, priors: _Priors, years: float, level: float) -> pd.DataFrame:
+    """Raw and shrunk rates, coverage and the gap index of each row, from its counts."""
+    y, x, n = (table[c].to_numpy(float) for c in ("burglaries", "nabohjaelpere", "households"))
+    mean, low, high, _ = eb.shrink_rates(y, n, priors.rate, level)
+    p_high = eb.prob_rate_above(y, n, priors.median_rate, priors.rate)
+    p_low = eb.prob_coverage_below(x, n, priors.median_coverage, priors.coverage)
+    scale = 1000 / years
+    return add_rates(table, years).assign(
+        rate_shrunk=mean * scale,
+        rate_low=low * scale,
+        rate_high=high * scale,
+        gap_index=np.where(n > 0, p_high * p_low, np.nan),
+    )
+
+
+def _period_rates(by_period: pd.DataFrame, households: np.ndarray) -> np.ndarray:
+    """Shrunk burglary rate per household of each cell in each period (own prior per period)."""
+    out = np.empty(by_period.shape)
+    for j, col in enumerate(by_period.columns):  # a handful of quarters, not rows
+        out[:, j] = eb.shrink_rates(by_period[col].to_numpy(float), households)[0]
+    return out
+
+
+def _hotspots(cells, by_period, alpha, k, m) -> pd.DataFrame:
+    """Gi* on the shrunk rates of cells with households: whole window and per quarter."""
+    study = cells["households"].to_numpy(float) > 0
+    z = np.full(len(cells), np.nan)
+    q = np.full(len(cells), np.nan)
+    hot = np.zeros(len(cells), dtype=bool)
+    n_hot = np.zeros(len(cells), dtype=np.int64)
+    if study.sum() >= 3:
+        nb = queen_neighbours(cells.loc[study, "cell_id"])
+        hh = cells.loc[study, "households"].to_numpy(float)
+        z_all = gi_star(cells.loc[study, "rate_shrunk"].to_numpy(float), nb)
+        from scipy import stats
+
+        z[study] = z_all
+        q[study] = bh_adjust(stats.norm.sf(z_all))
+        z_t = gi_star(_period_rates(by_period.loc[study], hh), nb)
+        sig = hot_periods(z_t, alpha)
+        m_used = min(m, sig.shape[1])
+        hot[study] = persistent_hotspots(sig, min(k, m_used), m_used)
+        n_hot[study] = sig[:, -m_used:].sum(axis=1)
+    return cells.assign(gi_z=z, gi_q=q, hotspot=hot, hot_periods=n_hot)
+
+
+def _publish(cells, priors, years, threshold, level) -> pd.DataFrame:
+    """Disclosure control; pooled 1 km rows get their estimates recomputed from the pool."""
+    counts = cells[["cell_id", "burglaries", "households", "nabohjaelpere"]]
+    table = suppress_cells(counts, threshold)
+    assert published_ok(table, threshold)  # the guarantee, checked on every run
+    same = ~table["merged"].to_numpy()
+    by_id = cells.set_index("cell_id")
+    out = table.loc[same, ["cell_id", "merged", "suppressed"]].join(
+        by_id.drop(columns=["hot_periods"]), on="cell_id"
+    )
+    pooled = table.loc[~same]
+    if len(pooled):
+        from botrygt_eval.monitoring.grid import parse_cell_ids
+
+        centre = parse_cell_ids(pooled["cell_id"])
+        est = _estimates(pooled.fillna({"burglaries": 0}), priors, years, level)
+        est = est.assign(
+            east=centre["east"].to_numpy(),
+            north=centre["north"].to_numpy(),
+            size_m=centre["size_m"].to_numpy(),
+            gi_z=np.nan,
+            gi_q=np.nan,
+            hotspot=False,
+        )
+        out = pd.concat([out, est], ignore_index=True)
+    hidden = out["suppressed"].to_numpy()
+    values = [c for c in CELL_COLUMNS if c not in ("cell_id", "east", "north", "size_m")]
+    values.remove("suppressed")
+    values.remove("hotspot")
+    out.loc[hidden, values] = np.nan
+    out["hotspot"] = out["hotspot"].fillna(False).astype(bool) & ~hidden
+    out["suppressed"] = hidden
+    out = out.sort_values(["size_m", "cell_id"], kind="stable").reset_index(drop=True)
+    return out[[*CELL_COLUMNS, "merged"]]
+
+
+def load_local_inputs(
+    workspace_dir: str | Path, kommune_kode: int, quarantine_dir: str | Path | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
+    """The kommune's burglary points, households and members from ``<workspace>/lokal/``."""
+    from botrygt_eval.io.monitoring import (
+        keep_kommune,
+        load_cell_households,
+        load_cell_nabohjaelp,
+        load_geo_burglaries,
+    )
+
+    folder = Path(workspace_dir) / "lokal"
+    if not folder.is_dir():
+        raise InputFileError(
+            f"{folder}: no lokal/ folder; put indbrud.csv, husstande.csv and "
+            "nabohjaelp_celler.csv there (docs/DATA_FORMATS.md, 'Local monitoring')"
+        )
+    loaded = [
+        load_geo_burglaries(folder / "indbrud.csv", quarantine_dir),
+        load_cell_households(folder / "husstande.csv", quarantine_dir),
+        load_cell_nabohjaelp(folder / "nabohjaelp_celler.csv", quarantine_dir),
+    ]
+    frames = [keep_kommune(r, kommune_kode) for r in loaded]
+    if frames[1].empty:
+        raise InputFileError(
+            f"{folder / 'husstande.csv'}: no households for kommune {kommune_kode}; "
+            "the file must hold this kommune's cells"
+        )
+    return (*frames, [r.message() for r in loaded])
+
+
 def local_monitoring(
     workspace_dir: str | Path,
     kommune: int | str,
     cell: CellSize = "1km",
     threshold: int = 5,
     seed: int = 2018,
+    *,
+    periods: int = 8,
+    alpha: float = 0.05,
+    persistent_k: int = 2,
+    persistent_m: int = 4,
+    level: float = 0.9,
+    distance_edges: tuple[float, ...] = (0, 100, 200, 400, 800),
+    time_edges: tuple[float, ...] = (0, 7, 14, 21, 28),
+    n_permutations: int = 99,
+    quarantine_dir: str | Path | None = None,
 ) -> LocalMonitoring:
-    """Stub (to be filled in): an empty, correctly-shaped result."""
-    cells = pd.DataFrame({c: pd.Series(dtype=float) for c in CELL_COLUMNS})
-    cells["cell_id"] = cells["cell_id"].astype(object)
-    cells["hotspot"] = cells["hotspot"].astype(bool)
-    cells["suppressed"] = cells["suppressed"].astype(bool)
-    near = pd.DataFrame(
-        columns=["distance_band", "time_band", "observed", "expected", "ratio", "p_value"]
+    """A kommune's cell table (suppressed), persistent Gi* hotspots and Knox near-repeat table.
+
+    Uses the last ``periods`` quarters with burglaries in ``<workspace>/lokal/``. Rates are
+    per 1,000 households per year, shrunk by empirical Bayes towards the kommune rate
+    (``rate_low``/``rate_high``: ``level`` posterior interval); ``gap_index`` is the posterior
+    probability of above-median burglary and below-median Nabohjælp coverage; ``hotspot``:
+    Gi* significant (BH q < ``alpha``) in at least ``persistent_k`` of the last
+    ``persistent_m`` quarters. No published cell has fewer than ``threshold`` burglaries.
+    """
+    from botrygt_eval.reference import to_kommune_kode
+
+    code = int(to_kommune_kode(kommune))
+    cell_metres(cell)
+    if threshold < 1 or periods < 1:
+        raise ConfigError("threshold and periods must be at least 1")
+    events, households, members, log = load_local_inputs(workspace_dir, code, quarantine_dir)
+    if events.empty:
+        raise InputFileError(f"no geocoded burglaries for kommune {code} in lokal/indbrud.csv")
+    from botrygt_eval.monitoring.aggregate import quarter_labels
+
+    quarters = sorted(set(quarter_labels(events["date"])))[-periods:]
+    events = events.loc[np.isin(quarter_labels(events["date"]), quarters)]
+    years = len(quarters) / 4
+    cells, by_period = cell_counts(events, households, members, cell, quarters)
+    priors = _priors(cells)
+    cells = _estimates(cells, priors, years, level)
+    cells = _hotspots(cells, by_period, alpha, persistent_k, persistent_m)
+    published = _publish(cells, priors, years, threshold, level)
+    days = (events["date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy()
+    near = knox_table(
+        events["east"], events["north"], days, distance_edges, time_edges, n_permutations, seed
     )
-    return LocalMonitoring(
-        int(kommune),
-        cells,
-        near,
-        {"threshold": threshold, "cell": cell, "n_cells": int(np.int64(0))},
-    )
+    shown = ~published["suppressed"]
+    summary = {
+        "kommune_kode": code,
+        "cell": cell,
+        "threshold": int(threshold),
+        "quarters": quarters,
+        "years": years,
+        "burglaries": int(len(events)),
+        "households": int(households["households"].sum()),
+        "nabohjaelpere": int(members["nabohjaelpere"].sum()),
+        "rate_per_1000": 1000 * len(events) / max(households["households"].sum(), 1) / years,
+        "cells": int(len(cells)),
+        "cells_published": int(shown.sum()),
+        "cells_merged": int((published["merged"] & shown).sum()),
+        "cells_hidden": int((~shown).sum()),
+        "burglaries_in_hidden_cells": int(len(events) - published.loc[shown, "burglaries"].sum()),
+        "hotspots": published.loc[published["hotspot"], "cell_id"].tolist(),
+        "prior": {
+            "rate_per_1000_mean": priors.rate.mean * 1000 / years,
+            "gamma_shape": float(priors.rate.shape),
+            "method": priors.rate.method,
+            "coverage_mean_per_100": 100 * priors.coverage.mean,
+        },
+        "settings": {
+            "alpha": alpha,
+            "persistent": f"significant in >= {persistent_k} of the last {persistent_m} quarters",
+            "interval_level": level,
+            "near_repeat_permutations": n_permutations,
+            "seed": seed,
+        },
+        "load_log": log,
+    }
+    return LocalMonitoring(code, published, near, summary)

@@ -20,6 +20,7 @@ from botrygt_eval.simulate.burglary import (
     simulate_burglaries,
 )
 from botrygt_eval.simulate.config import SimulationConfig
+from botrygt_eval.simulate.geo import simulate_geo
 from botrygt_eval.simulate.media import simulate_media
 from botrygt_eval.simulate.partnerships import (
     WAVE_MIN,
@@ -497,8 +498,15 @@ def simulate_workspace(
         frame_path = out / f"survey/frame_{config.end_year + 1}.parquet"
         paths.append(_write_frame(pop, seed, frame_path))
         frame_note = f"{frame_path.name}: the adult population as the frame for the next survey"
+    say("lokale indbrud (kvadratnet)")
+    geo_paths, geo_truth = simulate_geo(
+        out, seed, pop.codes, pop.households[:, -1], burg.counts, _period_labels(config),
+        part.register["kommune_kode"],
+    )  # fmt: skip
+    paths += geo_paths  # local monitoring (docs/MONITORING.md)
     att = _burglary_att(part, effects, p_effects)
     truth = _truth(seed, config, pop, part, burg, ky, acts, hidden, samples, att)
+    truth["monitoring"] = geo_truth
     say("medieartikler")  # synthetic article corpus and hand-coded sample (docs/MEDIA.md)
     media = simulate_media(seed, partners=part.register)
     paths.append(write_csv(out / "media/articles.csv", media.articles))
