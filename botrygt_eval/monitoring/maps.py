@@ -320,10 +320,18 @@ def _rgb(hex_colour: str) -> tuple[float, float, float]:
 
 
 def _ordered(values: pd.Series) -> list:
-    """Band labels in their table order (categorical order if the column is categorical)."""
+    """Band labels from near to far: categorical order, else by the first number in the label
+    (``"100-200 m"``) with ``"> 800 m"`` last; table order if a label has no number."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         return [c for c in values.cat.categories if c in set(values)]
-    return list(pd.unique(values))
+    labels = list(pd.unique(values))
+    first = pd.Series(labels, dtype=str).str.extract(r"(\d+(?:[.,]\d+)?)")[0]
+    if first.isna().any():
+        return labels
+    start = first.str.replace(",", ".").astype(float).to_numpy()
+    beyond = pd.Series(labels, dtype=str).str.strip().str.startswith((">", "≥", "over"))
+    key = np.where(beyond.to_numpy(), np.inf, start)
+    return [labels[i] for i in np.argsort(key, kind="stable")]
 
 
 def near_repeat_figure(table: pd.DataFrame, *, lang: str = "da", alpha: float = 0.05,
