@@ -50,6 +50,7 @@ from botrygt_eval.cli import estimate as _estimate  # noqa: E402,F401
 from botrygt_eval.cli import figures as _figures  # noqa: E402,F401
 from botrygt_eval.cli import instrument as _instrument  # noqa: E402,F401
 from botrygt_eval.cli import media as _media  # noqa: E402,F401
+from botrygt_eval.cli import monitoring_map as _monitoring_map  # noqa: E402,F401
 from botrygt_eval.cli import report as _report  # noqa: E402,F401
 from botrygt_eval.cli import sample as _sample  # noqa: E402,F401
 from botrygt_eval.cli import simulate as _simulate  # noqa: E402,F401

@@ -1,0 +1,95 @@
+"""``botrygt-eval map``: a kommune's local monitoring tables (suppressed cells, hotspots, near repeat)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from botrygt_eval.cli import app
+
+
+def _clean(value):
+    """JSON-safe: NaN and infinities as null, numpy scalars as plain Python."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@app.command(
+    "map",
+    epilog=(
+        "Examples:\n\n"
+        "  botrygt-eval map --data data/sim --kommune 101 --cell 1km --out out/lokal_101\n\n"
+        "  botrygt-eval map --data data/sim --kommune København --cell 100m --threshold 10 "
+        "--out out/lokal_101_100m"
+    ),
+)
+def map_cmd(
+    data: Annotated[
+        Path, typer.Option("--data", help="Workspace folder with lokal/ (docs/DATA_FORMATS.md).")
+    ],
+    kommune: Annotated[str, typer.Option("--kommune", help="Kommune code or name, e.g. 101.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the tables (created).")],
+    cell: Annotated[str, typer.Option("--cell", help="Grid: 1km or 100m.")] = "1km",
+    threshold: Annotated[
+        int,
+        typer.Option("--threshold", help="Disclosure threshold: fewest burglaries a cell shows."),
+    ] = 5,
+    periods: Annotated[int, typer.Option("--periods", help="Quarters to use (the last N).")] = 8,
+    permutations: Annotated[
+        int, typer.Option("--permutations", help="Knox Monte Carlo permutations.")
+    ] = 99,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the Knox permutations.")] = 2018,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            "--quarantine",
+            help="Folder for rows that fail validation (personal data: keep it off shared "
+            "drives). Default: counted only, not written.",
+        ),
+    ] = None,
+) -> None:
+    """Burglary and Nabohjælp per grid cell, gap index, Gi* hotspots and near-repeat table.
+
+    Writes celler.csv (suppressed: no cell with fewer than --threshold burglaries),
+    naergentagelse.csv (Knox table) and opsummering.json. The input points are
+    personal data and are never written out.
+    """
+    from botrygt_eval.monitoring import local_monitoring
+    from botrygt_eval.reference import to_kommune_kode
+
+    code = to_kommune_kode(kommune)
+    result = local_monitoring(
+        data,
+        code,
+        cell=cell,
+        threshold=threshold,
+        seed=seed,
+        periods=periods,
+        n_permutations=permutations,
+        quarantine_dir=quarantine,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    result.cells.to_csv(out / "celler.csv", index=False, lineterminator="\n")
+    result.near_repeat.to_csv(out / "naergentagelse.csv", index=False, lineterminator="\n")
+    summary = {**result.summary, "near_repeat": result.near_repeat.to_dict(orient="records")}
+    summary["load_log"] = [line.replace(str(data), "<data>") for line in summary["load_log"]]
+    (out / "opsummering.json").write_text(
+        json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    s = result.summary
+    typer.echo(
+        f"kommune {s['kommune_kode']}: {s['cells_published']} cells published, "
+        f"{s['cells_hidden']} hidden (< {threshold} burglaries), "
+        f"{len(s['hotspots'])} persistent hotspots -> {out}"
+    )
