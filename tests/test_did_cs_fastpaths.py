@@ -63,6 +63,12 @@ def test_block_draws_are_shared_and_reset_per_seed():
     assert b is not a and not np.array_equal(a.draws, b.draws)
     # the weight column of each block is present once per cohort block
     assert (a.cell == -1).sum() == len(np.unique(res.data.cohort))
+    # without covariates the never-treated block (every cell touches it) is drawn on the
+    # narrower basis of outcome changes; with covariates on its own columns
+    assert a.draws.shape[1] < a.lift.shape[1] == len(a.cell)
+    cov = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y", covariates=["x"])
+    c = cov.block_draws(99, 1)
+    assert c.draws.shape[1] == c.lift.shape[1]
 
 
 def test_clustered_and_cross_section_results_use_the_general_path():

@@ -279,7 +279,7 @@ def aggregate(
             wcol = blocks.cell < 0
             coef[wcol] = A_all[gpos[blocks.row[wcol]]]
             with one_blas_thread():
-                out = blocks.draws @ coef
+                out = blocks.draws @ (blocks.lift @ coef)
             boot = bootstrap_summary(out, seed=seed, alpha=alpha, band=band)
         se_all = boot.se
         if k_by and np.isfinite(boot.crit) and boot.crit >= crit:

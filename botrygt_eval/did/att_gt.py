@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import linalg, sparse, stats
 
 from botrygt_eval.did import drdid
 from botrygt_eval.did._data import DidData, prepare
@@ -137,16 +137,45 @@ class ATTgtResult:
 
 @dataclass(frozen=True)
 class BlockDraws:
-    """Bootstrap draws (B x R) of the per-cohort-block basis columns.
+    """Bootstrap draws (B x R) of per-cohort-block bases and how to read them.
 
-    Basis column j is cell ``cell[j]``'s influence function on one cohort block, or
-    (``cell[j] == -1``) the aggregation weight on that block; ``row[j]`` is the block's
-    first IF row.
+    Column p of the block-wise influence-function matrix is cell ``cell[p]``'s influence
+    function on one cohort block, or (``cell[p] == -1``) the aggregation weight there;
+    ``row[p]`` is that block's first IF row. Those columns are ``basis @ lift``, so the
+    draws of any combination ``coef`` (P x k) of them are ``draws @ (lift @ coef)``.
     """
 
     draws: np.ndarray
+    lift: sparse.csr_matrix  # R x P
     cell: np.ndarray
     row: np.ndarray
+
+
+def _compress(q: np.ndarray, d: DidData, a: int, e: int):
+    """A narrower exact basis for a wide block (the never-treated units touch every cell).
+
+    Without covariates a cell's influence function on a block is a combination of the
+    period-to-period outcome changes, a constant and the aggregation weight; that basis
+    is used only if it reproduces every column of the block (relative residual < 1e-6).
+    Returns (basis, coefficients) or (q, None).
+    """
+    if d.X is not None or d.Y is None or q.shape[1] <= 2 * (d.Y.shape[1] + 1):
+        return q, None
+    cols = [np.diff(d.Y[a:e], axis=1), np.ones((e - a, 1))]
+    if d.W is not None:
+        cols.append(d.agg_w[a:e, None])
+    basis = np.hstack(cols)
+    qb, rb = np.linalg.qr(basis)
+    diag = np.abs(np.diag(rb))
+    if not diag.min() > 1e-10 * diag.max():
+        return q, None  # collinear outcome changes: keep the columns
+    proj = qb.T @ q
+    # squared residual of each column's projection, from the norms (no n x P product);
+    # resolvable down to ~1e-8 relative, and exact bases sit at rounding level
+    resid2 = np.einsum("ij,ij->j", q, q) - np.einsum("ij,ij->j", proj, proj)
+    if np.all(resid2 <= 1e-12 * np.einsum("ij,ij->j", q, q)):
+        return basis, linalg.solve_triangular(rb, proj)
+    return q, None
 
 
 def _block_draws(inf, d: DidData, draws: int, seed: int | None) -> BlockDraws:
@@ -154,24 +183,32 @@ def _block_draws(inf, d: DidData, draws: int, seed: int | None) -> BlockDraws:
     _, starts = np.unique(d.cohort, return_index=True)
     ends = np.r_[starts[1:], n]
     csr = inf.tocsr()
-    blocks, cells, rows = [], [], []
+    blocks, lifts, cells, rows = [], [], [], []
     lut = np.empty(inf.shape[1], np.int64)
-    for a, e in zip(starts, ends, strict=True):
-        sub = csr[a:e]
-        present = np.zeros(inf.shape[1], bool)
-        present[sub.indices] = True
-        cols = np.flatnonzero(present)
-        lut[cols] = np.arange(len(cols))
-        q = np.empty((e - a, len(cols) + 1), np.float32)
-        q[:, :-1] = sparse.csr_matrix(
-            (sub.data, lut[sub.indices], sub.indptr), shape=(e - a, len(cols))
-        ).toarray()
-        q[:, -1] = d.agg_w[a:e]
-        blocks.append((int(a), int(e), q))
-        cells.append(np.r_[cols, -1])
-        rows.append(np.full(len(cols) + 1, a))
+    with one_blas_thread():
+        for a, e in zip(starts, ends, strict=True):
+            sub = csr[a:e]
+            present = np.zeros(inf.shape[1], bool)
+            present[sub.indices] = True
+            cols = np.flatnonzero(present)
+            lut[cols] = np.arange(len(cols))
+            q = np.empty((e - a, len(cols) + 1))
+            q[:, :-1] = sparse.csr_matrix(
+                (sub.data, lut[sub.indices], sub.indptr), shape=(e - a, len(cols))
+            ).toarray()
+            q[:, -1] = d.agg_w[a:e]
+            basis, coef = _compress(q, d, int(a), int(e))
+            blocks.append((int(a), int(e), basis))
+            lifts.append(sparse.identity(q.shape[1], format="csr") if coef is None else coef)
+            cells.append(np.r_[cols, -1])
+            rows.append(np.full(len(cols) + 1, a))
     z = block_multiplier_draws(blocks, n, draws, seed=seed)
-    return BlockDraws(draws=np.hstack(z), cell=np.concatenate(cells), row=np.concatenate(rows))
+    return BlockDraws(
+        draws=np.hstack(z),
+        lift=sparse.block_diag(lifts, format="csr"),
+        cell=np.concatenate(cells),
+        row=np.concatenate(rows),
+    )
 
 
 def _cells(d: DidData, base_period: str, anticipation: int):

@@ -127,7 +127,7 @@ def multiplier_bootstrap(
     cluster: np.ndarray | None = None,
     alpha: float = 0.05,
     band: np.ndarray | None = None,
-    max_cells: int = 4_000_000,
+    max_cells: int = 1_000_000,
 ) -> BootstrapResult:
     """Rademacher multiplier bootstrap: draws = V @ S / n with V a (B x clusters) +-1 matrix.
 
@@ -163,7 +163,7 @@ def block_multiplier_draws(
     draws: int,
     *,
     seed: int | None,
-    max_cells: int = 4_000_000,
+    max_cells: int = 1_000_000,
 ) -> list[np.ndarray]:
     """Multiplier draws of block-supported bases, one pass over the multipliers.
 
