@@ -2,12 +2,13 @@
 
 :func:`render_report` executes one template of ``notebooks/`` (national, kommune,
 activities, learning-review) on a registered kernel and writes, into its own folder,
-the executed ``.ipynb``, an ``.html`` without code cells (with a SIMULEREDE DATA banner
-when the data are simulated), ``figurer/*.png``, ``tabeller/*.csv`` and
+the executed ``.ipynb``, an ``.html`` without code cells (with a SIMULEREDE DATA banner,
+SIMULATED DATA in English, when the data are simulated), ``figurer/*.png``, ``tabeller/*.csv`` and
 ``provenance.json`` (package version, sha256 of every workspace file, parameters,
 seed). A report whose parameters, inputs and template are unchanged is skipped
 (resumable). :func:`render_kommuner` renders many municipalities in parallel and
-reports failures per kommune without stopping the others.
+reports failures per kommune without stopping the others. ``lang`` is ``"da"`` (default,
+what municipalities read) or ``"en"``; the text is in :mod:`botrygt_eval.report_text`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from botrygt_eval import SIMULATED_BANNER, __version__
+from botrygt_eval import __version__
 from botrygt_eval.errors import BotrygtError, ReportError, check_option
+from botrygt_eval.report_text import LANGS, t
 
 ReportKind = Literal["national", "kommune", "activities", "learning-review"]
 KINDS: tuple[str, ...] = ("national", "kommune", "activities", "learning-review")
@@ -34,12 +36,6 @@ _TEMPLATE_FILES = {
     "kommune": "kommune.ipynb",
     "activities": "activities.ipynb",
     "learning-review": "learning_review.ipynb",
-}
-_TITLES = {
-    "national": "Bo trygt: national evaluering",
-    "kommune": "Bo trygt: kommunerapport",
-    "activities": "Bo trygt: aktiviteter",
-    "learning-review": "Bo trygt: læringsreview",
 }
 
 
@@ -131,7 +127,7 @@ def render_report(
     from botrygt_eval.reports_content import is_simulated, prepare_inputs
 
     check_option("kind", kind, KINDS)
-    check_option("lang", lang, ("da",))
+    check_option("lang", lang, LANGS)
     data, out = Path(data).resolve(), Path(out).resolve()
     if not data.is_dir():
         raise ReportError(
@@ -182,16 +178,18 @@ def render_report(
         prov_path.unlink(missing_ok=True)
         raise ReportError(f"{stem}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue} "
                           f"(the executed notebook with the error is {nb})") from None  # fmt: skip
-    export_html(nb, html, title=_title(kind, kommune), simulated=parameters["simulated"])
+    export_html(nb, html, title=_title(kind, kommune, lang), simulated=parameters["simulated"],
+                lang=lang)  # fmt: skip
     return ReportResult(kind, folder, html, nb, skipped=False, seconds=time.perf_counter() - t0)
 
 
-def _title(kind: str, kommune: int | None) -> str:
+def _title(kind: str, kommune: int | None, lang: str = "da") -> str:
+    title = t(f"title.{kind}", lang)
     if kind == "kommune" and kommune is not None:
         from botrygt_eval.reference import kommune_name
 
-        return f"{_TITLES[kind]}: {kommune_name(kommune)}"
-    return _TITLES[kind]
+        return f"{title}: {kommune_name(kommune)}"
+    return title
 
 
 BANNER_HTML = (
@@ -202,7 +200,8 @@ BANNER_HTML = (
 )
 
 
-def export_html(notebook: Path, html: Path, *, title: str, simulated: bool) -> Path:
+def export_html(notebook: Path, html: Path, *, title: str, simulated: bool,
+                lang: str = "da") -> Path:  # fmt: skip
     """HTML of an executed notebook without code cells or prompts; banner when simulated."""
     import nbformat
     from nbconvert import HTMLExporter
@@ -210,10 +209,10 @@ def export_html(notebook: Path, html: Path, *, title: str, simulated: bool) -> P
     node = nbformat.read(notebook, as_version=4)
     node.metadata["title"] = title
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)  # fmt: skip
+                            exclude_output_prompt=True, language_code=lang)  # fmt: skip
     body, _ = exporter.from_notebook_node(node)
     if simulated:
-        banner = BANNER_HTML.format(text=f"{SIMULATED_BANNER}: ikke virkelige tal")
+        banner = BANNER_HTML.format(text=t("common.banner", lang))
         head, sep, rest = body.partition("<body")
         tag_end = rest.index(">") + 1
         body = head + sep + rest[:tag_end] + banner + rest[tag_end:]
@@ -286,6 +285,7 @@ def render_kommuner(
     jobs: int | None = None,
     force: bool = False,
     survey_csv: str | Path | None = None,
+    lang: str = "da",
     on_done: Callable[[BatchOutcome], None] | None = None,
 ) -> list[BatchOutcome]:
     """Render the kommune report for each of ``kommuner`` in ``jobs`` parallel processes.
@@ -297,6 +297,7 @@ def render_kommuner(
 
     from botrygt_eval.reports_content import prepare_inputs
 
+    check_option("lang", lang, LANGS)
     data, out = Path(data).resolve(), Path(out).resolve()
     if not data.is_dir():
         raise ReportError(
@@ -306,7 +307,8 @@ def render_kommuner(
         cache = out / "_inputs"
         prepare_inputs(data, cache, survey_csv=survey_csv)
     hashes = input_hashes(data)
-    common = dict(data=data, out=out, year=year, seed=seed, cache=cache, hashes=hashes, force=force)
+    common = dict(data=data, out=out, year=year, seed=seed, cache=cache, hashes=hashes, force=force,
+                  lang=lang)  # fmt: skip
     jobs = jobs or min(len(kommuner), os.cpu_count() or 1)
     outcomes = []
     ctx = multiprocessing.get_context("spawn")

@@ -1,9 +1,11 @@
-"""Tables and charts the report templates present (aggregates only, Danish labels).
+"""Tables and charts the report templates present (aggregates only, Danish or English).
 
 The notebooks in ``notebooks/`` stay thin: they call these functions on the prepared
 inputs of :func:`prepare_inputs` (CSV files, so 98 municipality reports do not each
 re-run the survey weighting) and display what comes back. Every survey cell shown
 rests on at least ``min_cell`` respondents; smaller cells are blanked and flagged.
+Display text comes from :mod:`botrygt_eval.report_text` in the report's ``lang``
+(``"da"`` by default); column names of the returned frames stay as identifiers.
 """
 
 from __future__ import annotations
@@ -16,47 +18,14 @@ import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
 from botrygt_eval.reference import kommune_name, kommuner
+from botrygt_eval.report_text import check_lang, label, labels, num, t
 
-#: Danish labels of the survey outcomes (docs/DATA_FORMATS.md).
-OUTCOME_LABELS = {
-    "fear_burglary": "Bekymret for indbrud",
-    "unsafe_home": "Utryg hjemme efter mørkets frembrud",
-    "nabohjaelper": "Tilmeldt Nabohjælp",
-    "prevention_index": "Antal forebyggelsesråd fulgt (0-5)",
-    "victim_burglary": "Udsat for indbrud (12 mdr.)",
-}
-#: Danish labels of the activity types (docs/DATA_FORMATS.md).
-ACTIVITY_LABELS = {
-    "kampagne": "Kampagne",
-    "tryghedsvandring": "Tryghedsvandring",
-    "borgermoede": "Borgermøde",
-    "nabohjaelp_rekruttering": "Rekruttering til Nabohjælp",
-    "bo_trygt_korps": "Bo trygt-korps",
-    "reaktionsplan": "Reaktionsplan",
-    "data_gis": "Data og kort",
-    "lokalt_arrangement": "Lokalt arrangement",
-    "mobil_politistation": "Mobil politistation",
-    "erhvervssamarbejde": "Erhvervssamarbejde",
-    "andet": "Andet",
-}
-#: Danish names of the DiD outcomes and estimators (evaluation.burglary_effects, survey_effects).
-EFFECT_OUTCOMES = {
-    "log_rate": "Indbrud pr. husstand (log)",
-    "burglaries": "Antal indbrud (log-rate)",
-    "fear_burglary": "Bekymret for indbrud (andel)",
-    "nabohjaelper": "Tilmeldt Nabohjælp (andel)",
-}
-ESTIMATOR_LABELS = {
-    "TWFE": "To-vejs fixed effects (TWFE)",
-    "Callaway-Sant'Anna (not yet treated)": "Callaway-Sant'Anna (endnu ikke behandlede som kontrol)",
-    "PPML (households offset)": "Poisson (PPML, husstande som offset)",
-    "Callaway-Sant'Anna on kommune-year survey estimates": "Callaway-Sant'Anna på kommunernes årsskøn",
-}
-BACON_TYPES = {
-    "treated_vs_untreated": "Partnerskab mod aldrig partnerskab",
-    "earlier_vs_later_treated": "Tidligt mod senere partnerskab",
-    "later_vs_earlier_treated": "Sent mod tidligere partnerskab (problematisk)",
-}
+#: Danish labels of the codes (docs/DATA_FORMATS.md); other languages: ``labels(group, lang)``.
+OUTCOME_LABELS = labels("outcome", "da")
+ACTIVITY_LABELS = labels("activity", "da")
+EFFECT_OUTCOMES = labels("effect_outcome", "da")
+ESTIMATOR_LABELS = labels("estimator", "da")
+BACON_TYPES = labels("bacon", "da")
 SHARES = ("fear_burglary", "unsafe_home", "nabohjaelper", "victim_burglary")
 
 
@@ -154,8 +123,8 @@ def publishable(estimates: pd.DataFrame, min_cell: int = 10) -> pd.DataFrame:
 
 
 def survey_table(estimates: pd.DataFrame, year: int, kommune_kode: int | None = None,
-                 min_cell: int = 10) -> pd.DataFrame:  # fmt: skip
-    """One year's survey results for the nation (``None``) or one kommune, in Danish."""
+                 min_cell: int = 10, lang: str = "da") -> pd.DataFrame:  # fmt: skip
+    """One year's survey results for the nation (``None``) or one kommune, labelled in ``lang``."""
     est = publishable(estimates, min_cell)
     sel = (
         est["kommune_kode"].isna() if kommune_kode is None else est["kommune_kode"].eq(kommune_kode)
@@ -164,8 +133,8 @@ def survey_table(estimates: pd.DataFrame, year: int, kommune_kode: int | None = 
     scale = np.where(d["variable"].isin(SHARES), 100.0, 1.0)
     out = pd.DataFrame({
         "variable": d["variable"].to_numpy(),
-        "maal": d["variable"].map(OUTCOME_LABELS).to_numpy(),
-        "enhed": np.where(d["variable"].isin(SHARES), "% af voksne", "antal råd"),
+        "maal": d["variable"].map(labels("outcome", lang)).to_numpy(),
+        "enhed": np.where(d["variable"].isin(SHARES), t("unit.share", lang), t("unit.tips", lang)),
         "estimate": (d["estimate"] * scale).round(1).to_numpy(),
         "ci_low": (d["ci_low"] * scale).round(1).to_numpy(),
         "ci_high": (d["ci_high"] * scale).round(1).to_numpy(),
@@ -176,7 +145,7 @@ def survey_table(estimates: pd.DataFrame, year: int, kommune_kode: int | None = 
 
 
 def district_survey(estimates: pd.DataFrame, kommune_kode: int, variable: str, year: int,
-                    min_cell: int = 10) -> pd.DataFrame:  # fmt: skip
+                    min_cell: int = 10, lang: str = "da") -> pd.DataFrame:  # fmt: skip
     """One outcome in every kommune of ``kommune_kode``'s police district, plus the nation."""
     ref = kommuner()
     district = ref.loc[ref["kommune_kode"].eq(kommune_kode), "politikreds"].iloc[0]
@@ -185,20 +154,21 @@ def district_survey(estimates: pd.DataFrame, kommune_kode: int, variable: str, y
     d = est[est["variable"].eq(variable) & est["year"].eq(year)]
     local = d[d["kommune_kode"].isin(codes)].copy()
     local["enhed"] = local["kommune_kode"].astype(int).map(kommune_name)
-    nat = d[d["kommune_kode"].isna()].assign(enhed="Hele landet")
+    nat = d[d["kommune_kode"].isna()].assign(enhed=t("common.whole_country", lang))
     out = pd.concat([local, nat], ignore_index=True)
     out["valgt"] = out["kommune_kode"].eq(kommune_kode).fillna(False).astype(bool)
+    out["landet"] = out["kommune_kode"].isna()
     out.attrs["politikreds"] = district
-    return out[
-        ["enhed", "kommune_kode", "estimate", "ci_low", "ci_high", "n", "suppressed", "valgt"]
-    ]
+    keep = ["enhed", "kommune_kode", "estimate", "ci_low", "ci_high", "n", "suppressed", "valgt",
+            "landet"]  # fmt: skip
+    return out[keep]
 
 
 # --------------------------------------------------------------------------- burglary
-def burglary_trends(panel_year: pd.DataFrame) -> pd.DataFrame:
+def burglary_trends(panel_year: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
     """Burglaries per 1,000 households by year: partnership kommuner vs the others."""
     d = panel_year.assign(gruppe=np.where(panel_year["ever_treated"].astype(bool),
-                                          "Partnerskabskommuner", "Øvrige kommuner"))  # fmt: skip
+                                          t("group.partnership", lang), t("group.other", lang)))  # fmt: skip
     g = d.groupby(["year", "gruppe"], as_index=False).agg(
         burglaries=("burglaries", "sum"), households=("households", "sum"),
         n_kommuner=("kommune_kode", "nunique"))  # fmt: skip
@@ -214,16 +184,16 @@ def similar_kommuner(panel_year: pd.DataFrame, kommune_kode: int, k: int = 5) ->
     return [int(c) for c in dist.index[:k]]
 
 
-def kommune_burglary(panel_year: pd.DataFrame, kommune_kode: int) -> pd.DataFrame:
+def kommune_burglary(panel_year: pd.DataFrame, kommune_kode: int, lang: str = "da") -> pd.DataFrame:
     """Rate per 1,000 households by year: the kommune, its police district, similar, nation."""
     ref = kommuner().set_index("kommune_kode")
     district = ref.loc[kommune_kode, "politikreds"]
     groups = {
         kommune_name(kommune_kode): [kommune_kode],
-        f"{district} (øvrige kommuner)": [int(c) for c in ref.index[ref["politikreds"].eq(district)]
-                                          if c != kommune_kode],
-        "Lignende kommuner (antal husstande)": similar_kommuner(panel_year, kommune_kode),
-        "Hele landet": [int(c) for c in panel_year["kommune_kode"].unique()],
+        t("group.district_rest", lang, district=district): [
+            int(c) for c in ref.index[ref["politikreds"].eq(district)] if c != kommune_kode],
+        t("group.similar", lang): similar_kommuner(panel_year, kommune_kode),
+        t("common.whole_country", lang): [int(c) for c in panel_year["kommune_kode"].unique()],
     }  # fmt: skip
     rows = []
     for name, codes in groups.items():
@@ -232,7 +202,7 @@ def kommune_burglary(panel_year: pd.DataFrame, kommune_kode: int) -> pd.DataFram
         g["rate"] = 1000 * g["burglaries"] / g["households"]
         rows.append(g.assign(enhed=name, n_kommuner=len(codes)))
     out = pd.concat(rows, ignore_index=True)
-    out.attrs["similar"] = groups["Lignende kommuner (antal husstande)"]
+    out.attrs["similar"] = groups[t("group.similar", lang)]
     return out[["enhed", "year", "burglaries", "households", "rate", "n_kommuner"]]
 
 
@@ -288,7 +258,8 @@ def _sum_known(s: pd.Series) -> float:
     return s.sum(min_count=1)
 
 
-def activity_summary(activities: pd.DataFrame, kommune_kode: int | None = None) -> pd.DataFrame:
+def activity_summary(activities: pd.DataFrame, kommune_kode: int | None = None,
+                     lang: str = "da") -> pd.DataFrame:  # fmt: skip
     """Count, reach and cost of activities by type and start year (aggregates only).
 
     ``n_reach``/``n_cost`` say how many activities reported reach/cost: the sums
@@ -304,28 +275,29 @@ def activity_summary(activities: pd.DataFrame, kommune_kode: int | None = None) 
         antal=("activity_id", "count"), kommuner=("kommune_kode", "nunique"),
         reach=("reach", _sum_known), n_reach=("reach", "count"),
         cost_dkk=("cost_dkk", _sum_known), n_cost=("cost_dkk", "count"))  # fmt: skip
-    g.insert(1, "aktivitet", g["activity_type"].map(ACTIVITY_LABELS).fillna(g["activity_type"]))
+    g.insert(1, "aktivitet",
+             g["activity_type"].map(labels("activity", lang)).fillna(g["activity_type"]))  # fmt: skip
     return g
 
 
-def effects_table(effects: pd.DataFrame) -> pd.DataFrame:
-    """The DiD table with Danish outcome names and the effect as % change (log outcomes)."""
+def effects_table(effects: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
+    """The DiD table with outcome names in ``lang`` and the effect as % change (log outcomes)."""
     out = effects.copy()
-    out["maal"] = out["outcome"].map(EFFECT_OUTCOMES).fillna(out["outcome"])
+    out["maal"] = out["outcome"].map(labels("effect_outcome", lang)).fillna(out["outcome"])
     log = out["scale"].eq("log")
     for c in ("estimate", "ci_low", "ci_high"):
         out[f"{c}_pct"] = np.where(log, 100 * (np.exp(out[c]) - 1), 100 * out[c])
-    out["enhed"] = np.where(log, "% ændring", "procentpoint")
-    out["metode"] = out["estimator"].map(ESTIMATOR_LABELS).fillna(out["estimator"])
+    out["enhed"] = np.where(log, t("unit.pct_change", lang), t("unit.pp", lang))
+    out["metode"] = out["estimator"].map(labels("estimator", lang)).fillna(out["estimator"])
     return out
 
 
-def activity_totals(activities: pd.DataFrame) -> pd.DataFrame:
+def activity_totals(activities: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
     """Totals by activity type over all years, with cost per person reached.
 
     ``kr_pr_naaet`` uses only the activities that report both cost and reach.
     """
-    s = activity_summary(activities)
+    s = activity_summary(activities, lang=lang)
     g = s.groupby(["activity_type", "aktivitet"], as_index=False)[
         ["antal", "reach", "n_reach", "cost_dkk", "n_cost"]].sum(min_count=1)  # fmt: skip
     both = activities[activities["reach"].notna() & activities["cost_dkk"].notna()]
@@ -364,15 +336,21 @@ class ReportOutput:
         return frame
 
 
-def fmt_interval(est: float, lo: float, hi: float, digits: int = 1, unit: str = "") -> str:
-    """``12,3 % (95 %-KI 10,1 til 14,5)`` in Danish number format; 'undertrykt' if missing."""
+def fmt_interval(est: float, lo: float, hi: float, digits: int = 1, unit: str = "",
+                 lang: str = "da") -> str:  # fmt: skip
+    """``12,3 % (95 %-KI 10,1 til 14,5 %)`` (da) or ``12.3% (95% CI 10.1 to 14.5%)`` (en).
+
+    'undertrykt'/'suppressed' when the estimate is missing.
+    """
     if not np.isfinite(est):
-        return "undertrykt (for få svar)"
+        return t("common.suppressed", lang)
+    if lang == "en":
+        unit = unit.lstrip()  # "12.3%", not "12.3 %"
 
     def f(x: float) -> str:
-        return f"{x:.{digits}f}".replace(".", ",")
+        return num(x, lang, digits)
 
-    return f"{f(est)}{unit} (95 %-KI {f(lo)} til {f(hi)}{unit})"
+    return t("common.interval", lang, est=f"{f(est)}{unit}", lo=f(lo), hi=f"{f(hi)}{unit}")
 
 
 def provenance_table(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -387,35 +365,40 @@ def provenance_table(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------------- notebook helpers
-def start(out_dir: str | Path, simulated: bool) -> ReportOutput:
+def start(out_dir: str | Path, simulated: bool, lang: str = "da") -> ReportOutput:
     """Set up a report notebook: headless matplotlib, output folders, the banner shown."""
     import matplotlib
 
     matplotlib.use("Agg")
     from IPython.display import Markdown, display
 
+    check_lang(lang)
     if simulated:
-        display(Markdown(f"**{SIMULATED_BANNER}**: tallene i denne rapport er lavet af en "
-                         "simuleret kopi af Danmark og siger intet om virkelige kommuner."))  # fmt: skip
+        display(Markdown(t("common.simulated_note", lang)))
     return ReportOutput(out_dir, simulated)
 
 
 _CODE_COLUMNS = ("year", "basisaar", "seneste_aar", "kommune_kode", "event_time")
 
 
-def show_table(frame: pd.DataFrame, columns: dict[str, str], digits: int = 1) -> None:
-    """Display the ``columns`` of a table, renamed to Danish, numbers with decimal comma."""
+def show_table(frame: pd.DataFrame, columns: dict[str, str], digits: int = 1,
+               lang: str = "da") -> None:  # fmt: skip
+    """Display the ``columns`` of a table, renamed (``report_text.cols``), numbers per ``lang``.
+
+    Danish: decimal comma and thousands dot; English: decimal point and thousands comma.
+    """
     from IPython.display import HTML, display
 
-    t = frame[list(columns)].copy()
-    for c in t.columns.intersection(list(_CODE_COLUMNS)):  # years and codes: no thousands dot
-        t[c] = t[c].astype("Int64").astype(str).replace("<NA>", "–")
-    t = t.rename(columns=columns)
-    display(HTML(t.style.hide(axis="index").format(precision=digits, na_rep="–", decimal=",",
-                                                   thousands=".").to_html()))  # fmt: skip
+    tab = frame[list(columns)].copy()
+    for c in tab.columns.intersection(list(_CODE_COLUMNS)):  # years and codes: no thousands dot
+        tab[c] = tab[c].astype("Int64").astype(str).replace("<NA>", "–")
+    tab = tab.rename(columns=columns)
+    decimal, thousands = (",", ".") if check_lang(lang) == "da" else (".", ",")
+    display(HTML(tab.style.hide(axis="index").format(precision=digits, na_rep="–", decimal=decimal,
+                                                   thousands=thousands).to_html()))  # fmt: skip
 
 
-def show_figure(path: Path, alt: str | None = None) -> None:
+def show_figure(path: Path, alt: str | None = None, lang: str = "da") -> None:
     """Display a saved (stamped) PNG inline, with alternative text for screen readers."""
     import base64
     import html
@@ -423,24 +406,26 @@ def show_figure(path: Path, alt: str | None = None) -> None:
     from IPython.display import HTML, display
 
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    text = html.escape(alt or f"Figur: {Path(path).stem.replace('_', ' ')}", quote=True)
+    name = Path(path).stem.replace("_", " ")
+    text = html.escape(alt or t("common.figure_alt", lang, name=name), quote=True)
     display(HTML(f'<img src="data:image/png;base64,{data}" alt="{text}" style="max-width:100%"/>'))
 
 
 def say(text: str) -> None:
-    """Display a paragraph of Markdown (plain Danish)."""
+    """Display a paragraph of Markdown (plain language, the report's ``lang``)."""
     from IPython.display import Markdown, display
 
     display(Markdown(text))
 
 
-def pct(x: float, digits: int = 1) -> str:
-    """A number in Danish format (decimal comma)."""
-    return f"{x:.{digits}f}".replace(".", ",") if np.isfinite(x) else "–"
+def pct(x: float, digits: int = 1, lang: str = "da") -> str:
+    """A number for the text: ``1.234,5`` (da) or ``1,234.5`` (en); missing as ``–``."""
+    return num(x, lang, digits)
 
 
 # --------------------------------------------------------------------------- charts
-def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: str | None = None):
+def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: str | None = None,
+                        lang: str = "da"):  # fmt: skip
     """Burglaries per 1,000 households by year, one line per ``group`` value."""
     import matplotlib.pyplot as plt
 
@@ -448,8 +433,8 @@ def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: 
     for name, d in frame.groupby(group, sort=False):
         lw = 3 if name == highlight else 1.8
         ax.plot(d["year"], d["rate"], marker="o", lw=lw, label=name)
-    ax.set_xlabel("År")
-    ax.set_ylabel("Anmeldte indbrud pr. 1.000 husstande")
+    ax.set_xlabel(t("fig.year", lang))
+    ax.set_ylabel(t("fig.burglary_rate", lang))
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     ax.set_ylim(bottom=0)
@@ -459,7 +444,7 @@ def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: 
 
 def plot_survey_trends(estimates: pd.DataFrame, kommune_kode: int | None, title: str,
                        variables=("fear_burglary", "unsafe_home", "nabohjaelper"),
-                       min_cell: int = 10):  # fmt: skip
+                       min_cell: int = 10, lang: str = "da"):  # fmt: skip
     """Weighted shares (%) by year with 95 % intervals; suppressed cells are gaps."""
     import matplotlib.pyplot as plt
 
@@ -470,48 +455,48 @@ def plot_survey_trends(estimates: pd.DataFrame, kommune_kode: int | None, title:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     for var in variables:
         d = est[sel & est["variable"].eq(var)].sort_values("year")
-        ax.plot(d["year"], 100 * d["estimate"], marker="o", label=OUTCOME_LABELS[var])
+        ax.plot(d["year"], 100 * d["estimate"], marker="o", label=label("outcome", var, lang))
         ax.fill_between(d["year"], 100 * d["ci_low"], 100 * d["ci_high"], alpha=0.2)
-    ax.set_xlabel("År")
-    ax.set_ylabel("Andel af voksne (%), 95 %-konfidensinterval")
+    ax.set_xlabel(t("fig.year", lang))
+    ax.set_ylabel(t("fig.share_ci", lang))
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def plot_district(district: pd.DataFrame, label: str, title: str):
+def plot_district(district: pd.DataFrame, label: str, title: str, lang: str = "da"):
     """One outcome (%) per kommune of a police district with 95 % intervals."""
     import matplotlib.pyplot as plt
 
     d = district.iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.5))
     y = np.arange(len(d))
-    colors = np.where(
-        d["valgt"], "firebrick", np.where(d["enhed"].eq("Hele landet"), "black", "steelblue")
-    )
+    nation = d["landet"] if "landet" in d else d["kommune_kode"].isna()
+    colors = np.where(d["valgt"], "firebrick", np.where(nation, "black", "steelblue"))
     est, lo, hi = (100 * d[c].to_numpy(dtype=float) for c in ("estimate", "ci_low", "ci_high"))
     ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="none", ecolor="grey", capsize=2)
     ax.scatter(est, y, c=colors, zorder=3)
-    names = [f"{e} (n={int(n)})" if not s else f"{e} (undertrykt)"
+    hidden = t("common.suppressed_short", lang)
+    names = [f"{e} (n={int(n)})" if not s else f"{e} ({hidden})"
              for e, n, s in zip(d["enhed"], d["n"].fillna(0), d["suppressed"], strict=True)]  # fmt: skip
     ax.set_yticks(y, names, fontsize=8)
-    ax.set_xlabel(f"{label} (%), 95 %-konfidensinterval")
+    ax.set_xlabel(t("fig.district_x", lang, label=label))
     ax.set_title(title)
     fig.tight_layout()
     return fig
 
 
-def plot_activity_bars(totals: pd.DataFrame, title: str):
+def plot_activity_bars(totals: pd.DataFrame, title: str, lang: str = "da"):
     """Number of activities and reach by type (horizontal bars, sorted)."""
     import matplotlib.pyplot as plt
 
     d = totals.sort_values("antal")
     fig, axes = plt.subplots(1, 2, figsize=(9, 0.35 * len(d) + 1.6), sharey=True)
     axes[0].barh(d["aktivitet"], d["antal"], color="steelblue")
-    axes[0].set_xlabel("Antal aktiviteter")
+    axes[0].set_xlabel(t("fig.n_activities", lang))
     axes[1].barh(d["aktivitet"], d["reach"] / 1000, color="seagreen")
-    axes[1].set_xlabel("Personer/husstande nået (1.000)")
+    axes[1].set_xlabel(t("fig.reach_thousands", lang))
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -546,14 +531,11 @@ def learning_review_file(data_dir: str | Path, year: int) -> Path:
 
 
 # --------------------------------------------------------------------------- own effect
-SYNTH_METHODS = {
-    "sdid": "Syntetisk difference-in-differences",
-    "sc": "Syntetisk kontrolgruppe",
-    "did": "Difference-in-differences (alle kommuner uden partnerskab)",
-}
+SYNTH_METHODS = labels("synth", "da")
 
 
-def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, replications: int = 50):
+def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, replications: int = 50,
+                     lang: str = "da"):  # fmt: skip
     """The kommune's own partnership effect on its burglary rate, three ways (issue 9).
 
     Each method compares the kommune with municipalities never in a partnership;
@@ -564,7 +546,7 @@ def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, repli
     from botrygt_eval.did.synth import synth_did
 
     rows, first = [], None
-    for method, label in SYNTH_METHODS.items():
+    for method, name in labels("synth", lang).items():
         res = synth_did(
             panel_quarter, unit="kommune_kode", time="period", outcome="log_rate",
             treat="treated", method=method, target=kommune, replications=replications,
@@ -573,7 +555,7 @@ def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, repli
         first = first or res
         row = res.to_frame().iloc[-1]
         rows.append({
-            "metode": label,
+            "metode": name,
             "effekt_pct": 100 * np.expm1(row["estimate"]),
             "ki_fra_pct": 100 * np.expm1(row["ci_low"]),
             "ki_til_pct": 100 * np.expm1(row["ci_high"]),

@@ -22,9 +22,6 @@ lang = "da"
 min_cell = 10
 simulated = True
 
-# %% [markdown]
-# # Bo trygt: national evaluering
-
 # %%
 # ruff: noqa: E402
 import warnings
@@ -39,8 +36,8 @@ from botrygt_eval.did.diagnostics import (
     relative_magnitude_bounds,
 )
 from botrygt_eval.did.twfe import event_study
+from botrygt_eval.report_text import cols, labels, num, t
 from botrygt_eval.reports_content import (
-    BACON_TYPES,
     balanced,
     burglary_trends,
     effects_table,
@@ -55,10 +52,16 @@ from botrygt_eval.reports_content import (
     survey_table,
     targets_progress,
 )
-from botrygt_eval.reports_content import pct as p
+
+
+def p(x, digits=1):
+    """A number in the report's language (decimal comma in Danish)."""
+    return num(x, lang, digits)
+
 
 warnings.filterwarnings("ignore")
-out = start(out_dir, simulated)
+say(f"# {t('title.national', lang)}")
+out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)
 panel_q, panel_y, est = inp["panel_quarter"], inp["panel_year"], inp["survey_estimates"]
 partnerships = inp["partnerships"]
@@ -75,133 +78,93 @@ else:
 keys = dict(unit="kommune_kode", time="period", cohort="cohort", outcome="log_rate")
 es = event_study(panel_q, leads=8, lags=12, **keys)
 
-# %% [markdown]
-# ## Hovedresultater
-
 # %%
+say(f"## {t('national.h_results', lang)}")
 cs = effects[
     effects["estimator"].str.startswith("Callaway") & effects["outcome"].eq("log_rate")
 ].iloc[0]
 fear = effects[effects["outcome"].eq("fear_burglary")]
-nat = survey_table(est, year, None, min_cell).set_index("variable")
+nat = survey_table(est, year, None, min_cell, lang).set_index("variable")
 change = 100 * (np.exp(cs[["estimate", "ci_low", "ci_high"]].astype(float)) - 1)
 lines = [
-    f"- **{len(partnerships)} kommuner** har indgået et Bo trygt-partnerskab med politiet.",
-    f"- Efter partnerskabets start ændrede antallet af anmeldte indbrud i boliger sig med "
-    f"**{p(change['estimate'])} %** i forhold til, hvad man ville forvente uden partnerskab "
-    f"(95 %-konfidensinterval {p(change['ci_low'])} til {p(change['ci_high'])} %; "
-    f"{int(cs['n_units'])} kommuner, Callaway-Sant'Anna).",
-]
+    t("national.n_partnerships", lang, n=len(partnerships)),
+    t("national.burglary_effect", lang, est=p(change["estimate"]), lo=p(change["ci_low"]),
+      hi=p(change["ci_high"]), n=int(cs["n_units"])),
+]  # fmt: skip
 if len(fear):
     f = fear.iloc[0]
-    lines.append(
-        f"- Andelen, der er bekymrede for indbrud, ændrede sig med **{p(100 * f['estimate'])} "
-        f"procentpoint** (95 %-KI {p(100 * f['ci_low'])} til {p(100 * f['ci_high'])}; "
-        f"{int(f['n_units'])} kommuner).")  # fmt: skip
+    lines.append(t("national.fear_effect", lang, est=p(100 * f["estimate"]),
+                   lo=p(100 * f["ci_low"]), hi=p(100 * f["ci_high"]), n=int(f["n_units"])))  # fmt: skip
 if "fear_burglary" in nat.index:
     r = nat.loc["fear_burglary"]
-    lines.append(
-        f"- I {year} var **{p(r['estimate'])} %** af de voksne bekymrede for indbrud "
-        f"(95 %-KI {p(r['ci_low'])} til {p(r['ci_high'])} %; {int(r['n'])} svar).")  # fmt: skip
-lines.append("- Et konfidensinterval, der indeholder 0, betyder, at data ikke kan skelne "
-             "effekten fra ingen effekt.")  # fmt: skip
-say("\n".join(lines))
-
-# %% [markdown]
-# ## Indbrud i partnerskabskommuner og øvrige kommuner
+    lines.append(t("national.fear_level", lang, year=year, est=p(r["estimate"]),
+                   lo=p(r["ci_low"]), hi=p(r["ci_high"]), n=int(r["n"])))  # fmt: skip
+lines.append(t("national.ci_zero", lang))
+say("\n".join(f"- {line}" for line in lines))
 
 # %%
-trends = out.table(burglary_trends(panel_y), "indbrud_udvikling")
-fig = plot_burglary_lines(trends, "gruppe", "Anmeldte indbrud i boliger pr. 1.000 husstande")
-show_figure(out.figure(fig, "indbrud_udvikling"))
+say(f"## {t('national.h_burglary', lang)}")
+trends = out.table(burglary_trends(panel_y, lang), "indbrud_udvikling")
+fig = plot_burglary_lines(trends, "gruppe", t("national.fig_burglary", lang), lang=lang)
+show_figure(out.figure(fig, "indbrud_udvikling"), lang=lang)
 plt.close(fig)
 
-# %% [markdown]
-# ## Partnerskabernes effekt (difference-in-differences)
-# Hver række er én metode. For indbrud er effekten omregnet til procent ændring i antal
-# indbrud; for spørgeskemaet er den i procentpoint. Alle med 95 %-konfidensinterval.
-
 # %%
-show_table(out.table(effects_table(effects), "effekter"),
-           {"maal": "Mål", "metode": "Metode", "estimate_pct": "Effekt", "ci_low_pct": "95 %-KI fra",
-            "ci_high_pct": "95 %-KI til", "enhed": "Enhed", "n_units": "Kommuner",
-            "n_obs": "Observationer"})  # fmt: skip
-ax = es.plot(title="Indbrud pr. 1.000 husstande før og efter partnerskabets start (TWFE)")
+say(f"## {t('national.h_effects', lang)}\n{t('national.effects_intro', lang)}")
+show_table(out.table(effects_table(effects, lang), "effekter"),
+           cols(lang, "maal", "metode", "estimate_pct", "ci_low_pct", "ci_high_pct", "enhed",
+                "n_units", "n_obs"), lang=lang)  # fmt: skip
+ax = es.plot(title=t("national.fig_event_study", lang))
 fig = ax if hasattr(ax, "savefig") else ax.figure
-show_figure(out.figure(fig, "event_study"))
+show_figure(out.figure(fig, "event_study"), lang=lang)
 plt.close(fig)
 _ = out.table(es.to_frame(), "event_study")
 
-# %% [markdown]
-# ## Tryghed og forebyggelse (borgerundersøgelsen, vægtet)
-
 # %%
-fig = plot_survey_trends(est, None, "Borgerundersøgelsen, hele landet", min_cell=min_cell)
-show_figure(out.figure(fig, "borgerundersoegelse_udvikling"))
+say(f"## {t('national.h_survey', lang)}")
+fig = plot_survey_trends(est, None, t("national.fig_survey", lang), min_cell=min_cell, lang=lang)
+show_figure(out.figure(fig, "borgerundersoegelse_udvikling"), lang=lang)
 plt.close(fig)
-show_table(out.table(survey_table(est, year, None, min_cell), f"borgerundersoegelse_{year}"),
-           {"maal": "Mål", "enhed": "Enhed", "estimate": "Skøn", "ci_low": "95 %-KI fra",
-            "ci_high": "95 %-KI til", "n": "Antal svar"})  # fmt: skip
-
-# %% [markdown]
-# ## Robusthed
-# Holder resultatet, når forudsætningerne udfordres? Parallelle forløb før start
-# (pre-trend-test), hvilke sammenligninger TWFE bygger på (Bacon-dekomposition), en
-# permutationstest uden fordelingsantagelser, og hvor store brud på parallelle forløb
-# resultatet tåler (følsomhedsanalyse).
+show_table(out.table(survey_table(est, year, None, min_cell, lang), f"borgerundersoegelse_{year}"),
+           cols(lang, "maal", "enhed", "estimate", "ci_low", "ci_high", "n"), lang=lang)  # fmt: skip
 
 # %%
+say(f"## {t('national.h_robustness', lang)}\n{t('national.robustness_intro', lang)}")
 pre = es.pretrend
 panel_b, dropped = balanced(panel_q)
 bacon = bacon_decomposition(panel_b, **keys)
 ri = randomization_inference(panel_b, n_perm=499, seed=seed, **keys)
 sens = relative_magnitude_bounds(es)
-say(f"- Pre-trend-test (alle perioder før start = 0): χ²({int(pre['df'])}) = {p(pre['stat'], 2)}, "
-    f"p = {p(pre['pvalue'], 3)}. En høj p-værdi er svag evidens for parallelle forløb.\n"
-    f"- Permutationstest (499 tilfældige omfordelinger af starttidspunkter, seed {seed}): "
-    f"p = {p(ri.to_frame()['pvalue'].iloc[0], 3)}.\n"
-    f"- Bacon-dekomposition og permutationstest bruger de {panel_b['kommune_kode'].nunique()} "
-    f"kommuner med data i alle kvartaler (udeladt: {', '.join(map(str, dropped)) or 'ingen'}).")  # fmt: skip
-bt = out.table(bacon.by_type().assign(sammenligning=lambda d: d["type"].map(BACON_TYPES)), "bacon")
-show_table(
-    bt, {"sammenligning": "Sammenligning i TWFE", "weight": "Vægt", "estimate": "Skøn"}, digits=3
-)
+say("\n".join([
+    "- " + t("national.pretrend", lang, df=int(pre["df"]), stat=p(pre["stat"], 2),
+             p=p(pre["pvalue"], 3)),
+    "- " + t("national.permutation", lang, seed=seed, p=p(ri.to_frame()["pvalue"].iloc[0], 3)),
+    "- " + t("national.balanced", lang, n=panel_b["kommune_kode"].nunique(),
+             dropped=", ".join(map(str, dropped)) or t("common.none", lang)),
+]))  # fmt: skip
+bt = out.table(bacon.by_type().assign(sammenligning=lambda d: d["type"].map(labels("bacon", lang))),
+               "bacon")  # fmt: skip
+show_table(bt, cols(lang, "sammenligning", "weight", "estimate"), digits=3, lang=lang)
 fig = sens.plot().figure
-show_figure(out.figure(fig, "foelsomhed"))
+show_figure(out.figure(fig, "foelsomhed"), lang=lang)
 plt.close(fig)
 _ = out.table(sens.to_frame(), "foelsomhed")
 
-# %% [markdown]
-# ## Fremdrift mod partnerskabernes mål
-
 # %%
+say(f"## {t('national.h_targets', lang)}")
 targets = out.table(targets_progress(partnerships, panel_y, inp["nabohjaelp"], est, year, min_cell),
                     "maal")  # fmt: skip
-say(f"{int(targets['indbrud_maal_naaet'].eq(True).sum())} af {len(targets)} partnerskaber har nået "
-    f"deres mål for færre indbrud (ændring fra basisåret til seneste år).")  # fmt: skip
-show_table(targets, {"kommune": "Kommune", "basisaar": "Basisår", "indbrud_aendring_pct": "Indbrud, ændring %",
-                     "indbrud_maal_pct": "Indbrud, mål %", "nabohjaelp_medlemmer": "Nabohjælp",
-                     "nabohjaelp_maal": "Nabohjælp, mål", "bekymrede_pct": "Bekymrede %",
-                     "bekymrede_n": "Antal svar", "bekymrede_maal_pct": "Bekymrede, mål %"})  # fmt: skip
-
-# %% [markdown]
-# ## Metode
-# - **Indbrud**: anmeldte indbrud i boliger (Danmarks Statistik, STRAF11) pr. 1.000 husstande
-#   (FAM55N), kommune × kvartal. En kommune regnes som behandlet fra første hele kvartal
-#   efter underskrift.
-# - **Effekter**: Callaway-Sant'Anna (endnu ikke behandlede kommuner som kontrol, doubly robust),
-#   to-vejs fixed effects (TWFE) og Poisson (PPML) med husstande som offset; standardfejl
-#   klynget på kommune. Spørgeskemaets effekter: Callaway-Sant'Anna på kommunernes vægtede årsskøn.
-# - **Borgerundersøgelsen**: designvægte kalibreret (raking) til befolkningen efter kommune,
-#   køn og alder; designbaserede standardfejl der tager højde for kalibreringen. Celler med
-#   færre end 10 svar vises ikke.
-# - **Robusthed**: Wald-test af perioderne før start, Goodman-Bacon-dekomposition,
-#   permutationstest (Fisher) og Rambachan-Roth-grænser (relative størrelser).
-
-# %% [markdown]
-# ## Dokumentation (proveniens)
+say(t("national.targets_met", lang, met=int(targets["indbrud_maal_naaet"].eq(True).sum()),
+      n=len(targets)))  # fmt: skip
+show_table(targets, cols(lang, "kommune", "basisaar", "indbrud_aendring_pct", "indbrud_maal_pct",
+                         "nabohjaelp_medlemmer", "nabohjaelp_maal", "bekymrede_pct", "bekymrede_n",
+                         "bekymrede_maal_pct"), lang=lang)  # fmt: skip
 
 # %%
+say(f"## {t('common.methods', lang)}\n{t('national.methods', lang)}")
+
+# %%
+say(f"## {t('common.provenance', lang)}")
 params, files = provenance_table(f"{out_dir}/provenance.json")
-show_table(params, {"felt": "Felt", "vaerdi": "Værdi"})
-show_table(files, {"fil": "Inputfil", "sha256": "SHA-256", "bytes": "Bytes"})
+show_table(params, cols(lang, "felt", "vaerdi"), lang=lang)
+show_table(files, cols(lang, "fil", "sha256", "bytes"), lang=lang)

@@ -26,6 +26,8 @@ SURVEY = typer.Option(None, "--survey-estimates",
                       help="Already-computed survey_estimates.csv (e.g. the demo's) to reuse.")  # fmt: skip
 EFFECTS = typer.Option(None, "--effects",
                        help="Already-computed partnership_effects.csv to reuse (national).")  # fmt: skip
+LANG = typer.Option("da", "--lang",
+                    help="Report language: da (default, for municipalities) or en.")  # fmt: skip
 
 
 def _done(result) -> None:
@@ -33,20 +35,23 @@ def _done(result) -> None:
     console.print(f"{result.kind}: {result.html} ({what})")
 
 
-def _single(kind, data, out, year, seed, force, survey=None, effects=None) -> None:
+def _single(kind, data, out, year, seed, force, survey=None, effects=None, lang="da") -> None:
     from botrygt_eval.reports import render_report
 
     _done(render_report(kind, data, out, year=year, seed=seed, force=force, survey_csv=survey,
-                        effects_csv=effects))  # fmt: skip
+                        effects_csv=effects, lang=lang))  # fmt: skip
 
 
 @report_app.command(
-    "national", epilog="Example: botrygt-eval report national --data out/workspace --out reports/"
+    "national",
+    epilog="Example: botrygt-eval report national --data out/workspace --out reports/\n\n"
+    "In English: botrygt-eval report national --lang en --data out/workspace --out reports_en/",
 )
 def national_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
-                 force: bool = FORCE, survey: Path = SURVEY, effects: Path = EFFECTS) -> None:  # fmt: skip
+                 force: bool = FORCE, survey: Path = SURVEY, effects: Path = EFFECTS,
+                 lang: str = LANG) -> None:  # fmt: skip
     """The national evaluation: burglary, DiD effects, survey, robustness, targets."""
-    _single("national", data, out, year, seed, force, survey, effects)
+    _single("national", data, out, year, seed, force, survey, effects, lang)
 
 
 @report_app.command(
@@ -54,9 +59,9 @@ def national_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int
     epilog="Example: botrygt-eval report activities --data out/workspace --out reports/",
 )
 def activities_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
-                   force: bool = FORCE) -> None:  # fmt: skip
+                   force: bool = FORCE, lang: str = LANG) -> None:  # fmt: skip
     """The activities review: what was done, and whether to repeat, change or drop it."""
-    _single("activities", data, out, year, seed, force)
+    _single("activities", data, out, year, seed, force, lang=lang)
 
 
 @report_app.command(
@@ -64,9 +69,9 @@ def activities_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: i
     epilog="Example: botrygt-eval report learning-review --data out/workspace --out reports/",
 )
 def learning_review_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
-                        force: bool = FORCE) -> None:  # fmt: skip
+                        force: bool = FORCE, lang: str = LANG) -> None:  # fmt: skip
     """The learning review's figures recomputed from the project-leader survey."""
-    _single("learning-review", data, out, year, seed, force)
+    _single("learning-review", data, out, year, seed, force, lang=lang)
 
 
 @report_app.command(
@@ -84,18 +89,21 @@ def kommune_cmd(
     seed: int = SEED,
     force: bool = FORCE,
     survey: Path = SURVEY,
+    lang: str = LANG,
 ) -> None:
     """A municipality's report; --all renders all 98, exit code 1 if any failed."""
     from botrygt_eval.errors import ReportError
     from botrygt_eval.reference import kommuner, to_kommune_kode
+    from botrygt_eval.report_text import check_lang
     from botrygt_eval.reports import render_kommuner, render_report
 
     if all_ == (kommune is not None):
         raise ReportError("give either --kommune CODE or --all")
+    check_lang(lang)
     if not all_:
         code = int(to_kommune_kode(kommune))
         _done(render_report("kommune", data, out, kommune=code, year=year, seed=seed, force=force,
-                            survey_csv=survey))  # fmt: skip
+                            survey_csv=survey, lang=lang))  # fmt: skip
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -109,7 +117,7 @@ def kommune_cmd(
     ) as progress:
         task = progress.add_task("Kommunerapporter", total=len(codes))
         outcomes = render_kommuner(data, out, codes, year=year, seed=seed, jobs=jobs or None,
-                                   force=force, survey_csv=survey,
+                                   force=force, survey_csv=survey, lang=lang,
                                    on_done=lambda o: progress.advance(task))  # fmt: skip
     failed = [o for o in outcomes if o.status == "failed"]
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}

@@ -1,0 +1,371 @@
+"""Display text of the reports in Danish and English, and numbers written per language.
+
+One catalogue, :data:`TEXT`, maps a message id to its Danish and English text;
+:func:`t` looks one up and fills its ``{placeholders}``. Danish is the default and the
+language municipalities read; English is for evaluators and international readers.
+Identifiers (column names of the CSV tables, activity verdict codes, file names) stay
+as they are: only what a reader sees is translated.
+
+Adding text to a report: add an id here with both languages (a test checks every id has
+both, with the same placeholders), then ``t("my.id", lang, n=...)`` in the notebook.
+Numbers go through :func:`num`, :func:`percent` or :func:`date` first, so they are
+written the reader's way ("1.234,5" in Danish, "1,234.5" in English).
+
+Message ids are grouped by prefix: ``common.`` (every report), ``col.<column>`` (table
+headers, see :func:`cols`), ``outcome.``/``activity.``/``estimator.``/... (labels of
+codes, see :func:`label`), ``fig.`` (chart labels) and one prefix per report
+(``national.``, ``kommune.``, ``activities.``, ``review.``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import string
+
+from botrygt_eval.errors import ReportError, check_option
+
+LANGS: tuple[str, ...] = ("da", "en")
+
+_MONTHS = {
+    "da": ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+           "september", "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}  # fmt: skip
+
+
+def check_lang(lang: str) -> str:
+    """Refuse a language other than ``da`` or ``en`` (listing both)."""
+    check_option("lang", lang, LANGS)
+    return lang
+
+
+# --------------------------------------------------------------------------- numbers
+def num(x: float | None, lang: str = "da", digits: int = 1) -> str:
+    """``1234.5`` as ``1.234,5`` (da) or ``1,234.5`` (en); missing as ``–``."""
+    check_lang(lang)
+    if x is None or not math.isfinite(float(x)):
+        return "–"
+    text = f"{float(x):,.{digits}f}"  # 1,234.5
+    if lang == "da":
+        text = text.translate(str.maketrans(",.", ".,"))
+    return text
+
+
+def percent(x: float | None, lang: str = "da", digits: int = 1) -> str:
+    """A percentage already on the 0-100 scale: ``12,3 %`` (da) or ``12.3%`` (en)."""
+    text = num(x, lang, digits)
+    if text == "–":
+        return text
+    return f"{text} %" if lang == "da" else f"{text}%"
+
+
+def date(d, lang: str = "da") -> str:
+    """A date as ``5. marts 2019`` (da) or ``5 March 2019`` (en)."""
+    check_lang(lang)
+    if isinstance(d, str):
+        d = _dt.date.fromisoformat(d[:10])
+    month = _MONTHS[lang][d.month - 1]
+    return f"{d.day}. {month} {d.year}" if lang == "da" else f"{d.day} {month} {d.year}"
+
+
+# --------------------------------------------------------------------------- lookup
+def t(key: str, lang: str = "da", **fmt) -> str:
+    """The text of message ``key`` in ``lang``, with ``{placeholders}`` filled from ``fmt``."""
+    check_lang(lang)
+    try:
+        text = TEXT[key][lang]
+    except KeyError:
+        raise ReportError(
+            f"no report text {key!r}: add it to botrygt_eval/report_text.py TEXT "
+            "with both 'da' and 'en'"
+        ) from None
+    return text.format(**fmt) if fmt else text
+
+
+def has(key: str) -> bool:
+    """Whether the catalogue has message ``key``."""
+    return key in TEXT
+
+
+def label(group: str, code: str, lang: str = "da") -> str:
+    """The display label of a code (``label("outcome", "fear_burglary", "en")``).
+
+    Falls back to the code itself when the catalogue has no label for it (a new
+    activity type still shows, under its code).
+    """
+    key = f"{group}.{code}"
+    return t(key, lang) if key in TEXT else str(code)
+
+
+def labels(group: str, lang: str = "da") -> dict[str, str]:
+    """Every ``code: label`` of a group (for ``Series.map``)."""
+    check_lang(lang)
+    prefix = f"{group}."
+    return {k[len(prefix) :]: v[lang] for k, v in TEXT.items() if k.startswith(prefix)}
+
+
+def cols(lang: str, *names: str, **special: str) -> dict[str, str]:
+    """Table headers for ``show_table``: column name → the text of ``col.<name>``.
+
+    ``special`` maps a column to another message id where a column needs a header
+    of its own in one table (``cols(lang, "maal", n="col.n_activities")``).
+    """
+    out = {name: t(f"col.{name}", lang) for name in names}
+    out.update({name: t(key, lang) for name, key in special.items()})
+    return out
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{names}`` a text expects (for the catalogue's consistency test)."""
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+# --------------------------------------------------------------------------- catalogue
+TEXT: dict[str, dict[str, str]] = {
+    # ------------------------------------------------------------------ common
+    "common.banner": {"da": "SIMULEREDE DATA: ikke virkelige tal",
+                      "en": "SIMULATED DATA: not real figures"},
+    "common.simulated_note": {
+        "da": "**SIMULEREDE DATA**: tallene i denne rapport er lavet af en simuleret kopi af "
+              "Danmark og siger intet om virkelige kommuner.",
+        "en": "**SIMULATED DATA**: the figures in this report come from a simulated copy of "
+              "Denmark and say nothing about real municipalities."},
+    "common.suppressed": {"da": "undertrykt (for få svar)", "en": "suppressed (too few responses)"},
+    "common.suppressed_short": {"da": "undertrykt", "en": "suppressed"},
+    "common.interval": {"da": "{est} (95 %-KI {lo} til {hi})", "en": "{est} (95% CI {lo} to {hi})"},
+    "common.figure_alt": {"da": "Figur: {name}", "en": "Figure: {name}"},
+    "common.none": {"da": "ingen", "en": "none"},
+    "common.provenance": {"da": "Dokumentation (proveniens)", "en": "Documentation (provenance)"},
+    "common.methods": {"da": "Metode", "en": "Methods"},
+    "common.in_short": {"da": "Kort fortalt", "en": "In short"},
+    "common.whole_country": {"da": "Hele landet", "en": "Whole country"},
+    # ------------------------------------------------------------------ report titles
+    "title.national": {"da": "Bo trygt: national evaluering", "en": "Bo trygt: national evaluation"},
+    "title.kommune": {"da": "Bo trygt: kommunerapport", "en": "Bo trygt: municipality report"},
+    "title.activities": {"da": "Bo trygt: aktiviteter", "en": "Bo trygt: activities"},
+    "title.learning-review": {"da": "Bo trygt: læringsreview", "en": "Bo trygt: learning review"},
+    # ------------------------------------------------------------------ labels of codes
+    "outcome.fear_burglary": {"da": "Bekymret for indbrud", "en": "Worried about burglary"},
+    "outcome.unsafe_home": {"da": "Utryg hjemme efter mørkets frembrud",
+                            "en": "Feels unsafe at home after dark"},
+    "outcome.nabohjaelper": {"da": "Tilmeldt Nabohjælp",
+                             "en": "Signed up to Nabohjælp (neighbourhood watch)"},
+    "outcome.prevention_index": {"da": "Antal forebyggelsesråd fulgt (0-5)",
+                                 "en": "Prevention tips followed (0-5)"},
+    "outcome.victim_burglary": {"da": "Udsat for indbrud (12 mdr.)",
+                                "en": "Burglary victim (12 months)"},
+    "unit.share": {"da": "% af voksne", "en": "% of adults"},
+    "unit.tips": {"da": "antal råd", "en": "tips"},
+    "unit.pct_change": {"da": "% ændring", "en": "% change"},
+    "unit.pp": {"da": "procentpoint", "en": "percentage points"},
+    "activity.kampagne": {"da": "Kampagne", "en": "Campaign"},
+    "activity.tryghedsvandring": {"da": "Tryghedsvandring", "en": "Safety walk"},
+    "activity.borgermoede": {"da": "Borgermøde", "en": "Public meeting"},
+    "activity.nabohjaelp_rekruttering": {"da": "Rekruttering til Nabohjælp",
+                                         "en": "Nabohjælp recruitment"},
+    "activity.bo_trygt_korps": {"da": "Bo trygt-korps", "en": "Bo trygt corps"},
+    "activity.reaktionsplan": {"da": "Reaktionsplan", "en": "Response plan"},
+    "activity.data_gis": {"da": "Data og kort", "en": "Data and maps"},
+    "activity.lokalt_arrangement": {"da": "Lokalt arrangement", "en": "Local event"},
+    "activity.mobil_politistation": {"da": "Mobil politistation", "en": "Mobile police station"},
+    "activity.erhvervssamarbejde": {"da": "Erhvervssamarbejde", "en": "Business partnership"},
+    "activity.andet": {"da": "Andet", "en": "Other"},
+    "effect_outcome.log_rate": {"da": "Indbrud pr. husstand (log)",
+                                "en": "Burglaries per household (log)"},
+    "effect_outcome.burglaries": {"da": "Antal indbrud (log-rate)",
+                                  "en": "Number of burglaries (log rate)"},
+    "effect_outcome.fear_burglary": {"da": "Bekymret for indbrud (andel)",
+                                     "en": "Worried about burglary (share)"},
+    "effect_outcome.nabohjaelper": {"da": "Tilmeldt Nabohjælp (andel)",
+                                    "en": "Signed up to Nabohjælp (share)"},
+    "estimator.TWFE": {"da": "To-vejs fixed effects (TWFE)", "en": "Two-way fixed effects (TWFE)"},
+    "estimator.Callaway-Sant'Anna (not yet treated)": {
+        "da": "Callaway-Sant'Anna (endnu ikke behandlede som kontrol)",
+        "en": "Callaway-Sant'Anna (not-yet-treated as controls)"},
+    "estimator.PPML (households offset)": {"da": "Poisson (PPML, husstande som offset)",
+                                           "en": "Poisson (PPML, households as offset)"},
+    "estimator.Callaway-Sant'Anna on kommune-year survey estimates": {
+        "da": "Callaway-Sant'Anna på kommunernes årsskøn",
+        "en": "Callaway-Sant'Anna on the municipalities' annual estimates"},
+    "bacon.treated_vs_untreated": {"da": "Partnerskab mod aldrig partnerskab",
+                                   "en": "Partnership vs never partnership"},
+    "bacon.earlier_vs_later_treated": {"da": "Tidligt mod senere partnerskab",
+                                       "en": "Earlier vs later partnership"},
+    "bacon.later_vs_earlier_treated": {"da": "Sent mod tidligere partnerskab (problematisk)",
+                                       "en": "Later vs earlier partnership (problematic)"},
+    "synth.sdid": {"da": "Syntetisk difference-in-differences",
+                   "en": "Synthetic difference-in-differences"},
+    "synth.sc": {"da": "Syntetisk kontrolgruppe", "en": "Synthetic control"},
+    "synth.did": {"da": "Difference-in-differences (alle kommuner uden partnerskab)",
+                  "en": "Difference-in-differences (all municipalities without a partnership)"},
+    "verdict.repeat": {"da": "gentag", "en": "repeat"},
+    "verdict.change": {"da": "ændr", "en": "change"},
+    "verdict.drop": {"da": "drop", "en": "drop"},
+    "verdict.insufficient": {"da": "utilstrækkelig evidens", "en": "insufficient evidence"},
+    "group.partnership": {"da": "Partnerskabskommuner", "en": "Partnership municipalities"},
+    "group.other": {"da": "Øvrige kommuner", "en": "Other municipalities"},
+    "group.district_rest": {"da": "{district} (øvrige kommuner)",
+                            "en": "{district} (other municipalities)"},
+    "group.similar": {"da": "Lignende kommuner (antal husstande)",
+                      "en": "Similar municipalities (households)"},
+    # ------------------------------------------------------------------ chart labels
+    "fig.year": {"da": "År", "en": "Year"},
+    "fig.burglary_rate": {"da": "Anmeldte indbrud pr. 1.000 husstande",
+                          "en": "Reported burglaries per 1,000 households"},
+    "fig.share_ci": {"da": "Andel af voksne (%), 95 %-konfidensinterval",
+                     "en": "Share of adults (%), 95% confidence interval"},
+    "fig.district_x": {"da": "{label} (%), 95 %-konfidensinterval",
+                       "en": "{label} (%), 95% confidence interval"},
+    "fig.n_activities": {"da": "Antal aktiviteter", "en": "Number of activities"},
+    "fig.reach_thousands": {"da": "Personer/husstande nået (1.000)",
+                            "en": "People/households reached (1,000)"},
+    # ------------------------------------------------------------------ table headers
+    "col.maal": {"da": "Mål", "en": "Outcome"},
+    "col.enhed": {"da": "Enhed", "en": "Unit"},
+    "col.estimate": {"da": "Skøn", "en": "Estimate"},
+    "col.ci_low": {"da": "95 %-KI fra", "en": "95% CI from"},
+    "col.ci_high": {"da": "95 %-KI til", "en": "95% CI to"},
+    "col.n": {"da": "Antal svar", "en": "Responses"},
+    "col.metode": {"da": "Metode", "en": "Method"},
+    "col.estimate_pct": {"da": "Effekt", "en": "Effect"},
+    "col.ci_low_pct": {"da": "95 %-KI fra", "en": "95% CI from"},
+    "col.ci_high_pct": {"da": "95 %-KI til", "en": "95% CI to"},
+    "col.n_units": {"da": "Kommuner", "en": "Municipalities"},
+    "col.n_obs": {"da": "Observationer", "en": "Observations"},
+    "col.sammenligning": {"da": "Sammenligning i TWFE", "en": "Comparison in TWFE"},
+    "col.weight": {"da": "Vægt", "en": "Weight"},
+    "col.kommune": {"da": "Kommune", "en": "Municipality"},
+    "col.basisaar": {"da": "Basisår", "en": "Baseline year"},
+    "col.seneste_aar": {"da": "Seneste år", "en": "Latest year"},
+    "col.indbrud_aendring_pct": {"da": "Indbrud, ændring %", "en": "Burglary, change %"},
+    "col.indbrud_maal_pct": {"da": "Indbrud, mål %", "en": "Burglary, target %"},
+    "col.nabohjaelp_medlemmer": {"da": "Nabohjælp", "en": "Nabohjælp members"},
+    "col.nabohjaelp_maal": {"da": "Nabohjælp, mål", "en": "Nabohjælp, target"},
+    "col.bekymrede_pct": {"da": "Bekymrede %", "en": "Worried %"},
+    "col.bekymrede_n": {"da": "Antal svar", "en": "Responses"},
+    "col.bekymrede_maal_pct": {"da": "Bekymrede, mål %", "en": "Worried, target %"},
+    "col.felt": {"da": "Felt", "en": "Field"},
+    "col.vaerdi": {"da": "Værdi", "en": "Value"},
+    "col.fil": {"da": "Inputfil", "en": "Input file"},
+    "col.sha256": {"da": "SHA-256", "en": "SHA-256"},
+    "col.bytes": {"da": "Bytes", "en": "Bytes"},
+    "col.year": {"da": "År", "en": "Year"},
+    "col.aktivitet": {"da": "Aktivitet", "en": "Activity"},
+    "col.antal": {"da": "Antal", "en": "Number"},
+    "col.reach": {"da": "Nået", "en": "Reached"},
+    "col.n_reach": {"da": "Med rækkevidde", "en": "With reach"},
+    "col.cost_dkk": {"da": "Udgift (kr.)", "en": "Cost (DKK)"},
+    "col.n_cost": {"da": "Med udgift", "en": "With cost"},
+    "col.kr_pr_naaet": {"da": "Kr. pr. nået", "en": "DKK per person reached"},
+    "col.effekt_pct": {"da": "Effekt på indbrud, %", "en": "Effect on burglary, %"},
+    "col.ki_fra_pct": {"da": "95 %-KI fra", "en": "95% CI from"},
+    "col.ki_til_pct": {"da": "95 %-KI til", "en": "95% CI to"},
+    "col.foer_rmse": {"da": "Tilpasning før start (RMSE, log)", "en": "Pre-start fit (RMSE, log)"},
+    # ------------------------------------------------------------------ national report
+    "national.h_results": {"da": "Hovedresultater", "en": "Main results"},
+    "national.n_partnerships": {
+        "da": "**{n} kommuner** har indgået et Bo trygt-partnerskab med politiet.",
+        "en": "**{n} municipalities** have signed a Bo trygt partnership with the police."},
+    "national.burglary_effect": {
+        "da": "Efter partnerskabets start ændrede antallet af anmeldte indbrud i boliger sig med "
+              "**{est} %** i forhold til, hvad man ville forvente uden partnerskab "
+              "(95 %-konfidensinterval {lo} til {hi} %; {n} kommuner, Callaway-Sant'Anna).",
+        "en": "After a partnership started, the number of reported residential burglaries "
+              "changed by **{est}%** compared with what would be expected without a partnership "
+              "(95% confidence interval {lo} to {hi}%; {n} municipalities, Callaway-Sant'Anna)."},
+    "national.fear_effect": {
+        "da": "Andelen, der er bekymrede for indbrud, ændrede sig med **{est} procentpoint** "
+              "(95 %-KI {lo} til {hi}; {n} kommuner).",
+        "en": "The share of adults worried about burglary changed by **{est} percentage points** "
+              "(95% CI {lo} to {hi}; {n} municipalities)."},
+    "national.fear_level": {
+        "da": "I {year} var **{est} %** af de voksne bekymrede for indbrud "
+              "(95 %-KI {lo} til {hi} %; {n} svar).",
+        "en": "In {year}, **{est}%** of adults were worried about burglary "
+              "(95% CI {lo} to {hi}%; {n} responses)."},
+    "national.ci_zero": {
+        "da": "Et konfidensinterval, der indeholder 0, betyder, at data ikke kan skelne effekten "
+              "fra ingen effekt.",
+        "en": "A confidence interval that contains 0 means the data cannot tell the effect "
+              "apart from no effect."},
+    "national.h_burglary": {"da": "Indbrud i partnerskabskommuner og øvrige kommuner",
+                            "en": "Burglary in partnership and other municipalities"},
+    "national.fig_burglary": {"da": "Anmeldte indbrud i boliger pr. 1.000 husstande",
+                              "en": "Reported residential burglaries per 1,000 households"},
+    "national.h_effects": {"da": "Partnerskabernes effekt (difference-in-differences)",
+                           "en": "The partnerships' effect (difference-in-differences)"},
+    "national.effects_intro": {
+        "da": "Hver række er én metode. For indbrud er effekten omregnet til procent ændring i "
+              "antal indbrud; for spørgeskemaet er den i procentpoint. Alle med 95 "
+              "%-konfidensinterval.",
+        "en": "Each row is one method. For burglary the effect is converted to a percentage "
+              "change in the number of burglaries; for the questionnaire it is in percentage "
+              "points. All with 95% confidence intervals."},
+    "national.fig_event_study": {
+        "da": "Indbrud pr. 1.000 husstande før og efter partnerskabets start (TWFE)",
+        "en": "Burglaries per 1,000 households before and after the partnership started (TWFE)"},
+    "national.h_survey": {"da": "Tryghed og forebyggelse (borgerundersøgelsen, vægtet)",
+                          "en": "Feeling safe and prevention (citizen survey, weighted)"},
+    "national.fig_survey": {"da": "Borgerundersøgelsen, hele landet",
+                            "en": "Citizen survey, whole country"},
+    "national.h_robustness": {"da": "Robusthed", "en": "Robustness"},
+    "national.robustness_intro": {
+        "da": "Holder resultatet, når forudsætningerne udfordres? Parallelle forløb før start "
+              "(pre-trend-test), hvilke sammenligninger TWFE bygger på (Bacon-dekomposition), en "
+              "permutationstest uden fordelingsantagelser, og hvor store brud på parallelle "
+              "forløb resultatet tåler (følsomhedsanalyse).",
+        "en": "Does the result hold when its assumptions are challenged? Parallel trends before "
+              "the start (pre-trend test), which comparisons TWFE rests on (Bacon "
+              "decomposition), a permutation test without distributional assumptions, and how "
+              "large a violation of parallel trends the result tolerates (sensitivity analysis)."},
+    "national.pretrend": {
+        "da": "Pre-trend-test (alle perioder før start = 0): χ²({df}) = {stat}, p = {p}. En høj "
+              "p-værdi er svag evidens for parallelle forløb.",
+        "en": "Pre-trend test (all periods before the start = 0): χ²({df}) = {stat}, p = {p}. A "
+              "high p-value is weak evidence of parallel trends."},
+    "national.permutation": {
+        "da": "Permutationstest (499 tilfældige omfordelinger af starttidspunkter, seed {seed}): "
+              "p = {p}.",
+        "en": "Permutation test (499 random reassignments of start dates, seed {seed}): "
+              "p = {p}."},
+    "national.balanced": {
+        "da": "Bacon-dekomposition og permutationstest bruger de {n} kommuner med data i alle "
+              "kvartaler (udeladt: {dropped}).",
+        "en": "The Bacon decomposition and the permutation test use the {n} municipalities with "
+              "data in every quarter (left out: {dropped})."},
+    "national.h_targets": {"da": "Fremdrift mod partnerskabernes mål",
+                           "en": "Progress towards the partnerships' targets"},
+    "national.targets_met": {
+        "da": "{met} af {n} partnerskaber har nået deres mål for færre indbrud (ændring fra "
+              "basisåret til seneste år).",
+        "en": "{met} of {n} partnerships have met their target for fewer burglaries (change "
+              "from the baseline year to the latest year)."},
+    "national.methods": {
+        "da": "- **Indbrud**: anmeldte indbrud i boliger (Danmarks Statistik, STRAF11) pr. 1.000 "
+              "husstande (FAM55N), kommune × kvartal. En kommune regnes som behandlet fra første "
+              "hele kvartal efter underskrift.\n"
+              "- **Effekter**: Callaway-Sant'Anna (endnu ikke behandlede kommuner som kontrol, "
+              "doubly robust), to-vejs fixed effects (TWFE) og Poisson (PPML) med husstande som "
+              "offset; standardfejl klynget på kommune. Spørgeskemaets effekter: "
+              "Callaway-Sant'Anna på kommunernes vægtede årsskøn.\n"
+              "- **Borgerundersøgelsen**: designvægte kalibreret (raking) til befolkningen efter "
+              "kommune, køn og alder; designbaserede standardfejl der tager højde for "
+              "kalibreringen. Celler med færre end 10 svar vises ikke.\n"
+              "- **Robusthed**: Wald-test af perioderne før start, Goodman-Bacon-dekomposition, "
+              "permutationstest (Fisher) og Rambachan-Roth-grænser (relative størrelser).",
+        "en": "- **Burglary**: reported residential burglaries (Statistics Denmark, STRAF11) per "
+              "1,000 households (FAM55N), municipality × quarter. A municipality counts as "
+              "treated from the first full quarter after signing.\n"
+              "- **Effects**: Callaway-Sant'Anna (not-yet-treated municipalities as controls, "
+              "doubly robust), two-way fixed effects (TWFE) and Poisson (PPML) with households "
+              "as offset; standard errors clustered by municipality. Questionnaire effects: "
+              "Callaway-Sant'Anna on the municipalities' weighted annual estimates.\n"
+              "- **Citizen survey**: design weights calibrated (raking) to the population by "
+              "municipality, sex and age; design-based standard errors that account for the "
+              "calibration. Cells with fewer than 10 responses are not shown.\n"
+              "- **Robustness**: Wald test of the periods before the start, Goodman-Bacon "
+              "decomposition, permutation test (Fisher) and Rambachan-Roth bounds (relative "
+              "magnitudes)."},
+}  # fmt: skip
