@@ -74,10 +74,11 @@ def outside_denmark(east, north) -> np.ndarray:
 
 def check_utm32(east, north) -> None:
     """Raise if any point lies outside Denmark (swapped or degree coordinates, other zones)."""
+    east, north = np.atleast_1d(np.asarray(east, float)), np.atleast_1d(np.asarray(north, float))
     bad = outside_denmark(east, north)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        e, n = float(np.asarray(east, float)[i]), float(np.asarray(north, float)[i])
+        e, n = float(east[i]), float(north[i])
         raise InputFileError(
             f"{int(bad.sum())} point(s) lie outside Denmark in ETRS89/UTM32N (EPSG:25832), "
             f"e.g. east={e:.0f}, north={n:.0f}; Denmark has east {DK_EAST[0]:.0f}-"
@@ -89,12 +90,13 @@ def check_utm32(east, north) -> None:
 
 def check_wgs84(lat, lon) -> None:
     """Raise if any WGS84 point lies outside Denmark (swapped latitude and longitude, ...)."""
-    bad = _outside(np.asarray(lat, float), DK_LAT) | _outside(np.asarray(lon, float), DK_LON)
+    lat, lon = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
+    bad = _outside(lat, DK_LAT) | _outside(lon, DK_LON)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputFileError(
-            f"{int(bad.sum())} WGS84 point(s) lie outside Denmark, e.g. lat={np.asarray(lat)[i]}, "
-            f"lon={np.asarray(lon)[i]}; Denmark has latitude {DK_LAT[0]}-{DK_LAT[1]} and "
+            f"{int(bad.sum())} WGS84 point(s) lie outside Denmark, e.g. lat={lat[i]}, "
+            f"lon={lon[i]}; Denmark has latitude {DK_LAT[0]}-{DK_LAT[1]} and "
             f"longitude {DK_LON[0]}-{DK_LON[1]}: check that latitude and longitude are not swapped"
         )
 
@@ -102,8 +104,8 @@ def check_wgs84(lat, lon) -> None:
 def cell_ids(east, north, cell: CellSize = "1km") -> np.ndarray:
     """DST kvadratnet ids (``1km_<N/1000>_<E/1000>``, floor division) of UTM32 points."""
     size = cell_metres(cell)
-    east = np.asarray(east, dtype=float)
-    north = np.asarray(north, dtype=float)
+    east = np.atleast_1d(np.asarray(east, dtype=float))
+    north = np.atleast_1d(np.asarray(north, dtype=float))
     check_utm32(east, north)
     n = np.floor(north / size).astype(np.int64).astype(str)
     e = np.floor(east / size).astype(np.int64).astype(str)

@@ -1,0 +1,186 @@
+"""Local monitoring end to end on the simulator's geocoded data: planted truth recovered."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from botrygt_eval.cli import app
+from botrygt_eval.errors import InputFileError
+from botrygt_eval.io.monitoring import load_geo_burglaries
+from botrygt_eval.monitoring import CELL_COLUMNS, local_monitoring
+from botrygt_eval.monitoring.grid import parse_cell_ids
+from botrygt_eval.simulate.geo import GEO_KOMMUNER, _box, simulate_geo
+
+CODES = np.array([101, 259, 265, 461, 621, 751])
+HOUSEHOLDS = np.array([340_000, 28_000, 40_000, 100_000, 45_000, 170_000])
+PER_QUARTER = np.array([575, 40, 45, 200, 60, 260])
+LABELS = np.array([f"{y}K{q}" for y in range(2022, 2026) for q in range(1, 5)])
+
+
+def _write(folder, seed):
+    counts = np.repeat(PER_QUARTER[:, None], len(LABELS), axis=1)
+    return simulate_geo(folder, seed, CODES, HOUSEHOLDS, counts, LABELS, [259, 621])
+
+
+@pytest.fixture(scope="module")
+def geo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("geo")
+    paths, truth = _write(folder, 2018)
+    return folder, paths, truth
+
+
+@pytest.fixture(scope="module")
+def kbh(geo):
+    return local_monitoring(geo[0], 101, n_permutations=39)
+
+
+def _chebyshev_km(a, b) -> np.ndarray:
+    pa, pb = parse_cell_ids(a), parse_cell_ids(b)
+    dr = abs(pa["north0"].to_numpy()[:, None] - pb["north0"].to_numpy()[None, :]) // 1000
+    dc = abs(pa["east0"].to_numpy()[:, None] - pb["east0"].to_numpy()[None, :]) // 1000
+    return np.maximum(dr, dc)
+
+
+def test_simulated_points_match_the_counts_and_lie_in_the_kommune_box(geo):
+    folder, _, truth = geo
+    assert truth["kommuner"] == [101, 259, 265, 621]  # two partnership kommuner, no overlap
+    ev = load_geo_burglaries(folder / "lokal/indbrud.csv")
+    assert ev.n_quarantined == 0
+    per = ev.data.groupby("kommune_kode").size()
+    for code in truth["kommuner"]:
+        k = int(np.flatnonzero(CODES == code)[0])
+        assert per[code] == PER_QUARTER[k] * 8  # the last eight quarters, all geocoded
+        pts = ev.data[ev.data["kommune_kode"] == code]
+        e0, e1, n0, n1 = _box(code)
+        margin = 400  # near repeats are displaced by N(0, 60 m)
+        assert pts["east"].between(e0 - margin, e1 + margin).all()
+        assert pts["north"].between(n0 - margin, n1 + margin).all()
+    assert set(GEO_KOMMUNER) >= set(truth["kommuner"])
+
+
+def test_simulator_is_byte_identical_per_seed(geo, tmp_path):
+    folder, paths, _ = geo
+    again, _ = _write(tmp_path, 2018)
+    for a, b in zip(paths, again, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    other, _ = _write(tmp_path / "other", 2019)
+    assert other[0].read_bytes() != paths[0].read_bytes()
+
+
+def test_result_shape_and_disclosure(kbh, geo):
+    assert list(kbh.cells.columns[: len(CELL_COLUMNS)]) == CELL_COLUMNS
+    shown = kbh.cells[~kbh.cells["suppressed"]]
+    assert (shown["burglaries"] >= 5).all()
+    assert kbh.cells.loc[kbh.cells["suppressed"], "burglaries"].isna().all()
+    hidden = kbh.summary["burglaries_in_hidden_cells"]
+    assert hidden == 0 or hidden >= 5
+    assert kbh.summary["burglaries"] == 575 * 8
+    # only cell centres leave the function, never an event's coordinates
+    assert ((shown["east"] - 500) % 1000 == 0).all() and ((shown["north"] - 500) % 1000 == 0).all()
+
+
+def test_planted_hotspots_are_recovered(kbh, geo):
+    planted = geo[2]["by_kommune"]["101"]["hotspot_cells"]
+    found = kbh.cells.loc[kbh.cells["hotspot"], "cell_id"].tolist()
+    assert len(planted) == 8  # two 2 x 2 km blocks
+    # every planted block has a persistent hotspot
+    blocks = _chebyshev_km(planted, planted) <= 1
+    for i in range(len(planted)):
+        block = [p for p, near in zip(planted, blocks[i], strict=True) if near]
+        assert set(block) & set(found), f"block around {planted[i]} not found"
+    # no hotspot far from a planted block (Gi* smears into direct neighbours only)
+    assert (_chebyshev_km(found, planted).min(axis=1) <= 1).all()
+    # whole-window Gi*: the planted cells are significant after BH
+    cells = kbh.cells.set_index("cell_id")
+    assert (cells.loc[planted, "gi_q"] < 0.05).mean() >= 0.75
+
+
+def test_planted_gap_cells_have_a_high_gap_index(kbh, geo):
+    planted = geo[2]["by_kommune"]["101"]["hotspot_cells"]
+    cells = kbh.cells.set_index("cell_id")
+    assert (cells.loc[planted, "gap_index"] > 0.9).all()
+    others = cells.drop(index=planted)
+    assert others.loc[~others["suppressed"], "gap_index"].median() < 0.3
+
+
+def test_shrunk_rates_and_intervals_are_ordered(kbh):
+    shown = kbh.cells[~kbh.cells["suppressed"]]
+    assert (shown["rate_low"] <= shown["rate_shrunk"]).all()
+    assert (shown["rate_shrunk"] <= shown["rate_high"]).all()
+    mean = kbh.summary["rate_per_1000"]
+    # shrinkage pulls towards the kommune rate: never past it
+    raw, eb = shown["rate_per_1000"], shown["rate_shrunk"]
+    assert ((eb - mean) * (raw - mean) >= -1e-9).all()
+    assert (abs(eb - mean) <= abs(raw - mean) + 1e-9).all()
+
+
+def test_near_repeats_are_found(kbh):
+    first = kbh.near_repeat.iloc[0]
+    assert first["distance_band"] == "0-100 m" and first["time_band"] == "0-7 dage"
+    assert first["ratio"] > 2 and first["p_value"] <= 0.05
+
+
+def test_100m_cells_merge_into_km_pools(geo):
+    res = local_monitoring(geo[0], 101, cell="100m", n_permutations=9)
+    shown = res.cells[~res.cells["suppressed"]]
+    assert (shown["burglaries"] >= 5).all()
+    assert set(shown["size_m"]) == {100, 1000}  # 100 m cells and pooled 1 km remainders
+    assert shown.loc[shown["size_m"] == 1000, "merged"].all()
+
+
+def test_small_kommune_is_mostly_hidden_not_leaked(geo):
+    res = local_monitoring(geo[0], 259, n_permutations=9)
+    shown = res.cells[~res.cells["suppressed"]]
+    assert (shown["burglaries"] >= 5).all()
+    assert res.summary["cells_hidden"] > res.summary["cells_published"]
+
+
+def test_cli_writes_suppressed_tables(geo, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["map", "--data", str(geo[0]), "--kommune", "København", "--out", str(out),
+         "--permutations", "9"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cells = pd.read_csv(out / "celler.csv")
+    assert (cells.loc[~cells["suppressed"], "burglaries"] >= 5).all()
+    summary = json.loads((out / "opsummering.json").read_text(encoding="utf-8"))
+    assert summary["kommune_kode"] == 101 and summary["near_repeat"]
+    assert str(geo[0]) not in (out / "opsummering.json").read_text(encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "celler.csv",
+        "naergentagelse.csv",
+        "opsummering.json",
+    ]
+
+
+def test_loader_quarantines_bad_points_and_converts_wgs84(tmp_path):
+    path = tmp_path / "indbrud.csv"
+    path.write_text(
+        "kommune_kode,date,east,north,lat,lon\n"
+        "101,2025-01-03,724404,6175762,,\n"
+        "101,2025-01-04,,,55.6757,12.5691\n"
+        "101,2025-01-05,6175762,724404,,\n"  # swapped
+        "101,2025-01-06,,,12.5691,55.6757\n"  # swapped lat/lon
+        "101,,724404,6175762,,\n"  # no date
+        "101,2025-01-07,,,,\n",  # no coordinates
+        encoding="utf-8",
+    )
+    res = load_geo_burglaries(path, quarantine_dir=tmp_path / "q")
+    assert len(res.data) == 2
+    np.testing.assert_allclose(res.data["east"], [724404, 724404.5], atol=1)
+    assert res.n_quarantined == 4
+    reasons = " ".join(res.quarantined["reason"])
+    assert "swapped" in reasons and "date" in reasons and "no coordinates" in reasons
+    assert (tmp_path / "q" / "indbrud.quarantine.csv").exists()
+
+
+def test_missing_lokal_folder_says_what_to_do(tmp_path):
+    with pytest.raises(InputFileError, match="lokal"):
+        local_monitoring(tmp_path, 101)
