@@ -265,13 +265,22 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     W = None if wv is None else scatter_f(wv)
     Xp, names = None, ("(intercept)",)
     if covariates:
-        Xr, names = _design(df if all_rows else df[rows_ok], covariates)
-        if not np.isfinite(Xr).all():
+        sub = df if all_rows else df[rows_ok]
+        pos = newpos[u_codes[r]]  # each row's unit (IF row)
+        one = np.empty(n, np.int64)
+        one[pos] = np.arange(len(pos))  # one row of each unit
+        cols = {c: sub[c].to_numpy() for c in covariates}
+        if all((v == v[one][pos]).all() for v in cols.values()):
+            # time-invariant covariates: the design of one row per unit is all there is
+            unit_rows = pd.DataFrame({c: sub[c].iloc[one].reset_index(drop=True) for c in cols})
+            Xu, names = _design(unit_rows, covariates)
+            Xp = Xu[None]
+        else:
+            Xr, names = _design(sub, covariates)
+            Xp = np.empty((nt, n, Xr.shape[1]))
+            Xp.reshape(nt * n, -1)[key_f] = Xr
+        if not np.isfinite(Xp).all():
             raise DidDataError("covariates contain non-finite values")
-        Xp = np.empty((nt, n, Xr.shape[1]))
-        Xp.reshape(nt * n, -1)[key_f] = Xr
-        if (Xp == Xp[:1]).all():  # time-invariant covariates: keep one copy
-            Xp = Xp[:1].copy()
     coh = g_unit[order]
     glist = _glist(coh, tlist, anticipation, len(covariates))
     return DidData(
