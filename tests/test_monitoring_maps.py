@@ -296,3 +296,51 @@ def test_near_repeat_heatmap_keeps_band_order_and_stars_only_significant_excess(
     assert starred == ["2,50*"]  # 0,60 has p 0.01 but is a deficit: the test is one-sided
     with pytest.raises(ConfigError, match="near-repeat"):
         near_repeat_figure(table.drop(columns="p_value"))
+
+
+# --------------------------------------------------------------------------- report helpers
+def test_hotspot_table_lists_only_published_hotspots_highest_rate_first():
+    from botrygt_eval.reports_local import hotspot_table
+
+    cells = fake_cells()
+    cells.loc[cells.index[:3], ["hotspot", "suppressed"]] = True  # hidden hotspots: never listed
+    table = hotspot_table(cells)
+    expected = cells[cells["hotspot"] & ~cells["suppressed"]]
+    assert sorted(table["cell_id"]) == sorted(expected["cell_id"])
+    assert not set(table["cell_id"]) & set(cells.loc[cells["suppressed"], "cell_id"])
+    assert table["rate_shrunk"].is_monotonic_decreasing
+    got = table.set_index("cell_id")
+    want = expected.set_index("cell_id").loc[got.index]
+    np.testing.assert_allclose(got["gap_pct"], 100 * want["gap_index"])
+    assert (got["burglaries"].astype(float) == want["burglaries"]).all()
+
+
+def test_rate_change_by_kommune_against_a_hand_computed_panel():
+    from botrygt_eval.reports_local import rate_change_by_kommune
+
+    panel = pd.DataFrame({
+        "kommune_kode": [101, 101, 101, 825, 825, 825],
+        "year": [2018, 2020, 2026, 2018, 2020, 2026],
+        "burglaries": [400, 300, 999, 3, 12, 1],
+        "households": [20_000, 25_000, 25_000, 1_000, 1_000, 1_000],
+    })  # fmt: skip
+    out = rate_change_by_kommune(panel, year=2025, min_n=10)  # 2026 is after the report year
+    assert (out.attrs["first"], out.attrs["last"]) == (2018, 2020)
+    # 101: 20 -> 12 per 1,000 households = -40 %; 825: 3 -> 12 = +300 % but from 3 burglaries
+    assert out.loc[101, "change_pct"] == pytest.approx(-40.0)
+    assert out.loc[825, "change_pct"] == pytest.approx(300.0)
+    assert not out.loc[101, "too_few"] and out.loc[825, "too_few"]
+
+
+def test_local_data_is_found_only_for_kommuner_in_the_lokal_files(tmp_path):
+    from botrygt_eval.reports_local import has_local_data
+
+    assert not has_local_data(tmp_path, 101)
+    lokal = tmp_path / "lokal"
+    lokal.mkdir()
+    (lokal / "indbrud.csv").write_text("kommune_kode,date,east,north\n101,2025-01-02,1,2\n")
+    (lokal / "husstande.csv").write_text("kommune_kode,cell_id,households\n101,1km_1_2,5\n")
+    assert not has_local_data(tmp_path, 101)  # Nabohjælp file missing
+    (lokal / "nabohjaelp_celler.csv").write_text("kommune_kode,cell_id,nabohjaelpere\n")
+    assert has_local_data(tmp_path, 101)
+    assert not has_local_data(tmp_path, 751)

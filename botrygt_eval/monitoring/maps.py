@@ -18,8 +18,8 @@ from botrygt_eval.errors import ConfigError
 
 _WORDS = {
     "da": {
-        "rate_shrunk": "Indbrud pr. 1.000 husstande (udglattet)",
-        "rate_per_1000": "Indbrud pr. 1.000 husstande",
+        "rate_shrunk": "Indbrud pr. 1.000 husstande pr. år (udglattet)",
+        "rate_per_1000": "Indbrud pr. 1.000 husstande pr. år",
         "coverage_per_100": "Nabohjælpere pr. 100 husstande",
         "gap_index": "Sandsynlighed for mange indbrud og få nabohjælpere",
         "gi_z": "Gi*-værdi (z)",
@@ -42,8 +42,8 @@ _WORDS = {
         "no_cells": "Ingen celler kan vises",
     },
     "en": {
-        "rate_shrunk": "Burglaries per 1,000 households (smoothed)",
-        "rate_per_1000": "Burglaries per 1,000 households",
+        "rate_shrunk": "Burglaries per 1,000 households a year (smoothed)",
+        "rate_per_1000": "Burglaries per 1,000 households a year",
         "coverage_per_100": "Neighbourhood Watch members per 100 households",
         "gap_index": "Probability of many burglaries and few watch members",
         "gi_z": "Gi* value (z)",
@@ -81,6 +81,14 @@ def words(lang: str) -> dict[str, str]:
     if lang not in _WORDS:
         raise ConfigError(f"lang must be one of {', '.join(map(repr, _WORDS))} (got {lang!r})")
     return _WORDS[lang]
+
+
+def decimal_comma(axis, lang: str) -> None:
+    """Tick labels with a decimal comma in Danish (``2,5``)."""
+    if lang == "da":
+        from matplotlib.ticker import FuncFormatter
+
+        axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}".replace(".", ",")))
 
 
 def _check_cells(cells: pd.DataFrame, columns: list[str]) -> None:
@@ -236,7 +244,11 @@ def cell_map(
     if len(vals):
         lo = float(np.min(vals)) if vmin is None else vmin
         hi = float(np.max(vals)) if vmax is None else vmax
-        coll.set_clim(lo, hi if hi > lo else lo + 1)
+        if vmin is None and lo >= 0:
+            lo = 0.0  # counts and rates: start the scale at zero
+        if hi - lo <= 1e-9 * max(abs(hi), 1.0):  # (almost) one value: a readable scale
+            hi = lo + max(abs(lo), 1.0)
+        coll.set_clim(lo, hi)
     coll.set_gid("cells")
     ax.add_collection(coll)
     hot = shown[_is_hot(shown)] if "hotspot" in shown else shown.iloc[:0]
@@ -247,7 +259,8 @@ def cell_map(
         ax.add_collection(ring)
     if not len(shown):
         ax.text(0.5, 0.5, w["no_cells"], transform=ax.transAxes, ha="center", color="0.4")
-    fig.colorbar(coll, ax=ax, label=label or w.get(value, value), shrink=0.7, pad=0.02)
+    bar = fig.colorbar(coll, ax=ax, label=label or w.get(value, value), shrink=0.7, pad=0.02)
+    decimal_comma(bar.ax.yaxis, lang)
     _legend(ax, lang, bool(len(hot)), has_boundary, threshold)
     _scale_bar_and_north(ax, lang)
     return fig
@@ -363,7 +376,8 @@ def near_repeat_figure(table: pd.DataFrame, *, lang: str = "da", alpha: float = 
     span = max(float(np.max(np.abs(finite - 1))) if len(finite) else 0.5, 0.25)
     norm = TwoSlopeNorm(vcenter=1.0, vmin=max(1 - span, 0.0), vmax=1 + span)
     img = ax.imshow(np.ma.masked_invalid(r), cmap="RdBu_r", norm=norm, aspect="auto")
-    sig = (pval.to_numpy(dtype=float) < alpha) & (r > 1)  # the test is one-sided: excess
+    # the test is one-sided (an excess); a ratio that prints as 1,00 gets no star
+    sig = (pval.to_numpy(dtype=float) < alpha) & (np.round(r, 2) > 1)
     for (i, j), v in np.ndenumerate(r):
         if not np.isfinite(v):
             continue
@@ -377,7 +391,7 @@ def near_repeat_figure(table: pd.DataFrame, *, lang: str = "da", alpha: float = 
     ax.set_xlabel(w["time"])
     ax.set_ylabel(w["distance"])
     ax.set_title(title or w["near_title"], fontsize=10)
-    fig.colorbar(img, ax=ax, label=w["ratio"], shrink=0.85)
+    decimal_comma(fig.colorbar(img, ax=ax, label=w["ratio"], shrink=0.85).ax.yaxis, lang)
     a = f"{alpha:g}".replace(".", ",") if lang == "da" else f"{alpha:g}"
     fig.text(0.01, 0.0, w["significant"].format(a=a), fontsize=8, color="0.3", va="bottom")
     return fig

@@ -150,7 +150,11 @@ def tile_map(
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(title)
-    fig.colorbar(coloured, ax=ax, label=label, shrink=0.6, pad=0.01)
+    bar = fig.colorbar(coloured, ax=ax, label=label, shrink=0.6, pad=0.01)
+    if lang == "da":
+        from matplotlib.ticker import FuncFormatter
+
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}".replace(".", ",")))
     handles = []
     if (~np.isfinite(v) & ~is_hidden).any():
         handles.append(Patch(facecolor="0.88", edgecolor="0.6", hatch="///", label=w["missing"]))
