@@ -199,11 +199,42 @@ def _activities(ctx: DemoContext) -> None:
     ws = ctx.produced["ws"]
     evaluation = evaluate_activities(ws, survey_estimates=ctx.produced.get("survey_estimates"))
     kpis = partnership_kpis(ws)
+    if "media" in ctx.produced:  # constructive-media share and mentions per partnership
+        from botrygt_eval.media.kpi import add_media_kpis
+
+        kpis = add_media_kpis(kpis, ctx.produced["media"].coded)
     ctx.produced["activity_evaluation"] = evaluation
     ctx.produced["partnership_kpis"] = kpis
     ctx.table(evaluation.decisions, folder / "decisions.csv",
               "activity types: repeat / change / drop / insufficient evidence")  # fmt: skip
     ctx.table(kpis, folder / "kpis.csv", "partnership KPIs: burglary and Nabohjælp targets")
+
+
+def _media(ctx: DemoContext) -> None:
+    """Code the synthetic article corpus: constructive share per year, kappa (docs/MEDIA.md)."""
+    from botrygt_eval.media.pipeline import analyse_media, has_media
+    from botrygt_eval.media.plots import media_series_figure
+
+    if not has_media(ctx.produced["workspace"]):
+        return
+    folder = ctx.folder("media")
+    res = analyse_media(ctx.produced["workspace"], quarantine_dir=folder / "quarantine")
+    ctx.produced["media"] = res
+    ctx.table(res.series, folder / "media_series.csv",
+              "constructive share of burglary articles per year (national, per kommune)")  # fmt: skip
+    if res.agreement is not None:
+        (folder / "media_kappa.json").write_text(
+            json.dumps({"data_source": SIMULATED_BANNER, **res.agreement}, indent=2,
+                       ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )  # fmt: skip
+        ctx.outputs.append(("media coder vs hand-coded sample: Cohen's kappa",
+                            folder / "media_kappa.json"))  # fmt: skip
+    national = res.series[res.series["scope"] == "national"]
+    fig = media_series_figure(national)
+    mark_simulated(fig)
+    fig.savefig(folder / "media_series.png", dpi=120)
+    ctx.outputs.append(("constructive media coverage chart", folder / "media_series.png"))
 
 
 def _reports(ctx: DemoContext) -> None:
@@ -231,6 +262,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("Weighting the surveys 2017-2025 and estimating", _survey),
     ("Estimating the partnership effects (DiD)", _did),
     ("Reproducing the learning review's figures", _learning_review),
+    ("Coding the media coverage of burglary", _media),
     ("Evaluating activities and partnership targets", _activities),
     ("Rendering the reports (national, kommune, activities, learning review)", _reports),
 ]

@@ -109,6 +109,47 @@ else:
         "(modulet botrygt_eval.activities mangler). Tabellerne ovenfor viser kun, hvad der er lavet.")  # fmt: skip
 
 # %% [markdown]
+# ## Konstruktiv mediedækning pr. partnerskab
+
+# %%
+from botrygt_eval.media.pipeline import analyse_media, has_media
+
+if has_media(data_dir) and has_judgement:
+    from botrygt_eval.kpi import partnership_kpis
+    from botrygt_eval.media.kpi import add_media_kpis
+    from botrygt_eval.media.plots import media_series_figure
+    from botrygt_eval.reports_content import pct
+
+    media = analyse_media(data_dir, min_n=min_cell, quarantine_dir=f"{out_dir}/karantaene")
+    kpis = add_media_kpis(partnership_kpis(load_activity_workspace(data_dir)), media.coded,
+                          min_n=min_cell)  # fmt: skip
+    m = kpis.assign(**{c: 100 * kpis[c] for c in ("media_constructive_before", "media_constructive_since",
+                       "media_constructive_since_ci_low", "media_constructive_since_ci_high")})  # fmt: skip
+    out.table(m[["kommune_kode", "kommune", "latest_year", *[c for c in m.columns if c.startswith("media_")]]],
+              "medier_pr_partnerskab")  # fmt: skip
+    fig = media_series_figure(media.series[media.series["scope"] == "national"])
+    show_figure(out.figure(fig, "konstruktiv_presse"))
+    say("Konstruktiv: artiklen om indbrud følger op med et af de fem råd eller en anden "
+        "handlingsanvisning (Bo trygt-principperne, princip 3), kodet med ordbogen i docs/MEDIA.md. "
+        f"Andele bygget på færre end {min_cell} indbrudsartikler vises ikke.")  # fmt: skip
+    show_table(m, {"kommune": "Kommune", "media_burglary_articles": "Indbrudsartikler seneste år",
+                   "media_bo_trygt_mentions": "Omtaler af Bo trygt seneste år",
+                   "media_constructive_before": "Konstruktive før aftalen %",
+                   "media_constructive_before_n": "Artikler før",
+                   "media_constructive_since": "Konstruktive siden aftalen %",
+                   "media_constructive_since_ci_low": "95 %-KI fra",
+                   "media_constructive_since_ci_high": "95 %-KI til",
+                   "media_constructive_since_n": "Artikler siden"}, digits=0)  # fmt: skip
+    if media.agreement is not None:
+        k = media.agreement["constructive"]
+        say(f"Kodningen stemmer overens med en håndkodet stikprøve på {k['n']} artikler: "
+            f"Cohens kappa {pct(k['kappa'], 2)} (95 %-KI {pct(k['ci_low'], 2)} til "
+            f"{pct(k['ci_high'], 2)}).")  # fmt: skip
+else:
+    say("Der er ingen medieartikler i datamappen (media/articles.csv), så den konstruktive "
+        "mediedækning kan ikke opgøres. Formatet er beskrevet i docs/DATA_FORMATS.md.")  # fmt: skip
+
+# %% [markdown]
 # ## Metode
 # - Aktivitetsloggen (registers/activities.csv): én række pr. aktivitet med type, start, rækkevidde og udgift.
 # - Effekten pr. aktivitetstype er skønnet i én to-vejs fixed effects-model for alle typer på

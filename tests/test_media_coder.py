@@ -125,7 +125,9 @@ def test_every_rule_has_a_source_and_rule_counts():
     d = load_dictionary()
     table = d.to_frame()
     assert table["source"].str.len().min() > 10
-    assert {"burglary", "exclusions", "advice", "call_to_action"} == set(table["category"])
+    assert {"burglary", "exclusions", "advice", "call_to_action", "mentions"} == set(
+        table["category"]
+    )
     assert table["rule"].str.startswith("advice.").sum() == 5  # the five pieces of advice
     counts = rule_counts(code("Indbrud: gode råd", "Koncert"), d)
     assert counts.set_index("rule").loc["cta.gode_raad", "n_burglary_articles"] == 1
@@ -136,3 +138,9 @@ def test_bad_dictionary_is_refused():
         _compile({"burglary": [{"id": "x", "phrases": ["indbrud"]}]}, "test.yaml")
     with pytest.raises(ConfigError, match="not a word"):
         _compile({"burglary": [{"id": "x", "phrases": ["ind%"], "source": "s"}]}, "t.yaml")
+
+
+def test_bo_trygt_mentions_are_counted_but_not_constructive():
+    out = code("Bo trygt holder årsmøde", "Bo trygt-korpset kommer efter indbrud", "Trygt at bo her")
+    assert out["mentions_bo_trygt"].tolist() == [True, True, False]
+    assert out["is_constructive"].tolist() == [False, True, False]  # the korps offer is a call

@@ -53,7 +53,7 @@ def test_known_shares_national_and_per_kommune():
     assert nat.loc[2017, "n_burglary"] == 22 and nat.loc[2017, "n_constructive"] == 1
     assert nat.loc[2017, "share"] == pytest.approx(1 / 22)
     assert nat.loc[2024, "share"] == pytest.approx(10 / 16)
-    assert nat.loc[2017, "n_articles"] == 27
+    assert nat.loc[2017, "n_articles"] == 27 and nat.loc[2017, "n_bo_trygt"] == 0
     kom = s[s["scope"] == "kommune"].set_index(["kommune_kode", "year"])
     assert kom.loc[(101, 2024), "share"] == pytest.approx(0.5)
     row = kom.loc[(851, 2024)]

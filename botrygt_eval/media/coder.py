@@ -27,7 +27,7 @@ from botrygt_eval.errors import ConfigError, InputFileError
 SENTENCE = "|"
 _TOKEN = re.compile(r"[0-9a-zæøåäöüéè]+|[.!?;:]+")
 _WORD = r"[^ |]"
-CATEGORIES = ("burglary", "exclusions", "advice", "call_to_action")
+CATEGORIES = ("burglary", "exclusions", "advice", "call_to_action", "mentions")
 TEXT_COLUMNS = ("headline", "text")
 
 
@@ -177,7 +177,8 @@ def _article_text(df: pd.DataFrame) -> pd.Series:
 
 def code_articles(df: pd.DataFrame, dictionary: Dictionary | None = None) -> pd.DataFrame:
     """``df`` plus ``is_burglary``, ``has_advice``, ``has_call_to_action``,
-    ``is_constructive`` and ``matched_rules`` (the rule ids that fired, ``;``-separated).
+    ``is_constructive``, ``mentions_bo_trygt`` and ``matched_rules`` (the rule ids that
+    fired, ``;``-separated).
 
     ``is_constructive`` is only true for burglary articles. Exclusions (``dataindbrud``,
     ``bilindbrud``) are blanked out before the burglary rules run.
@@ -196,7 +197,7 @@ def code_articles(df: pd.DataFrame, dictionary: Dictionary | None = None) -> pd.
         note(fired, rule.id)
         for_burglary = for_burglary.str.replace(rule.pattern, "⊘", regex=True)
     flags = {}
-    for category in ("burglary", "advice", "call_to_action"):
+    for category in ("burglary", "advice", "call_to_action", "mentions"):
         text = for_burglary if category == "burglary" else stemmed
         any_fired = np.zeros(len(stemmed), dtype=bool)
         for rule in d.of(category):
@@ -209,6 +210,7 @@ def code_articles(df: pd.DataFrame, dictionary: Dictionary | None = None) -> pd.
     out["has_advice"] = flags["advice"]
     out["has_call_to_action"] = flags["call_to_action"]
     out["is_constructive"] = flags["burglary"] & (flags["advice"] | flags["call_to_action"])
+    out["mentions_bo_trygt"] = flags["mentions"]
     out["matched_rules"] = matched
     return out
 

@@ -4,6 +4,7 @@ The share is ``constructive / burglary articles`` per year, nationally (all arti
 kommune (articles whose kommune is known), with a Wilson score interval and the number of
 articles it rests on. Years with fewer than ``min_n`` burglary articles are suppressed
 (share and interval blank, counts kept): a share of 1 in 3 is noise, not a trend.
+``n_bo_trygt`` counts the articles that mention Bo trygt (the review's media-mention series).
 The interval treats the year's articles as independent draws from a stable editorial
 process; it does not cover coding error (see the agreement with a hand-coded sample).
 """
@@ -18,7 +19,7 @@ from botrygt_eval.errors import ConfigError, InputFileError
 
 NATIONAL = "national"
 COLUMNS = [
-    "scope", "kommune_kode", "year", "n_articles", "n_burglary", "n_constructive",
+    "scope", "kommune_kode", "year", "n_articles", "n_bo_trygt", "n_burglary", "n_constructive",
     "share", "ci_low", "ci_high", "suppressed",
 ]  # fmt: skip
 
@@ -51,6 +52,7 @@ def _count(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "n_articles": g.size(),
+            "n_bo_trygt": g["bo_trygt"].sum(),
             "n_burglary": g["is_burglary"].sum(),
             "n_constructive": g["constructive"].sum(),
         }
@@ -69,7 +71,7 @@ def media_series(
 
     ``kommune`` keeps only the national rows and that kommune's; ``per_kommune=False``
     gives the national series only. Columns: ``scope, kommune_kode, year, n_articles,
-    n_burglary, n_constructive, share, ci_low, ci_high, suppressed``.
+    n_bo_trygt, n_burglary, n_constructive, share, ci_low, ci_high, suppressed``.
     """
     _check(coded)
     if min_n < 1:
@@ -79,6 +81,11 @@ def media_series(
             "year": pd.to_datetime(coded["date"]).dt.year.to_numpy(),
             "is_burglary": coded["is_burglary"].to_numpy(dtype=bool),
             "constructive": (coded["is_constructive"] & coded["is_burglary"]).to_numpy(dtype=bool),
+            "bo_trygt": (
+                coded["mentions_bo_trygt"].to_numpy(dtype=bool)
+                if "mentions_bo_trygt" in coded.columns
+                else np.zeros(len(coded), dtype=bool)
+            ),
             "kommune_kode": (
                 coded["kommune_kode"].astype("Int64").to_numpy()
                 if "kommune_kode" in coded.columns
@@ -109,7 +116,7 @@ def media_series(
     out["ci_low"] = np.where(suppressed, np.nan, lo)
     out["ci_high"] = np.where(suppressed, np.nan, hi)
     out["suppressed"] = suppressed
-    for col in ("n_articles", "n_burglary", "n_constructive"):
+    for col in ("n_articles", "n_bo_trygt", "n_burglary", "n_constructive"):
         out[col] = out[col].astype("int64")
     order = out["scope"].ne(NATIONAL)
     out = out.assign(_o=order).sort_values(["_o", "kommune_kode", "year"], kind="stable")

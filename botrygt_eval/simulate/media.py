@@ -39,7 +39,7 @@ PLAIN = [
 CONSTRUCTIVE = [
     ("Sådan forebygger du indbrud i sommerferien",
      "Bed naboen tømme postkassen. Tænd gerne lys med et tidsur."),
-    ("Politiet: fem råd mod indbrud",
+    ("Politiet og Bo trygt: fem råd mod indbrud",
      "Gør det svært at bryde ind, og ring 114 ved mistanke om indbrud."),
     ("Indbrud i kvarteret: bliv nabohjælper", "Nabohjælp gør en forskel, siger politiet."),
     ("Indbrudstyve på spil", "Husk at låse døren, også når du bare går en tur."),
@@ -57,6 +57,7 @@ OTHER = [
     ("Tænd lyset og nyd julemarkedet", "Boderne åbner på fredag."),
     ("Bilindbrud på pladsen ved stationen", "Der blev stjålet en taske fra en bil."),
     ("Koncert i parken", "Flere tusinde ventes til lørdagens koncert."),
+    ("Bo trygt holder årsmøde", "Partnerskaberne mødes i Odense og deler erfaringer."),
     ("Ny skole åbner efter sommerferien", "Eleverne flytter ind i august."),
     ("Trafikuheld på motorvejen", "To biler stødte sammen i morgentrafikken."),
 ]
