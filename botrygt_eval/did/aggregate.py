@@ -261,7 +261,7 @@ def aggregate(
     full_if = (inf @ sparse.csc_matrix(W_all)).toarray()
     full_if += w_ind[:, None] * A_all[gpos]
     k_by = W_all.shape[1] - 1
-    se_all = analytic_se(full_if, d.cluster)
+    se_all = analytic_se(full_if, d.cluster) if bootstrap is None else None
     crit = stats.norm.ppf(1 - alpha / 2)
     boot = None
     if bootstrap is not None:
