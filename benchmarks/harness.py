@@ -22,6 +22,8 @@ class Case:
     peers: dict[str, Callable[[object], object]] = field(default_factory=dict)
     repeat: int = 5
     note: str = ""
+    # fewer runs for a slow implementation (by name, e.g. a peer taking minutes per run)
+    repeat_for: dict[str, int] = field(default_factory=dict)
 
 
 def time_call(fn: Callable[[object], object], data: object, repeat: int) -> float:
@@ -51,7 +53,7 @@ def run_case(case: Case) -> list[dict]:
     )
     for name, fn in case.peers.items():
         try:
-            t = time_call(fn, data, case.repeat)
+            t = time_call(fn, data, case.repeat_for.get(name, case.repeat))
             rows.append(
                 {
                     "case": case.name,
