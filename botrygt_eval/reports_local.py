@@ -102,18 +102,27 @@ TEXT: dict[str, dict[str, str]] = {
     "tile.h": {"da": "Indbrud i hver kommune", "en": "Burglary in each municipality"},
     "tile.title": {"da": "Ændring i indbrud pr. 1.000 husstande, {first}–{last}",
                    "en": "Change in burglaries per 1,000 households, {first}–{last}"},
-    "tile.label": {"da": "Ændring (%)", "en": "Change (%)"},
+    "tile.label": {"da": "Ændring (%); hvid = hele landet ({national})",
+                   "en": "Change (%); white = Denmark ({national})"},
+    "tile.partner": {"da": "Bo trygt-partnerskab", "en": "Bo trygt partnership"},
     "tile.text": {
         "da": "Hver firkant er en kommune, placeret omtrent hvor den ligger (alle lige store, "
-              "så også små kommuner kan ses). Blå: færre indbrud pr. husstand i {last} end i "
-              "{first}; rød: flere. Sort kant: kommunen har et Bo trygt-partnerskab. Skraverede "
-              "kommuner havde færre end {min_n} indbrud i et af årene, for få til at sige noget "
-              "om en ændring.",
+              "så også små kommuner kan ses). Farven er ændringen i anmeldte indbrud pr. "
+              "husstand fra {first} (året før det første partnerskab) til {last}, målt mod hele "
+              "landet, hvor ændringen var {national}: hvid er som landet, blå et større fald, "
+              "rød et mindre fald eller en stigning. Sort kant: kommunen har et Bo "
+              "trygt-partnerskab. Kortet viser udviklingen, ikke partnerskabets effekt (den "
+              "står i afsnittet om effekter). Skraverede kommuner havde færre end {min_n} "
+              "indbrud i et af årene, for få til at sige noget om en ændring.",
         "en": "Each square is a municipality, placed roughly where it lies (all the same size, "
-              "so small municipalities show too). Blue: fewer burglaries per household in "
-              "{last} than in {first}; red: more. Black outline: the municipality has a Bo "
-              "trygt partnership. Hatched municipalities had fewer than {min_n} burglaries in "
-              "one of the years, too few to say anything about a change.",
+              "so small municipalities show too). The colour is the change in reported "
+              "burglaries per household from {first} (the year before the first partnership) "
+              "to {last}, against the whole country, where it was {national}: white is like the "
+              "country, blue a larger fall, red a smaller fall or a rise. Black outline: the "
+              "municipality has a Bo trygt partnership. The map shows the trend, not the "
+              "partnership's effect (see the section on effects). Hatched municipalities had "
+              "fewer than {min_n} burglaries in one of the years, too few to say anything "
+              "about a change.",
     },
     "col.cell_id": {"da": "Kvadrat", "en": "Square"},
     "col.households": {"da": "Husstande", "en": "Households"},
@@ -275,14 +284,19 @@ def show_media_series(out, data_dir: str | Path, cache_dir: str | Path, kommune:
 
 
 # --------------------------------------------------------------------------- national tile map
-def rate_change_by_kommune(panel_year: pd.DataFrame, year: int, min_n: int = 10) -> pd.DataFrame:
-    """Each kommune's % change in burglaries per 1,000 households, first year to ``year``.
+def rate_change_by_kommune(panel_year: pd.DataFrame, year: int, min_n: int = 10,
+                           first_year: int | None = None) -> pd.DataFrame:  # fmt: skip
+    """Each kommune's % change in burglaries per 1,000 households, ``first_year`` (default
+    the panel's first) to ``year`` (or the last year before it with data).
 
     ``too_few`` flags kommuner with fewer than ``min_n`` burglaries in either year: their
-    change is mostly noise and the tile map hides it.
+    change is mostly noise and the tile map hides it. ``attrs["national"]`` is the change
+    of the pooled national rate (all burglaries over all households).
     """
     d = panel_year[panel_year["year"].le(year)]
     first, last = int(d["year"].min()), int(d["year"].max())
+    if first_year is not None:
+        first = min(max(int(first_year), first), last)
     wide = d[d["year"].isin([first, last])].pivot_table(
         index="kommune_kode", columns="year", values=["burglaries", "households"], aggfunc="sum"
     )
@@ -292,7 +306,10 @@ def rate_change_by_kommune(panel_year: pd.DataFrame, year: int, min_n: int = 10)
         "change_pct": 100 * (rate[last] / rate[first] - 1),
         "too_few": (wide["burglaries"].min(axis=1) < min_n).to_numpy(),
     })  # fmt: skip
-    out.attrs.update(first=first, last=last)
+    total = wide.sum()
+    national = 100 * (total[("burglaries", last)] / total[("households", last)]
+                      / (total[("burglaries", first)] / total[("households", first)]) - 1)  # fmt: skip
+    out.attrs.update(first=first, last=last, national=float(national))
     out.index = out.index.astype(int)
     return out
 
@@ -303,15 +320,19 @@ def show_tile_map(out, panel_year: pd.DataFrame, partnerships: pd.DataFrame, yea
     from botrygt_eval.monitoring.tilemap import tile_map
     from botrygt_eval.reports_content import say, show_figure
 
-    change = rate_change_by_kommune(panel_year, year, min_n)
-    first, last = change.attrs["first"], change.attrs["last"]
+    signed = pd.to_datetime(partnerships["signed_date"]).dt.year
+    base = int(signed.min()) - 1 if len(signed) else None
+    change = rate_change_by_kommune(panel_year, year, min_n, first_year=base)
+    first, last, nat = change.attrs["first"], change.attrs["last"], change.attrs["national"]
+    national = f"{_num(nat, lang, 1)} %" if lang == "da" else f"{_num(nat, lang, 1)}%"
     say(f"## {t('tile.h', lang)}")
     title = t("tile.title", lang, first=first, last=last)
     values = change["change_pct"].replace([np.inf, -np.inf], np.nan)
-    fig = tile_map(values, title=title, label=t("tile.label", lang), cmap="RdBu_r", center=0.0,
-                   suppressed=change.index[change["too_few"]],
-                   highlight=partnerships["kommune_kode"], lang=lang)  # fmt: skip
+    fig = tile_map(values, title=title, label=t("tile.label", lang, national=national),
+                   cmap="RdBu_r", center=nat, suppressed=change.index[change["too_few"]],
+                   highlight=partnerships["kommune_kode"],
+                   highlight_label=t("tile.partner", lang), lang=lang)  # fmt: skip
     show_figure(out.figure(fig, "kommuner_aendring"), title)
     out.table(change.reset_index(), "kommuner_aendring")
-    say(t("tile.text", lang, first=first, last=last, min_n=min_n))
+    say(t("tile.text", lang, first=first, last=last, min_n=min_n, national=national))
     return change

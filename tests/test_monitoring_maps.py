@@ -101,7 +101,8 @@ def test_tile_map_hides_missing_and_suppressed_values_and_labels_every_tile():
     t = tile_positions()
     values = pd.Series(np.arange(len(t), dtype=float), index=t["kommune_kode"])
     values[101] = np.nan
-    fig = tile_map(values, title="t", label="x", suppressed=[400, 851], highlight=[751])
+    fig = tile_map(values, title="t", label="x", suppressed=[400, 851], highlight=[751],
+                   highlight_label="Bo trygt-partnerskab")  # fmt: skip
     drawn = _collection(fig, "values")
     assert len(drawn.get_array()) == 95
     shown = t[~t["kommune_kode"].isin([101, 400, 851])]
@@ -114,7 +115,8 @@ def test_tile_map_hides_missing_and_suppressed_values_and_labels_every_tile():
     assert len(_collection(fig, "highlight").get_paths()) == 1
     texts = {x.get_text() for x in fig.axes[0].texts}
     assert set(t["abbrev"]) <= texts
-    assert {x.get_text() for x in fig.axes[0].get_legend().get_texts()} >= {"Ingen data"}
+    legend = {x.get_text() for x in fig.axes[0].get_legend().get_texts()}
+    assert legend == {"Ingen data", "Ikke vist (for få tilfælde)", "Bo trygt-partnerskab"}
 
 
 def test_tile_map_centres_a_diverging_scale_and_refuses_unknown_codes():
@@ -330,6 +332,11 @@ def test_rate_change_by_kommune_against_a_hand_computed_panel():
     assert out.loc[101, "change_pct"] == pytest.approx(-40.0)
     assert out.loc[825, "change_pct"] == pytest.approx(300.0)
     assert not out.loc[101, "too_few"] and out.loc[825, "too_few"]
+    # the nation pools counts: (300 + 12) / 26,000 against (400 + 3) / 21,000
+    assert out.attrs["national"] == pytest.approx(100 * ((312 / 26_000) / (403 / 21_000) - 1))
+    later = rate_change_by_kommune(panel, year=2025, first_year=2020)
+    assert (later.attrs["first"], later.attrs["last"]) == (2020, 2020)
+    assert later["change_pct"].eq(0).all()
 
 
 def test_local_data_is_found_only_for_kommuner_in_the_lokal_files(tmp_path):
@@ -344,3 +351,28 @@ def test_local_data_is_found_only_for_kommuner_in_the_lokal_files(tmp_path):
     (lokal / "nabohjaelp_celler.csv").write_text("kommune_kode,cell_id,nabohjaelpere\n")
     assert has_local_data(tmp_path, 101)
     assert not has_local_data(tmp_path, 751)
+
+
+# --------------------------------------------------------------------------- CLI --png
+def test_map_cli_writes_the_pngs_with_a_boundary(tmp_path):
+    from typer.testing import CliRunner
+
+    from botrygt_eval.cli import app
+    from botrygt_eval.simulate.geo import GEO_KOMMUNER, simulate_geo
+
+    codes = np.array(sorted(GEO_KOMMUNER))  # the simulator picks its kommuner among these
+    labels = np.array([f"{y}K{q}" for y in (2024, 2025) for q in range(1, 5)])
+    simulate_geo(tmp_path / "ws", 7, codes, np.full(len(codes), 20_000),
+                 np.full((len(codes), 8), 30), labels, [259])  # fmt: skip
+    boundary = tmp_path / "koege.geojson"
+    boundary.write_text(json.dumps({"type": "Polygon", "coordinates": [[
+        [690000, 6140000], [700000, 6140000], [700000, 6150000], [690000, 6140000]]]}))  # fmt: skip
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["map", "--data", str(tmp_path / "ws"), "--kommune", "259",
+                                      "--out", str(out), "--permutations", "9", "--png",
+                                      "--boundary", str(boundary)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs == ["kort_indbrud.png", "kort_nabohjaelp.png", "naergentagelse.png"]
+    for name in pngs:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

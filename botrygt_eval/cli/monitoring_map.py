@@ -31,7 +31,9 @@ def _clean(value):
         "Examples:\n\n"
         "  botrygt-eval map --data data/sim --kommune 101 --cell 1km --out out/lokal_101\n\n"
         "  botrygt-eval map --data data/sim --kommune København --cell 100m --threshold 10 "
-        "--out out/lokal_101_100m"
+        "--out out/lokal_101_100m\n\n"
+        "  botrygt-eval map --data data/sim --kommune 101 --png --boundary kbh.geojson "
+        "--out out/lokal_101"
     ),
 )
 def map_cmd(
@@ -50,6 +52,22 @@ def map_cmd(
         int, typer.Option("--permutations", help="Knox Monte Carlo permutations.")
     ] = 99,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Knox permutations.")] = 2018,
+    png: Annotated[
+        bool,
+        typer.Option(
+            "--png/--no-png",
+            help="Also draw the maps (kort_indbrud.png, kort_nabohjaelp.png, "
+            "naergentagelse.png); hidden cells are not drawn, no online tiles are used.",
+        ),
+    ] = False,
+    boundary: Annotated[
+        Path | None,
+        typer.Option(
+            "--boundary",
+            help="GeoJSON polygon of the kommune (EPSG:25832 or WGS84) drawn on the maps.",
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the maps: da or en.")] = "da",
     quarantine: Annotated[
         Path | None,
         typer.Option(
@@ -62,8 +80,8 @@ def map_cmd(
     """Burglary and Nabohjælp per grid cell, gap index, Gi* hotspots and near-repeat table.
 
     Writes celler.csv (suppressed: no cell with fewer than --threshold burglaries),
-    naergentagelse.csv (Knox table) and opsummering.json. The input points are
-    personal data and are never written out.
+    naergentagelse.csv (Knox table) and opsummering.json; with --png also the maps.
+    The input points are personal data and are never written out.
     """
     from botrygt_eval.monitoring import local_monitoring
     from botrygt_eval.reference import to_kommune_kode
@@ -87,6 +105,11 @@ def map_cmd(
     (out / "opsummering.json").write_text(
         json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    if png:
+        from botrygt_eval.monitoring.png import write_map_pngs
+        from botrygt_eval.reports_content import is_simulated
+
+        write_map_pngs(result, out, lang=lang, boundary=boundary, simulated=is_simulated(data))
     s = result.summary
     typer.echo(
         f"kommune {s['kommune_kode']}: {s['cells_published']} cells published, "

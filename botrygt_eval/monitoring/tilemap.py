@@ -77,13 +77,15 @@ def tile_map(
     suppressed: Iterable | None = None,
     highlight: Iterable | None = None,
     center: float | None = None,
+    highlight_label: str | None = None,
     lang: str = "da",
 ):
     """Colour each kommune's tile by ``values`` (a Series indexed by ``kommune_kode``).
 
     Kommuner without a finite value, or listed in ``suppressed``, are grey hatched (their
-    value is never drawn); ``highlight`` kommuner get a thick outline. ``center`` makes the
-    colour scale diverge around that value (e.g. 0 for a change). Returns a matplotlib
+    value is never drawn); ``highlight`` kommuner get a thick outline, named
+    ``highlight_label`` in the legend. ``center`` makes the colour scale diverge around
+    that value (e.g. 0 for a change). Returns a matplotlib
     ``Figure`` with a colour bar and the kommune abbreviations on the tiles.
     """
     from matplotlib.collections import PolyCollection
@@ -162,7 +164,8 @@ def tile_map(
         handles.append(Patch(facecolor="0.88", edgecolor="0.6", hatch="///",
                              label=w["suppressed"]))  # fmt: skip
     if marked.any():
-        handles.append(Patch(facecolor="none", edgecolor="black", lw=2.2, label=w["highlight"]))
+        handles.append(Patch(facecolor="none", edgecolor="black", lw=2.2,
+                             label=highlight_label or w["highlight"]))  # fmt: skip
     if handles:
         ax.legend(handles=handles, loc="upper right", frameon=False, fontsize=8)
     return fig

@@ -1,0 +1,46 @@
+"""Write a kommune's monitoring maps as PNG files (for ``botrygt-eval map --png``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from botrygt_eval import SIMULATED_BANNER
+
+#: file name -> what it shows
+MAP_FILES = {
+    "kort_indbrud.png": "smoothed burglary rate per cell, hotspots outlined",
+    "kort_nabohjaelp.png": "gap index: many burglaries and few Nabohjælp members",
+    "naergentagelse.png": "near-repeat observed/expected by distance x time band",
+}
+
+
+def _save(fig, path: Path, simulated: bool) -> Path:
+    if simulated:
+        fig.text(0.5, 1.0, SIMULATED_BANNER, ha="center", va="bottom", fontsize=10,
+                 color="white", weight="bold",
+                 bbox=dict(facecolor="firebrick", edgecolor="none", pad=3))  # fmt: skip
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
+def write_map_pngs(result, out: str | Path, *, lang: str = "da",
+                   boundary: str | Path | None = None, simulated: bool = False) -> list[Path]:  # fmt: skip
+    """Draw the maps of a :class:`~botrygt_eval.monitoring.LocalMonitoring` into ``out``.
+
+    Suppressed cells are not drawn (see :mod:`botrygt_eval.monitoring.maps`); a chart from
+    simulated data carries the SIMULEREDE DATA banner. Returns the written paths.
+    """
+    from botrygt_eval.monitoring.maps import cell_map, gap_map, near_repeat_figure, words
+    from botrygt_eval.reference import kommune_name
+
+    w = words(lang)
+    out = Path(out)
+    navn = kommune_name(result.kommune_kode)
+    threshold = result.summary.get("threshold")
+    kw = dict(lang=lang, boundary=boundary, threshold=threshold)
+    figs = [
+        cell_map(result.cells, "rate_shrunk", title=f"{w['burglaries']}: {navn}", **kw),
+        gap_map(result.cells, title=f"{w['gap_title']}: {navn}", **kw),
+        near_repeat_figure(result.near_repeat, lang=lang),
+    ]
+    return [_save(f, out / name, simulated) for f, name in zip(figs, MAP_FILES, strict=True)]
