@@ -42,6 +42,16 @@ coverage: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	$(PY) analyses/coverage_study.py --reps 500 --out analyses/results
 
+# Error rates of the activity decision rule over AP_SIMS synthetic Denmarks (seeds 1000...;
+# not part of `make test`; ~1.5 s per replication on an idle core, docs/ACTIVITIES.md).
+AP_SIMS ?= 2000
+.PHONY: activities-power
+activities-power: $(STAMP)
+	rm -f analyses/results/activities_power_draws.csv
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	$(PY) analyses/activities_power.py --sims $(AP_SIMS) --seed 1000 \
+	  --draws analyses/results/activities_power_draws.csv --out analyses/results/activities_power.csv
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check botrygt_eval tests benchmarks analyses
 	$(VENV)/bin/ruff format --check botrygt_eval tests benchmarks analyses

@@ -121,7 +121,8 @@ def test_too_little_data_is_insufficient():
 
 
 def test_against_pyfixest(default_run):
-    """The joint TWFE equals pyfixest's feols with CRV1 by kommune (independent code)."""
+    """The joint TWFE equals pyfixest's feols with CRV1 by kommune (independent code); the
+    CR1 SE is kept as ``se_cr1`` next to the CR2 ``se`` the rule uses."""
     pf = pytest.importorskip("pyfixest")
     from botrygt_eval.activities.effects import burglary_design
     from botrygt_eval.panel import panel_from_workspace
@@ -137,7 +138,7 @@ def test_against_pyfixest(default_run):
     eff = ev.effects.loc[ev.effects["outcome"] == "burglary_log_rate"].set_index("activity_type")
     for t in types:
         assert eff.at[t, "estimate"] == pytest.approx(fit.coef()[_col(t)], rel=1e-6, abs=1e-10)
-        assert eff.at[t, "se"] == pytest.approx(fit.se()[_col(t)], rel=1e-4)
+        assert eff.at[t, "se_cr1"] == pytest.approx(fit.se()[_col(t)], rel=1e-4)
     lead = ev.decisions.set_index("activity_type")
     for t in types:
         assert lead.at[t, "pretrend_estimate"] == pytest.approx(fit.coef()[_lead(t)], rel=1e-6)
@@ -261,3 +262,127 @@ def test_plot_and_html(default_run):
     assert "Ændring i indbrud" in ax.get_xlabel()
     plt.close(ax.figure)
     assert "<table" in ev._repr_html_()
+
+
+# ----------------------------------------------------------------- CR2 / Bell-McCaffrey
+def _full_dummy_fit(design, regs, weights=None):
+    """OLS/WLS with kommune and period dummies as columns (nothing absorbed): X, residuals."""
+    X = np.column_stack([
+        pd.get_dummies(design["kommune_kode"]).to_numpy(float),
+        pd.get_dummies(design["period"], drop_first=True).to_numpy(float),
+        design[regs].to_numpy(float),
+    ])  # fmt: skip
+    y = design["log_rate"].to_numpy(float)
+    sw = np.ones(len(y)) if weights is None else np.sqrt(weights)
+    b = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
+    return X, y - X @ b
+
+
+def test_burglary_se_and_df_are_cr2_test_on_the_full_dummy_design(default_run):
+    """The activity SE and df equal ``cr2_test`` on the same model written with kommune and
+    period dummies as columns (a second route: no absorbed effects, residuals from lstsq,
+    not from linearmodels), and the interval is the Bonferroni t(df) interval."""
+    from botrygt_eval.activities.effects import burglary_design
+    from botrygt_eval.did.small_sample import cr2_test
+    from botrygt_eval.panel import panel_from_workspace
+
+    _, ws, ev = default_run
+    types = sorted(ws.activities["activity_type"].unique())
+    design = burglary_design(panel_from_workspace(ws), ws.activities, types, 4,
+                             ev.settings["start_year"])  # fmt: skip
+    regs = [f"p_{k}" for k in range(9)] + [_lead(t) for t in types] + [_col(t) for t in types]
+    regs = [c for c in regs if design[c].std() > 0]
+    X, e = _full_dummy_fit(design, regs)
+    picked = ["bo_trygt_korps", "data_gis", "erhvervssamarbejde"]
+    first = X.shape[1] - len(regs)
+    C = np.eye(X.shape[1])[[first + regs.index(_col(t)) for t in picked]]
+    se, df = cr2_test(X, e, design["kommune_kode"].to_numpy(), C)
+    eff = ev.effects.loc[ev.effects["outcome"] == "burglary_log_rate"].set_index("activity_type")
+    np.testing.assert_allclose(eff.loc[picked, "se"], se, rtol=1e-6)
+    np.testing.assert_allclose(eff.loc[picked, "df"], df, rtol=1e-6)
+    d = ev.decisions.set_index("activity_type")
+    m = int(d["estimate"].notna().sum())
+    q = stats.t.ppf(1 - 0.05 / (2 * m), df)
+    np.testing.assert_allclose(d.loc[picked, "ci_high"], d.loc[picked, "estimate"] + q * se,
+                               rtol=1e-6)  # fmt: skip
+    mde = (q + stats.t.ppf(0.8, df)) * se
+    np.testing.assert_allclose(d.loc[picked, "mde"], mde, rtol=1e-6)
+    assert ev.settings["se"].startswith("CR2")
+
+
+def test_rule_t_intervals_with_bell_mccaffrey_df():
+    """Intervals and MDE use t(df) quantiles; infinite df is the normal rule; tiny df makes
+    an otherwise clear benefit 'insufficient', and an otherwise clear Nabohjælp rise no
+    'change'."""
+    rule = DecisionRule()
+    dfs = [np.inf, 30.0, 1.5]
+    out = decide(_table(estimate=[-0.10] * 3, se=[0.03] * 3, df=dfs), rule)
+    a = 0.05 / 3
+    for i, df in enumerate(dfs):
+        dist = stats.norm if np.isinf(df) else stats.t(df)
+        q = dist.ppf(1 - a / 2)
+        assert out["ci_low"].iloc[i] == pytest.approx(-0.10 - q * 0.03)
+        assert out["ci_high"].iloc[i] == pytest.approx(-0.10 + q * 0.03)
+        assert out["mde"].iloc[i] == pytest.approx((q + dist.ppf(0.8)) * 0.03)
+    assert list(out["verdict_code"]) == ["repeat", "repeat", "insufficient"]
+    nh = dict(estimate=[0.0, 0.0], se=[0.05, 0.05], nh_estimate=[1.0, 1.0], nh_se=[0.3, 0.3])
+    out = decide(_table(**nh, nh_df=[np.inf, 1.2]), rule)
+    assert list(out["verdict_code"]) == ["change", "insufficient"]
+
+
+def test_one_or_two_kommuner_is_insufficient():
+    """A type in two kommuner gets Bell-McCaffrey df of about 1, so its interval is very
+    wide and it is 'insufficient' even with the kommune guard lowered to 2 and a strong
+    true effect; one kommune cannot be judged at all (CR2 does not see that kommune's
+    own variation), so the guard cannot go below 2."""
+    base = SimulationConfig()
+    cfg = dataclasses.replace(
+        base, activity_burglary_effects={**base.activity_burglary_effects, **STRONG}
+    )
+    ws = simulated_activity_workspace(seed=13, config=cfg)
+    acts = ws.activities
+    parts, rare = (
+        [
+            acts.loc[
+                ~acts["activity_type"].isin(["bo_trygt_korps", "erhvervssamarbejde", "data_gis"])
+            ]
+        ],
+        {},
+    )
+    for kind, nk in (("bo_trygt_korps", 2), ("erhvervssamarbejde", 2), ("data_gis", 1)):
+        sel = acts["activity_type"] == kind
+        top = acts.loc[sel, "kommune_kode"].value_counts().index[:nk]
+        parts.append(acts.loc[sel & acts["kommune_kode"].isin(top)])
+        rare[kind] = nk
+    ws = dataclasses.replace(ws, activities=pd.concat(parts, ignore_index=True))
+    ev = evaluate_activities(ws, rule=DecisionRule(min_kommuner=2, min_activities=1))
+    d = ev.decisions.set_index("activity_type")
+    assert (d.loc[list(rare), "n_kommuner"] == pd.Series(rare)).all()
+    for kind in ("bo_trygt_korps", "erhvervssamarbejde"):
+        r = d.loc[kind]
+        assert r["df"] < 3
+        assert r["ci_high"] - r["ci_low"] > 10 * r["se"]
+        assert r["verdict_code"] == "insufficient", r["reasons"]
+        assert not r["reasons"].startswith("For lidt data")  # the interval decides, not the guard
+    assert d.at["data_gis", "verdict_code"] == "insufficient"
+    assert d.at["data_gis", "reasons"].startswith("For lidt data")
+    with pytest.raises(ConfigError, match="min_kommuner"):
+        DecisionRule(min_kommuner=1)
+    # the default rule (at least 5 kommuner) says the same on the same estimates
+    t = d.reset_index().rename(columns={"nabohjaelp_estimate": "nh_estimate",
+                                        "nabohjaelp_se": "nh_se"})  # fmt: skip
+    out = decide(t[["activity_type", "n_activities", "n_kommuner", "estimate", "se", "df",
+                    "nh_estimate", "nh_se"]], DecisionRule()).set_index("activity_type")  # fmt: skip
+    assert (out.loc[list(rare), "verdict_code"] == "insufficient").all()
+
+
+def test_demo_seed_beneficial_repeats_and_nulls_do_not():
+    """On the demo's seed (2018) and the default simulator, the beneficial Bo trygt-korps
+    (log 0.95 per visit) comes out 'repeat' and no null type does."""
+    cfg = SimulationConfig()
+    ev = evaluate_activities(simulated_activity_workspace(seed=2018, config=cfg))
+    d = ev.decisions.set_index("activity_type")
+    assert cfg.activity_burglary_effects["bo_trygt_korps"] < 0
+    assert d.at["bo_trygt_korps", "verdict_code"] == "repeat", d.at["bo_trygt_korps", "reasons"]
+    truth = d.index.map(lambda t: cfg.activity_burglary_effects.get(t, 0.0))
+    assert not (d.loc[truth == 0, "verdict_code"] == "repeat").any()

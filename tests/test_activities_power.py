@@ -29,3 +29,46 @@ def test_drop_rate_for_beneficial_type_at_most_five_percent():
     assert 0.6 < korps["mean_se"] / korps["sd_estimate"] < 1.5
     null = rates.loc[rates["true_effect"] == 0]
     assert (null["rate_repeat"] * N_SIMS).sum() <= 0.025 * N_SIMS * len(null)
+
+
+def test_clopper_pearson_against_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from botrygt_eval.activities.power import clopper_pearson
+
+    for k, n in [(0, 50), (3, 2000), (14, 2000), (50, 50), (7, 11)]:
+        lo, hi = proportion_confint(k, n, alpha=0.05, method="beta")
+        assert clopper_pearson(k, n) == pytest.approx((lo, hi), rel=1e-9, abs=1e-12)
+
+
+def test_error_rates_count_null_repeats_and_beneficial_drops():
+    """Pooled counts over types and replications, by the simulator's true effects, with the
+    Bonferroni bound alpha / (2 m) for the m types judged."""
+    import numpy as np
+    import pandas as pd
+
+    from botrygt_eval.activities.power import error_rates
+
+    cfg = SimulationConfig()
+    types = sorted(cfg.activity_burglary_effects)
+    beneficial = [t for t in types if cfg.activity_burglary_effects[t] < 0]
+    rows = []
+    for sim in range(4):
+        for t in types:
+            code = "insufficient"
+            if t == types[0] and sim < 3:  # a null type (the first in order is null)
+                code = "repeat"
+            if t in beneficial and sim == 0:
+                code = "drop"
+            rows.append({"sim": sim, "activity_type": t, "estimate": 0.0, "verdict_code": code})
+    draws = pd.DataFrame(rows)
+    assert cfg.activity_burglary_effects[types[0]] == 0
+    out = error_rates(draws, cfg).set_index("error")
+    n_null = 4 * (len(types) - len(beneficial))
+    assert out.at["null type called repeat", "count"] == 3
+    assert out.at["null type called repeat", "type_replications"] == n_null
+    assert out.at["null type called repeat", "rate"] == pytest.approx(3 / n_null)
+    assert out.at["null type called repeat", "target"] == pytest.approx(0.05 / (2 * len(types)))
+    assert out.at["beneficial type called drop", "count"] == len(beneficial)
+    assert out.at["beneficial type called drop", "rate"] == pytest.approx(0.25)
+    assert np.isclose(out.at["beneficial type called drop", "target"], 0.05)

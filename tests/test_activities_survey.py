@@ -46,4 +46,36 @@ def test_fear_model_against_pyfixest(run):
     for c in used:
         t = c[2:]
         assert d.at[t, "fear_burglary_estimate"] == pytest.approx(fit.coef()[c], rel=1e-6)
-        assert d.at[t, "fear_burglary_se"] == pytest.approx(fit.se()[c], rel=1e-4)
+        cr1 = ev.effects.set_index(["activity_type", "outcome"]).at[
+            (t, "fear_burglary_pp"), "se_cr1"
+        ]
+        assert cr1 == pytest.approx(fit.se()[c], rel=1e-4)
+
+
+def test_fear_model_se_and_df_are_weighted_cr2(run):
+    """The fear SE and df equal ``cr2_test`` with the WLS weights on the model written with
+    kommune and year dummies as columns (residuals from lstsq, nothing absorbed)."""
+    import numpy as np
+    import pandas as pd
+
+    from botrygt_eval.did.small_sample import cr2_test
+
+    ws, est, ev = run
+    types = sorted(ws.activities["activity_type"].unique())
+    sd = survey_design(est, "fear_burglary", panel_from_workspace(ws), ws.activities, types)
+    regs = [c for c in ["treated", *[_col(t) for t in types]] if sd[c].std() > 0]
+    X = np.column_stack([
+        pd.get_dummies(sd["kommune_kode"]).to_numpy(float),
+        pd.get_dummies(sd["year"], drop_first=True).to_numpy(float),
+        sd[regs].to_numpy(float),
+    ])  # fmt: skip
+    y, w = sd["y_pp"].to_numpy(float), sd["w"].to_numpy(float)
+    b = np.linalg.lstsq(X * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+    first = X.shape[1] - len(regs)
+    tested = [c for c in regs if c != "treated"]
+    C = np.eye(X.shape[1])[[first + regs.index(c) for c in tested]]
+    se, df = cr2_test(X, y - X @ b, sd["kommune_kode"].to_numpy(), C, weights=w)
+    eff = ev.effects.loc[ev.effects["outcome"] == "fear_burglary_pp"].set_index("activity_type")
+    names = [c[2:] for c in tested]
+    np.testing.assert_allclose(eff.loc[names, "se"], se, rtol=1e-6)
+    np.testing.assert_allclose(eff.loc[names, "df"], df, rtol=1e-6)

@@ -21,7 +21,7 @@ from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.panel import panel_from_workspace
 
 DECISION_COLUMNS = [
-    "activity_type", "n_activities", "n_kommuner", "outcome", "estimate", "se", "ci_low",
+    "activity_type", "n_activities", "n_kommuner", "outcome", "estimate", "se", "df", "ci_low",
     "ci_high", "mde", "effect_pct", "verdict", "verdict_code", "reasons",
     "nabohjaelp_estimate", "nabohjaelp_se", "pretrend_estimate", "pretrend_se", "total_cost_dkk", "prevented_burglaries",
     "cost_per_prevented_burglary", "cost_per_prevented_low", "cost_per_prevented_high",
@@ -38,7 +38,9 @@ class ActivityEvaluation:
     settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy effects: ``activity_type, outcome, estimate, se, ci_low, ci_high, n, mde``."""
+        """Tidy effects: ``activity_type, outcome, estimate, se, df, ci_low, ci_high, n, mde,
+        se_cr1`` (``se``: CR2; ``df``: its Bell-McCaffrey degrees of freedom; ``se_cr1``:
+        the CR1 SE, kept as a cross-check)."""
         return self.effects.copy()
 
     def summary(self) -> str:
@@ -156,16 +158,18 @@ def evaluate_activities(
         nd = nabohjaelp_design(ws.nabohjaelp, ws.households, panel, acts, types, nabohjaelp_cap)
         nh = fit_nabohjaelp(nd, types)
     else:
-        nh = pd.DataFrame({"activity_type": types, "estimate": np.nan, "se": np.nan}).assign(
-            outcome="nabohjaelp_share_pp", n=0
-        )
+        nh = pd.DataFrame(
+            {"activity_type": types, "estimate": np.nan, "se": np.nan, "df": np.nan}
+        ).assign(outcome="nabohjaelp_share_pp", n=0)
     counts = acts.groupby("activity_type").agg(
         n_activities=("activity_id", "size"), n_kommuner=("kommune_kode", "nunique")
     )
     table = (
-        burg.set_index("activity_type")[["estimate", "se", "lead_estimate", "lead_se"]]
+        burg.set_index("activity_type")[
+            ["estimate", "se", "df", "lead_estimate", "lead_se", "lead_df"]
+        ]
         .join(counts)
-        .join(nh.set_index("activity_type")[["estimate", "se"]].add_prefix("nh_"))
+        .join(nh.set_index("activity_type")[["estimate", "se", "df"]].add_prefix("nh_"))
         .reset_index()
     )
     table = decide(table, rule)
@@ -208,26 +212,27 @@ def evaluate_activities(
             by_type = fit.set_index("activity_type")
             decisions[f"{var}_estimate"] = decisions["activity_type"].map(by_type["estimate"])
             decisions[f"{var}_se"] = decisions["activity_type"].map(by_type["se"])
-    lead = burg[["activity_type", "lead_estimate", "lead_se", "n"]].rename(
-        columns={"lead_estimate": "estimate", "lead_se": "se"}
+    lead = burg[["activity_type", "lead_estimate", "lead_se", "lead_df", "n"]].rename(
+        columns={"lead_estimate": "estimate", "lead_se": "se", "lead_df": "df"}
     )
     lead = lead.assign(outcome="burglary_log_rate_pre_start").dropna(subset=["estimate"])
     effects = pd.concat(
         [
-            burg.drop(columns=["lead_estimate", "lead_se"]),
+            burg.drop(columns=["lead_estimate", "lead_se", "lead_df"]),
             lead,
-            nh.drop(columns=["lead_estimate", "lead_se"], errors="ignore"),
+            nh.drop(columns=["lead_estimate", "lead_se", "lead_df"], errors="ignore"),
             *survey_rows,
         ],
         ignore_index=True,
     )
-    z = rule.z(m)
+    z = rule.crit(m, effects["df"])
     effects["ci_low"] = effects["estimate"] - z * effects["se"]
     effects["ci_high"] = effects["estimate"] + z * effects["se"]
-    effects["mde"] = rule.mde(effects["se"], m)
+    effects["mde"] = rule.mde(effects["se"], m, effects["df"])
     effects = effects[
-        ["activity_type", "outcome", "estimate", "se", "ci_low", "ci_high", "n", "mde"]
-    ]
+        ["activity_type", "outcome", "estimate", "se", "df", "ci_low", "ci_high", "n", "mde",
+         "se_cr1"]
+    ]  # fmt: skip
     settings = {
         "window_quarters": window_quarters,
         "leads": leads,
@@ -236,7 +241,7 @@ def evaluate_activities(
         "n_obs_burglary": len(design),
         "n_kommuner": int(design["kommune_kode"].nunique()),
         "partnership_control": "event-time dummies 0..7, 8+ (quarters since first treated)",
-        "se": "CR1 clustered by kommune",
+        "se": "CR2 (Bell-McCaffrey) clustered by kommune; t intervals with Bell-McCaffrey df",
         "rule": asdict(rule),
     }
     return ActivityEvaluation(decisions=decisions, effects=effects, rule=rule, settings=settings)

@@ -1,11 +1,17 @@
 """The decision rule: evidence on an activity type -> repeat, change, drop or insufficient.
 
 With ``b`` the log burglary rate ratio per activity (negative = fewer burglaries),
-``[lo, hi]`` its confidence interval, ``d = -log(1 - delta)`` the smallest reduction worth
-the cost on the log scale and ``MDE = (z_{1-a/2} + z_{power}) * SE``, in this order:
+``[lo, hi]`` its confidence interval ``b +/- t_{1-a/2, df} SE`` (CR2 standard error and
+Bell-McCaffrey degrees of freedom ``df`` per type; normal when ``df`` is not given),
+``d = -log(1 - delta)`` the smallest reduction worth the cost on the log scale and
+``MDE = (t_{1-a/2, df} + t_{power, df}) * SE``, in this order:
 
 1. too little data (fewer than ``min_kommuner`` kommuner or ``min_activities``
-   activities, or no estimate) -> insufficient;
+   activities, or no estimate) -> insufficient. ``min_kommuner`` is at least 2: with one
+   exposed kommune its residuals are orthogonal to its own exposure, so no cluster-robust
+   SE sees that kommune's variation (the CR2 SE is too small and the Bell-McCaffrey df
+   large). With two or three kommuner the Bell-McCaffrey df are about 1-2 and the
+   interval is very wide, so the rule says insufficient even below the default 5;
 2. ``hi < 0`` (credibly fewer burglaries) -> repeat, unless an intermediate outcome
    moved credibly the wrong way (mixed evidence) -> change;
 3. ``lo > 0`` (credibly more burglaries) -> drop;
@@ -60,6 +66,12 @@ class DecisionRule:
             raise ConfigError(
                 f"delta={self.delta}: give the smallest worthwhile reduction as a share in (0, 1), e.g. 0.05"
             )
+        if self.min_kommuner < 2:
+            raise ConfigError(
+                f"min_kommuner={self.min_kommuner}: a type active in one kommune cannot be judged "
+                "(no cluster-robust standard error, CR1 or CR2, sees that kommune's own "
+                "variation: the interval comes out far too narrow); use at least 2 (default 5)"
+            )
         for name in ("alpha", "power", "intermediate_alpha"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)} must be a probability in (0, 1)")
@@ -70,13 +82,31 @@ class DecisionRule:
         return float(-np.log1p(-self.delta))
 
     def z(self, m: int) -> float:
-        """Two-sided critical value for ``m`` simultaneous intervals."""
-        a = self.alpha / max(m, 1) if self.adjust == "bonferroni" else self.alpha
-        return float(stats.norm.ppf(1 - a / 2))
+        """Two-sided normal critical value for ``m`` simultaneous intervals."""
+        return float(stats.norm.ppf(1 - self._level(m) / 2))
 
-    def mde(self, se: np.ndarray, m: int) -> np.ndarray:
-        """Minimum detectable effect: ``(z_crit + z_power) * SE``."""
-        return (self.z(m) + stats.norm.ppf(self.power)) * np.asarray(se, dtype=float)
+    def _level(self, m: int) -> float:
+        return self.alpha / max(m, 1) if self.adjust == "bonferroni" else self.alpha
+
+    def crit(self, m: int, df=None) -> np.ndarray:
+        """Two-sided t critical value ``t_{1 - a/2, df}`` for ``m`` simultaneous intervals
+        (``a = alpha / m`` with Bonferroni); a missing or infinite ``df`` gives the normal
+        value."""
+        return _t_ppf(1 - self._level(m) / 2, df)
+
+    def mde(self, se: np.ndarray, m: int, df=None) -> np.ndarray:
+        """Minimum detectable effect: ``(t_{crit, df} + t_{power, df}) * SE`` (normal
+        quantiles without ``df``)."""
+        return (self.crit(m, df) + _t_ppf(self.power, df)) * np.asarray(se, dtype=float)
+
+
+def _t_ppf(q: float, df) -> np.ndarray:
+    """t quantile per ``df``; the normal quantile where ``df`` is missing or infinite."""
+    if df is None:
+        return np.asarray(stats.norm.ppf(q))
+    df = np.asarray(df, dtype=float)
+    finite = np.isfinite(df) & (df > 0)
+    return np.where(finite, stats.t.ppf(q, np.where(finite, df, 1.0)), stats.norm.ppf(q))
 
 
 _PRETREND = (
@@ -94,17 +124,22 @@ def decide(table: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
 
     ``table`` has ``activity_type, n_activities, n_kommuner, estimate, se`` (burglary) and
     ``nh_estimate, nh_se`` (Nabohjælp share, points; NaN when not available), optionally
-    ``lead_estimate, lead_se`` (the pre-start quarter; a clear deviation adds a caution).
+    ``lead_estimate, lead_se`` (the pre-start quarter; a clear deviation adds a caution)
+    and the degrees of freedom ``df, nh_df, lead_df`` of the t intervals (normal where
+    absent).
     """
     t = table.copy()
+    for c in ("df", "nh_df", "lead_df"):
+        if c not in t.columns:
+            t[c] = np.inf
     m = int(t["estimate"].notna().sum())
-    z = rule.z(m)
+    z = rule.crit(m, t["df"])
     t["ci_low"] = t["estimate"] - z * t["se"]
     t["ci_high"] = t["estimate"] + z * t["se"]
-    t["mde"] = rule.mde(t["se"], m)
+    t["mde"] = rule.mde(t["se"], m, t["df"])
     mi = max(int(t["nh_estimate"].notna().sum()), 1)
     ai = rule.intermediate_alpha / (mi if rule.adjust == "bonferroni" else 1)
-    zi = float(stats.norm.ppf(1 - ai / 2))
+    zi = _t_ppf(1 - ai / 2, t["nh_df"])
     nh_up = (t["nh_estimate"] - zi * t["nh_se"] > 0).to_numpy()
     nh_down = (t["nh_estimate"] + zi * t["nh_se"] < 0).to_numpy()
     d = rule.log_delta
@@ -122,7 +157,8 @@ def decide(table: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
     t["verdict"] = t["verdict_code"].map(VERDICT_DA)
     if "lead_estimate" not in t.columns:
         t["lead_estimate"], t["lead_se"] = np.nan, np.nan
-    t["pretrend_flag"] = (np.abs(t["lead_estimate"]) > z * t["lead_se"]).to_numpy()
+    zl = rule.crit(m, t["lead_df"])
+    t["pretrend_flag"] = (np.abs(t["lead_estimate"]) > zl * t["lead_se"]).to_numpy()
     t["reasons"] = [
         _reason(r, rule, d) + (_PRETREND if r.pretrend_flag else "")
         for r in t.itertuples(index=False)
