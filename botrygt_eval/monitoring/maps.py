@@ -28,6 +28,7 @@ _WORDS = {
         "hotspot": "Hotspot (Getis-Ord Gi*)",
         "hidden": "Celler med for få indbrud er skjult",
         "hidden_n": "Celler med færre end {n} indbrud er skjult",
+        "merged": "Store felter: 100 m-celler med få indbrud lagt sammen til 1 km",
         "boundary": "Kommunegrænse",
         "north": "N",
         "burglary_axis": "Indbrud →",
@@ -52,6 +53,7 @@ _WORDS = {
         "hotspot": "Hotspot (Getis-Ord Gi*)",
         "hidden": "Cells with too few burglaries are hidden",
         "hidden_n": "Cells with fewer than {n} burglaries are hidden",
+        "merged": "Large squares: 100 m cells with few burglaries pooled into 1 km",
         "boundary": "Municipal boundary",
         "north": "N",
         "burglary_axis": "Burglary →",
@@ -197,7 +199,8 @@ def _is_hot(cells: pd.DataFrame) -> np.ndarray:
     return hot.fillna(False).astype(bool).to_numpy()
 
 
-def _legend(ax, lang: str, hotspots: bool, boundary: bool, threshold: int | None) -> None:
+def _legend(ax, lang: str, hotspots: bool, boundary: bool, threshold: int | None,
+            mixed: bool = False) -> None:  # fmt: skip
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -209,8 +212,10 @@ def _legend(ax, lang: str, hotspots: bool, boundary: bool, threshold: int | None
         handles.append(Line2D([], [], color="0.2", lw=1.2, label=w["boundary"]))
     hidden = w["hidden_n"].format(n=threshold) if threshold else w["hidden"]
     handles.append(Patch(facecolor="white", edgecolor="0.7", label=hidden))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncols=3,
-              fontsize=8, frameon=False)  # fmt: skip
+    if mixed:
+        handles.append(Patch(facecolor="0.85", edgecolor="0.85", label=w["merged"]))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01),
+              ncols=2 if mixed else 3, fontsize=8, frameon=False)  # fmt: skip
 
 
 def cell_map(
@@ -261,7 +266,7 @@ def cell_map(
         ax.text(0.5, 0.5, w["no_cells"], transform=ax.transAxes, ha="center", color="0.4")
     bar = fig.colorbar(coll, ax=ax, label=label or w.get(value, value), shrink=0.7, pad=0.02)
     decimal_comma(bar.ax.yaxis, lang)
-    _legend(ax, lang, bool(len(hot)), has_boundary, threshold)
+    _legend(ax, lang, bool(len(hot)), has_boundary, threshold, shown["size_m"].nunique() > 1)
     _scale_bar_and_north(ax, lang)
     return fig
 
@@ -321,7 +326,7 @@ def gap_map(
     key.set_ylabel(w["burglary_axis"], fontsize=8)
     key.annotate(w["gap_corner"], xy=(0, 2), xytext=(0.5, 3.3), fontsize=7, ha="center",
                  arrowprops=dict(arrowstyle="->", lw=0.8))  # fmt: skip
-    _legend(ax, lang, bool(len(hot)), has_boundary, threshold)
+    _legend(ax, lang, bool(len(hot)), has_boundary, threshold, shown["size_m"].nunique() > 1)
     _scale_bar_and_north(ax, lang)
     return fig
 
