@@ -163,6 +163,12 @@ if len(acts):
 else:
     say("Der er ingen aktiviteter i aktivitetsloggen for kommunen.")
 
+# %%
+from botrygt_eval.reports_local import show_local_monitoring, show_media_series
+
+local = show_local_monitoring(out, data_dir, kommune, seed=seed, lang=lang)
+media = show_media_series(out, data_dir, cache_dir, kommune, lang=lang)
+
 # %% [markdown]
 # ## Metode
 # - Indbrud: anmeldte indbrud i boliger (STRAF10/11) pr. 1.000 husstande (FAM55N).

@@ -110,6 +110,11 @@ show_figure(out.figure(fig, "indbrud_udvikling"), lang=lang)
 plt.close(fig)
 
 # %%
+from botrygt_eval.reports_local import show_tile_map
+
+_ = show_tile_map(out, panel_y, partnerships, year, lang=lang)
+
+# %%
 say(f"## {t('national.h_effects', lang)}\n{t('national.effects_intro', lang)}")
 show_table(out.table(effects_table(effects, lang), "effekter"),
            cols(lang, "maal", "metode", "estimate_pct", "ci_low_pct", "ci_high_pct", "enhed",

@@ -197,3 +197,37 @@ def test_each_report_type_renders_with_banner_title_and_first_figure(rendered):
         chart = img[rows[0] + 150 :]
         sat = (chart.max(axis=2) - chart.min(axis=2)) > 60
         assert sat.sum() > 1500, f"{name}: the first figure is not visible on the first screen"
+
+
+def test_local_monitoring_media_and_tile_map_sections(rendered):
+    """Kommune reports show 'Lokal overvågning' exactly when the workspace has local data
+    for the kommune (the fixture's partnership kommune, 101, has), never a cell under the
+    disclosure threshold; every kommune report has the media chart; the national report
+    has the tile map."""
+    from botrygt_eval.reports_local import has_local_data
+
+    ws, _, results, _ = rendered
+    seen = False
+    for name, r in results.items():
+        if not name.startswith("kommune_"):
+            continue
+        html = r.html.read_text(encoding="utf-8")
+        if has_local_data(ws, int(name.split("_")[1])):
+            seen = True
+            assert "Lokal overvågning" in html and "er skjult" in html, name
+            for fig in ("lokal_indbrud", "lokal_nabohjaelp", "lokal_naergentagelse"):
+                assert (r.folder / "figurer" / f"{fig}.png").exists(), (name, fig)
+            cells = pd.read_csv(r.folder / "tabeller" / "lokal_celler.csv")
+            assert len(cells) and not cells["suppressed"].any(), name
+            count = cells["burglaries"]
+            assert (count.eq(0) | count.ge(5)).all(), name  # 1-4 burglaries never published
+            assert not {"date", "east_point", "lat", "lon"} & set(cells.columns)
+        else:
+            assert "Lokal overvågning" not in html, name
+            assert not list((r.folder / "figurer").glob("lokal_*.png")), name
+        assert "Mediedækning af indbrud" in html, name
+        assert (r.folder / "figurer" / "medier_konstruktiv.png").exists(), name
+    assert seen, "no kommune report with local data was rendered"
+    national = results["national"]
+    assert (national.folder / "figurer" / "kommuner_aendring.png").exists()
+    assert "Indbrud i hver kommune" in national.html.read_text(encoding="utf-8")
