@@ -376,3 +376,19 @@ def test_map_cli_writes_the_pngs_with_a_boundary(tmp_path):
     assert pngs == ["kort_indbrud.png", "kort_nabohjaelp.png", "naergentagelse.png"]
     for name in pngs:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_text_has_both_languages_with_the_same_placeholders():
+    import string
+
+    from botrygt_eval.reports_local import TEXT, t
+
+    def fields(text: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+    for key, entry in TEXT.items():
+        assert set(entry) == {"da", "en"}, key
+        assert fields(entry["da"]) == fields(entry["en"]), key
+    assert "Lokal overvågning" == t("local.h")
+    assert "5 burglaries" in t("local.intro", "en", size="1 km", n_q=8, first="2024K1",
+                               last="2025K4", threshold=5)  # fmt: skip
