@@ -316,8 +316,11 @@ def test_event_study_cr2_matches_naive_and_average_post_df():
 @pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
 def test_ppml_cr2_is_cr2_of_the_glm_at_convergence():
     """statsmodels' Poisson GLM with full dummies gives mu; CR2 of its IRLS problem
-    (weights mu, working residuals (y - mu)/mu), written out naively, equals ppml's."""
+    (weights mu, working residuals (y - mu)/mu, negative-binomial working variance
+    1 + kappa mu with the moment kappa), written out naively, equals ppml's."""
     df = count_panel(n_units=12, n_periods=6, effect=-0.3, seed=3, n_cohorts=3)
+    rng = np.random.default_rng(3)  # gamma-Poisson mixture: overdispersed counts
+    df["y"] = rng.poisson(df["y"].to_numpy() * rng.gamma(2.0, 0.5, len(df)) + 0.5)
     r = ppml(df, unit="unit", time="time", treat="treat", outcome="y", offset="households",
              se="cr2")  # fmt: skip
     X = np.column_stack([np.ones(len(df)), _dummy_design(df, ["treat"])[:, :1],
@@ -326,7 +329,10 @@ def test_ppml_cr2_is_cr2_of_the_glm_at_convergence():
                  offset=np.log(df["households"].to_numpy(float))).fit(tol=1e-13)  # fmt: skip
     mu = glm.mu
     y = df["y"].to_numpy(float)
-    V, dof = _naive_cr2(X, (y - mu) / mu, df["unit"].to_numpy(), np.eye(X.shape[1])[1], mu)
+    kappa = max(0.0, np.sum((y - mu) ** 2 - mu) / np.sum(mu**2))
+    assert kappa > 0.01  # count_panel is overdispersed: the target matters
+    c = np.eye(X.shape[1])[1]
+    V, dof = _naive_cr2(X, (y - mu) / mu, df["unit"].to_numpy(), c, mu, 1 + kappa * mu)
     assert r.estimate == pytest.approx(glm.params[1], abs=1e-7)
     assert r.se == pytest.approx(np.sqrt(V[1, 1]), rel=1e-6)
     assert r.dof == pytest.approx(dof, rel=1e-6)

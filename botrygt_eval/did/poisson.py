@@ -21,10 +21,15 @@ non-fixed-effect regressors; this equals pyfixest
 ``se="cr2"`` (the default) applies CR2 with Bell-McCaffrey degrees of freedom
 (:mod:`botrygt_eval.did.small_sample`) to the IRLS problem at convergence: working
 weights ``mu``, working residuals ``(y - mu) / mu`` (so the unadjusted meat is the score
-sum above), unit and period effects in the leverage. PPML weights kommuner by their
-expected counts, so a few large partnership kommuner carry the fit and CR1 intervals
-were too short in the coverage study (docs/COVERAGE.md); ``se="cr1"`` keeps the
-pyfixest-matched CR1 with a normal interval.
+sum above), unit and period effects in the leverage, and a negative-binomial working
+variance ``Var(y) = mu + kappa mu^2`` (``target = 1 + kappa mu`` for the weighted
+errors) with ``kappa`` the moment estimate ``max(0, sum((y - mu)^2 - mu) / sum mu^2)``;
+``kappa = 0`` is the Poisson working model. PPML weights kommuner by their expected
+counts, so a few large partnership kommuner carry the fit; with overdispersed counts
+their share of the variance is larger still, which the Poisson working model misses.
+In the coverage study CR1 normal intervals covered 88 %, CR2 with the Poisson working
+model about 91 %, CR2 with this working model about 96 % (docs/COVERAGE.md).
+``se="cr1"`` keeps the pyfixest-matched CR1 with a normal interval.
 """
 
 from __future__ import annotations
@@ -37,7 +42,6 @@ from scipy import sparse
 
 from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
 from botrygt_eval.did.twfe import (
-    SE_CONVENTION_CR2,
     SE_TYPES,
     CoefficientResult,
     EventStudyResult,
@@ -53,6 +57,10 @@ from botrygt_eval.did.twfe import (
 from botrygt_eval.errors import ConvergenceError, EstimationError, InputFileError, check_option
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), fixed effects not counted"
+SE_CONVENTION_CR2_NB = (
+    "CR2 (Bell-McCaffrey) with a negative-binomial working variance, t intervals with "
+    "Bell-McCaffrey df"
+)
 
 
 def _drop_all_zero(
@@ -105,6 +113,11 @@ def two_way_wls(
     alpha = (r_u - b @ theta) / su[:, None]
     gamma = np.vstack([np.zeros((1, z2.shape[1])), theta[k:]])
     return theta[:k], alpha, gamma
+
+
+def overdispersion(y: np.ndarray, mu: np.ndarray) -> float:
+    """Moment estimate of ``kappa`` in ``Var(y) = mu + kappa mu^2`` (0 if underdispersed)."""
+    return max(0.0, float(np.sum((y - mu) ** 2 - mu) / np.sum(mu**2)))
 
 
 def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
@@ -181,7 +194,9 @@ def _fit(
     except np.linalg.LinAlgError as exc:
         raise EstimationError("PPML Hessian is singular: a regressor is absorbed") from exc
     if se == "cr2":  # CR2 on the IRLS problem at convergence (module docstring)
-        fit = cr2_fit(xr, (y - mu) / mu, clusters, weights=mu, fixed_effects=[ui, ti])
+        kappa = overdispersion(y, mu)
+        fit = cr2_fit(xr, (y - mu) / mu, clusters, weights=mu, fixed_effects=[ui, ti],
+                      target=1 + kappa * mu)  # fmt: skip
         return beta[:, 0], fit.vcov, fit
     g = int(clusters.max()) + 1
     sg = np.zeros((g, k))
@@ -260,7 +275,7 @@ def ppml(
         n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
         offset=offset, alpha=alpha, n_dropped=n_dropped, n_dropped_zero=n_zero, dof=dof,
-        se_convention=SE_CONVENTION_CR2 if fit is not None else SE_CONVENTION,
+        se_convention=SE_CONVENTION_CR2_NB if fit is not None else SE_CONVENTION,
     )  # fmt: skip
 
 
@@ -315,7 +330,7 @@ def ppml_event_study(
 
 
 def _settings(leads, lags, bin_endpoints, offset, n_dropped, n_zero, fit) -> dict:
-    conv = SE_CONVENTION if fit is None else SE_CONVENTION_CR2
+    conv = SE_CONVENTION if fit is None else SE_CONVENTION_CR2_NB
     return {"leads": leads, "lags": lags, "bin_endpoints": bin_endpoints, "offset": offset,
             "n_dropped": n_dropped, "n_dropped_zero": n_zero, "se_convention": conv}  # fmt: skip
 
