@@ -19,6 +19,7 @@ def test_stemming_joins_inflections_and_marks_sentences():
     stemmed = stem_texts(pd.Series(["Indbruddene steg. Tænd LYSET!", "Hækken, hække"]))
     assert stemmed[0] == " indbrud steg | tænd lys | "
     assert stemmed[1] == " hæk hæk "
+    assert stem_texts(pd.Series(["La\u030ase"]))[0] == " lås "  # decomposed å (NFC first)
 
 
 def test_phrase_syntax_wildcards_and_gaps():

@@ -11,7 +11,6 @@ which rules fired, so every code can be checked by hand.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -38,7 +37,7 @@ def _stemmer():
 
 def normalise(text: pd.Series) -> pd.Series:
     """Lower case, NFC, hyphens and slashes as spaces (``Bo trygt-korpset`` -> three words)."""
-    text = text.fillna("").astype(str).map(lambda s: unicodedata.normalize("NFC", s))
+    text = text.fillna("").astype(str).str.normalize("NFC")
     return text.str.lower().str.replace(r"[-/–—]", " ", regex=True)
 
 
@@ -159,10 +158,17 @@ def _compile(spec: dict, where: str) -> Dictionary:
 
 
 def _fires(stemmed: pd.Series, rule: Rule) -> np.ndarray:
-    hits = stemmed.str.count(rule.pattern).to_numpy()
-    if rule.negated_pattern is not None:
-        hits = hits - stemmed.str.count(rule.negated_pattern).to_numpy()
-    return hits > 0
+    """Whether the rule matches at least once outside a negation (counts only where needed)."""
+    fired = stemmed.str.contains(rule.pattern, regex=True).to_numpy(dtype=bool)
+    if rule.negated_pattern is not None and fired.any():
+        sub = stemmed[fired]
+        negated = sub.str.contains(rule.negated_pattern, regex=True).to_numpy(dtype=bool)
+        if negated.any():
+            both = sub[negated]
+            left = both.str.count(rule.pattern) - both.str.count(rule.negated_pattern)
+            idx = np.flatnonzero(fired)[negated]
+            fired[idx] = left.to_numpy() > 0
+    return fired
 
 
 def _article_text(df: pd.DataFrame) -> pd.Series:
