@@ -89,13 +89,16 @@ class CR2Fit:
         for A, Xt, Q, phi in self.batches:
             p = A @ (Xt @ mc)  # (b, m, q)
             fp = phi[..., None] * p
+            Qt = Q.transpose(0, 2, 1)
             D.append(np.einsum("bmq,bmq->bq", p, fp))
-            R.append(np.einsum("bmr,bmq->qrb", Q, p))  # Q_g' p_g
-            S.append(np.einsum("bmr,bmq->qrb", Q, fp))  # Q_g' Phi_g p_g
+            R.append(Qt @ p)  # Q_g' p_g, (b, r, q)
+            S.append(Qt @ fp)  # Q_g' Phi_g p_g
         d = np.concatenate(D, axis=0).T  # q x G
-        r, sr = np.concatenate(R, axis=2), np.concatenate(S, axis=2)  # q x r x G
-        rs = np.einsum("qrg,qrh->qgh", sr, r)
-        gram = np.einsum("qrg,rs,qsh->qgh", r, self.qphiq, r) - rs - rs.transpose(0, 2, 1)
+        r = np.concatenate(R, axis=0).transpose(2, 1, 0)  # q x r x G
+        sr = np.concatenate(S, axis=0).transpose(2, 1, 0)
+        rt = r.transpose(0, 2, 1)  # q x G x r
+        rs = rt @ sr  # (R'S)_{gh} = r_g' s_h
+        gram = rt @ (self.qphiq @ r) - rs - rs.transpose(0, 2, 1)
         idx = np.arange(gram.shape[1])
         gram[:, idx, idx] += d
         tr = np.einsum("qgg->q", gram)
