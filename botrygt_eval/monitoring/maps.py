@@ -391,7 +391,10 @@ def near_repeat_figure(table: pd.DataFrame, *, lang: str = "da", alpha: float = 
         ink = "white" if abs(v - 1) > 0.6 * span else "black"
         ax.text(j, i, text, ha="center", va="center", fontsize=9, color=ink,
                 weight="bold" if sig[i, j] else "normal")  # fmt: skip
-    ax.set_xticks(range(len(t_order)), [str(t) for t in t_order], fontsize=8)
+    t_labels = [str(t) for t in t_order]
+    if lang == "en":  # the Knox table labels its time bands in Danish ("0-7 dage")
+        t_labels = [x.replace("dage", "days") for x in t_labels]
+    ax.set_xticks(range(len(t_order)), t_labels, fontsize=8)
     ax.set_yticks(range(len(d_order)), [str(d) for d in d_order], fontsize=8)
     ax.set_xlabel(w["time"])
     ax.set_ylabel(w["distance"])
