@@ -167,3 +167,18 @@ def test_cells_sharing_a_comparison_are_estimated_as_one_batch_correctly(
         )
         got = got[keep]
         np.testing.assert_allclose(got, inf * n / keep.sum(), rtol=1e-8, atol=1e-12)
+
+
+def test_block_with_fewer_units_than_periods_keeps_its_columns():
+    """A never-treated block with fewer units than periods has no full-rank basis of
+    outcome changes (QR's R is not square): the block is drawn on its own columns and the
+    bootstrap still equals the general path (the national report's quarterly panel)."""
+    cohorts = (0, *range(4, 16))
+    probs = (0.06, *[0.94 / 12] * 12)
+    df = cs_panel(n_units=150, n_periods=16, cohorts=cohorts, probs=probs, seed=8)
+    assert (df.groupby("unit")["cohort"].first() == 0).sum() < 16
+    res = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y", control="notyet")
+    for type_ in TYPES:
+        fast = aggregate(res, type_, bootstrap=99, seed=1)
+        ref = _general(fast, 99, 1)
+        np.testing.assert_allclose(fast.bootstrap.se, ref.se, rtol=1e-5, atol=1e-12)

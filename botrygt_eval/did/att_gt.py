@@ -165,6 +165,8 @@ def _compress(q: np.ndarray, d: DidData, a: int, e: int):
     if d.W is not None:
         cols.append(d.agg_w[a:e, None])
     basis = np.hstack(cols)
+    if basis.shape[0] <= basis.shape[1]:
+        return q, None  # fewer units than basis columns: no narrower basis to draw on
     qb, rb = np.linalg.qr(basis)
     diag = np.abs(np.diag(rb))
     if not diag.min() > 1e-10 * diag.max():
