@@ -100,7 +100,12 @@ def select_partnerships(
     rng = stream(seed, "partnerships")
     k = len(pop.codes)
     pre_rate = rates.pre_rate(config, config.recording_break_year)
-    z = lambda x: (x - x.mean()) / x.std()  # noqa: E731
+
+    def z(x: np.ndarray) -> np.ndarray:
+        """Standardised score; a constant (e.g. no trend heterogeneity) scores 0, not NaN."""
+        sd = x.std()
+        return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
+
     size_year = min(config.recording_break_year - 1, config.end_year) - config.start_year
     # on the level (alpha, independent of the trend), so parallel trends hold; a trend term
     # only when asked for (selection_coef_trend), to study what breaks when they do not
