@@ -36,12 +36,14 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     simulate_workspace(tmp_path / "b", seed=11, config=SMALL)
     simulate_workspace(tmp_path / "c", seed=12, config=SMALL)
     da, db, dc = (_digests(tmp_path / x) for x in "abc")
-    assert len(a) == len(da) == 40  # incl. survey/projektleder_2025.csv, media/*.csv (2)
+    # incl. survey/projektleder_2025.csv, media/*.csv (2), lokal/*.csv (3)
+    assert len(a) == len(da) == 43
     assert da == db
     differ = {k for k in da if da[k] != dc[k]}
     assert {"statbank/STRAF11.csv", "survey/responses_2025.csv", "truth.json"} <= differ
     assert "survey/projektleder_2025.csv" in differ
     assert {"media/articles.csv", "media/hand_coded.csv"} <= differ
+    assert {"lokal/indbrud.csv", "lokal/husstande.csv", "lokal/nabohjaelp_celler.csv"} <= differ
     assert "survey/frame_2026.parquet" in differ
 
 
