@@ -184,3 +184,41 @@ def test_loader_quarantines_bad_points_and_converts_wgs84(tmp_path):
 def test_missing_lokal_folder_says_what_to_do(tmp_path):
     with pytest.raises(InputFileError, match="lokal"):
         local_monitoring(tmp_path, 101)
+
+
+def test_hand_made_kommune_counts_and_rates(tmp_path):
+    """Six 1 km cells; burglaries placed by hand, one in a cell without households."""
+    lokal = tmp_path / "lokal"
+    lokal.mkdir()
+    cells = [f"1km_6175_{e}" for e in range(720, 726)]
+    hh = [1000, 2000, 500, 800, 1200, 0]
+    (lokal / "husstande.csv").write_text(
+        "kommune_kode,cell_id,households\n"
+        + "".join(f"101,{c},{h}\n" for c, h in zip(cells, hh, strict=True)),
+        encoding="utf-8",
+    )
+    (lokal / "nabohjaelp_celler.csv").write_text(
+        "kommune_kode,cell_id,nabohjaelpere\n101,1km_6175_720,100\n101,1km_6175_721,50\n",
+        encoding="utf-8",
+    )
+    per_cell = [10, 6, 0, 7, 5, 6]  # burglaries in 2025 (one year), the last in no-household cell
+    rows = [
+        f"101,2025-{1 + (i % 12):02d}-15,{720_000 + 1000 * k + 100 + 37 * i % 800},{6_175_500}\n"
+        for k, n in enumerate(per_cell)
+        for i in range(n)
+    ]
+    (lokal / "indbrud.csv").write_text(
+        "kommune_kode,date,east,north\n" + "".join(rows), encoding="utf-8"
+    )
+    res = local_monitoring(tmp_path, 101, periods=4, n_permutations=9)
+    got = res.cells.set_index("cell_id")
+    assert res.summary["years"] == 1.0
+    assert got.loc["1km_6175_720", "burglaries"] == 10
+    assert got.loc["1km_6175_720", "rate_per_1000"] == pytest.approx(10.0)  # 10 / 1000 hh
+    assert got.loc["1km_6175_721", "rate_per_1000"] == pytest.approx(3.0)
+    assert got.loc["1km_6175_720", "coverage_per_100"] == pytest.approx(10.0)
+    assert got.loc["1km_6175_721", "coverage_per_100"] == pytest.approx(2.5)
+    assert got.loc["1km_6175_722", "suppressed"]  # 0 burglaries: below 5, hidden
+    no_hh = got.loc["1km_6175_725"]
+    assert no_hh["burglaries"] == 6 and np.isnan(no_hh["rate_shrunk"])
+    assert np.isnan(no_hh["rate_per_1000"]) and np.isnan(no_hh["gap_index"])

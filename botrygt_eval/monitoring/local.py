@@ -8,6 +8,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.monitoring import shrinkage as eb
@@ -86,7 +87,7 @@ def _estimates(table: pd.DataFrame, priors: _Priors, years: float, level: float)
     mean, low, high, _ = eb.shrink_rates(y, n, priors.rate, level)
     p_high = eb.prob_rate_above(y, n, priors.median_rate, priors.rate)
     p_low = eb.prob_coverage_below(x, n, priors.median_coverage, priors.coverage)
-    scale = 1000 / years
+    scale = np.where(n > 0, 1000 / years, np.nan)  # no households: no rate to shrink
     return add_rates(table, years).assign(
         rate_shrunk=mean * scale,
         rate_low=low * scale,
@@ -114,8 +115,6 @@ def _hotspots(cells, by_period, alpha, k, m) -> pd.DataFrame:
         nb = queen_neighbours(cells.loc[study, "cell_id"])
         hh = cells.loc[study, "households"].to_numpy(float)
         z_all = gi_star(cells.loc[study, "rate_shrunk"].to_numpy(float), nb)
-        from scipy import stats
-
         z[study] = z_all
         q[study] = bh_adjust(stats.norm.sf(z_all))
         z_t = gi_star(_period_rates(by_period.loc[study], hh), nb)
