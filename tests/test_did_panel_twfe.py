@@ -103,7 +103,7 @@ def test_naive_twfe_biased_under_staggered_heterogeneous_effects():
 
 def test_event_study_equals_dummy_ols_and_pyfixest(panel):
     es = event_study(panel, unit="unit", time="time", cohort="cohort", outcome="y", leads=3,
-                     lags=2, cluster="cluster")  # fmt: skip
+                     lags=2, cluster="cluster", se="cr1")  # fmt: skip
     t = es.table.set_index("event_time")
     assert t.loc[-1, "estimate"] == 0 and np.isnan(t.loc[-1, "se"])
     assert t.loc[-3, "binned"] and t.loc[2, "binned"] and not t.loc[0, "binned"]
@@ -204,7 +204,7 @@ def test_plot_event_study(panel):
 
 def test_event_study_other_reference_and_window_checks(panel):
     es = event_study(panel, unit="unit", time="time", cohort="cohort", outcome="y", leads=3,
-                     lags=2, reference=-2)  # fmt: skip
+                     lags=2, reference=-2, se="cr1")  # fmt: skip
     d = panel.copy()
     d["evt"] = np.where(d["cohort"] > 0, np.clip(d["time"] - d["cohort"], -3, 2), -2)
     f = pf.feols("y ~ i(evt, ref=-2) | unit + time", data=d, vcov={"CRV1": "unit"},

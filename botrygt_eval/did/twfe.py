@@ -502,7 +502,7 @@ def event_study(
     weights: str | None = None,
     cluster: str | None = None,
     alpha: float = 0.05,
-    se: SEType = "cr1",
+    se: SEType = "cr2",
 ) -> EventStudyResult:
     """Dynamic TWFE: event-time dummies e = time - cohort for treated units.
 
@@ -513,7 +513,9 @@ def event_study(
     (bin the endpoints or drop a second lead). Under heterogeneous effects the
     lead/lag coefficients are contaminated by other periods' effects (Sun & Abraham
     2021); compare with the Callaway-Sant'Anna dynamic aggregation. ``se``: as in
-    :func:`twfe`.
+    :func:`twfe`, but CR2 by default: a single event time rests on few treated units,
+    and in the coverage study CR1 normal intervals for them were too short
+    (docs/COVERAGE.md).
     """
     check_option("se", se, SE_TYPES)
     cols = [outcome, cohort] + ([weights] if weights else []) + ([cluster] if cluster else [])
