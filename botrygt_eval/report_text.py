@@ -112,9 +112,8 @@ def cols(lang: str, *names: str, **special: str) -> dict[str, str]:
     ``special`` maps a column to another message id where a column needs a header
     of its own in one table (``cols(lang, "maal", n="col.n_activities")``).
     """
-    out = {name: t(f"col.{name}", lang) for name in names}
-    out.update({name: t(key, lang) for name, key in special.items()})
-    return out
+    return {name: t(special.get(name, f"col.{name}"), lang)
+            for name in dict.fromkeys([*names, *special])}  # fmt: skip
 
 
 def placeholders(text: str) -> set[str]:
@@ -368,4 +367,264 @@ TEXT: dict[str, dict[str, str]] = {
               "- **Robustness**: Wald test of the periods before the start, Goodman-Bacon "
               "decomposition, permutation test (Fisher) and Rambachan-Roth bounds (relative "
               "magnitudes)."},
+    # ------------------------------------------------------------------ kommune report
+    "kommune.title": {"da": "Bo trygt: kommunerapport for {name} ({year})",
+                      "en": "Bo trygt: municipality report for {name} ({year})"},
+    "kommune.signed": {
+        "da": "{name} indgik Bo trygt-partnerskab med {district} den {date}.",
+        "en": "{name} signed a Bo trygt partnership with {district} on {date}."},
+    "kommune.no_partnership": {
+        "da": "{name} har ikke et Bo trygt-partnerskab i registeret.",
+        "en": "{name} has no Bo trygt partnership in the register."},
+    "kommune.burglaries": {
+        "da": "I {year} blev der anmeldt **{n} indbrud** i boliger, {rate} pr. 1.000 husstande "
+              "(i {first}: {first_rate}).",
+        "en": "In {year}, **{n} residential burglaries** were reported, {rate} per 1,000 "
+              "households (in {first}: {first_rate})."},
+    "kommune.fear_suppressed": {
+        "da": "Borgerundersøgelsen {year}: for få svar til at vise andelen af bekymrede.",
+        "en": "Citizen survey {year}: too few responses to show the share worried."},
+    "kommune.fear": {
+        "da": "I borgerundersøgelsen {year} var **{est} %** bekymrede for indbrud "
+              "(95 %-KI {lo} til {hi} %; {n} svar).",
+        "en": "In the {year} citizen survey, **{est}%** were worried about burglary "
+              "(95% CI {lo} to {hi}%; {n} responses)."},
+    "kommune.h_burglary": {"da": "Indbrud sammenlignet med politikredsen og lignende kommuner",
+                           "en": "Burglary compared with the police district and similar "
+                                 "municipalities"},
+    "kommune.similar_note": {
+        "da": "\"Lignende kommuner\" er de fem kommuner, der har det nærmeste antal husstande.",
+        "en": "\"Similar municipalities\" are the five municipalities closest in number of "
+              "households."},
+    "kommune.fig_burglary": {"da": "Anmeldte indbrud i boliger: {name}",
+                             "en": "Reported residential burglaries: {name}"},
+    "kommune.h_survey": {"da": "Borgerundersøgelsen", "en": "Citizen survey"},
+    "kommune.survey_intro": {
+        "da": "Vægtede skøn med 95 %-konfidensinterval. Tal bygget på færre end {min_cell} svar "
+              "vises ikke.",
+        "en": "Weighted estimates with 95% confidence intervals. Figures based on fewer than "
+              "{min_cell} responses are not shown."},
+    "kommune.fig_survey": {"da": "Borgerundersøgelsen: {name}", "en": "Citizen survey: {name}"},
+    "kommune.fig_district": {"da": "Bekymrede for indbrud i {district}, {year}",
+                             "en": "Worried about burglary in {district}, {year}"},
+    "kommune.h_own_effect": {"da": "Gjorde partnerskabet en forskel her?",
+                             "en": "Did the partnership make a difference here?"},
+    "kommune.own_effect_intro": {
+        "da": "Kommunen sammenlignes med en \"syntetisk\" udgave af sig selv: et vægtet "
+              "gennemsnit af kommuner uden partnerskab, der fulgte kommunens indbrudstal før "
+              "partnerskabet. Forskellen efter starten er skønnet over partnerskabets effekt. "
+              "Intervallet kommer fra placebo-kørsler på kommunerne uden partnerskab; for én "
+              "kommune er usikkerheden stor.",
+        "en": "The municipality is compared with a \"synthetic\" version of itself: a weighted "
+              "average of municipalities without a partnership that tracked its burglary rate "
+              "before the partnership. The difference after the start is the estimate of the "
+              "partnership's effect. The interval comes from placebo runs on the "
+              "municipalities without a partnership; for a single municipality the uncertainty "
+              "is large."},
+    "kommune.synth_alt": {"da": "Kommunen og dens syntetiske sammenligning",
+                          "en": "The municipality and its synthetic comparison"},
+    "kommune.no_own_effect": {
+        "da": "Kommunen har ingen partnerskabsaftale; her er ingen egen effekt at skønne.",
+        "en": "The municipality has no partnership agreement; there is no own effect to "
+              "estimate."},
+    "kommune.h_targets": {"da": "Mål i partnerskabsaftalen",
+                          "en": "Targets in the partnership agreement"},
+    "kommune.no_targets": {"da": "Kommunen har ingen partnerskabsaftale og derfor ingen mål.",
+                           "en": "The municipality has no partnership agreement and so no "
+                                 "targets."},
+    "kommune.h_activities": {"da": "Aktiviteter", "en": "Activities"},
+    "kommune.no_activities": {
+        "da": "Der er ingen aktiviteter i aktivitetsloggen for kommunen.",
+        "en": "The activity log has no activities for the municipality."},
+    "kommune.methods": {
+        "da": "- Indbrud: anmeldte indbrud i boliger (STRAF10/11) pr. 1.000 husstande (FAM55N). "
+              "Politikredsen og de lignende kommuner er lagt sammen (summen af indbrud over "
+              "summen af husstande).\n"
+              "- Borgerundersøgelsen: designvægte kalibreret til befolkningen (kommune, køn, "
+              "alder), designbaserede standardfejl; celler med færre end {min_cell} svar er "
+              "undertrykt.\n"
+              "- Partnerskabets samlede effekt vurderes i den nationale rapport "
+              "(difference-in-differences); én kommunes tal alene kan ikke skille effekten fra "
+              "den generelle udvikling.",
+        "en": "- Burglary: reported residential burglaries (STRAF10/11) per 1,000 households "
+              "(FAM55N). The police district and the similar municipalities are pooled (sum of "
+              "burglaries over sum of households).\n"
+              "- Citizen survey: design weights calibrated to the population (municipality, "
+              "sex, age), design-based standard errors; cells with fewer than {min_cell} "
+              "responses are suppressed.\n"
+              "- The partnerships' overall effect is assessed in the national report "
+              "(difference-in-differences); one municipality's figures alone cannot separate "
+              "the effect from the general trend."},
+    # ------------------------------------------------------------------ charts of did/
+    "fig.synth_treated": {"da": "Kommunen (behandlet)", "en": "The municipality (treated)"},
+    "fig.synth_synthetic": {"da": "Syntetisk kommune", "en": "Synthetic municipality"},
+    "fig.synth_band": {"da": "{level}% bånd", "en": "{level}% band"},
+    "fig.synth_gap": {"da": "Forskel", "en": "Difference"},
+    "fig.synth_start": {"da": "Partnerskab starter", "en": "Partnership starts"},
+    "fig.synth_gap_axis": {"da": "Forskel (kommune - syntetisk)",
+                           "en": "Difference (municipality - synthetic)"},
+    "fig.es_before": {"da": "Før start", "en": "Before start"},
+    "fig.es_after": {"da": "Efter start", "en": "After start"},
+    "fig.es_ylabel": {"da": "Effekt i forhold til perioden før start",
+                      "en": "Effect relative to the period before the start"},
+    "fig.es_xlabel": {"da": "Perioder i forhold til partnerskabets start",
+                      "en": "Periods relative to the partnership's start"},
+    "fig.rate_ratio": {"da": "Rate-forhold", "en": "Rate ratio"},
+    "fig.sens_ci": {"da": "Robust konfidensinterval", "en": "Robust confidence interval"},
+    "fig.sens_id": {"da": "Identificeret mængde", "en": "Identified set"},
+    "fig.sens_x": {"da": "M̄ (efter-brud i forhold til største før-brud)",
+                   "en": "M̄ (post-period violation relative to the largest pre-period one)"},
+    "fig.sens_y": {"da": "Gennemsnitlig effekt efter start",
+                   "en": "Average effect after the start"},
+    # ------------------------------------------------------------------ activity verdict reasons
+    # Danish readers get the decision rule's own text (botrygt_eval.activities.rule); these
+    # are its English counterparts, written by reports_content.activity_reasons.
+    "reason.simultaneous": {"da": "samtidigt {level}-interval", "en": "simultaneous {level} interval"},
+    "reason.few": {
+        "da": "For lidt data: {n} aktiviteter i {k} kommuner (mindst {min_n} aktiviteter i "
+              "{min_k} kommuner kræves) — effekten kan ikke vurderes.",
+        "en": "Too little data: {n} activities in {k} municipalities (at least {min_n} "
+              "activities in {min_k} municipalities are needed) — the effect cannot be judged."},
+    "reason.estimate": {
+        "da": "Anslået effekt på indbrud: {est} pr. aktivitet ({level} {lo} til {hi})",
+        "en": "Estimated effect on burglary: {est} per activity ({level} {lo} to {hi})"},
+    "reason.nabohjaelp": {"da": "Nabohjælp: {pp} procentpoint pr. aktivitet.",
+                          "en": "Nabohjælp: {pp} percentage points per activity."},
+    "reason.repeat": {"da": "færre indbrud, og intervallet udelukker nul.{nh} Gentag.",
+                      "en": "fewer burglaries, and the interval excludes zero.{nh} Repeat."},
+    "reason.change_mixed": {
+        "da": "færre indbrud, men Nabohjælp faldt.{nh} Blandet evidens — justér.",
+        "en": "fewer burglaries, but Nabohjælp fell.{nh} Mixed evidence — adjust."},
+    "reason.change_intermediate": {
+        "da": "ingen påvist effekt på indbrud, men flere tilmeldt Nabohjælp.{nh} Virker på "
+              "mellemmålet — justér, så det når indbrud.",
+        "en": "no demonstrated effect on burglary, but more people signed up to Nabohjælp.{nh} "
+              "Works on the intermediate outcome — adjust it so it reaches burglary."},
+    "reason.drop_harm": {
+        "da": "flere indbrud, og intervallet udelukker nul. Stop aktiviteten.",
+        "en": "more burglaries, and the interval excludes zero. Stop the activity."},
+    "reason.drop_null": {
+        "da": "intervallet udelukker en reduktion på {worth} eller mere, og data havde styrke "
+              "til at se den (mindste påviselige effekt {mde}). Stop eller erstat aktiviteten.",
+        "en": "the interval rules out a reduction of {worth} or more, and the data had the "
+              "power to see one (minimum detectable effect {mde}). Stop or replace the "
+              "activity."},
+    "reason.insufficient": {
+        "da": "hverken en effekt eller fravær af en effekt på {worth} kan påvises (mindste "
+              "påviselige effekt {mde}).{nh} Mere data eller et forsøg kræves, før der besluttes.",
+        "en": "neither an effect nor the absence of an effect of {worth} can be shown (minimum "
+              "detectable effect {mde}).{nh} More data or a trial are needed before deciding."},
+    "reason.pretrend": {
+        "da": "Bemærk: indbruddene afveg allerede kvartalet før aktiviteterne startede (de sættes "
+              "måske i gang som reaktion på indbrud); kvartalet holdes uden for sammenligningen.",
+        "en": "Note: burglaries already deviated in the quarter before the activities started "
+              "(they may be started in response to burglaries); that quarter is kept out of "
+              "the comparison."},
+    # ------------------------------------------------------------------ activities report
+    "activities.title": {"da": "Bo trygt: aktiviteter (gentag, ændr eller drop)",
+                         "en": "Bo trygt: activities (repeat, change or drop)"},
+    "activities.summary": {
+        "da": "- Aktivitetsloggen har **{n} aktiviteter** i {k} kommuner.\n"
+              "- Den hyppigste type er **{top}** ({n_top} aktiviteter).\n"
+              "- Rækkevidde og udgift er kun summeret over de aktiviteter, der har oplyst dem "
+              "(kolonnerne 'med rækkevidde' og 'med udgift').",
+        "en": "- The activity log has **{n} activities** in {k} municipalities.\n"
+              "- The most frequent type is **{top}** ({n_top} activities).\n"
+              "- Reach and cost are summed only over the activities that reported them (the "
+              "columns 'with reach' and 'with cost')."},
+    "activities.h_by_type": {"da": "Aktiviteter efter type", "en": "Activities by type"},
+    "activities.fig_bars": {"da": "Aktiviteter i Bo trygt-partnerskaberne",
+                            "en": "Activities in the Bo trygt partnerships"},
+    "activities.h_by_year": {"da": "Aktiviteter efter år", "en": "Activities by year"},
+    "activities.h_verdict": {"da": "Virker aktiviteterne? Gentag, ændr eller drop",
+                             "en": "Do the activities work? Repeat, change or drop"},
+    "activities.verdict_intro": {
+        "da": "Effekten er den anslåede ændring i anmeldte indbrud pr. aktivitet, mens den "
+              "virker, med 95 %-konfidensinterval. Vurderingen følger beslutningsreglen i "
+              "docs/ACTIVITIES.md.",
+        "en": "The effect is the estimated change in reported burglaries per activity while it "
+              "is active, with a 95% confidence interval. The verdict follows the decision rule "
+              "in docs/ACTIVITIES.md."},
+    "activities.no_judgement": {
+        "da": "**Vurderingen af de enkelte aktiviteters effekt er endnu ikke tilgængelig** "
+              "(modulet botrygt_eval.activities mangler). Tabellerne ovenfor viser kun, hvad der "
+              "er lavet.",
+        "en": "**The judgement of each activity type's effect is not available yet** (the "
+              "module botrygt_eval.activities is missing). The tables above only show what was "
+              "done."},
+    "activities.fig_verdict_x": {"da": "Ændring i indbrud pr. aktivitet (%)",
+                                 "en": "Change in burglary per activity (%)"},
+    "activities.h_media": {"da": "Konstruktiv mediedækning pr. partnerskab",
+                           "en": "Constructive media coverage per partnership"},
+    "activities.media_intro": {
+        "da": "Konstruktiv: artiklen om indbrud følger op med et af de fem råd eller en anden "
+              "handlingsanvisning (Bo trygt-principperne, princip 3), kodet med ordbogen i "
+              "docs/MEDIA.md. Andele bygget på færre end {min_cell} indbrudsartikler vises ikke.",
+        "en": "Constructive: the article about burglary follows up with one of the five tips or "
+              "other advice on what to do (the Bo trygt principles, principle 3), coded with the "
+              "dictionary in docs/MEDIA.md. Shares based on fewer than {min_cell} burglary "
+              "articles are not shown."},
+    "activities.media_kappa": {
+        "da": "Kodningen stemmer overens med en håndkodet stikprøve på {n} artikler: Cohens kappa "
+              "{kappa} (95 %-KI {lo} til {hi}).",
+        "en": "The coding agrees with a hand-coded sample of {n} articles: Cohen's kappa "
+              "{kappa} (95% CI {lo} to {hi})."},
+    "activities.no_media": {
+        "da": "Der er ingen medieartikler i datamappen (media/articles.csv), så den konstruktive "
+              "mediedækning kan ikke opgøres. Formatet er beskrevet i docs/DATA_FORMATS.md.",
+        "en": "The data folder has no media articles (media/articles.csv), so constructive media "
+              "coverage cannot be measured. The format is described in docs/DATA_FORMATS.md."},
+    "activities.methods": {
+        "da": "- Aktivitetsloggen (registers/activities.csv): én række pr. aktivitet med type, "
+              "start, rækkevidde og udgift.\n"
+              "- Effekten pr. aktivitetstype er skønnet i én to-vejs fixed effects-model for "
+              "alle typer på kommune × kvartal, med kontrol for partnerskabets egen udvikling; "
+              "standardfejl klynget på kommune.",
+        "en": "- The activity log (registers/activities.csv): one row per activity with type, "
+              "start, reach and cost.\n"
+              "- The effect per activity type is estimated in one two-way fixed effects model "
+              "for all types on municipality × quarter, controlling for the partnership's own "
+              "trend; standard errors clustered by municipality."},
+    "col.n_activities": {"da": "Antal", "en": "Number"},
+    "col.n_kommuner": {"da": "Kommuner", "en": "Municipalities"},
+    "col.effect_pct": {"da": "Effekt %", "en": "Effect %"},
+    "col.verdict": {"da": "Vurdering", "en": "Verdict"},
+    "col.media_burglary_articles": {"da": "Indbrudsartikler seneste år",
+                                    "en": "Burglary articles, latest year"},
+    "col.media_bo_trygt_mentions": {"da": "Omtaler af Bo trygt seneste år",
+                                    "en": "Mentions of Bo trygt, latest year"},
+    "col.media_constructive_before": {"da": "Konstruktive før aftalen %",
+                                      "en": "Constructive before the agreement %"},
+    "col.media_constructive_before_n": {"da": "Artikler før", "en": "Articles before"},
+    "col.media_constructive_since": {"da": "Konstruktive siden aftalen %",
+                                     "en": "Constructive since the agreement %"},
+    "col.media_constructive_since_ci_low": {"da": "95 %-KI fra", "en": "95% CI from"},
+    "col.media_constructive_since_ci_high": {"da": "95 %-KI til", "en": "95% CI to"},
+    "col.media_constructive_since_n": {"da": "Artikler siden", "en": "Articles since"},
+    # ------------------------------------------------------------------ learning-review report
+    "review.title": {"da": "Bo trygt: læringsreviewets figurer genskabt fra data",
+                     "en": "Bo trygt: the learning review's figures recomputed from data"},
+    "review.respondents": {
+        "da": "Projektlederundersøgelsen ({file}): **{n} svar** ({q} rækker sat i karantæne).",
+        "en": "The project-leader survey ({file}): **{n} responses** ({q} rows quarantined)."},
+    "review.recomputed": {
+        "da": "{figures} figurer med {n} procenttal er genberegnet fra svarene.",
+        "en": "{figures} figures with {n} percentages are recomputed from the responses."},
+    "review.matches": {"da": "{hits} af {n} publicerede procenttal genfindes præcist.",
+                       "en": "{hits} of {n} published percentages are reproduced exactly."},
+    "review.h_figures": {"da": "Figurerne", "en": "The figures"},
+    "review.h_table": {"da": "Publicerede og genberegnede procenttal",
+                       "en": "Published and recomputed percentages"},
+    "review.methods": {
+        "da": "Hvert procenttal er genberegnet fra projektledernes svar med samme base som i "
+              "læringsreviewet (alle, der har svaret på spørgsmålet) og afrundet som i den "
+              "publicerede rapport.",
+        "en": "Each percentage is recomputed from the project leaders' responses on the same "
+              "base as in the learning review (everyone who answered the question) and rounded "
+              "as in the published report."},
+    "col.review_figure": {"da": "Figur", "en": "Figure"},
+    "col.review_category": {"da": "Kategori", "en": "Category"},
+    "col.review_matches": {"da": "Stemmer", "en": "Matches"},
+    "col.published_pct": {"da": "Publiceret %", "en": "Published %"},
+    "col.recomputed_pct": {"da": "Genberegnet %", "en": "Recomputed %"},
 }  # fmt: skip

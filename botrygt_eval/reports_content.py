@@ -18,7 +18,7 @@ import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
 from botrygt_eval.reference import kommune_name, kommuner
-from botrygt_eval.report_text import check_lang, label, labels, num, t
+from botrygt_eval.report_text import check_lang, label, labels, num, percent, t
 
 #: Danish labels of the codes (docs/DATA_FORMATS.md); other languages: ``labels(group, lang)``.
 OUTCOME_LABELS = labels("outcome", "da")
@@ -389,13 +389,20 @@ def show_table(frame: pd.DataFrame, columns: dict[str, str], digits: int = 1,
     """
     from IPython.display import HTML, display
 
-    tab = frame[list(columns)].copy()
+    tab = frame[list(columns)].reset_index(drop=True)  # the styler needs a unique index
     for c in tab.columns.intersection(list(_CODE_COLUMNS)):  # years and codes: no thousands dot
         tab[c] = tab[c].astype("Int64").astype(str).replace("<NA>", "–")
+    renamed_codes = {columns[c] for c in tab.columns.intersection(list(_CODE_COLUMNS))}
     tab = tab.rename(columns=columns)
     decimal, thousands = (",", ".") if check_lang(lang) == "da" else (".", ",")
-    display(HTML(tab.style.hide(axis="index").format(precision=digits, na_rep="–", decimal=decimal,
-                                                   thousands=thousands).to_html()))  # fmt: skip
+    text = [c for c in tab.columns if tab[c].dtype == object and c not in renamed_codes]
+    style = tab.style.hide(axis="index").format(precision=digits, na_rep="–", decimal=decimal,
+                                                thousands=thousands)  # fmt: skip
+    if text:  # names and labels read left-aligned, numbers right-aligned
+        style = style.set_properties(subset=text, **{"text-align": "left"})
+        style = style.set_table_styles({c: [{"selector": "th", "props": "text-align: left"}]
+                                        for c in text})  # fmt: skip
+    display(HTML(style.to_html()))
 
 
 def show_figure(path: Path, alt: str | None = None, lang: str = "da") -> None:
@@ -563,3 +570,60 @@ def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, repli
             "foer_rmse": row["pre_rmse"],
         })  # fmt: skip
     return pd.DataFrame(rows), first
+
+
+# --------------------------------------------------------------------------- activity verdicts
+def _signed_pct(log_ratio: float, lang: str) -> str:
+    """``+12,3 %``/``+12.3%``: the effect of a log rate ratio as a signed percent change."""
+    x = 100 * np.expm1(log_ratio)
+    return ("+" if x >= 0 else "") + (f"{num(x, lang)} %" if lang == "da" else f"{num(x, lang)}%")
+
+
+def activity_reasons(decisions: pd.DataFrame, rule, lang: str = "da") -> list[str]:
+    """One plain-language reason per activity type for its verdict, in ``lang``.
+
+    Danish is the decision rule's own text (``decisions["reasons"]``,
+    botrygt_eval.activities.rule). For English the same sentence is written from the
+    decision table's columns (verdict code, interval, MDE, Nabohjælp) with the rule's
+    thresholds; the verdict is never recomputed here, and the pre-trend caution is added
+    exactly when the rule added it to the Danish reason.
+    """
+    if check_lang(lang) == "da":
+        return list(decisions["reasons"])
+    from botrygt_eval.activities.rule import _PRETREND
+
+    nh_col = "nabohjaelp_estimate" if "nabohjaelp_estimate" in decisions else "nh_estimate"
+    level = f"{100 * (1 - rule.alpha):.0f}%"
+    if rule.adjust == "bonferroni":
+        level = t("reason.simultaneous", lang, level=level)
+    worth = f"{100 * rule.delta:.0f}%"
+    out = []
+    for r in decisions.itertuples(index=False):  # one row per activity type (about ten)
+        few = (r.n_kommuner < rule.min_kommuner or r.n_activities < rule.min_activities
+               or not np.isfinite(r.estimate))  # fmt: skip
+        if few:
+            out.append(t("reason.few", lang, n=r.n_activities, k=r.n_kommuner,
+                         min_n=rule.min_activities, min_k=rule.min_kommuner))  # fmt: skip
+            continue
+        head = t("reason.estimate", lang, est=_signed_pct(r.estimate, lang), level=level,
+                 lo=_signed_pct(r.ci_low, lang), hi=_signed_pct(r.ci_high, lang))  # fmt: skip
+        nh = ""
+        nh_est = float(getattr(r, nh_col, np.nan))
+        if np.isfinite(nh_est):
+            pp = ("+" if nh_est >= 0 else "") + num(nh_est, lang, 2)
+            nh = " " + t("reason.nabohjaelp", lang, pp=pp)
+        mde = percent(100 * (1 - np.exp(-r.mde)), lang)
+        code = r.verdict_code
+        if code == "repeat":
+            key = "reason.repeat"
+        elif code == "change":
+            key = "reason.change_mixed" if r.ci_high < 0 else "reason.change_intermediate"
+        elif code == "drop":
+            key = "reason.drop_harm" if r.ci_low > 0 else "reason.drop_null"
+        else:
+            key = "reason.insufficient"
+        text = f"{head}: {t(key, lang, nh=nh, worth=worth, mde=mde)}"
+        if _PRETREND.strip() in str(r.reasons):
+            text += " " + t("reason.pretrend", lang)
+        out.append(text)
+    return out

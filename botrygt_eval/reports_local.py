@@ -220,7 +220,7 @@ def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
     say(f"### {t('local.h_hot', lang)}")
     hot = out.table(hotspot_table(cells), "lokal_hotspots")
     if len(hot):
-        show_table(hot, {c: t(f"col.{c}", lang) for c in HOTSPOT_COLUMNS})
+        show_table(hot, {c: t(f"col.{c}", lang) for c in HOTSPOT_COLUMNS}, lang=lang)
     else:
         say(t("local.no_hot", lang))
     say(f"### {t('local.h_near', lang)}")

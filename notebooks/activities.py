@@ -22,18 +22,17 @@ lang = "da"
 min_cell = 10
 simulated = True
 
-# %% [markdown]
-# # Bo trygt: aktiviteter (gentag, ændr eller drop)
-
 # %%
 # ruff: noqa: E402
 import importlib.util
 import warnings
 
 import matplotlib.pyplot as plt
+import numpy as np
 
+from botrygt_eval.report_text import cols, labels, num, t
 from botrygt_eval.reports_content import (
-    ACTIVITY_LABELS,
+    activity_reasons,
     activity_summary,
     activity_totals,
     plot_activity_bars,
@@ -46,79 +45,70 @@ from botrygt_eval.reports_content import (
 )
 
 warnings.filterwarnings("ignore")
-out = start(out_dir, simulated)
+say(f"# {t('activities.title', lang)}")
+out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)
 acts = inp["activities"]
 has_judgement = importlib.util.find_spec("botrygt_eval.activities") is not None
 
-# %% [markdown]
-# ## Kort fortalt
+# %%
+say(f"## {t('common.in_short', lang)}")
+totals = out.table(activity_totals(acts, lang), "aktiviteter_i_alt")
+say(t("activities.summary", lang, n=num(len(acts), lang, 0), k=acts["kommune_kode"].nunique(),
+      top=totals["aktivitet"].iloc[0].lower(), n_top=int(totals["antal"].iloc[0])))  # fmt: skip
 
 # %%
-totals = out.table(activity_totals(acts), "aktiviteter_i_alt")
-say(f"- Aktivitetsloggen har **{len(acts)} aktiviteter** i {acts['kommune_kode'].nunique()} kommuner.\n"
-    f"- Den hyppigste type er **{totals['aktivitet'].iloc[0].lower()}** ({int(totals['antal'].iloc[0])} aktiviteter).\n"
-    f"- Rækkevidde og udgift er kun summeret over de aktiviteter, der har oplyst dem "
-    f"(kolonnerne 'med rækkevidde' og 'med udgift').")  # fmt: skip
-
-# %% [markdown]
-# ## Aktiviteter efter type
-
-# %%
-fig = plot_activity_bars(totals, "Aktiviteter i Bo trygt-partnerskaberne")
-show_figure(out.figure(fig, "aktiviteter"))
+say(f"## {t('activities.h_by_type', lang)}")
+fig = plot_activity_bars(totals, t("activities.fig_bars", lang), lang=lang)
+show_figure(out.figure(fig, "aktiviteter"), lang=lang)
 plt.close(fig)
-show_table(totals, {"aktivitet": "Aktivitet", "antal": "Antal", "reach": "Nået", "n_reach": "Med rækkevidde",
-                    "cost_dkk": "Udgift (kr.)", "n_cost": "Med udgift", "kr_pr_naaet": "Kr. pr. nået"},
-           digits=0)  # fmt: skip
-
-# %% [markdown]
-# ## Aktiviteter efter år
+show_table(totals, cols(lang, "aktivitet", "antal", "reach", "n_reach", "cost_dkk", "n_cost",
+                        "kr_pr_naaet"), digits=0, lang=lang)  # fmt: skip
 
 # %%
-by_year = out.table(activity_summary(acts), "aktiviteter_pr_aar")
+say(f"## {t('activities.h_by_year', lang)}")
+by_year = out.table(activity_summary(acts, lang=lang), "aktiviteter_pr_aar")
 wide = by_year.pivot_table(index="aktivitet", columns="year", values="antal", aggfunc="sum",
                            fill_value=0).reset_index()  # fmt: skip
-show_table(wide, {c: (str(c) if c != "aktivitet" else "Aktivitet") for c in wide.columns}, digits=0)
-
-# %% [markdown]
-# ## Virker aktiviteterne? Gentag, ændr eller drop
+show_table(wide, {c: (str(c) if c != "aktivitet" else t("col.aktivitet", lang)) for c in wide.columns},
+           digits=0, lang=lang)  # fmt: skip
 
 # %%
+say(f"## {t('activities.h_verdict', lang)}")
 if has_judgement:
     from botrygt_eval.activities import evaluate_activities, load_activity_workspace
 
     ev = evaluate_activities(
         load_activity_workspace(data_dir, quarantine_dir=f"{out_dir}/karantaene")
     )
-    d = ev.decisions.assign(aktivitet=lambda x: x["activity_type"].map(ACTIVITY_LABELS),
-                            ci_low_pct=lambda x: 100 * (2.718281828459045 ** x["ci_low"] - 1),
-                            ci_high_pct=lambda x: 100 * (2.718281828459045 ** x["ci_high"] - 1))  # fmt: skip
+    d = ev.decisions.assign(aktivitet=lambda x: x["activity_type"].map(labels("activity", lang)),
+                            vurdering=lambda x: x["verdict_code"].map(labels("verdict", lang)),
+                            ci_low_pct=lambda x: 100 * np.expm1(x["ci_low"]),
+                            ci_high_pct=lambda x: 100 * np.expm1(x["ci_high"]))  # fmt: skip
     out.table(d, "vurdering")
-    say("Effekten er den anslåede ændring i anmeldte indbrud pr. aktivitet, mens den virker, "
-        "med 95 %-konfidensinterval. Vurderingen følger beslutningsreglen i docs/ACTIVITIES.md.")  # fmt: skip
-    show_table(d, {"aktivitet": "Aktivitet", "n_activities": "Antal", "n_kommuner": "Kommuner",
-                   "effect_pct": "Effekt %", "ci_low_pct": "95 %-KI fra", "ci_high_pct": "95 %-KI til",
-                   "verdict": "Vurdering"})  # fmt: skip
+    say(t("activities.verdict_intro", lang))
+    show_table(d, cols(lang, "aktivitet", "n_activities", "n_kommuner", "effect_pct", "ci_low_pct",
+                       "ci_high_pct", vurdering="col.verdict"), lang=lang)  # fmt: skip
     ax = ev.plot()
-    show_figure(out.figure(ax.figure, "vurdering"))
+    rev = d.iloc[::-1]  # the chart lists the types bottom-up
+    ax.set_yticks(ax.get_yticks(), [f"{a} — {v}" for a, v in zip(rev["aktivitet"], rev["vurdering"],
+                                                                    strict=True)])  # fmt: skip
+    ax.set_xlabel(t("activities.fig_verdict_x", lang))
+    show_figure(out.figure(ax.figure, "vurdering"), lang=lang)
     plt.close(ax.figure)
-    say("\n".join(f"- **{a}**: {r}" for a, r in zip(d["aktivitet"], d["reasons"], strict=True)))
+    reasons = activity_reasons(d, ev.rule, lang)
+    say("\n".join(f"- **{a}**: {r}" for a, r in zip(d["aktivitet"], reasons, strict=True)))
 else:
-    say("**Vurderingen af de enkelte aktiviteters effekt er endnu ikke tilgængelig** "
-        "(modulet botrygt_eval.activities mangler). Tabellerne ovenfor viser kun, hvad der er lavet.")  # fmt: skip
-
-# %% [markdown]
-# ## Konstruktiv mediedækning pr. partnerskab
+    say(t("activities.no_judgement", lang))
 
 # %%
+say(f"## {t('activities.h_media', lang)}")
 from botrygt_eval.media.pipeline import analyse_media, has_media
 
 if has_media(data_dir) and has_judgement:
     from botrygt_eval.kpi import partnership_kpis
     from botrygt_eval.media.kpi import add_media_kpis
     from botrygt_eval.media.plots import media_series_figure
-    from botrygt_eval.reports_content import pct
 
     media = analyse_media(data_dir, min_n=min_cell, quarantine_dir=f"{out_dir}/karantaene")
     kpis = add_media_kpis(partnership_kpis(load_activity_workspace(data_dir)), media.coded,
@@ -127,38 +117,26 @@ if has_media(data_dir) and has_judgement:
                        "media_constructive_since_ci_low", "media_constructive_since_ci_high")})  # fmt: skip
     out.table(m[["kommune_kode", "kommune", "latest_year", *[c for c in m.columns if c.startswith("media_")]]],
               "medier_pr_partnerskab")  # fmt: skip
-    fig = media_series_figure(media.series[media.series["scope"] == "national"])
-    show_figure(out.figure(fig, "konstruktiv_presse"))
-    say("Konstruktiv: artiklen om indbrud følger op med et af de fem råd eller en anden "
-        "handlingsanvisning (Bo trygt-principperne, princip 3), kodet med ordbogen i docs/MEDIA.md. "
-        f"Andele bygget på færre end {min_cell} indbrudsartikler vises ikke.")  # fmt: skip
-    show_table(m, {"kommune": "Kommune", "media_burglary_articles": "Indbrudsartikler seneste år",
-                   "media_bo_trygt_mentions": "Omtaler af Bo trygt seneste år",
-                   "media_constructive_before": "Konstruktive før aftalen %",
-                   "media_constructive_before_n": "Artikler før",
-                   "media_constructive_since": "Konstruktive siden aftalen %",
-                   "media_constructive_since_ci_low": "95 %-KI fra",
-                   "media_constructive_since_ci_high": "95 %-KI til",
-                   "media_constructive_since_n": "Artikler siden"}, digits=0)  # fmt: skip
+    fig = media_series_figure(media.series[media.series["scope"] == "national"], lang=lang)
+    show_figure(out.figure(fig, "konstruktiv_presse"), lang=lang)
+    say(t("activities.media_intro", lang, min_cell=min_cell))
+    show_table(m, cols(lang, "kommune", "media_burglary_articles", "media_bo_trygt_mentions",
+                       "media_constructive_before", "media_constructive_before_n",
+                       "media_constructive_since", "media_constructive_since_ci_low",
+                       "media_constructive_since_ci_high", "media_constructive_since_n"),
+               digits=0, lang=lang)  # fmt: skip
     if media.agreement is not None:
         k = media.agreement["constructive"]
-        say(f"Kodningen stemmer overens med en håndkodet stikprøve på {k['n']} artikler: "
-            f"Cohens kappa {pct(k['kappa'], 2)} (95 %-KI {pct(k['ci_low'], 2)} til "
-            f"{pct(k['ci_high'], 2)}).")  # fmt: skip
+        say(t("activities.media_kappa", lang, n=k["n"], kappa=num(k["kappa"], lang, 2),
+              lo=num(k["ci_low"], lang, 2), hi=num(k["ci_high"], lang, 2)))  # fmt: skip
 else:
-    say("Der er ingen medieartikler i datamappen (media/articles.csv), så den konstruktive "
-        "mediedækning kan ikke opgøres. Formatet er beskrevet i docs/DATA_FORMATS.md.")  # fmt: skip
-
-# %% [markdown]
-# ## Metode
-# - Aktivitetsloggen (registers/activities.csv): én række pr. aktivitet med type, start, rækkevidde og udgift.
-# - Effekten pr. aktivitetstype er skønnet i én to-vejs fixed effects-model for alle typer på
-#   kommune × kvartal, med kontrol for partnerskabets egen udvikling; standardfejl klynget på kommune.
-
-# %% [markdown]
-# ## Dokumentation (proveniens)
+    say(t("activities.no_media", lang))
 
 # %%
+say(f"## {t('common.methods', lang)}\n{t('activities.methods', lang)}")
+
+# %%
+say(f"## {t('common.provenance', lang)}")
 params, files = provenance_table(f"{out_dir}/provenance.json")
-show_table(params, {"felt": "Felt", "vaerdi": "Værdi"})
-show_table(files, {"fil": "Inputfil", "sha256": "SHA-256", "bytes": "Bytes"})
+show_table(params, cols(lang, "felt", "vaerdi"), lang=lang)
+show_table(files, cols(lang, "fil", "sha256", "bytes"), lang=lang)

@@ -29,8 +29,8 @@ import warnings
 import matplotlib.pyplot as plt
 
 from botrygt_eval.reference import kommune_name, politikreds_of
+from botrygt_eval.report_text import cols, date, label, num, t
 from botrygt_eval.reports_content import (
-    OUTCOME_LABELS,
     activity_summary,
     district_survey,
     kommune_burglary,
@@ -47,121 +47,109 @@ from botrygt_eval.reports_content import (
     synth_comparison,
     targets_progress,
 )
-from botrygt_eval.reports_content import pct as p
+
+
+def p(x, digits=1):
+    """A number in the report's language (decimal comma in Danish)."""
+    return num(x, lang, digits)
+
 
 warnings.filterwarnings("ignore")
 navn = kommune_name(kommune)
-say(f"# Bo trygt: kommunerapport for {navn} ({year})")
-out = start(out_dir, simulated)
+say(f"# {t('kommune.title', lang, name=navn, year=year)}")
+out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)
 panel_y, est = inp["panel_year"], inp["survey_estimates"]
 partner = inp["partnerships"][inp["partnerships"]["kommune_kode"].eq(kommune)]
 
-# %% [markdown]
-# ## Kort fortalt
-
 # %%
-burg = kommune_burglary(panel_y, kommune)
+say(f"## {t('common.in_short', lang)}")
+burg = kommune_burglary(panel_y, kommune, lang)
 own = burg[burg["enhed"].eq(navn) & burg["year"].le(year)].set_index("year")
 last = int(own["rate"].dropna().index.max())
 first = int(own.index.min())
-surv = survey_table(est, year, kommune, min_cell).set_index("variable")
+surv = survey_table(est, year, kommune, min_cell, lang).set_index("variable")
 lines = []
 if len(partner):
     signed = partner["signed_date"].iloc[0]
-    lines.append(f"- {navn} indgik Bo trygt-partnerskab med {politikreds_of(kommune)} "
-                 f"den {signed:%d.%m.%Y}.")  # fmt: skip
+    lines.append(t("kommune.signed", lang, name=navn, district=politikreds_of(kommune),
+                   date=date(signed, lang)))  # fmt: skip
 else:
-    lines.append(f"- {navn} har ikke et Bo trygt-partnerskab i registeret.")
-lines.append(f"- I {last} blev der anmeldt **{int(own.loc[last, 'burglaries'])} indbrud** i boliger, "
-             f"{p(own.loc[last, 'rate'])} pr. 1.000 husstande (i {first}: {p(own.loc[first, 'rate'])}).")  # fmt: skip
+    lines.append(t("kommune.no_partnership", lang, name=navn))
+lines.append(t("kommune.burglaries", lang, year=last, n=num(own.loc[last, "burglaries"], lang, 0),
+               rate=p(own.loc[last, "rate"]), first=first, first_rate=p(own.loc[first, "rate"])))  # fmt: skip
 if "fear_burglary" in surv.index:
     r = surv.loc["fear_burglary"]
     if r["suppressed"]:
-        lines.append(f"- Borgerundersøgelsen {year}: for få svar til at vise andelen af bekymrede.")
+        lines.append(t("kommune.fear_suppressed", lang, year=year))
     else:
-        lines.append(f"- I borgerundersøgelsen {year} var **{p(r['estimate'])} %** bekymrede for "
-                     f"indbrud (95 %-KI {p(r['ci_low'])} til {p(r['ci_high'])} %; {int(r['n'])} svar).")  # fmt: skip
-say("\n".join(lines))
-
-# %% [markdown]
-# ## Indbrud sammenlignet med politikredsen og lignende kommuner
-# "Lignende kommuner" er de fem kommuner, der har det nærmeste antal husstande.
+        lines.append(t("kommune.fear", lang, year=year, est=p(r["estimate"]), lo=p(r["ci_low"]),
+                       hi=p(r["ci_high"]), n=int(r["n"])))  # fmt: skip
+say("\n".join(f"- {line}" for line in lines))
 
 # %%
-fig = plot_burglary_lines(burg, "enhed", f"Anmeldte indbrud i boliger: {navn}", highlight=navn)
-show_figure(out.figure(fig, "indbrud"))
+say(f"## {t('kommune.h_burglary', lang)}\n{t('kommune.similar_note', lang)}")
+fig = plot_burglary_lines(burg, "enhed", t("kommune.fig_burglary", lang, name=navn),
+                          highlight=navn, lang=lang)  # fmt: skip
+show_figure(out.figure(fig, "indbrud"), lang=lang)
 plt.close(fig)
 wide = burg.pivot(index="year", columns="enhed", values="rate")[
     burg["enhed"].unique()
 ].reset_index()
 out.table(burg, "indbrud")
-show_table(wide, {c: ("År" if c == "year" else c) for c in wide.columns})
-
-# %% [markdown]
-# ## Borgerundersøgelsen
-# Vægtede skøn med 95 %-konfidensinterval. Tal bygget på færre end 10 svar vises ikke.
+show_table(wide, {c: (t("col.year", lang) if c == "year" else c) for c in wide.columns}, lang=lang)
 
 # %%
-show_table(out.table(survey_table(est, year, kommune, min_cell), f"borgerundersoegelse_{year}"),
-           {"maal": "Mål", "enhed": "Enhed", "estimate": "Skøn", "ci_low": "95 %-KI fra",
-            "ci_high": "95 %-KI til", "n": "Antal svar"})  # fmt: skip
-fig = plot_survey_trends(est, kommune, f"Borgerundersøgelsen: {navn}", min_cell=min_cell)
-show_figure(out.figure(fig, "borgerundersoegelse_udvikling"))
+say(f"## {t('kommune.h_survey', lang)}\n{t('kommune.survey_intro', lang, min_cell=min_cell)}")
+show_table(out.table(survey_table(est, year, kommune, min_cell, lang), f"borgerundersoegelse_{year}"),
+           cols(lang, "maal", "enhed", "estimate", "ci_low", "ci_high", "n"), lang=lang)  # fmt: skip
+fig = plot_survey_trends(est, kommune, t("kommune.fig_survey", lang, name=navn),
+                         min_cell=min_cell, lang=lang)  # fmt: skip
+show_figure(out.figure(fig, "borgerundersoegelse_udvikling"), lang=lang)
 plt.close(fig)
-dist = district_survey(est, kommune, "fear_burglary", year, min_cell)
-fig = plot_district(dist, OUTCOME_LABELS["fear_burglary"],
-                    f"Bekymrede for indbrud i {dist.attrs['politikreds']}, {year}")  # fmt: skip
-show_figure(out.figure(fig, "politikreds_bekymring"))
+dist = district_survey(est, kommune, "fear_burglary", year, min_cell, lang)
+fig = plot_district(dist, label("outcome", "fear_burglary", lang),
+                    t("kommune.fig_district", lang, district=dist.attrs["politikreds"], year=year),
+                    lang=lang)  # fmt: skip
+show_figure(out.figure(fig, "politikreds_bekymring"), lang=lang)
 plt.close(fig)
 _ = out.table(dist, "politikreds_bekymring")
 
-# %% [markdown]
-# ## Gjorde partnerskabet en forskel her?
-# Kommunen sammenlignes med en "syntetisk" udgave af sig selv: et vægtet gennemsnit af
-# kommuner uden partnerskab, der fulgte kommunens indbrudstal før partnerskabet. Forskellen
-# efter starten er skønnet over partnerskabets effekt. Intervallet kommer fra placebo-kørsler
-# på kommunerne uden partnerskab; for én kommune er usikkerheden stor.
-
 # %%
+say(f"## {t('kommune.h_own_effect', lang)}\n{t('kommune.own_effect_intro', lang)}")
 if len(partner):
-    synth, synth_res = synth_comparison(inp["panel_quarter"], kommune, seed)
+    synth, synth_res = synth_comparison(inp["panel_quarter"], kommune, seed, lang=lang)
     out.table(synth, "egen_effekt")
-    show_table(synth, {"metode": "Metode", "effekt_pct": "Effekt på indbrud, %",
-                       "ki_fra_pct": "95 %-KI fra", "ki_til_pct": "95 %-KI til",
-                       "foer_rmse": "Tilpasning før start (RMSE, log)"})  # fmt: skip
-    axes = synth_res.plot()
+    show_table(synth, cols(lang, "metode", "effekt_pct", "ki_fra_pct", "ki_til_pct", "foer_rmse"),
+               lang=lang)  # fmt: skip
+    axes = synth_res.plot(lang=lang, ylabel=label("effect_outcome", "log_rate", lang),
+                          title=f"{label('synth', 'sdid', lang)}: {navn}")  # fmt: skip
     fig = axes.flat[0].figure if hasattr(axes, "flat") else axes.figure
-    show_figure(out.figure(fig, "egen_effekt"), "Kommunen og dens syntetiske sammenligning")
+    show_figure(out.figure(fig, "egen_effekt"), t("kommune.synth_alt", lang), lang=lang)
     plt.close(fig)
 else:
-    say("Kommunen har ingen partnerskabsaftale; her er ingen egen effekt at skønne.")
-
-# %% [markdown]
-# ## Mål i partnerskabsaftalen
+    say(t("kommune.no_own_effect", lang))
 
 # %%
+say(f"## {t('kommune.h_targets', lang)}")
 if len(partner):
-    t = targets_progress(partner, panel_y, inp["nabohjaelp"], est, year, min_cell)
-    out.table(t, "maal")
-    show_table(t, {"basisaar": "Basisår", "seneste_aar": "Seneste år",
-                   "indbrud_aendring_pct": "Indbrud, ændring %", "indbrud_maal_pct": "Indbrud, mål %",
-                   "nabohjaelp_medlemmer": "Nabohjælp", "nabohjaelp_maal": "Nabohjælp, mål",
-                   "bekymrede_pct": "Bekymrede %", "bekymrede_maal_pct": "Bekymrede, mål %"})  # fmt: skip
+    tp = targets_progress(partner, panel_y, inp["nabohjaelp"], est, year, min_cell)
+    out.table(tp, "maal")
+    show_table(tp, cols(lang, "basisaar", "seneste_aar", "indbrud_aendring_pct", "indbrud_maal_pct",
+                        "nabohjaelp_medlemmer", "nabohjaelp_maal", "bekymrede_pct",
+                        "bekymrede_maal_pct"), lang=lang)  # fmt: skip
 else:
-    say("Kommunen har ingen partnerskabsaftale og derfor ingen mål.")
-
-# %% [markdown]
-# ## Aktiviteter
+    say(t("kommune.no_targets", lang))
 
 # %%
-acts = activity_summary(inp["activities"], kommune)
+say(f"## {t('kommune.h_activities', lang)}")
+acts = activity_summary(inp["activities"], kommune, lang)
 if len(acts):
     out.table(acts, "aktiviteter")
-    show_table(acts, {"year": "År", "aktivitet": "Aktivitet", "antal": "Antal", "reach": "Nået",
-                      "cost_dkk": "Udgift (kr.)"}, digits=0)  # fmt: skip
+    show_table(acts, cols(lang, "year", "aktivitet", "antal", "reach", "cost_dkk"), digits=0,
+               lang=lang)  # fmt: skip
 else:
-    say("Der er ingen aktiviteter i aktivitetsloggen for kommunen.")
+    say(t("kommune.no_activities", lang))
 
 # %%
 from botrygt_eval.reports_local import show_local_monitoring, show_media_series
@@ -169,19 +157,11 @@ from botrygt_eval.reports_local import show_local_monitoring, show_media_series
 local = show_local_monitoring(out, data_dir, kommune, seed=seed, lang=lang)
 media = show_media_series(out, data_dir, cache_dir, kommune, lang=lang)
 
-# %% [markdown]
-# ## Metode
-# - Indbrud: anmeldte indbrud i boliger (STRAF10/11) pr. 1.000 husstande (FAM55N).
-#   Politikredsen og de lignende kommuner er lagt sammen (summen af indbrud over summen af husstande).
-# - Borgerundersøgelsen: designvægte kalibreret til befolkningen (kommune, køn, alder),
-#   designbaserede standardfejl; celler med færre end 10 svar er undertrykt.
-# - Partnerskabets samlede effekt vurderes i den nationale rapport (difference-in-differences);
-#   én kommunes tal alene kan ikke skille effekten fra den generelle udvikling.
-
-# %% [markdown]
-# ## Dokumentation (proveniens)
+# %%
+say(f"## {t('common.methods', lang)}\n{t('kommune.methods', lang, min_cell=min_cell)}")
 
 # %%
+say(f"## {t('common.provenance', lang)}")
 params, files = provenance_table(f"{out_dir}/provenance.json")
-show_table(params, {"felt": "Felt", "vaerdi": "Værdi"})
-show_table(files, {"fil": "Inputfil", "sha256": "SHA-256", "bytes": "Bytes"})
+show_table(params, cols(lang, "felt", "vaerdi"), lang=lang)
+show_table(files, cols(lang, "fil", "sha256", "bytes"), lang=lang)

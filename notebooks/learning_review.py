@@ -22,15 +22,13 @@ lang = "da"
 min_cell = 10
 simulated = True
 
-# %% [markdown]
-# # Bo trygt: læringsreviewets figurer genskabt fra data
-
 # %%
 # ruff: noqa: E402
 import warnings
 from pathlib import Path
 
 from botrygt_eval.learning_review.pipeline import reproduce_learning_review
+from botrygt_eval.report_text import cols, t
 from botrygt_eval.reports_content import (
     learning_review_file,
     provenance_table,
@@ -41,49 +39,41 @@ from botrygt_eval.reports_content import (
 )
 
 warnings.filterwarnings("ignore")
-out = start(out_dir, simulated)
+say(f"# {t('review.title', lang)}")
+out = start(out_dir, simulated, lang)
 responses = learning_review_file(data_dir, year)
 folder = Path(out_dir) / "figurer" / "laeringsreview"
 rev = reproduce_learning_review(responses, folder, lang=lang)
 fig_table = rev.figures.figures_csv()
 
-# %% [markdown]
-# ## Kort fortalt
-
 # %%
+say(f"## {t('common.in_short', lang)}")
 m = fig_table["matches"] if "matches" in fig_table else None
-lines = [f"- Projektlederundersøgelsen ({responses.name}): **{rev.n_respondents} svar** "
-         f"({rev.n_quarantined} rækker sat i karantæne).",
-         f"- {fig_table['figure'].nunique()} figurer med {len(fig_table)} procenttal er genberegnet fra svarene."]  # fmt: skip
+lines = [t("review.respondents", lang, file=responses.name, n=rev.n_respondents,
+           q=rev.n_quarantined),
+         t("review.recomputed", lang, figures=fig_table["figure"].nunique(), n=len(fig_table))]  # fmt: skip
 if m is not None and m.notna().any():
-    lines.append(f"- {int(m.fillna(False).astype(bool).sum())} af {int(m.notna().sum())} publicerede "
-                 "procenttal genfindes præcist.")  # fmt: skip
-say("\n".join(lines))
-
-# %% [markdown]
-# ## Figurerne
+    lines.append(t("review.matches", lang, hits=int(m.fillna(False).astype(bool).sum()),
+                   n=int(m.notna().sum())))  # fmt: skip
+say("\n".join(f"- {line}" for line in lines))
 
 # %%
-for png in sorted(folder.glob("*.png")):
-    say(f"### {png.stem.capitalize()}")
-    show_figure(png)
-
-# %% [markdown]
-# ## Publicerede og genberegnede procenttal
+say(f"## {t('review.h_figures', lang)}")
+for png in sorted(folder.glob("*.png")):  # each chart carries its own title
+    show_figure(png, lang=lang)
 
 # %%
+say(f"## {t('review.h_table', lang)}")
 out.table(fig_table, "figurer")
-show_table(fig_table, {c: c for c in fig_table.columns if c not in ("item",)})
-
-# %% [markdown]
-# ## Metode
-# Hvert procenttal er genberegnet fra projektledernes svar med samme base som i
-# læringsreviewet (alle, der har svaret på spørgsmålet) og afrundet som i den publicerede rapport.
-
-# %% [markdown]
-# ## Dokumentation (proveniens)
+show_table(fig_table, cols(lang, *[c for c in fig_table.columns if c not in ("item",)],
+                           figure="col.review_figure", category="col.review_category",
+                           matches="col.review_matches"), lang=lang)  # fmt: skip
 
 # %%
+say(f"## {t('common.methods', lang)}\n{t('review.methods', lang)}")
+
+# %%
+say(f"## {t('common.provenance', lang)}")
 params, files = provenance_table(f"{out_dir}/provenance.json")
-show_table(params, {"felt": "Felt", "vaerdi": "Værdi"})
-show_table(files, {"fil": "Inputfil", "sha256": "SHA-256", "bytes": "Bytes"})
+show_table(params, cols(lang, "felt", "vaerdi"), lang=lang)
+show_table(files, cols(lang, "fil", "sha256", "bytes"), lang=lang)

@@ -36,6 +36,7 @@ from botrygt_eval.did.diagnostics import (
     relative_magnitude_bounds,
 )
 from botrygt_eval.did.twfe import event_study
+from botrygt_eval.reference import kommune_name
 from botrygt_eval.report_text import cols, labels, num, t
 from botrygt_eval.reports_content import (
     balanced,
@@ -119,7 +120,7 @@ say(f"## {t('national.h_effects', lang)}\n{t('national.effects_intro', lang)}")
 show_table(out.table(effects_table(effects, lang), "effekter"),
            cols(lang, "maal", "metode", "estimate_pct", "ci_low_pct", "ci_high_pct", "enhed",
                 "n_units", "n_obs"), lang=lang)  # fmt: skip
-ax = es.plot(title=t("national.fig_event_study", lang))
+ax = es.plot(title=t("national.fig_event_study", lang), lang=lang)
 fig = ax if hasattr(ax, "savefig") else ax.figure
 show_figure(out.figure(fig, "event_study"), lang=lang)
 plt.close(fig)
@@ -145,12 +146,12 @@ say("\n".join([
              p=p(pre["pvalue"], 3)),
     "- " + t("national.permutation", lang, seed=seed, p=p(ri.to_frame()["pvalue"].iloc[0], 3)),
     "- " + t("national.balanced", lang, n=panel_b["kommune_kode"].nunique(),
-             dropped=", ".join(map(str, dropped)) or t("common.none", lang)),
+             dropped=", ".join(kommune_name(k) for k in dropped) or t("common.none", lang)),
 ]))  # fmt: skip
 bt = out.table(bacon.by_type().assign(sammenligning=lambda d: d["type"].map(labels("bacon", lang))),
                "bacon")  # fmt: skip
 show_table(bt, cols(lang, "sammenligning", "weight", "estimate"), digits=3, lang=lang)
-fig = sens.plot().figure
+fig = sens.plot(lang=lang).figure
 show_figure(out.figure(fig, "foelsomhed"), lang=lang)
 plt.close(fig)
 _ = out.table(sens.to_frame(), "foelsomhed")

@@ -62,3 +62,30 @@ def test_a_failing_kommune_does_not_stop_the_batch(tmp_path):
     assert [o.kommune for o in outcomes] == [9998, 9999]
     for o in outcomes:
         assert o.status == "failed" and str(o.kommune) in o.error, o
+
+
+def test_lang_flows_from_every_report_command_to_the_renderer(tmp_path, monkeypatch):
+    import botrygt_eval.reports as reports
+
+    seen = []
+
+    class Done:
+        kind, html, skipped, seconds = "x", tmp_path / "x.html", True, 0.0
+
+    monkeypatch.setattr(reports, "render_report", lambda *a, **kw: seen.append(kw["lang"]) or Done)
+    common = ["--data", str(tmp_path), "--out", str(tmp_path)]
+    for cmd in (["national"], ["activities"], ["learning-review"], ["kommune", "--kommune", "851"]):
+        res = runner.invoke(app, ["report", *cmd, "--lang", "en", *common], terminal_width=200)
+        assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["report", "national", *common], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert seen == ["en", "en", "en", "en", "da"]
+
+
+def test_an_unknown_language_is_a_user_error(tmp_path):
+    code, err = _cli("report", "national", "--lang", "fr", "--data", str(tmp_path), "--out",
+                     str(tmp_path))  # fmt: skip
+    assert code == 2 and "lang='fr'" in err and "'da', 'en'" in err
+    code, err = _cli("report", "kommune", "--all", "--lang", "de", "--data", str(tmp_path),
+                     "--out", str(tmp_path))  # fmt: skip
+    assert code == 2 and "lang='de'" in err

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from botrygt_eval.reports_content import (
+    activity_reasons,
     activity_summary,
     activity_totals,
     balanced,
@@ -14,6 +17,7 @@ from botrygt_eval.reports_content import (
     fmt_interval,
     kommune_burglary,
     publishable,
+    show_table,
     similar_kommuner,
     survey_table,
     targets_progress,
@@ -139,3 +143,66 @@ def test_template_text_and_notebook_are_in_step(name):
     ipynb = jupytext.read(TEMPLATES / f"{name}.ipynb")
     assert [c.source for c in py.cells] == [c.source for c in ipynb.cells]
     assert "parameters" in py.cells[0].metadata.get("tags", [])
+
+
+def _numbers(text: str, lang: str) -> list[float]:
+    """Every number of a reason, read the way its language writes them."""
+    if lang == "da":
+        text = text.replace(".", "").replace(",", ".").replace("−", "-")
+    return [float(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?", text)]
+
+
+def test_english_activity_reasons_carry_the_rules_own_numbers_and_cautions():
+    """The English reason of each verdict has the numbers of the rule's Danish reason.
+
+    The Danish text is written by botrygt_eval.activities.rule (an independent route);
+    the table is built so that every verdict branch and the pre-trend caution occur.
+    """
+    from botrygt_eval.activities.rule import DecisionRule, decide
+
+    table = pd.DataFrame({
+        "activity_type": ["kampagne", "borgermoede", "bo_trygt_korps", "andet", "data_gis",
+                          "reaktionsplan", "tryghedsvandring"],
+        "n_activities": [40, 40, 40, 40, 40, 40, 3],
+        "n_kommuner": [10, 10, 10, 10, 10, 10, 2],
+        "estimate": [-0.10, 0.08, 0.0, 0.0, -0.10, 0.01, -0.2],
+        "se": [0.02, 0.02, 0.005, 0.08, 0.02, 0.05, 0.1],
+        "nh_estimate": [0.5, np.nan, np.nan, 0.0, -2.0, 3.0, np.nan],
+        "nh_se": [0.1, np.nan, np.nan, 0.5, 0.1, 0.2, np.nan],
+        "lead_estimate": [0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0],
+        "lead_se": [0.05] * 7,
+    })  # fmt: skip
+    rule = DecisionRule()
+    d = decide(table, rule)
+    assert set(d["verdict_code"]) == {"repeat", "drop", "insufficient", "change"}
+    en = activity_reasons(d, rule, "en")
+    assert activity_reasons(d, rule, "da") == list(d["reasons"])
+    for da_text, en_text in zip(d["reasons"], en, strict=True):
+        assert not re.search("[æøå]", en_text.replace("Nabohjælp", "")), en_text
+        assert _numbers(en_text, "en") == pytest.approx(_numbers(da_text, "da")), (da_text, en_text)
+        assert ("Bemærk" in da_text) == ("Note:" in en_text)
+    verdict_words = {"repeat": "Repeat.", "drop": "Stop", "insufficient": "More data"}
+    for code, word in verdict_words.items():
+        assert any(word in r for r, c in zip(en, d["verdict_code"], strict=True) if c == code)
+
+
+def _shown(monkeypatch, frame, columns, **kw) -> str:
+    """The HTML ``show_table`` displays."""
+    import IPython.display
+
+    seen = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: seen.append(obj.data))
+    show_table(frame, columns, **kw)
+    return seen[0]
+
+
+def test_show_table_formats_numbers_per_language_and_keeps_codes_plain(monkeypatch):
+    frame = pd.DataFrame({"aktivitet": ["Kampagne", "Andet"], "year": [2024, 2025],
+                          "cost_dkk": [1234567.5, np.nan]}, index=[0, 0])  # fmt: skip
+    headers = {"aktivitet": "Activity", "year": "Year", "cost_dkk": "Cost (DKK)"}
+    en = _shown(monkeypatch, frame, headers, lang="en")  # non-unique index (concatenated frames)
+    da = _shown(monkeypatch, frame, headers)
+    assert ">1,234,567.5<" in en and ">1.234.567,5<" in da
+    assert ">2024<" in en and ">2024<" in da  # years without a thousands separator
+    assert ">–<" in en  # missing cost
+    assert "text-align: left" in en  # the label column reads left-aligned

@@ -231,3 +231,72 @@ def test_local_monitoring_media_and_tile_map_sections(rendered):
     national = results["national"]
     assert (national.folder / "figurer" / "kommuner_aendring.png").exists()
     assert "Indbrud i hver kommune" in national.html.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- English (issue 7)
+@pytest.fixture(scope="module")
+def rendered_en(rendered):
+    """One English render of each report type, on the Danish renders' workspace and inputs.
+
+    The kommune is the one without a partnership among the fixture's (no synthetic DiD
+    to run) when there is one, so the four renders stay cheap.
+    """
+    ws, out, _, suppressed_kommune = rendered
+    out_en = out.parent / "reports_en"
+    results = {}
+    for kind, k in [("national", None), ("activities", None), ("learning-review", None),
+                    ("kommune", suppressed_kommune)]:  # fmt: skip
+        r = render_report(kind, ws, out_en, kommune=k, seed=3, min_cell=MIN_CELL, lang="en",
+                          cache=out / "_inputs")  # fmt: skip
+        results[r.folder.name] = r
+    return results
+
+
+def _visible_text(html: str, tag: str) -> list[str]:
+    """The text of every ``<tag>`` element (markup and anchor links stripped)."""
+    import html as html_lib
+
+    found = re.findall(rf"<{tag}\b[^>]*>(.*?)</{tag}>", html, flags=re.S)
+    return [html_lib.unescape(re.sub(r"<[^>]+>|¶", "", f)).strip() for f in found]
+
+
+def test_english_reports_have_english_titles_headings_and_headers(rendered, rendered_en):
+    from botrygt_eval.reference import kommune_name
+    from botrygt_eval.report_text import TEXT
+
+    danish_only = {v["da"] for v in TEXT.values() if v["da"] != v["en"]}
+    titles = {"national": "national", "activities": "activities",
+              "learning_review": "learning-review"}  # fmt: skip
+    for name, r in rendered_en.items():
+        html = r.html.read_text(encoding="utf-8")
+        kind = titles.get(name, "kommune")
+        assert '<html lang="en">' in html, name
+        assert "SIMULATED DATA" in html.split("<h1", 1)[0], name
+        assert TEXT[f"title.{kind}"]["en"] in html, name
+        assert TEXT[f"title.{kind}"]["da"] not in html, name
+        danish = rendered[1] / r.folder.name / f"{r.folder.name}.html"
+        assert '<html lang="da">' in danish.read_text(encoding="utf-8"), name
+        place = kommune_name(int(name.split("_")[1])) if kind == "kommune" else ""
+        for tag in ("h1", "h2", "h3", "th"):
+            for text in _visible_text(html, tag):
+                assert text not in danish_only, (name, tag, text)
+                if tag != "th":  # table headers may be municipality names
+                    left = text.replace(place, "").replace("Nabohjælp", "")
+                    assert not re.search("[æøåÆØÅ]", left), (name, tag, text)
+        # no leftover Danish of the templates' running text either
+        for phrase in ("Kort fortalt", "Metode", "konfidensinterval", "kommuner", " svar)"):
+            assert phrase not in html, (name, phrase)
+    verdict = rendered_en["activities"].html.read_text(encoding="utf-8")
+    assert re.search(r"<td[^>]*>(repeat|change|drop|insufficient evidence)</td>", verdict)
+    assert not re.search(r"<td[^>]*>(gentag|ændr|utilstrækkelig evidens)</td>", verdict)
+    kommune = next(r for n, r in rendered_en.items() if n.startswith("kommune_"))
+    assert "suppressed" in kommune.html.read_text(encoding="utf-8")
+
+
+def test_english_numbers_use_a_decimal_point(rendered_en):
+    html = rendered_en["national"].html.read_text(encoding="utf-8")
+    html = html.split("Documentation (provenance)")[0]  # not the package version "0.1.0"
+    cells = _visible_text(html, "td")
+    decimals = [c for c in cells if re.fullmatch(r"-?[\d.,]+", c) and re.search(r"[.,]\d$", c)]
+    assert decimals, "the national report should show decimal numbers"
+    assert all(re.fullmatch(r"-?\d{1,3}(,\d{3})*\.\d+", c) for c in decimals), decimals[:10]

@@ -341,20 +341,22 @@ class SensitivityResult:
         ]
         return "\n".join(lines)
 
-    def plot(self, ax=None):
-        """Robust CI (and identified set) against Mbar."""
+    def plot(self, ax=None, lang: str = "da"):
+        """Robust CI (and identified set) against Mbar; labels in ``lang`` (da/en)."""
         import matplotlib.pyplot as plt
+
+        from botrygt_eval.report_text import t as text
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
         t = self.table
         ax.fill_between(t["mbar"], t["ci_low"], t["ci_high"], color="C0", alpha=0.25,
-                        label="Robust konfidensinterval")  # fmt: skip
+                        label=text("fig.sens_ci", lang))  # fmt: skip
         ax.fill_between(t["mbar"], t["id_low"], t["id_high"], color="C0", alpha=0.6,
-                        label="Identificeret mængde")  # fmt: skip
+                        label=text("fig.sens_id", lang))  # fmt: skip
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_xlabel("M̄ (efter-brud i forhold til største før-brud)")
-        ax.set_ylabel("Gennemsnitlig effekt efter start")
+        ax.set_xlabel(text("fig.sens_x", lang))
+        ax.set_ylabel(text("fig.sens_y", lang))
         ax.legend(frameon=False, fontsize=8)
         return ax
 

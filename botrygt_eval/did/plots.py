@@ -14,18 +14,22 @@ def plot_event_study(
     ax=None,
     *,
     title: str | None = None,
-    ylabel: str = "Effekt i forhold til perioden før start",
-    xlabel: str = "Perioder i forhold til partnerskabets start",
+    ylabel: str | None = None,
+    xlabel: str | None = None,
     rate_ratio: bool = False,
+    lang: str = "da",
 ):
     """Event-study coefficients with pointwise confidence intervals.
 
     ``result`` is an :class:`~botrygt_eval.did.twfe.EventStudyResult` (TWFE or PPML).
     Leads are grey, lags coloured; the reference period sits at 0 without an
     interval; binned endpoints are drawn hollow. ``rate_ratio=True`` plots
-    ``exp(coefficient)`` (for PPML), with 1 as the no-effect line.
+    ``exp(coefficient)`` (for PPML), with 1 as the no-effect line. Default labels are
+    in ``lang`` (``"da"`` or ``"en"``).
     """
     import matplotlib.pyplot as plt
+
+    from botrygt_eval.report_text import t as text
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
@@ -36,7 +40,8 @@ def plot_event_study(
         est, lo, hi = np.exp(est), np.exp(lo), np.exp(hi)
     null = 1.0 if rate_ratio else 0.0
     pre = e < 0
-    for mask, color, label in ((pre, "0.45", "Før start"), (~pre, "C0", "Efter start")):
+    before, after = text("fig.es_before", lang), text("fig.es_after", lang)
+    for mask, color, label in ((pre, "0.45", before), (~pre, "C0", after)):
         ok = mask & np.isfinite(lo)
         ax.errorbar(e[ok], est[ok], yerr=[est[ok] - lo[ok], hi[ok] - est[ok]], fmt="none",
                     ecolor=color, elinewidth=1.2, capsize=2)  # fmt: skip
@@ -47,8 +52,10 @@ def plot_event_study(
             ax.plot(e[hollow], est[hollow], "o", mfc="white", color=color)
     ax.axhline(null, color="black", lw=0.8)
     ax.axvline(-0.5, color="0.6", lw=0.8, ls=":")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("Rate-forhold" if rate_ratio and ylabel.startswith("Effekt") else ylabel)
+    ax.set_xlabel(xlabel or text("fig.es_xlabel", lang))
+    if ylabel is None:
+        ylabel = text("fig.rate_ratio" if rate_ratio else "fig.es_ylabel", lang)
+    ax.set_ylabel(ylabel)
     ax.set_title(title or f"Event study: {result.outcome} ({result.model})")
     ax.legend(frameon=False, fontsize=8)
     return ax
