@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import platform
+import re
 import time
 import warnings
 from datetime import UTC, datetime
@@ -425,7 +426,7 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
         if len(s):
             lo, hi = s["coverage"].min(), s["coverage"].max()
             inside = int(((s["coverage"] >= 0.93) & (s["coverage"] <= 0.97)).sum())
-            name = s["estimator"].iloc[0].rsplit(" e=", 1)[0]
+            name = re.sub(r" e=-?\d+", "", s["estimator"].iloc[0])
             lines.append(
                 f"- {name}, single post-treatment event times: coverage {lo:.3f}-{hi:.3f}, "
                 f"{inside} of {len(s)} inside the 93-97 % band."
