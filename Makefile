@@ -51,6 +51,7 @@ activities-power: $(STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 	$(PY) analyses/activities_power.py --sims $(AP_SIMS) --seed 1000 \
 	  --draws analyses/results/activities_power_draws.csv --out analyses/results/activities_power.csv
+	gzip -f analyses/results/activities_power_draws.csv
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check botrygt_eval tests benchmarks analyses

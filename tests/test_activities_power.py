@@ -72,3 +72,10 @@ def test_error_rates_count_null_repeats_and_beneficial_drops():
     assert out.at["beneficial type called drop", "count"] == len(beneficial)
     assert out.at["beneficial type called drop", "rate"] == pytest.approx(0.25)
     assert np.isclose(out.at["beneficial type called drop", "target"], 0.05)
+    # the old CR1 normal interval on the same draws: below 0 only where estimate + z se < 0
+    first = draws["activity_type"] == types[0]
+    old = draws.assign(estimate=np.where(first, -1.0, 0.0), se_cr1=0.1, n_kommuner=20)
+    row = error_rates(old, cfg).set_index("error").iloc[2]
+    assert row["count"] == 4 and row["type_replications"] == n_null
+    few = old.assign(n_kommuner=3)  # the kommune guard applies
+    assert error_rates(few, cfg).iloc[2]["count"] == 0

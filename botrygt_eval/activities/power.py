@@ -77,7 +77,10 @@ def error_rates(
     """The rule's two error rates pooled over types and replications, with Clopper-Pearson
     95 % intervals and the rule's per-type bound: null types (true effect 0) called
     "repeat" (bound ``alpha / (2 m)`` with Bonferroni over ``m`` types, one-sided) and
-    beneficial types (true effect < 0) called "drop" (the issue's bound: 5 %)."""
+    beneficial types (true effect < 0) called "drop" (the issue's bound: 5 %). With a
+    ``se_cr1`` column, a third row counts null types whose CR1 normal interval lies below 0
+    (the inference before CR2, on the same draws; the kommune guard applied, the activity
+    count and the Nabohjælp branch not)."""
     config = config or SimulationConfig()
     rule = rule or DecisionRule()
     truth = draws["activity_type"].map(config.activity_burglary_effects).fillna(0.0)
@@ -94,4 +97,15 @@ def error_rates(
         rows.append({"error": name, "count": k, "type_replications": n,
                      "rate": k / n if n else np.nan, "ci_low": lo, "ci_high": hi,
                      "target": target})  # fmt: skip
+    if "se_cr1" in draws.columns:  # the old inference on the same draws, for comparison
+        z = rule.z(int(m))
+        below = (draws["estimate"] + z * draws["se_cr1"] < 0) & (
+            draws["n_kommuner"] >= rule.min_kommuner
+        )
+        null = truth == 0
+        k, n = int((below & null).sum()), int(null.sum())
+        lo, hi = clopper_pearson(k, n) if n else (np.nan, np.nan)
+        rows.append({"error": "null type, CR1 normal interval below 0 (old inference)",
+                     "count": k, "type_replications": n, "rate": k / n if n else np.nan,
+                     "ci_low": lo, "ci_high": hi, "target": bound})  # fmt: skip
     return pd.DataFrame(rows).assign(n_sims=draws["sim"].nunique())
