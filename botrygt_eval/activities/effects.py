@@ -30,10 +30,11 @@ activities of each type (an intermediate outcome: sign-ups).
 
 Inference: CR2 (Bell-McCaffrey) standard errors clustered by kommune, with kommune and
 period effects in the leverage, and per coefficient the Bell-McCaffrey / Imbens-Kolesar
-Satterthwaite degrees of freedom (:mod:`botrygt_eval.did.small_sample`). CR1 is 10-17 %
-too small for types active in few kommuner (docs/ACTIVITIES.md); the df shrink with the
-number of kommuner a type's exposure lives in, so a type in one or two kommuner gets a
-very wide t interval. The CR1 SE is kept in ``se_cr1`` as a cross-check.
+Satterthwaite degrees of freedom (:mod:`botrygt_eval.did.small_sample`). CR1 was up to
+13 % too small for types active in about 20 kommuner (docs/ACTIVITIES.md); the df shrink
+with the number of kommuner a type's exposure lives in, so a type in two kommuner gets
+df of about 1 and a very wide t interval (one kommune cannot be judged at all: see
+:mod:`.rule`). The CR1 SE is kept in ``se_cr1`` as a cross-check.
 """
 
 from __future__ import annotations
