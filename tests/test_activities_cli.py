@@ -31,6 +31,9 @@ def test_cli_writes_decisions_and_kpis(workspace, tmp_path):
     for d in data["decisions"]:
         assert d["verdict"] in {"gentag", "ændr", "drop", "utilstrækkelig evidens"}
     assert len(data["kpis"]) == 25
+    # the workspace has an article export: the media KPIs are in the KPI table
+    articles = [k["media_burglary_articles"] for k in data["kpis"]]
+    assert all(a is not None and a >= 0 for a in articles) and sum(articles) > 0
     assert "activity types" in res.output
 
 

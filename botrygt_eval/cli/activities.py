@@ -47,10 +47,14 @@ def activities_cmd(
     """Which activity types to repeat, change or drop, and each partnership's KPIs."""
     from botrygt_eval.activities import DecisionRule, evaluate_activities, load_activity_workspace
     from botrygt_eval.kpi import partnership_kpis
+    from botrygt_eval.media.kpi import add_media_kpis
+    from botrygt_eval.media.pipeline import analyse_media, has_media
 
     ws = load_activity_workspace(data)
     ev = evaluate_activities(ws, rule=DecisionRule(delta=delta), window_quarters=window)
     kpis = partnership_kpis(ws)
+    if has_media(data):  # constructive-media share and mentions per partnership
+        kpis = add_media_kpis(kpis, analyse_media(data).coded)
     out = {
         "decisions": _records(ev.decisions),
         "effects": _records(ev.effects),
