@@ -222,3 +222,71 @@ def test_hand_made_kommune_counts_and_rates(tmp_path):
     no_hh = got.loc["1km_6175_725"]
     assert no_hh["burglaries"] == 6 and np.isnan(no_hh["rate_shrunk"])
     assert np.isnan(no_hh["rate_per_1000"]) and np.isnan(no_hh["gap_index"])
+
+
+def test_areas_count_points_by_their_coordinates_and_hide_small_areas(geo, tmp_path):
+    """User areas: west/east halves of København by 100 m cell, plus one single cell as a
+    tiny area; counts are checked against the raw points sorted by coordinate."""
+    from botrygt_eval.monitoring import area_monitoring, load_area_lookup
+
+    folder = geo[0]
+    hh = pd.read_csv(folder / "lokal" / "husstande.csv")
+    hh = hh[hh["kommune_kode"] == 101]
+    east0 = parse_cell_ids(hh["cell_id"])["east0"].to_numpy()
+    split = np.median(east0)
+    area = np.where(east0 < split, "vest", "øst").astype(object)
+    tiny = hh["cell_id"].iloc[0]
+    area[0] = "lille"
+    path = tmp_path / "areas.csv"
+    pd.DataFrame({"cell_id": hh["cell_id"], "area": area}).to_csv(path, index=False)
+    got = area_monitoring(folder, 101, load_area_lookup(path), threshold=5).set_index("area")
+
+    pts = pd.read_csv(folder / "lokal" / "indbrud.csv", parse_dates=["date"])
+    pts = pts[pts["kommune_kode"] == 101]
+    quarter = pts["date"].dt.to_period("Q")
+    pts = pts[quarter.isin(sorted(quarter.unique())[-8:])]
+    e0 = (pts["east"] // 100 * 100).to_numpy()
+    n0 = (pts["north"] // 100 * 100).to_numpy()
+    tiny_e, tiny_n = parse_cell_ids(pd.Series([tiny]))[["east0", "north0"]].iloc[0]
+    in_tiny = (e0 == tiny_e) & (n0 == tiny_n)
+    in_ids = set(hh["cell_id"])
+    ids = [f"100m_{n // 100}_{e // 100}" for e, n in zip(e0, n0, strict=True)]
+    outside = ~np.isin(ids, list(in_ids))
+    west = (e0 < split) & ~in_tiny & ~outside
+    east = (e0 >= split) & ~in_tiny & ~outside
+    assert got.loc["vest", "burglaries"] == west.sum() and not got.loc["vest", "suppressed"]
+    assert got.loc["øst", "burglaries"] == east.sum()
+    years = 2.0
+    west_cells = east0 < split
+    west_cells[0] = False  # the tiny area's cell
+    hh_west = hh.loc[west_cells, "households"].sum()
+    assert got.loc["vest", "rate_per_1000"] == pytest.approx(1000 * west.sum() / hh_west / years)
+    # disclosure: nothing published below 5, hidden total 0 or at least 5
+    shown = ~got["suppressed"]
+    assert (got.loc[shown, "burglaries"] >= 5).all()
+    hidden_total = len(pts) - got.loc[shown, "burglaries"].sum()
+    assert hidden_total == 0 or hidden_total >= 5
+    assert in_tiny.sum() < 5  # one 100 m cell: the tiny area must be hidden
+    assert got.loc["lille", "suppressed"] and np.isnan(got.loc["lille", "burglaries"])
+    # the CLI writes the same table
+    out = tmp_path / "cli"
+    res = CliRunner().invoke(app, ["map", "--data", str(folder), "--kommune", "101", "--out",
+                                   str(out), "--permutations", "9", "--areas", str(path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    cli = pd.read_csv(out / "omraader.csv").set_index("area")
+    assert cli.loc["vest", "burglaries"] == west.sum()
+
+
+def test_area_lookup_errors(tmp_path):
+    from botrygt_eval.monitoring import load_area_lookup
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("cell_id,area\n1km_6175_724,2100\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="100 m cell ids"):
+        load_area_lookup(bad)
+    two = tmp_path / "two.csv"
+    two.write_text("cell_id,area\n100m_61757_7244,2100\n100m_61757_7244,2200\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="more than one area"):
+        load_area_lookup(two)
+    with pytest.raises(InputFileError, match="no such area lookup"):
+        load_area_lookup(tmp_path / "missing.csv")

@@ -33,6 +33,8 @@ def _clean(value):
         "  botrygt-eval map --data data/sim --kommune København --cell 100m --threshold 10 "
         "--out out/lokal_101_100m\n\n"
         "  botrygt-eval map --data data/sim --kommune 101 --png --boundary kbh.geojson "
+        "--out out/lokal_101\n\n"
+        "  botrygt-eval map --data data/sim --kommune 101 --areas postnumre_celler.csv "
         "--out out/lokal_101"
     ),
 )
@@ -67,6 +69,14 @@ def map_cmd(
             help="GeoJSON polygon of the kommune (EPSG:25832 or WGS84) drawn on the maps.",
         ),
     ] = None,
+    areas: Annotated[
+        Path | None,
+        typer.Option(
+            "--areas",
+            help="CSV cell_id,area placing each DST 100 m cell in a postal code or parish: "
+            "also writes omraader.csv, the same measures per area (suppressed alike).",
+        ),
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the maps: da or en.")] = "da",
     quarantine: Annotated[
         Path | None,
@@ -80,7 +90,8 @@ def map_cmd(
     """Burglary and Nabohjælp per grid cell, gap index, Gi* hotspots and near-repeat table.
 
     Writes celler.csv (suppressed: no cell with fewer than --threshold burglaries),
-    naergentagelse.csv (Knox table) and opsummering.json; with --png also the maps.
+    naergentagelse.csv (Knox table) and opsummering.json; with --areas also omraader.csv
+    (per postal code or parish, suppressed alike); with --png also the maps.
     The input points are personal data and are never written out.
     """
     from botrygt_eval.monitoring import local_monitoring
@@ -105,6 +116,11 @@ def map_cmd(
     (out / "opsummering.json").write_text(
         json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    if areas is not None:
+        from botrygt_eval.monitoring import area_monitoring, load_area_lookup
+
+        by_area = area_monitoring(data, code, load_area_lookup(areas), threshold, periods=periods)
+        by_area.to_csv(out / "omraader.csv", index=False, lineterminator="\n")
     if png:
         from botrygt_eval.monitoring.png import write_map_pngs
         from botrygt_eval.reports_content import is_simulated

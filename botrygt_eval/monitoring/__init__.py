@@ -4,6 +4,18 @@ Geocoded burglaries are personal data: only suppressed aggregates leave
 :func:`local_monitoring` (docs/MONITORING.md).
 """
 
-from botrygt_eval.monitoring.local import CELL_COLUMNS, LocalMonitoring, local_monitoring
+from botrygt_eval.monitoring.local import (
+    CELL_COLUMNS,
+    LocalMonitoring,
+    area_monitoring,
+    load_area_lookup,
+    local_monitoring,
+)
 
-__all__ = ["CELL_COLUMNS", "LocalMonitoring", "local_monitoring"]
+__all__ = [
+    "CELL_COLUMNS",
+    "LocalMonitoring",
+    "area_monitoring",
+    "load_area_lookup",
+    "local_monitoring",
+]

@@ -193,6 +193,74 @@ def load_local_inputs(
     return (*frames, [r.message() for r in loaded])
 
 
+def _last_quarters(events: pd.DataFrame, code: int, periods: int):
+    """The burglaries of the last ``periods`` quarters that have any, and those quarters."""
+    from botrygt_eval.monitoring.aggregate import quarter_labels
+
+    if events.empty:
+        raise InputFileError(f"no geocoded burglaries for kommune {code} in lokal/indbrud.csv")
+    labels = quarter_labels(events["date"])
+    quarters = sorted(set(labels))[-periods:]
+    return events.loc[np.isin(labels, quarters)], quarters
+
+
+def load_area_lookup(path: str | Path) -> pd.DataFrame:
+    """A user's area lookup ``cell_id,area``: each DST 100 m cell in one postal code or parish."""
+    from botrygt_eval.monitoring.grid import parse_cell_ids
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such area lookup file (columns cell_id,area)")
+    lookup = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    if not {"cell_id", "area"} <= set(lookup.columns):
+        raise InputFileError(f"{path}: an area lookup needs the columns cell_id and area")
+    lookup = lookup.dropna(subset=["cell_id", "area"])
+    if lookup.empty or not (parse_cell_ids(lookup["cell_id"])["size_m"] == 100).all():
+        raise InputFileError(f"{path}: cell_id must be DST 100 m cell ids like 100m_61757_7244")
+    dup = lookup.groupby("cell_id")["area"].nunique()
+    if (dup > 1).any():
+        raise InputFileError(
+            f"{path}: {int((dup > 1).sum())} cells are given more than one area, "
+            f"e.g. {dup[dup > 1].index[0]}"
+        )
+    return lookup
+
+
+def area_monitoring(
+    workspace_dir: str | Path,
+    kommune: int | str,
+    lookup: pd.DataFrame,
+    threshold: int = 5,
+    *,
+    periods: int = 8,
+    level: float = 0.9,
+    quarantine_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Burglary and Nabohjælp per user area (postal code, parish) instead of grid cells.
+
+    ``lookup`` (``cell_id, area``; :func:`load_area_lookup`) places each 100 m cell in an
+    area; cells outside it count under "uden for områderne". Rates are shrunk towards the
+    kommune rate as for cells (prior fitted over the areas), with the gap index; areas
+    with fewer than ``threshold`` burglaries are hidden (and more against differencing).
+    """
+    from botrygt_eval.monitoring.aggregate import area_counts
+    from botrygt_eval.monitoring.suppression import suppress_areas
+    from botrygt_eval.reference import to_kommune_kode
+
+    code = int(to_kommune_kode(kommune))
+    if threshold < 1 or periods < 1:
+        raise ConfigError("threshold and periods must be at least 1")
+    events, households, members, _ = load_local_inputs(workspace_dir, code, quarantine_dir)
+    events, quarters = _last_quarters(events, code, periods)
+    years = len(quarters) / 4
+    cells, _ = cell_counts(events, households, members, "100m", quarters)
+    areas = area_counts(cells, lookup, years)
+    areas = _estimates(areas, _priors(areas), years, level)
+    columns = ["area", "households", "burglaries", "nabohjaelpere", "rate_per_1000",
+               "rate_shrunk", "rate_low", "rate_high", "coverage_per_100", "gap_index"]  # fmt: skip
+    return suppress_areas(areas[columns], threshold)
+
+
 def local_monitoring(
     workspace_dir: str | Path,
     kommune: int | str,
@@ -226,12 +294,7 @@ def local_monitoring(
     if threshold < 1 or periods < 1:
         raise ConfigError("threshold and periods must be at least 1")
     events, households, members, log = load_local_inputs(workspace_dir, code, quarantine_dir)
-    if events.empty:
-        raise InputFileError(f"no geocoded burglaries for kommune {code} in lokal/indbrud.csv")
-    from botrygt_eval.monitoring.aggregate import quarter_labels
-
-    quarters = sorted(set(quarter_labels(events["date"])))[-periods:]
-    events = events.loc[np.isin(quarter_labels(events["date"]), quarters)]
+    events, quarters = _last_quarters(events, code, periods)
     years = len(quarters) / 4
     cells, by_period = cell_counts(events, households, members, cell, quarters)
     priors = _priors(cells)

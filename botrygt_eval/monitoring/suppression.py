@@ -66,6 +66,23 @@ def suppress_cells(
     pools.append(alone.assign(merged=False))
     pooled = pd.concat(pools, ignore_index=True)
     out = pd.concat([keep, pooled], ignore_index=True)
+    return _hide(out, threshold, keys=("cell_id", "merged"))
+
+
+def suppress_areas(areas: pd.DataFrame, threshold: int = 5, key: str = "area") -> pd.DataFrame:
+    """The publishable table of user areas (postal codes, parishes): steps 2-3 of the rule
+    without pooling (areas have no parent): areas below ``threshold`` are hidden, and
+    more if the hidden total could be worked out from the kommune total."""
+    if threshold < 1:
+        raise ConfigError(f"the disclosure threshold must be at least 1, got {threshold}")
+    if key not in areas.columns or COUNT not in areas.columns:
+        raise ConfigError(f"the area table needs {key!r} and {COUNT!r} columns")
+    return _hide(areas.reset_index(drop=True), threshold, keys=(key,))
+
+
+def _hide(out: pd.DataFrame, threshold: int, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Flag rows below ``threshold`` (and, against differencing, the smallest published
+    non-zero rows until the hidden total reaches ``threshold``) and blank their values."""
     hidden = out[COUNT] < threshold
     hidden_total = out.loc[hidden, COUNT].sum()
     if 0 < hidden_total < threshold:  # secondary suppression against differencing
@@ -74,7 +91,7 @@ def suppress_cells(
         n_more = int(np.searchsorted(need, threshold, side="left")) + 1
         hidden.loc[candidates.index[:n_more]] = True
     out["suppressed"] = hidden.to_numpy()
-    value_cols = [c for c in out.columns if c not in ("cell_id", "merged", "suppressed")]
+    value_cols = [c for c in out.columns if c not in (*keys, "suppressed")]
     out.loc[out["suppressed"], value_cols] = np.nan
     return out
 
