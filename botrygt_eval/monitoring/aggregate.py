@@ -17,7 +17,9 @@ from botrygt_eval.monitoring.grid import cell_ids, cell_metres, parent_ids, pars
 def quarter_labels(dates) -> np.ndarray:
     """``2025K1``-style labels of dates (StatBank's quarter names)."""
     d = pd.DatetimeIndex(pd.to_datetime(np.asarray(dates)))
-    return np.char.add(np.char.add(d.year.astype(str), "K"), d.quarter.astype(str))
+    year = np.asarray(d.year, dtype=np.int64).astype(str)  # numpy strings on any pandas
+    quarter = np.asarray(d.quarter, dtype=np.int64).astype(str)
+    return np.char.add(np.char.add(year, "K"), quarter)
 
 
 def to_cells(ids, cell: str) -> np.ndarray:
