@@ -38,9 +38,14 @@ def time_call(fn: Callable[[object], object], data: object, repeat: int) -> floa
 
 
 def run_case(case: Case) -> list[dict]:
-    data = case.setup()
+    try:
+        data = case.setup()
+        ours = time_call(case.ours, data, case.repeat)
+    except Exception as exc:  # our failure is a result too, and must not lose the other cases
+        status = f"FAILED: {type(exc).__name__}: {exc}"[:300]
+        return [{"case": case.name, "implementation": "botrygt_eval", "seconds": float("nan"),
+                 "ratio": float("nan"), "status": status, "note": case.note}]  # fmt: skip
     rows = []
-    ours = time_call(case.ours, data, case.repeat)
     rows.append(
         {
             "case": case.name,

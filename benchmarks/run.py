@@ -63,6 +63,9 @@ def main() -> None:
         lines += ["", "## Notes", "", *notes]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
+    failed = [r["case"] for r in rows if r["status"].startswith("FAILED")]
+    if failed:  # written to the table, and the run says so
+        sys.exit(f"our implementation failed in: {'; '.join(failed)}")
 
 
 if __name__ == "__main__":
