@@ -237,13 +237,41 @@ def _media(ctx: DemoContext) -> None:
     ctx.outputs.append(("constructive media coverage chart", folder / "media_series.png"))
 
 
+def _report_kommune(ctx: DemoContext) -> int:
+    """The kommune of the demo's municipality report: a partnership kommune with local
+    (geocoded) data when there is one, so the report shows its maps; else Aalborg (851)."""
+    from botrygt_eval.reports_local import has_local_data
+
+    partners = [int(k) for k in ctx.produced["ws"].partnerships["kommune_kode"]]
+    local = [k for k in partners if has_local_data(ctx.produced["workspace"], k)]
+    if local:
+        return local[0]
+    return 851 if 851 in partners or not partners else partners[0]
+
+
+def _local_monitoring(ctx: DemoContext) -> None:
+    """The report kommune's grid tables and maps (suppressed; docs/MONITORING.md)."""
+    from botrygt_eval.monitoring import local_monitoring
+    from botrygt_eval.monitoring.png import write_map_pngs
+    from botrygt_eval.reports_local import has_local_data
+
+    kommune = _report_kommune(ctx)
+    if not has_local_data(ctx.produced["workspace"], kommune):
+        return
+    folder = ctx.folder(f"lokal/{kommune}")
+    res = local_monitoring(ctx.produced["workspace"], kommune, seed=ctx.seed)
+    ctx.table(res.cells, folder / "celler.csv",
+              f"kommune {kommune}: burglary and Nabohjælp per 1 km cell, small cells hidden")  # fmt: skip
+    write_map_pngs(res, folder, simulated=True)
+    ctx.outputs.append((f"kommune {kommune}: burglary, gap and near-repeat maps", folder))
+
+
 def _reports(ctx: DemoContext) -> None:
     """Render the national, one kommune, the activities and the learning-review reports."""
     from botrygt_eval.reports import render_report
 
     folder = ctx.folder("reports")
-    partners = [int(k) for k in ctx.produced["ws"].partnerships["kommune_kode"]]
-    kommune = 851 if 851 in partners or not partners else partners[0]
+    kommune = _report_kommune(ctx)
     cached = dict(survey_csv=ctx.out / "survey" / "survey_estimates.csv",
                   effects_csv=ctx.out / "did" / "partnership_effects.csv")  # fmt: skip
     for kind, k in (("national", None), ("kommune", kommune), ("activities", None),
@@ -264,6 +292,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("Reproducing the learning review's figures", _learning_review),
     ("Coding the media coverage of burglary", _media),
     ("Evaluating activities and partnership targets", _activities),
+    ("Mapping local burglaries and Nabohjælp (one kommune)", _local_monitoring),
     ("Rendering the reports (national, kommune, activities, learning review)", _reports),
 ]
 

@@ -259,6 +259,8 @@ TEXT: dict[str, dict[str, str]] = {
     "col.n_cost": {"da": "Med udgift", "en": "With cost"},
     "col.kr_pr_naaet": {"da": "Kr. pr. nået", "en": "DKK per person reached"},
     "col.effekt_pct": {"da": "Effekt på indbrud, %", "en": "Effect on burglary, %"},
+    "col.sim_ci_low_pct": {"da": "Samtidigt 95 %-KI fra", "en": "Simultaneous 95% CI from"},
+    "col.sim_ci_high_pct": {"da": "Samtidigt 95 %-KI til", "en": "Simultaneous 95% CI to"},
     "col.ki_fra_pct": {"da": "95 %-KI fra", "en": "95% CI from"},
     "col.ki_til_pct": {"da": "95 %-KI til", "en": "95% CI to"},
     "col.foer_rmse": {"da": "Tilpasning før start (RMSE, log)", "en": "Pre-start fit (RMSE, log)"},
@@ -540,11 +542,13 @@ TEXT: dict[str, dict[str, str]] = {
                              "en": "Do the activities work? Repeat, change or drop"},
     "activities.verdict_intro": {
         "da": "Effekten er den anslåede ændring i anmeldte indbrud pr. aktivitet, mens den "
-              "virker, med 95 %-konfidensinterval. Vurderingen følger beslutningsreglen i "
-              "docs/ACTIVITIES.md.",
+              "virker. Intervallerne er samtidige 95 %-konfidensintervaller: de dækker alle "
+              "aktivitetstyper på én gang, så de er bredere end et interval for én type. "
+              "Vurderingen følger beslutningsreglen i docs/ACTIVITIES.md.",
         "en": "The effect is the estimated change in reported burglaries per activity while it "
-              "is active, with a 95% confidence interval. The verdict follows the decision rule "
-              "in docs/ACTIVITIES.md."},
+              "is active. The intervals are simultaneous 95% confidence intervals: they cover all "
+              "activity types at once, so they are wider than an interval for one type. The "
+              "verdict follows the decision rule in docs/ACTIVITIES.md."},
     "activities.no_judgement": {
         "da": "**Vurderingen af de enkelte aktiviteters effekt er endnu ikke tilgængelig** "
               "(modulet botrygt_eval.activities mangler). Tabellerne ovenfor viser kun, hvad der "

@@ -87,8 +87,10 @@ if has_judgement:
                             ci_high_pct=lambda x: 100 * np.expm1(x["ci_high"]))  # fmt: skip
     out.table(d, "vurdering")
     say(t("activities.verdict_intro", lang))
-    show_table(d, cols(lang, "aktivitet", "n_activities", "n_kommuner", "effect_pct", "ci_low_pct",
-                       "ci_high_pct", vurdering="col.verdict"), lang=lang)  # fmt: skip
+    # the default rule's intervals are simultaneous (Bonferroni over the types)
+    show_table(d, cols(lang, "aktivitet", "n_activities", "n_kommuner", "effect_pct",
+                       ci_low_pct="col.sim_ci_low_pct", ci_high_pct="col.sim_ci_high_pct",
+                       vurdering="col.verdict"), lang=lang)  # fmt: skip
     ax = ev.plot()
     rev = d.iloc[::-1]  # the chart lists the types bottom-up
     ax.set_yticks(ax.get_yticks(), [f"{a} — {v}" for a, v in zip(rev["aktivitet"], rev["vurdering"],

@@ -71,3 +71,18 @@ def test_demo_effects_table_has_intervals_for_every_estimator(demo_out):
     assert set(eff["outcome"]) >= {"log_rate", "burglaries", "fear_burglary", "nabohjaelper"}
     assert (eff["ci_low"] < eff["estimate"]).all() and (eff["estimate"] < eff["ci_high"]).all()
     assert (eff["se"] > 0).all() and (eff["n_units"] >= 90).all()
+
+
+@pytest.mark.slow
+def test_demo_kommune_report_shows_its_local_maps(demo_out):
+    """The demo's municipality report is a partnership kommune with geocoded data, so the
+    report has the local-monitoring section and lokal/<kode>/ has the suppressed maps."""
+    out, _ = demo_out
+    (folder,) = list((out / "lokal").iterdir())
+    cells = pd.read_csv(folder / "celler.csv")
+    assert (cells.loc[~cells["suppressed"], "burglaries"] >= 5).all()
+    assert {"kort_indbrud.png", "kort_nabohjaelp.png", "naergentagelse.png"} <= {
+        p.name for p in folder.iterdir()
+    }
+    html = (out / "reports" / f"kommune_{folder.name}").glob("*.html")
+    assert "Lokal overvågning" in next(html).read_text(encoding="utf-8")
