@@ -35,7 +35,7 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/run.py --out benchmarks/RESULTS.md
 
-# DiD coverage study on 500 synthetic Denmarks (not part of `make test`; ~15 min, docs/COVERAGE.md).
+# DiD coverage study on 500 synthetic Denmarks (not part of `make test`; ~8 min, docs/COVERAGE.md).
 # One BLAS thread: the work is many small matrices, and threads fight on a shared machine.
 .PHONY: coverage
 coverage: $(STAMP)
