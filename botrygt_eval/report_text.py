@@ -631,4 +631,116 @@ TEXT: dict[str, dict[str, str]] = {
     "col.review_matches": {"da": "Stemmer", "en": "Matches"},
     "col.published_pct": {"da": "Publiceret %", "en": "Published %"},
     "col.recomputed_pct": {"da": "Genberegnet %", "en": "Recomputed %"},
+    # ------------------------------------------------------------------ local monitoring, media, tile map
+    "local.h": {"da": "Lokal overvågning", "en": "Local monitoring"},
+    "local.intro": {
+        "da": "Kortene viser anmeldte indbrud i boliger i kommunen på Danmarks Statistiks "
+              "kvadratnet ({size}), for de seneste {n_q} kvartaler ({first}–{last}). "
+              "Indbrudsraten er udglattet: i kvadrater med få husstande trækkes tallet mod "
+              "kommunens gennemsnit, så et enkelt indbrud ikke får et lille område til at se "
+              "farligt ud. **Kvadrater med færre end {threshold} indbrud er skjult** (hvide), "
+              "fordi et indbrud på en adresse er en personoplysning; derfor har kortet huller.",
+        "en": "The maps show reported residential burglaries in the municipality on the "
+              "Statistics Denmark square grid ({size}), for the last {n_q} quarters "
+              "({first}–{last}). The burglary rate is smoothed: in squares with few households "
+              "it is pulled towards the municipal average, so one burglary does not make a small "
+              "area look dangerous. **Squares with fewer than {threshold} burglaries are "
+              "hidden** (white), because a burglary at an address is personal data; hence the "
+              "gaps in the map.",
+    },
+    "local.counts": {
+        "da": "- {burglaries} indbrud i {households} husstande: {rate} indbrud pr. 1.000 "
+              "husstande pr. år.\n- {shown} af {cells} kvadrater vises; {hidden} er skjulte "
+              "(de rummer {hidden_burglaries} af indbruddene).\n- {n_hot} kvadrater er hotspots.",
+        "en": "- {burglaries} burglaries in {households} households: {rate} burglaries per "
+              "1,000 households a year.\n- {shown} of {cells} squares are shown; {hidden} are "
+              "hidden (they hold {hidden_burglaries} of the burglaries).\n- {n_hot} squares "
+              "are hotspots.",
+    },
+    "local.rate_title": {"da": "Indbrud pr. 1.000 husstande pr. år (udglattet), {navn}",
+                         "en": "Burglaries per 1,000 households a year (smoothed), {navn}"},
+    "local.hotspot_note": {
+        "da": "Sort kant: **hotspot**, et område hvor indbrudsraten sammen med nabokvadraterne "
+              "er markant højere end i resten af kommunen i flere af de seneste kvartaler "
+              "(Getis-Ord Gi*, justeret for, at mange kvadrater testes på én gang).",
+        "en": "Black outline: **hotspot**, an area where the burglary rate, together with the "
+              "neighbouring squares, is markedly above the rest of the municipality in several "
+              "of the last quarters (Getis-Ord Gi*, adjusted for testing many squares at once).",
+    },
+    "local.gap_title": {"da": "Mange indbrud, få nabohjælpere: {navn}",
+                        "en": "Many burglaries, few Neighbourhood Watch members: {navn}"},
+    "local.gap_text": {
+        "da": "Kortet viser for hvert kvadrat sandsynligheden for, at det både har flere indbrud "
+              "og færre nabohjælpere pr. husstand end det typiske kvadrat i kommunen. Mørke "
+              "kvadrater er oplagte steder at rekruttere til Nabohjælp.",
+        "en": "For each square, the map shows the probability that it has both more burglaries "
+              "and fewer Neighbourhood Watch members per household than the typical square in "
+              "the municipality. Dark squares are obvious places to recruit members.",
+    },
+    "local.h_hot": {"da": "Hotspots", "en": "Hotspots"},
+    "local.no_hot": {"da": "Ingen viste kvadrater er hotspots i perioden.",
+                     "en": "No shown square is a hotspot in the period."},
+    "local.h_near": {"da": "Nærgentagelse", "en": "Near repeats"},
+    "local.near_text": {
+        "da": "Efter et indbrud er naboerne ofte i øget risiko i de følgende uger. Figuren tæller "
+              "par af indbrud efter afstand og tid mellem dem og sammenligner med det antal, man "
+              "ville forvente, hvis tidspunkterne var tilfældige. Over 1 (rød) betyder flere par "
+              "end ventet; * markerer, at forskellen næppe er tilfældig. Mange par tæt på "
+              "hinanden i tid og sted taler for at advare naboerne hurtigt efter et indbrud.",
+        "en": "After a burglary, the neighbours are often at higher risk for some weeks. The "
+              "figure counts pairs of burglaries by the distance and time between them and "
+              "compares with the number expected if the dates were random. Above 1 (red) means "
+              "more pairs than expected; * marks a difference unlikely to be chance. Many pairs "
+              "close in time and space argue for warning the neighbours soon after a burglary.",
+    },
+    "local.none": {"da": "Kommunen har ingen lokale data (geokodede indbrud) i arbejdsmappen.",
+                   "en": "The workspace holds no local data (geocoded burglaries) for this "
+                         "municipality."},
+    "media.h": {"da": "Mediedækning af indbrud", "en": "Media coverage of burglary"},
+    "media.text": {
+        "da": "Andelen af artikler om indbrud, der er konstruktive (giver råd, fortæller om "
+              "forebyggelse, Nabohjælp eller Bo trygt), år for år med 95 %-interval, for hele "
+              "landet og kommunen. Artiklerne er kodet automatisk med en ordliste. År med færre "
+              "end {min_n} artikler om indbrud vises ikke som andel.",
+        "en": "The share of burglary articles that are constructive (give advice, report on "
+              "prevention, Neighbourhood Watch or Bo trygt), year by year with a 95% interval, "
+              "for the country and the municipality. Articles are coded automatically with a "
+              "phrase list. Years with fewer than {min_n} burglary articles show no share.",
+    },
+    "tile.h": {"da": "Indbrud i hver kommune", "en": "Burglary in each municipality"},
+    "tile.title": {"da": "Ændring i indbrud pr. 1.000 husstande, {first}–{last}",
+                   "en": "Change in burglaries per 1,000 households, {first}–{last}"},
+    "tile.label": {"da": "Ændring (%); hvid = hele landet ({national})",
+                   "en": "Change (%); white = Denmark ({national})"},
+    "tile.partner": {"da": "Bo trygt-partnerskab", "en": "Bo trygt partnership"},
+    "tile.text": {
+        "da": "Hver firkant er en kommune, placeret omtrent hvor den ligger (alle lige store, "
+              "så også små kommuner kan ses). Farven er ændringen i anmeldte indbrud pr. "
+              "husstand fra {first} (året før det første partnerskab) til {last}, målt mod hele "
+              "landet, hvor ændringen var {national}: hvid er som landet, blå et større fald, "
+              "rød et mindre fald eller en stigning. Sort kant: kommunen har et Bo "
+              "trygt-partnerskab. Kortet viser udviklingen, ikke partnerskabets effekt (den "
+              "står i afsnittet om effekter). Skraverede kommuner havde færre end {min_n} "
+              "indbrud i et af årene, for få til at sige noget om en ændring.",
+        "en": "Each square is a municipality, placed roughly where it lies (all the same size, "
+              "so small municipalities show too). The colour is the change in reported "
+              "burglaries per household from {first} (the year before the first partnership) "
+              "to {last}, against the whole country, where it was {national}: white is like the "
+              "country, blue a larger fall, red a smaller fall or a rise. Black outline: the "
+              "municipality has a Bo trygt partnership. The map shows the trend, not the "
+              "partnership's effect (see the section on effects). Hatched municipalities had "
+              "fewer than {min_n} burglaries in one of the years, too few to say anything "
+              "about a change.",
+    },
+    "col.cell_id": {"da": "Kvadrat", "en": "Square"},
+    "col.households": {"da": "Husstande", "en": "Households"},
+    "col.burglaries": {"da": "Indbrud", "en": "Burglaries"},
+    "col.rate_shrunk": {"da": "Indbrud pr. 1.000 husstande pr. år (udglattet)",
+                        "en": "Burglaries per 1,000 households a year (smoothed)"},
+    "col.rate_low": {"da": "90 %-interval fra", "en": "90% interval from"},
+    "col.rate_high": {"da": "90 %-interval til", "en": "90% interval to"},
+    "col.coverage_per_100": {"da": "Nabohjælpere pr. 100 husstande",
+                             "en": "Watch members per 100 households"},
+    "col.gap_pct": {"da": "Sandsynlighed (%): mange indbrud, få nabohjælpere",
+                    "en": "Probability (%): many burglaries, few members"},
 }  # fmt: skip

@@ -381,7 +381,7 @@ def test_map_cli_writes_the_pngs_with_a_boundary(tmp_path):
 def test_report_text_has_both_languages_with_the_same_placeholders():
     import string
 
-    from botrygt_eval.reports_local import TEXT, t
+    from botrygt_eval.report_text import TEXT, t
 
     def fields(text: str) -> set[str]:
         return {f for _, f, _, _ in string.Formatter().parse(text) if f}
