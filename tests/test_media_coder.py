@@ -142,6 +142,8 @@ def test_bad_dictionary_is_refused():
 
 
 def test_bo_trygt_mentions_are_counted_but_not_constructive():
-    out = code("Bo trygt holder årsmøde", "Bo trygt-korpset kommer efter indbrud", "Trygt at bo her")
+    out = code(
+        "Bo trygt holder årsmøde", "Bo trygt-korpset kommer efter indbrud", "Trygt at bo her"
+    )
     assert out["mentions_bo_trygt"].tolist() == [True, True, False]
     assert out["is_constructive"].tolist() == [False, True, False]  # the korps offer is a call
