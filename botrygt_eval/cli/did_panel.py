@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 
+from botrygt_eval.cli._json import json_safe
 from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.sample import read_table
 from botrygt_eval.did.twfe import event_study, twfe
@@ -22,19 +22,6 @@ def cohort_from_treat(df: pd.DataFrame, unit: str, time: str, treat: str) -> pd.
     on = df.loc[df[treat] == 1]
     first = on.groupby(unit)[time].min()
     return df[unit].map(first).fillna(0).astype("int64")
-
-
-def _clean(obj):
-    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 @did_app.command(
@@ -95,5 +82,5 @@ def twfe_cmd(
         out["event_study"] = es.to_dict()
         console.print(es.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(json.dumps(_clean(out), indent=2, ensure_ascii=False), encoding="utf-8")
+    json_out.write_text(json.dumps(json_safe(out), indent=2, ensure_ascii=False), encoding="utf-8")
     console.print(f"wrote {json_out}", highlight=False)

@@ -10,8 +10,8 @@ import pandas as pd
 import typer
 from rich.console import Console
 
+from botrygt_eval.cli._json import json_safe
 from botrygt_eval.cli.did import did_app
-from botrygt_eval.cli.did_panel import _clean
 from botrygt_eval.cli.sample import read_table
 from botrygt_eval.did.synth import INFERENCES, METHODS, synth_did
 from botrygt_eval.errors import InputFileError, check_option
@@ -71,6 +71,6 @@ def synth_cmd(
                     inference=inference, replications=placebo, seed=seed, target=tgt)  # fmt: skip
     Console().print(res.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(json.dumps(_clean(res.to_dict()), indent=2, ensure_ascii=False),
+    json_out.write_text(json.dumps(json_safe(res.to_dict()), indent=2, ensure_ascii=False),
                         encoding="utf-8")  # fmt: skip
     typer.echo(f"wrote {json_out}")

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from botrygt_eval.cli import app
-
-
-def _clean(value):
-    """JSON-safe: NaN and infinities as null, numpy scalars as plain Python."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+from botrygt_eval.cli._json import json_safe
 
 
 @app.command(
@@ -114,7 +101,7 @@ def map_cmd(
     summary = {**result.summary, "near_repeat": result.near_repeat.to_dict(orient="records")}
     summary["load_log"] = [line.replace(str(data), "<data>") for line in summary["load_log"]]
     (out / "opsummering.json").write_text(
-        json.dumps(_clean(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(json_safe(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     if areas is not None:
         from botrygt_eval.monitoring import area_monitoring, load_area_lookup

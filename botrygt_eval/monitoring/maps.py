@@ -256,12 +256,7 @@ def cell_map(
         coll.set_clim(lo, hi)
     coll.set_gid("cells")
     ax.add_collection(coll)
-    hot = shown[_is_hot(shown)] if "hotspot" in shown else shown.iloc[:0]
-    if len(hot):
-        ring = PolyCollection(squares(hot), facecolors="none", edgecolors="black",
-                              linewidths=1.8, zorder=3)  # fmt: skip
-        ring.set_gid("hotspots")
-        ax.add_collection(ring)
+    hot = _draw_hotspots(ax, shown)
     if not len(shown):
         ax.text(0.5, 0.5, w["no_cells"], transform=ax.transAxes, ha="center", color="0.4")
     bar = fig.colorbar(coll, ax=ax, label=label or w.get(value, value), shrink=0.7, pad=0.02)
@@ -269,6 +264,19 @@ def cell_map(
     _legend(ax, lang, bool(len(hot)), has_boundary, threshold, shown["size_m"].nunique() > 1)
     _scale_bar_and_north(ax, lang)
     return fig
+
+
+def _draw_hotspots(ax, shown: pd.DataFrame) -> pd.DataFrame:
+    """Outline the shown hotspot cells in black (gid "hotspots"); returns those cells."""
+    from matplotlib.collections import PolyCollection
+
+    hot = shown[_is_hot(shown)] if "hotspot" in shown else shown.iloc[:0]
+    if len(hot):
+        ring = PolyCollection(squares(hot), facecolors="none", edgecolors="black",
+                              linewidths=1.8, zorder=3)  # fmt: skip
+        ring.set_gid("hotspots")
+        ax.add_collection(ring)
+    return hot
 
 
 def _terciles(x: np.ndarray) -> np.ndarray:
@@ -312,12 +320,7 @@ def gap_map(
                           linewidths=0.2, zorder=2)  # fmt: skip
     coll.set_gid("cells")
     ax.add_collection(coll)
-    hot = shown[_is_hot(shown)] if "hotspot" in shown else shown.iloc[:0]
-    if len(hot):
-        ring = PolyCollection(squares(hot), facecolors="none", edgecolors="black",
-                              linewidths=1.8, zorder=3)  # fmt: skip
-        ring.set_gid("hotspots")
-        ax.add_collection(ring)
+    hot = _draw_hotspots(ax, shown)
     key = fig.axes[1]
     key.imshow(np.array([[_rgb(c) for c in row] for row in BIVARIATE]), origin="lower")
     key.set_xticks([])
