@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scipy import stats
 from typer.testing import CliRunner
 
 from botrygt_eval.cli import app
@@ -88,3 +89,24 @@ def test_allow_unbalanced_keeps_units(tmp_path):
     kept = _run(tmp_path, "--method", "reg", "--allow-unbalanced", data=gappy)
     balanced = _run(tmp_path, "--method", "reg", data=gappy)
     assert kept["n_units"] == 500 and balanced["n_units"] == 497
+
+
+def test_jackknife_se_option(tmp_path):
+    a = _run(tmp_path, "--method", "reg", "--control", "notyet")
+    j = _run(tmp_path, "--method", "reg", "--control", "notyet", "--se", "jackknife")
+    sa, sj = a["aggregates"]["simple"], j["aggregates"]["simple"]
+    assert sa["se_type"] == "analytic" and sa["df"] is None
+    assert sj["se_type"] == "jackknife" and sj["df"] == 499  # 500 counties
+    assert sj["att"] == pytest.approx(sa["att"], abs=1e-12)
+    # 500 clusters: CV3 is close to the analytic (HC0-type) SE, and a little larger
+    assert 1.0 < sj["se"] / sa["se"] < 1.1
+    half = sj["ci_high"] - sj["att"]
+    assert half == pytest.approx(stats.t.ppf(0.975, 499) * sj["se"], rel=1e-9)
+
+
+def test_unknown_se_exits_2(tmp_path):
+    exe = shutil.which("botrygt-eval") or str(Path(__file__).parents[1] / ".venv/bin/botrygt-eval")
+    p = subprocess.run([exe, "did", "att-gt", "--data", str(REF / "mpdta.csv"), *ARGS, "--se",
+                        "hc3", "--json", str(tmp_path / "x.json")], capture_output=True, text=True)  # fmt: skip
+    assert p.returncode == 2
+    assert "jackknife" in p.stderr and "Traceback" not in p.stderr

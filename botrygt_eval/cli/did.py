@@ -53,6 +53,10 @@ def att_gt_json(res, aggregates: dict) -> dict:
             name: {
                 "att": _num(a.overall_att),
                 "se": _num(a.overall_se),
+                "ci_low": _num(a.to_frame()["ci_low"].iloc[0]),
+                "ci_high": _num(a.to_frame()["ci_high"].iloc[0]),
+                "se_type": "bootstrap" if a.bootstrap is not None else a.settings["se"],
+                "df": None if a.df is None else _num(a.df),
                 "by": [
                     {
                         "egt": _num(e),
@@ -117,6 +121,14 @@ def att_gt_cmd(
         int | None, typer.Option("--bootstrap", help="Multiplier-bootstrap draws (bands).")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the bootstrap.")] = None,
+    se: Annotated[
+        str,
+        typer.Option(
+            "--se",
+            help="analytic (R did) | jackknife (leave-one-cluster-out, t(G-1); for few "
+            "treated units per cohort).",
+        ),
+    ] = "analytic",
 ) -> None:
     """Callaway-Sant'Anna group-time ATTs with simple/group/dynamic/calendar aggregates."""
     from botrygt_eval.cli.sample import read_table
@@ -132,7 +144,7 @@ def att_gt_cmd(
                      panel=not repeated_cross_section, base_period=base_period,
                      anticipation=anticipation, allow_unbalanced=allow_unbalanced)  # fmt: skip
         aggs = {
-            t: aggregate(res, t, bootstrap=bootstrap, seed=seed)
+            t: aggregate(res, t, bootstrap=bootstrap, seed=seed, se=se)
             for t in ("simple", "group", "dynamic", "calendar")
         }
     for w in caught:

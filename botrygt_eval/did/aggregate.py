@@ -23,15 +23,18 @@ from scipy import sparse, stats
 
 from botrygt_eval.did.att_gt import ATTgtResult
 from botrygt_eval.did.inference import (
+    SE_FLOOR,
     BootstrapResult,
     analytic_se,
     bootstrap_summary,
     multiplier_bootstrap,
     one_blas_thread,
 )
+from botrygt_eval.did.jackknife import jackknife_variance, replicates
 from botrygt_eval.errors import DidWarning, EstimationError, check_option
 
 AggType = Literal["simple", "group", "dynamic", "calendar"]
+SE = Literal["analytic", "jackknife"]
 _BY = {"simple": None, "group": "group", "dynamic": "event_time", "calendar": "time"}
 _LABEL_DA = {
     "simple": "Samlet effekt",
@@ -55,10 +58,12 @@ class AggregateResult:
     inf: np.ndarray = field(repr=False)  # n x (len(by) + 1): by-rows then overall
     bootstrap: BootstrapResult | None = None
     settings: dict = field(default_factory=dict)
+    df: float | None = None  # t degrees of freedom of the intervals (jackknife: G - 1)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows: the overall effect first (egt NaN), then one row per egt."""
-        z = stats.norm.ppf(1 - self.alpha / 2)
+        q = 1 - self.alpha / 2
+        z = stats.norm.ppf(q) if self.df is None else stats.t.ppf(q, self.df)
         over = pd.DataFrame(
             {
                 "type": [self.type],
@@ -88,11 +93,14 @@ class AggregateResult:
 
     def summary(self) -> str:
         """Text summary: overall effect and the by-table with its band type."""
-        band = (
-            f"simultaneous {1 - self.alpha:.0%} band (bootstrap, {self.bootstrap.draws} draws)"
-            if self.bootstrap is not None
-            else f"pointwise {1 - self.alpha:.0%} intervals"
-        )
+        if self.bootstrap is not None:
+            band = (
+                f"simultaneous {1 - self.alpha:.0%} band (bootstrap, {self.bootstrap.draws} draws)"
+            )
+        elif self.df is not None:
+            band = f"pointwise {1 - self.alpha:.0%} intervals (cluster jackknife, t({self.df:g}))"
+        else:
+            band = f"pointwise {1 - self.alpha:.0%} intervals"
         lines = [
             f"Aggregated ATT ({self.type}): {self.overall_att:.4f} (SE {self.overall_se:.4f})",
         ]
@@ -155,9 +163,18 @@ def aggregate(
     bootstrap: int | None = None,
     seed: int | None = None,
     alpha: float | None = None,
+    se: SE = "analytic",
 ) -> AggregateResult:
-    """Aggregate ATT(g,t) as R ``did::aggte(type=...)`` (analytic SEs unless ``bootstrap``)."""
+    """Aggregate ATT(g,t) as R ``did::aggte(type=...)`` (analytic SEs unless ``bootstrap``).
+
+    ``se="jackknife"``: leave-one-cluster-out (CV3) SEs with t(G - 1) intervals, for
+    few treated kommuner per cohort, where the analytic and bootstrap SEs (R's) are
+    too small; see :mod:`botrygt_eval.did.jackknife`.
+    """
     check_option("type", type, ("simple", "group", "dynamic", "calendar"))
+    check_option("se", se, ("analytic", "jackknife"))
+    if se == "jackknife" and bootstrap is not None:
+        raise EstimationError("choose the jackknife or the bootstrap, not both")
     if bootstrap is not None and (int(bootstrap) != bootstrap or bootstrap < 2):
         check_option("bootstrap", bootstrap, ("None", "an integer >= 2"))
     alpha = res.settings["alpha"] if alpha is None else alpha
@@ -201,6 +218,7 @@ def aggregate(
         A_all = _wif_coef(cpos, pg, att, member, nbins)
         over_att = float(W_all[:, 0] @ att)
         by_att = np.array([])
+        overall = None
     else:
         if type == "group":
             by_vals = list(glist)
@@ -241,6 +259,7 @@ def aggregate(
             sel_w = sel / sel.sum()
             over_att = float(by_att @ sel_w)
             W_over = Wm @ sel_w
+            overall = np.asarray(keep_by)  # cohort-share weighted mean of the by-rows
             A_over = (
                 A_by @ sel_w
                 + _wif_coef(np.asarray(keep_by), sel, by_att, np.ones((len(sets), 1), bool), nbins)[
@@ -252,6 +271,7 @@ def aggregate(
             if not pos.any():
                 raise EstimationError("no event time >= 0 within min_e/max_e to average")
             over_att = float(by_att[pos].mean())
+            overall = pos  # plain mean of these by-rows
             W_over = Wm[:, pos].mean(axis=1)
             A_over = A_by[:, pos].mean(axis=1)
         W_all = np.column_stack([Wm, W_over])
@@ -263,6 +283,24 @@ def aggregate(
     k_by = W_all.shape[1] - 1
     se_all = analytic_se(full_if, d.cluster) if bootstrap is None else None
     crit = stats.norm.ppf(1 - alpha / 2)
+    df = None
+    if se == "jackknife":
+        theta = np.r_[by_att, over_att]
+        reps = replicates(res)
+        rep_w = reps.cohort_w[:, np.searchsorted(d.glist, glist)]
+        thetas = _replicate_thetas(type, reps.att[:, ok], rep_w, cpos, member, overall)
+        se_all = np.sqrt(jackknife_variance(thetas, theta))
+        undefined = int(np.isnan(se_all).sum())
+        se_all[~(se_all > SE_FLOOR)] = np.nan  # as analytic_se (e.g. the universal base)
+        if undefined:
+            warnings.warn(
+                f"{undefined} jackknife SE(s) are NaN: some leave-one-cluster-"
+                "out replicate cannot estimate them (they rest on a single cluster)",
+                DidWarning,
+                stacklevel=2,
+            )
+        df = float(reps.n_clusters - 1)
+        crit = stats.t.ppf(1 - alpha / 2, df)
     boot = None
     if bootstrap is not None:
         band = np.r_[np.ones(k_by, bool), False] if k_by else None
@@ -296,6 +334,27 @@ def aggregate(
         inf=full_if,
         bootstrap=boot,
         settings=dict(
-            min_e=min_e, max_e=max_e, balance_e=balance_e, bootstrap=bootstrap, seed=seed
+            min_e=min_e, max_e=max_e, balance_e=balance_e, bootstrap=bootstrap, seed=seed, se=se
         ),
+        df=df,
     )
+
+
+def _replicate_thetas(type, att, cohort_w, cpos, member, overall) -> np.ndarray:
+    """Each jackknife replicate's by-rows and overall effect (R x (k + 1)), weighted as
+    ``aggregate`` weights the full sample: cohort shares recomputed per replicate, cells
+    a replicate cannot estimate (its cohort left out) carry no weight."""
+    P = np.where(np.isnan(att), 0.0, cohort_w[:, cpos])
+    A = np.nan_to_num(att)
+    m = member.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        by = ((P * A) @ m) / (P @ m)
+    if type == "simple":
+        return by
+    if type == "group":
+        sel = cohort_w[:, overall]
+        by_w = np.where(sel == 0, 0.0, by)
+        over = (by_w * sel).sum(axis=1) / sel.sum(axis=1)
+    else:
+        over = by[:, overall].mean(axis=1)
+    return np.column_stack([by, over])

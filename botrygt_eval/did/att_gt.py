@@ -52,6 +52,7 @@ class ATTgtResult:
     data: DidData = field(repr=False)
     settings: dict
     _draws_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _jackknife: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     @cached_property
     def pretest(self) -> PreTest | None:
@@ -444,6 +445,32 @@ def att_gt(
         anticipation=anticipation,
         allow_unbalanced=allow_unbalanced,
     )
+    table, inf = _estimate(d, control, method, base_period, anticipation, fix_weights)
+    settings = dict(
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        outcome=outcome,
+        covariates=covariates,
+        control=control,
+        method=method,
+        weights=weights,
+        cluster=cluster,
+        panel=panel,
+        base_period=base_period,
+        anticipation=anticipation,
+        alpha=alpha,
+        fix_weights=fix_weights,
+        allow_unbalanced=allow_unbalanced,
+    )
+    return ATTgtResult(table=table, inf=inf, data=d, settings=settings)
+
+
+def _estimate(d: DidData, control, method, base_period, anticipation, fix_weights, *, quiet=False):
+    """Every ATT(g,t) cell of prepared data: the table and the sparse n x cells IF.
+
+    ``quiet`` turns the per-cell "not estimable" warnings off (jackknife replicates).
+    """
     cells = list(_cells(d, base_period, anticipation))
     n = len(d.cohort)
     coh = d.cohort
@@ -497,11 +524,12 @@ def att_gt(
                         idx = np.nonzero(col)[0]
                         col = col[idx]
             except (_Skip, BotrygtError, np.linalg.LinAlgError) as exc:
-                warnings.warn(
-                    f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
-                    DidWarning,
-                    stacklevel=2,
-                )
+                if not quiet:
+                    warnings.warn(
+                        f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
+                        DidWarning,
+                        stacklevel=3,
+                    )
                 rows.append({**rec, "att": np.nan, "n_treated": 0, "n_control": 0})
                 cols_idx.append(np.zeros(0, np.int64))
                 cols_val.append(np.zeros(0))
@@ -518,22 +546,5 @@ def att_gt(
     table["se"] = analytic_se(inf, d.cluster) if len(cells) else []
     table.loc[table["att"].isna(), "se"] = np.nan
     table = table[["group", "time", "base_period", "post", "att", "se", "n_treated", "n_control"]]
-    settings = dict(
-        unit=unit,
-        time=time,
-        cohort=cohort,
-        outcome=outcome,
-        covariates=covariates,
-        control=control,
-        method=method,
-        weights=weights,
-        cluster=cluster,
-        panel=panel,
-        base_period=base_period,
-        anticipation=anticipation,
-        alpha=alpha,
-        fix_weights=fix_weights,
-        allow_unbalanced=allow_unbalanced,
-    )
     inf.has_sorted_indices = True  # every column's rows are built in increasing order
-    return ATTgtResult(table=table, inf=inf, data=d, settings=settings)
+    return table, inf
