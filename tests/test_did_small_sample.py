@@ -367,5 +367,58 @@ def test_cli_twfe_se_cr2(tmp_path):
     assert got["se"] == pytest.approx(r.se, rel=1e-12) and got["df"] == pytest.approx(r.dof)
     coefs = {c["event_time"]: c for c in got["event_study"]["coefficients"]}
     assert coefs[0]["df"] > 1 and "df" in got["event_study"]["average_post"]
-    bad = CliRunner().invoke(app, [*args, "--se", "cr3"])
-    assert bad.exit_code != 0 and "'cr1', 'cr2'" in (bad.output + str(bad.exception))
+    bad = CliRunner().invoke(app, [*args, "--se", "hc3"])
+    assert bad.exit_code != 0 and "'cr1', 'cr2', 'cr3'" in (bad.output + str(bad.exception))
+
+
+# ----------------------------------------------------------------- CR3 (cluster jackknife)
+def _loo_cv3(estimates: np.ndarray, full: float | np.ndarray) -> np.ndarray:
+    g = len(estimates)
+    d = np.asarray(estimates) - full
+    return (g - 1) / g * (d.T @ d) if d.ndim == 2 else (g - 1) / g * (d**2).sum()
+
+
+def test_cr3_is_the_exact_leave_one_cluster_out_jackknife_for_wls():
+    rng = np.random.default_rng(1)
+    G, T = 15, 6
+    u, t = np.repeat(np.arange(G), T), np.tile(np.arange(T), G)
+    x = rng.normal(size=(G * T, 2))
+    y = x @ [1.0, -1.0] + rng.normal(size=G)[u] + 0.3 * t + rng.normal(size=G * T) * (1 + u / 5)
+    w = rng.uniform(0.5, 2, G * T)
+
+    def fit(rows):  # full dummy design, empty dummy columns dropped
+        D = np.column_stack([x[rows], np.eye(G)[u[rows]], np.eye(T)[t[rows]][:, 1:]])
+        D = D[:, np.abs(D).sum(axis=0) > 0]
+        sw = np.sqrt(w[rows])
+        b = np.linalg.lstsq(D * sw[:, None], y[rows] * sw, rcond=None)[0]
+        return b, D
+
+    b, D = fit(np.arange(G * T))
+    reps = np.array([fit(np.flatnonzero(u != g))[0][:2] for g in range(G)])
+    got = cr2_fit(x, y - D @ b, u, weights=w, fixed_effects=[u, t], jackknife=True)
+    np.testing.assert_allclose(got.vcov, _loo_cv3(reps, b[:2]), rtol=1e-9)
+    np.testing.assert_array_equal(got.df(np.eye(2)), [G - 1, G - 1])
+
+
+def test_twfe_cr3_equals_refitting_without_each_unit():
+    p = staggered_panel(n_units=30, n_periods=8, seed=2)
+    k = dict(unit="unit", time="time", treat="treat", outcome="y")
+    r = twfe(p, se="cr3", **k)
+    reps = [twfe(p[p["unit"] != i], **k).estimate for i in np.unique(p["unit"])]
+    np.testing.assert_allclose(r.se**2, _loo_cv3(np.array(reps), r.estimate), rtol=1e-9)
+    assert r.dof == 29 and "jackknife" in r.se_convention
+    lo = r.estimate - stats.t.ppf(0.975, 29) * r.se
+    assert r.ci_low == pytest.approx(lo, rel=1e-12)
+
+
+@pytest.mark.parametrize("cluster", [None, "politikreds"])
+def test_ppml_cr3_is_the_one_step_jackknife(cluster):
+    """The one-step (IRLS at convergence) jackknife is within 0.1 % of refitting PPML."""
+    p = count_panel(n_units=40, n_periods=12, seed=3)
+    k = dict(unit="unit", time="time", treat="treat", outcome="y", offset="households",
+             cluster=cluster)  # fmt: skip
+    r = ppml(p, se="cr3", **k)
+    col = cluster or "unit"
+    reps = [ppml(p[p[col] != c], se="cr1", **k).estimate for c in np.unique(p[col])]
+    np.testing.assert_allclose(r.se**2, _loo_cv3(np.array(reps), r.estimate), rtol=2e-3)
+    assert r.dof == len(reps) - 1

@@ -57,8 +57,9 @@ def twfe_cmd(
         str | None,
         typer.Option(
             "--se",
-            help="cr1 (fixest convention, normal interval) or cr2 (small-sample CR2, t interval "
-            "with Bell-McCaffrey df). Default: cr1 for the coefficient, the event study's own.",
+            help="cr1 (fixest convention, normal interval), cr2 (small-sample CR2, t interval "
+            "with Bell-McCaffrey df) or cr3 (cluster jackknife, t(G-1) interval). Default: cr1 "
+            "for the coefficient, the event study's own.",
         ),
     ] = None,
 ) -> None:

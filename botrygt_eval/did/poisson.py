@@ -43,6 +43,7 @@ from scipy import sparse
 
 from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
 from botrygt_eval.did.twfe import (
+    SE_CONVENTION_CR3,
     SE_TYPES,
     CoefficientResult,
     EventStudyResult,
@@ -194,10 +195,10 @@ def _fit(
         bread = np.linalg.inv(hess)
     except np.linalg.LinAlgError as exc:
         raise EstimationError("PPML Hessian is singular: a regressor is absorbed") from exc
-    if se == "cr2":  # CR2 on the IRLS problem at convergence (module docstring)
+    if se != "cr1":  # CR2 / CR3 on the IRLS problem at convergence (module docstring)
         kappa = overdispersion(y, mu)
         fit = cr2_fit(xr, (y - mu) / mu, clusters, weights=mu, fixed_effects=[ui, ti],
-                      target=1 + kappa * mu)  # fmt: skip
+                      target=1 + kappa * mu, jackknife=se == "cr3")  # fmt: skip
         return beta[:, 0], fit.vcov, fit
     g = int(clusters.max()) + 1
     sg = np.zeros((g, k))
@@ -276,7 +277,7 @@ def ppml(
         n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
         offset=offset, alpha=alpha, n_dropped=n_dropped, n_dropped_zero=n_zero, dof=dof,
-        se_convention=SE_CONVENTION_CR2_NB if fit is not None else SE_CONVENTION,
+        se_convention=_convention(fit),
     )  # fmt: skip
 
 
@@ -330,8 +331,14 @@ def ppml_event_study(
     )  # fmt: skip
 
 
+def _convention(fit: CR2Fit | None) -> str:
+    if fit is None:
+        return SE_CONVENTION
+    return SE_CONVENTION_CR3 if fit.jackknife else SE_CONVENTION_CR2_NB
+
+
 def _settings(leads, lags, bin_endpoints, offset, n_dropped, n_zero, fit) -> dict:
-    conv = SE_CONVENTION if fit is None else SE_CONVENTION_CR2_NB
+    conv = _convention(fit)
     return {"leads": leads, "lags": lags, "bin_endpoints": bin_endpoints, "offset": offset,
             "n_dropped": n_dropped, "n_dropped_zero": n_zero, "se_convention": conv}  # fmt: skip
 

@@ -75,15 +75,22 @@ class CR2Fit:
     batches: tuple  # per batch: (A (b, m, m), Xt (b, m, k), Q (b, m, r), phi (b, m))
     n_clusters: int
     qphiq: np.ndarray  # Q' Phi Q (r x r; the identity without a target)
+    jackknife: bool = False  # CR3: df are G - 1
+
+    @property
+    def kind(self) -> str:
+        return "cr3" if self.jackknife else "cr2"
 
     def df(self, contrast: np.ndarray) -> np.ndarray:
-        """Bell-McCaffrey (Satterthwaite) df of each row of ``contrast`` (q x k).
+        """Bell-McCaffrey (Satterthwaite) df of each row of ``contrast`` (q x k); G - 1 for CR3.
 
         ``Gram = diag(p_g' Phi_g p_g) - S'R - R'S + R' (Q' Phi Q) R`` with
         ``R[:, g] = Q_g' p_g`` and ``S[:, g] = Q_g' Phi_g p_g`` (``Phi = I``: the module
         docstring's ``diag(p_g'p_g) - R'R``).
         """
         C = np.atleast_2d(np.asarray(contrast, float))
+        if self.jackknife:
+            return np.full(C.shape[0], float(self.n_clusters - 1))
         mc = self.bread @ C.T  # k x q
         D, R, S = [], [], []
         for A, Xt, Q, phi in self.batches:
@@ -163,7 +170,9 @@ def _cluster_batches(clusters: np.ndarray):
         i = j
 
 
-def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None, target=None) -> CR2Fit:
+def cr2_fit(
+    X, resid, clusters, weights=None, fixed_effects=None, target=None, *, jackknife=False
+) -> CR2Fit:
     """CR2 covariance and the pieces for Bell-McCaffrey df (see the module docstring).
 
     ``X`` (n x k): regressors, all fixed-effect dummies included unless their integer
@@ -178,6 +187,12 @@ def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None, target=None) -
     ``B_g = D_g [(I - H) Phi (I - H)]_gg D_g``, which makes CR2 unbiased when ``Phi`` is
     the true variance (Pustejovsky & Tipton 2018, eq. 7; clubSandwich's ``target``), and
     the df are computed under ``Phi``. Used for PPML with overdispersed counts.
+
+    ``jackknife=True`` gives CR3 instead, ``(G - 1) / G`` times the sandwich with
+    ``A_g = (I - H_gg)^-1`` (pseudo-inverse; ``target`` ignored): for least squares
+    exactly the leave-one-cluster-out jackknife variance (MacKinnon, Nielsen & Webb
+    2023, CV3), for a GLM its one-step approximation. Use it with t(G - 1); the
+    Bell-McCaffrey ``df`` belong to CR2.
     """
     X = _as_2d(X, "X")
     n, k = X.shape
@@ -220,9 +235,10 @@ def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None, target=None) -
         Xg = np.where(v, Xs[rows], 0.0)
         eg = np.where(valid, es[rows], 0.0)
         Hg = Qg @ Qg.transpose(0, 2, 1)
-        if target is None:
+        if target is None or jackknife:
             lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
-            inv_sqrt = np.where(lam > EIG_TOL, 1 / np.sqrt(np.clip(lam, EIG_TOL, None)), 0.0)
+            root = 1.0 if jackknife else 0.5
+            inv_sqrt = np.where(lam > EIG_TOL, np.clip(lam, EIG_TOL, None) ** -root, 0.0)
             A = (vec * inv_sqrt[:, None, :]) @ vec.transpose(0, 2, 1)
             fg = valid.astype(float)
         else:
@@ -243,8 +259,10 @@ def cr2_fit(X, resid, clusters, weights=None, fixed_effects=None, target=None) -
         n_clusters += rows.shape[0]
     if n_clusters < 2:
         raise EstimationError("CR2 needs at least two clusters")
+    if jackknife:
+        meat *= (n_clusters - 1) / n_clusters
     return CR2Fit(bread=bread, vcov=bread @ meat @ bread, batches=tuple(batches),
-                  n_clusters=n_clusters, qphiq=qphiq)  # fmt: skip
+                  n_clusters=n_clusters, qphiq=qphiq, jackknife=jackknife)  # fmt: skip
 
 
 def cr2_vcov(X, resid, clusters, weights=None, fixed_effects=None, target=None) -> np.ndarray:

@@ -39,8 +39,9 @@ from botrygt_eval.errors import ConfigError, EstimationError, InputFileError, ch
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), absorbed fixed effects not counted"
 SE_CONVENTION_CR2 = "CR2 (Bell-McCaffrey), t intervals with Bell-McCaffrey df"
-SE_TYPES = ("cr1", "cr2")
-SEType = Literal["cr1", "cr2"]
+SE_CONVENTION_CR3 = "CR3 (cluster jackknife), t intervals with G - 1 df"
+SE_TYPES = ("cr1", "cr2", "cr3")
+SEType = Literal["cr1", "cr2", "cr3"]
 
 
 # --------------------------------------------------------------------------- data
@@ -92,6 +93,11 @@ def cluster_codes(df: pd.DataFrame, cluster: str | None, unit: str) -> tuple[np.
     return codes.astype("int64"), name
 
 
+def se_convention(se: str) -> str:
+    """The SE description results carry, by ``se`` option."""
+    return {"cr1": SE_CONVENTION, "cr2": SE_CONVENTION_CR2, "cr3": SE_CONVENTION_CR3}[se]
+
+
 def t_ci(est, se, alpha: float, dof=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Interval and two-sided p-value: t(dof) if ``dof`` is given, else normal."""
     est, se = np.asarray(est, float), np.asarray(se, float)
@@ -109,6 +115,7 @@ def cr2_panel(
     resid: np.ndarray,
     clusters: np.ndarray,
     weights: str | None = None,
+    jackknife: bool = False,
 ) -> CR2Fit:
     """CR2 pieces of a two-way FE (weighted) least-squares fit (unit and period effects in
     the leverage); ``resid`` are the full-model residuals, e.g. ``res.resids`` of
@@ -117,7 +124,7 @@ def cr2_panel(
     fe = [pd.factorize(df[unit])[0], pd.factorize(df[time])[0]]
     w = None if weights is None else df[weights].to_numpy(float)
     return cr2_fit(df[regressors].to_numpy(float), np.asarray(resid, float), clusters,
-                   weights=w, fixed_effects=fe)  # fmt: skip
+                   weights=w, fixed_effects=fe, jackknife=jackknife)  # fmt: skip
 
 
 def fit_panel_ols(
@@ -257,8 +264,9 @@ def twfe(
 
     Rows with a missing outcome, treatment or weight are dropped (and counted);
     unbalanced panels are fine. ``cluster`` defaults to ``unit``. ``se="cr1"``
-    (default; R fixest / pyfixest convention, normal interval) or ``"cr2"`` (CR2 with a
-    Bell-McCaffrey t interval, for few or unevenly informative clusters).
+    (default; R fixest / pyfixest convention, normal interval), ``"cr2"`` (CR2 with a
+    Bell-McCaffrey t interval, for few or unevenly informative clusters) or ``"cr3"``
+    (cluster jackknife with a t(G - 1) interval).
     """
     check_option("se", se, SE_TYPES)
     cols = [outcome, treat] + ([weights] if weights else []) + ([cluster] if cluster else [])
@@ -272,9 +280,9 @@ def twfe(
     )  # fmt: skip
     est = float(params[treat])
     dof = None
-    if se == "cr2":
+    if se != "cr1":
         fit = cr2_panel(df, unit=unit, time=time, regressors=[treat], resid=res.resids,
-                        clusters=clusters, weights=weights)  # fmt: skip
+                        clusters=clusters, weights=weights, jackknife=se == "cr3")  # fmt: skip
         s, dof = float(np.sqrt(fit.vcov[0, 0])), float(fit.df(np.ones((1, 1)))[0])
     else:
         s = float(np.sqrt(cov.loc[treat, treat]))
@@ -284,7 +292,7 @@ def twfe(
         n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
         weights=weights, alpha=alpha, n_dropped=n_dropped, dof=dof,
-        se_convention=SE_CONVENTION_CR2 if se == "cr2" else SE_CONVENTION,
+        se_convention=se_convention(se),
     )  # fmt: skip
 
 
@@ -534,9 +542,9 @@ def event_study(
     )  # fmt: skip
     est = params[names].to_numpy()
     fit = dof = None
-    if se == "cr2":
+    if se != "cr1":
         fit = cr2_panel(df, unit=unit, time=time, regressors=names, resid=res.resids,
-                        clusters=clusters, weights=weights)  # fmt: skip
+                        clusters=clusters, weights=weights, jackknife=se == "cr3")  # fmt: skip
         v, dof = fit.vcov, fit.df(np.eye(len(names)))
     else:
         v = cov.loc[names, names].to_numpy()
@@ -550,6 +558,6 @@ def event_study(
         cluster=cname, outcome=outcome, alpha=alpha,
         settings={"leads": leads_, "lags": lags_, "bin_endpoints": bin_endpoints,
                   "weights": weights, "n_dropped": n_dropped,
-                  "se_convention": SE_CONVENTION_CR2 if fit is not None else SE_CONVENTION},
+                  "se_convention": se_convention(se)},
         cr2=fit,
     )  # fmt: skip
