@@ -6,10 +6,11 @@ binomial burglary counts: the code path of ``simulate_workspace``), builds the
 kommune x quarter panel in memory with the columns of ``build_panel``, and
 estimates the partnership effect with naive TWFE (static treated dummy on the log
 rate), Callaway-Sant'Anna (not-yet-treated controls, doubly robust; simple and
-dynamic aggregates, analytic SEs; the simple ATT also with the multiplier
-bootstrap), the TWFE event study on the log rate (leads 8, lags 12, binned, as the
+dynamic aggregates, analytic SEs and cluster-jackknife SEs with t(G - 1) intervals;
+the simple ATT also with the multiplier bootstrap), the TWFE event study on the log rate (leads 8, lags 12, binned, as the
 evaluation runs it) and PPML (counts, household offset); TWFE, the event study and
-PPML each with CR1 (normal interval) and CR2 (t interval with Bell-McCaffrey df) SEs.
+PPML each with CR1 (normal interval) and CR2 (t interval with Bell-McCaffrey df) SEs
+(PPML also with CR3, the one-step cluster jackknife, and a t(G - 1) interval).
 Every estimate is compared with its exact true target in that replication, and each
 estimator is also run on the draw's noise-free expected outcome to split its bias into
 design and count-noise parts.
@@ -195,17 +196,6 @@ def diagnose(config: SimulationConfig, seed: int, method: str = "dr") -> dict:
     }
 
 
-def effective_df(psi: np.ndarray) -> np.ndarray:
-    """``(sum psi_i^2)^2 / sum psi_i^4`` per column of unit influence values ``psi``.
-
-    The Satterthwaite df of ``sum psi_i^2`` if the ``psi_i`` were independent normal with
-    variances ``psi_i^2``: an exploratory small-sample df for the CS SEs (the study's
-    ``*_tdf`` rows), not used by ``aggregate``.
-    """
-    sq = np.asarray(psi, float) ** 2
-    return sq.sum(axis=0) ** 2 / (sq**2).sum(axis=0)
-
-
 def cell_truth(draw: Draw, groups: np.ndarray, times: np.ndarray) -> np.ndarray:
     """True ATT(g,t): mean true log effect over the kommuner of cohort g in period t."""
     coh = draw.cohort
@@ -268,6 +258,8 @@ def replicate(
         simple = aggregate(cs, "simple")
         simple_b = aggregate(cs, "simple", bootstrap=boot, seed=seed) if boot else None
         dyn = aggregate(cs, "dynamic", **ev)
+        simple_j = aggregate(cs, "simple", se="jackknife")
+        dyn_j = aggregate(cs, "dynamic", se="jackknife", **ev)
         cs0 = att_gt(panel, outcome="log_expected_rate", **cs_keys)
         simple0, dyn0 = aggregate(cs0, "simple"), aggregate(cs0, "dynamic", **ev)
         tw = twfe(panel, treat="treated", outcome="log_rate", **KEYS)
@@ -279,6 +271,7 @@ def replicate(
         pm_keys = dict(treat="treated", offset="households", **KEYS)
         pm = ppml(panel, outcome="burglaries", se="cr1", **pm_keys)
         pm2 = ppml(panel, outcome="burglaries", se="cr2", **pm_keys)
+        pm3 = ppml(panel, outcome="burglaries", se="cr3", **pm_keys)
         pm0 = ppml(panel, outcome="expected", se="cr1", **pm_keys)
     truths = cs_truths(draw, cs.table)
     add("cs_simple", "CS simple", simple.overall_att, simple.overall_se, truths["cs_simple"],
@@ -293,16 +286,18 @@ def replicate(
                 truths[f"cs_dynamic_e{e}"], by0.loc[e, "att"] if e in by0.index else np.nan)  # fmt: skip
     add("cs_dynamic_avg", "CS dynamic average e=0..8", dyn.overall_att, dyn.overall_se,
         truths["cs_dynamic_avg"], dyn0.overall_att)  # fmt: skip
-    # exploratory: the same CS intervals with t(effective df of the influence values)
-    df_dyn, df_simple = effective_df(dyn.inf), float(effective_df(simple.inf[:, -1:])[0])
-    add("cs_simple_tdf", "CS simple, t(effective df)", simple.overall_att, simple.overall_se,
-        truths["cs_simple"], simple0.overall_att, df_simple)  # fmt: skip
-    for i, e in enumerate(by.index.astype(int)):
-        if 0 <= e <= max(EVENT_TIMES):
-            add(f"cs_tdf_e{e}", f"CS dynamic e={e}, t(effective df)", by.loc[e, "att"],
-                by.loc[e, "se"], truths[f"cs_dynamic_e{e}"], by0.loc[e, "att"], df_dyn[i])  # fmt: skip
-    add("cs_tdf_avg", "CS dynamic average e=0..8, t(effective df)", dyn.overall_att,
-        dyn.overall_se, truths["cs_dynamic_avg"], dyn0.overall_att, df_dyn[-1])  # fmt: skip
+    # the cluster jackknife (CV3) with t(G - 1) intervals: aggregate(se="jackknife")
+    jk = "cluster jackknife SE, t(G-1)"
+    add("cs_simple_jk", f"CS simple, {jk}", simple_j.overall_att, simple_j.overall_se,
+        truths["cs_simple"], simple0.overall_att, simple_j.df)  # fmt: skip
+    byj = dyn_j.by.set_index("egt")
+    for e in EVENT_TIMES:
+        if e in byj.index:
+            add(f"cs_jk_e{e}", f"CS dynamic e={e}, {jk}", byj.loc[e, "att"], byj.loc[e, "se"],
+                truths[f"cs_dynamic_e{e}"], by0.loc[e, "att"] if e in by0.index else np.nan,
+                dyn_j.df)  # fmt: skip
+    add("cs_jk_avg", f"CS dynamic average e=0..8, {jk}", dyn_j.overall_att, dyn_j.overall_se,
+        truths["cs_dynamic_avg"], dyn0.overall_att, dyn_j.df)  # fmt: skip
     tw0 = twfe_balanced(panel, "log_expected_rate")
     add("twfe", "naive TWFE (static dummy, log rate), CR1", tw.estimate, tw.se, att_truth, tw0)
     add("twfe_cr2", "naive TWFE (static dummy, log rate), CR2", tw2.estimate, tw2.se, att_truth,
@@ -326,6 +321,8 @@ def replicate(
         att_truth, pm0.estimate)  # fmt: skip
     add("ppml_cr2", "PPML (static dummy, counts, households offset), CR2", pm2.estimate,
         pm2.se, att_truth, pm0.estimate, pm2.dof)  # fmt: skip
+    add("ppml_cr3", "PPML (static dummy, counts, households offset), CR3 jackknife, t(G-1)",
+        pm3.estimate, pm3.se, att_truth, pm0.estimate, pm3.dof)  # fmt: skip
     return rows
 
 
@@ -410,8 +407,9 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
             f"| {_fmt(row.mean_df, 1)} | {_fmt(row.coverage, 3)} ({_fmt(row.coverage_mc_se, 3)}) |"
         )
     lines.append("")
-    for q in ("cs_simple", "cs_simple_boot", "cs_dynamic_avg", "twfe", "twfe_cr2", "es_cr1_avg",
-              "es_cr2_avg", "ppml", "ppml_cr2"):  # fmt: skip
+    for q in ("cs_simple", "cs_simple_boot", "cs_simple_jk", "cs_dynamic_avg", "cs_jk_avg", "twfe",
+              "twfe_cr2", "es_cr1_avg",
+              "es_cr2_avg", "ppml", "ppml_cr2", "ppml_cr3"):  # fmt: skip
         s = summary[summary["quantity"] == q]
         if len(s):
             c = float(s["coverage"].iloc[0])
@@ -420,7 +418,7 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
                 f"- {s['estimator'].iloc[0]}: coverage {c:.3f}, {verdict} the 93-97 % band "
                 "of issue 6."
             )
-    for prefix in ("cs_dynamic_e", "cs_tdf_e", "es_cr1_e", "es_cr2_e"):
+    for prefix in ("cs_dynamic_e", "cs_jk_e", "es_cr1_e", "es_cr2_e"):
         s = summary[summary["quantity"].str.startswith(prefix)]
         s = s[s["mean_truth"] != 0]  # post-treatment event times
         if len(s):

@@ -40,10 +40,10 @@ def test_smoke_run_writes_csv_and_report(cs, tmp_path):
     assert set(res["rep"]) == {0, 1, 2}
     assert set(res["seed"]) == {11, 12, 13}
     want = {"cs_simple", "cs_simple_boot", "cs_dynamic_avg", "twfe", "twfe_cr2", "ppml",
-            "ppml_cr2", "es_cr1_avg", "es_cr2_avg"}  # fmt: skip
+            "ppml_cr2", "ppml_cr3", "es_cr1_avg", "es_cr2_avg"}  # fmt: skip
     want |= {f"cs_dynamic_e{e}" for e in range(-4, 9)}
     want |= {f"es_{se}_e{e}" for se in ("cr1", "cr2") for e in range(-4, 9) if e != -1}
-    want |= {"cs_simple_tdf", "cs_tdf_avg"} | {f"cs_tdf_e{e}" for e in range(9)}
+    want |= {"cs_simple_jk", "cs_jk_avg"} | {f"cs_jk_e{e}" for e in range(-4, 9)}
     assert set(res["quantity"]) == want
     assert (res.groupby("quantity").size() == 3).all()
     assert np.isfinite(res[["estimate", "se", "truth"]].to_numpy()).all()
@@ -57,7 +57,8 @@ def test_smoke_run_writes_csv_and_report(cs, tmp_path):
     assert not np.array_equal(by.loc["cs_simple_boot", "se"], by.loc["cs_simple", "se"])
     # CR1 and CR2 rows share the estimate; CR2 rows carry finite Bell-McCaffrey df below
     # the 97 clusters' G - 1, CR1 rows none (normal interval)
-    for a, b in (("twfe", "twfe_cr2"), ("ppml", "ppml_cr2"), ("es_cr1_e3", "es_cr2_e3")):
+    for a, b in (("twfe", "twfe_cr2"), ("ppml", "ppml_cr2"), ("es_cr1_e3", "es_cr2_e3"),
+                 ("cs_simple", "cs_simple_jk"), ("cs_dynamic_e3", "cs_jk_e3")):  # fmt: skip
         np.testing.assert_allclose(by.loc[b, "estimate"], by.loc[a, "estimate"], rtol=1e-12)
         assert np.isinf(by.loc[a, "df"]).all() and (by.loc[b, "df"].between(1, 97)).all()
     report = (tmp_path / "coverage.md").read_text(encoding="utf-8")

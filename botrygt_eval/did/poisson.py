@@ -29,7 +29,8 @@ counts, so a few large partnership kommuner carry the fit; with overdispersed co
 their share of the variance is larger still, which the Poisson working model misses.
 In the coverage study (500 simulated Denmarks) CR1 normal intervals covered 88.0 %, CR2
 with the Poisson working model 92.0 % (300 draws), CR2 with this working model 97.6 %
-(slightly conservative; docs/COVERAGE.md).
+(slightly conservative; docs/COVERAGE.md). ``se="cr3"``: the one-step cluster jackknife
+(CR3 on the same IRLS problem, ``(G - 1)/G``, t(G - 1) interval), 91.8 % there.
 ``se="cr1"`` keeps the pyfixest-matched CR1 with a normal interval.
 """
 
@@ -259,8 +260,8 @@ def ppml(
 
     ``offset`` names the exposure column (households or population); its log
     enters with coefficient 1, so ``beta`` is the effect on the rate. ``se``: ``"cr2"``
-    (default; t interval with Bell-McCaffrey df) or ``"cr1"`` (pyfixest's CR1, normal
-    interval); see the module docstring.
+    (default; t interval with Bell-McCaffrey df), ``"cr3"`` (one-step cluster jackknife,
+    t(G - 1)) or ``"cr1"`` (pyfixest's CR1, normal interval); see the module docstring.
     """
     check_option("se", se, SE_TYPES)
     cols = [outcome, treat] + ([offset] if offset else []) + ([cluster] if cluster else [])

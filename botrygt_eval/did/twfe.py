@@ -23,6 +23,8 @@ combination), a t interval with Bell-McCaffrey / Satterthwaite degrees of freedo
 (:mod:`botrygt_eval.did.small_sample`; clubSandwich ``coef_test(vcov = "CR2",
 test = "Satterthwaite")``). The event study uses it by default: with 25 partnership
 kommuner a single event time rests on few effective clusters (docs/COVERAGE.md).
+``se="cr3"`` gives the cluster jackknife (exactly leave-one-cluster-out, CV3) with a
+t(G - 1) interval.
 """
 
 from __future__ import annotations
