@@ -18,7 +18,7 @@ from scipy import stats
 from botrygt_eval.did import jackknife as jk
 from botrygt_eval.did.aggregate import aggregate
 from botrygt_eval.did.att_gt import att_gt
-from botrygt_eval.errors import DidWarning, EstimationError
+from botrygt_eval.errors import DidWarning, EstimationError, SmallCohortWarning
 from tests.did_cs_sim import cs_panel
 
 KEYS = dict(unit="unit", time="time", cohort="cohort", outcome="y")
@@ -118,7 +118,8 @@ def test_repeated_cross_sections_by_cluster():
 def test_jackknife_is_wider_than_analytic_with_few_treated_units():
     df = cs_panel(n_units=60, n_periods=6, cohorts=(0, 3, 4, 5), probs=(0.8, 0.1, 0.05, 0.05),
                   seed=2)  # fmt: skip
-    res = att_gt(df, **KEYS, control="notyet")
+    with pytest.warns(SmallCohortWarning, match="1 unit"):
+        res = att_gt(df, **KEYS, control="notyet")
     a, j = aggregate(res, "dynamic"), aggregate(res, "dynamic", se="jackknife")
     np.testing.assert_array_equal(a.by["att"], j.by["att"])
     assert (j.by["se"] > a.by["se"]).all() and j.overall_se > a.overall_se
