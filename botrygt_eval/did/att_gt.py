@@ -227,6 +227,17 @@ def _cells(d: DidData, base_period: str, anticipation: int):
             yield g, tt, pret, post, pret_g
 
 
+def control_threshold(d: DidData, tt, pret, anticipation: int):
+    """Cohorts above this serve as not-yet-treated controls of a cell (t, base indices)."""
+    return d.tlist[np.maximum(tt, pret)] + anticipation
+
+
+def control_mask(cohort: np.ndarray, g, thr, control: str) -> np.ndarray:
+    """Which cohorts are controls of cohort ``g``: never treated, or (``notyet``) treated
+    after ``thr`` (from :func:`control_threshold`) and not ``g`` itself. Broadcasts."""
+    return (cohort == 0) | ((control == "notyet") & (cohort > thr) & (cohort != g))
+
+
 def _fast_panel(dy, D, w, n):
     """No-covariate panel estimate: reg, IPW and DR all reduce to weighted means."""
     wt, wc = w * D, w * (1 - D)
@@ -481,8 +492,8 @@ def _estimate(d: DidData, control, method, base_period, anticipation, fix_weight
     cols_idx, cols_val, rows = [], [], []
 
     def control_blocks(g, tt, pret):
-        thr = d.tlist[max(tt, pret)] + anticipation
-        return [block[v] for v in vals if v == 0 or (control == "notyet" and v > thr and v != g)]
+        is_ctrl = control_mask(vals, g, control_threshold(d, tt, pret, anticipation), control)
+        return [block[v] for v in vals[is_ctrl]]
 
     shared = None
     if d.panel and d.X is not None and fix_weights != "varying":
@@ -503,7 +514,6 @@ def _estimate(d: DidData, control, method, base_period, anticipation, fix_weight
                 cols_idx.append(np.zeros(0, np.int64))
                 cols_val.append(np.zeros(0))
                 continue
-            thr = d.tlist[max(tt, pret)] + anticipation
             try:
                 if d.panel:
                     treat = block[g]
@@ -515,7 +525,8 @@ def _estimate(d: DidData, control, method, base_period, anticipation, fix_weight
                 else:
                     rc = d.row_cohort
                     treated = rc == g
-                    ctrl_m = (rc == 0) | ((control == "notyet") & (rc > thr) & (rc != g))
+                    thr = control_threshold(d, tt, pret, anticipation)
+                    ctrl_m = control_mask(rc, g, thr, control)
                     att, idx, col = _rc_cell(d, method, tt, pret, treated, ctrl_m)
                     nt_ = int(treated[idx].sum())
                     nc_ = len(idx) - nt_

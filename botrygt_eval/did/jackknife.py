@@ -24,10 +24,11 @@ from scipy import sparse
 
 from botrygt_eval.did import drdid
 from botrygt_eval.did._data import DidData
+from botrygt_eval.did.att_gt import _estimate, _weight_col, control_mask, control_threshold
 from botrygt_eval.errors import BotrygtError, EstimationError
 
 #: limits: replicate cells held in memory (closed form) and refits (other estimators)
-MAX_CELLS = 20_000_000
+MAX_CELLS = 5_000_000
 MAX_REFITS = 1_000
 
 
@@ -71,19 +72,15 @@ def _closed_form(res, M: sparse.csr_matrix) -> np.ndarray | None:
     pret = np.searchsorted(tl, tab["base_period"].to_numpy(float))
     g = tab["group"].to_numpy(float)
     coh = d.cohort[:, None]
-    thr = tl[np.maximum(tt, pret)] + s["anticipation"]
+    thr = control_threshold(d, tt, pret, s["anticipation"])
     treat = coh == g[None, :]
-    ctrl = (coh == 0) | ((s["control"] == "notyet") & (coh > thr[None, :]) & (coh != g[None, :]))
+    ctrl = control_mask(coh, g[None, :], thr[None, :], s["control"])
     if d.W is None:
         w = np.ones((len(d.cohort), len(tab)))
     else:
-        pret_g = np.array([np.nonzero(tl + s["anticipation"] < gi)[0][-1] for gi in g])
-        col = {
-            "earlier": np.minimum(tt, pret),
-            "base_period": pret_g,
-            "first_period": np.zeros_like(tt),
-        }[s["fix_weights"]]
-        w = d.W[:, col]
+        pret_g = [np.nonzero(tl + s["anticipation"] < gi)[0][-1] for gi in g]  # as _cells
+        cols = [_weight_col(s["fix_weights"], *c) for c in zip(tt, pret, pret_g, strict=True)]
+        w = d.W[:, cols]
     dy = d.Y[:, tt] - d.Y[:, pret]
     wt, wc = w * treat, w * ctrl
 
@@ -125,8 +122,6 @@ def _subset(d: DidData, keep: np.ndarray) -> DidData:
 
 def _refits(res, M: sparse.csr_matrix) -> np.ndarray:
     """Replicates by re-estimating every cell without each cluster (any estimator)."""
-    from botrygt_eval.did.att_gt import _estimate  # circular at import time
-
     d, s, tab = res.data, res.settings, res.table
     key = list(zip(tab["group"], tab["time"], strict=True))
     out = np.full((M.shape[0], len(tab)), np.nan)
