@@ -44,6 +44,7 @@ def _key(v):
 def att_gt_json(res, aggregates: dict) -> dict:
     """The JSON document of ``did att-gt`` (cohort 0 = never treated)."""
     t = res.table
+    overall = {name: a.to_frame().iloc[0] for name, a in aggregates.items()}
     return {
         "att_gt": [
             {"group": _key(g), "time": _key(tt), "att": _num(a), "se": _num(s)}
@@ -53,8 +54,8 @@ def att_gt_json(res, aggregates: dict) -> dict:
             name: {
                 "att": _num(a.overall_att),
                 "se": _num(a.overall_se),
-                "ci_low": _num(a.to_frame()["ci_low"].iloc[0]),
-                "ci_high": _num(a.to_frame()["ci_high"].iloc[0]),
+                "ci_low": _num(overall[name]["ci_low"]),
+                "ci_high": _num(overall[name]["ci_high"]),
                 "se_type": "bootstrap" if a.bootstrap is not None else a.settings["se"],
                 "df": None if a.df is None else _num(a.df),
                 "by": [

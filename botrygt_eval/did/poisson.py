@@ -197,9 +197,9 @@ def _fit(
     except np.linalg.LinAlgError as exc:
         raise EstimationError("PPML Hessian is singular: a regressor is absorbed") from exc
     if se != "cr1":  # CR2 / CR3 on the IRLS problem at convergence (module docstring)
-        kappa = overdispersion(y, mu)
+        target = None if se == "cr3" else 1 + overdispersion(y, mu) * mu
         fit = cr2_fit(xr, (y - mu) / mu, clusters, weights=mu, fixed_effects=[ui, ti],
-                      target=1 + kappa * mu, jackknife=se == "cr3")  # fmt: skip
+                      target=target, jackknife=se == "cr3")  # fmt: skip
         return beta[:, 0], fit.vcov, fit
     g = int(clusters.max()) + 1
     sg = np.zeros((g, k))

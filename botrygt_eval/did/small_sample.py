@@ -77,10 +77,6 @@ class CR2Fit:
     qphiq: np.ndarray  # Q' Phi Q (r x r; the identity without a target)
     jackknife: bool = False  # CR3: df are G - 1
 
-    @property
-    def kind(self) -> str:
-        return "cr3" if self.jackknife else "cr2"
-
     def df(self, contrast: np.ndarray) -> np.ndarray:
         """Bell-McCaffrey (Satterthwaite) df of each row of ``contrast`` (q x k); G - 1 for CR3.
 
@@ -237,9 +233,9 @@ def cr2_fit(
         Hg = Qg @ Qg.transpose(0, 2, 1)
         if target is None or jackknife:
             lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
-            root = 1.0 if jackknife else 0.5
-            inv_sqrt = np.where(lam > EIG_TOL, np.clip(lam, EIG_TOL, None) ** -root, 0.0)
-            A = (vec * inv_sqrt[:, None, :]) @ vec.transpose(0, 2, 1)
+            power = -1.0 if jackknife else -0.5  # CR3: (I - H_gg)^-1, CR2: ^(-1/2)
+            inv_root = np.where(lam > EIG_TOL, np.clip(lam, EIG_TOL, None) ** power, 0.0)
+            A = (vec * inv_root[:, None, :]) @ vec.transpose(0, 2, 1)
             fg = valid.astype(float)
         else:
             fg = np.where(valid, phi[rows], 1.0)
