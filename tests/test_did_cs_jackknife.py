@@ -125,6 +125,11 @@ def test_jackknife_is_wider_than_analytic_with_few_treated_units():
     assert (j.by["se"] > a.by["se"]).all() and j.overall_se > a.overall_se
     assert j.crit == pytest.approx(stats.t.ppf(0.975, 59))
     assert "cluster jackknife, t(59)" in j.summary()
+    row = j.to_frame().iloc[0]
+    assert (
+        f"95% CI {row['ci_low']:.4f} to {row['ci_high']:.4f}; cluster jackknife, t(59))"
+        in (j.summary().splitlines()[0])
+    )
 
 
 def test_single_unit_cohort_has_no_jackknife_se_but_the_overall_has():

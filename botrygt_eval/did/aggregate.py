@@ -101,8 +101,11 @@ class AggregateResult:
             band = f"pointwise {1 - self.alpha:.0%} intervals (cluster jackknife, t({self.df:g}))"
         else:
             band = f"pointwise {1 - self.alpha:.0%} intervals"
+        over = self.to_frame().iloc[0]
+        how = "" if self.df is None else f"; cluster jackknife, t({self.df:g})"
         lines = [
-            f"Aggregated ATT ({self.type}): {self.overall_att:.4f} (SE {self.overall_se:.4f})",
+            f"Aggregated ATT ({self.type}): {self.overall_att:.4f} (SE {self.overall_se:.4f}, "
+            f"{1 - self.alpha:.0%} CI {over['ci_low']:.4f} to {over['ci_high']:.4f}{how})",
         ]
         if not self.by.empty:
             lines.append(f"By {_BY[self.type]}, {band}, critical value {self.crit:.3f}:")
