@@ -158,3 +158,20 @@ def test_bad_requests():
     res1 = att_gt(df, **KEYS, cluster="one")
     with pytest.raises(EstimationError, match="at least two clusters"):
         aggregate(res1, "simple", se="jackknife")
+
+
+def test_unbalanced_panel_kept_whole_by_cluster():
+    df = cs_panel(n_units=160, n_periods=5, cohorts=(0, 3, 4), seed=12)
+    df = df.drop(index=np.random.default_rng(1).choice(len(df), 60, replace=False))
+    df["cluster"] = df["cluster"] % 9
+    kw = {**KEYS, "allow_unbalanced": True, "cluster": "cluster", "control": "notyet"}
+    a = aggregate(att_gt(df, **kw), "dynamic", se="jackknife")
+    want = naive_jackknife(df, kw, dict(type="dynamic"), "cluster")
+    np.testing.assert_allclose(np.r_[a.by["se"].to_numpy(), a.overall_se], want, rtol=1e-9)
+
+
+def test_too_many_refits_is_refused_with_advice():
+    df = cs_panel(n_units=700, n_periods=4, cohorts=(0, 3), seed=2)  # 2,800 rows
+    res = att_gt(df, **KEYS, panel=False, method="reg")  # every row its own cluster
+    with pytest.raises(EstimationError, match="coarser cluster"):
+        aggregate(res, "simple", se="jackknife")
