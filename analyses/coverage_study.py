@@ -55,6 +55,8 @@ from botrygt_eval.simulate.population import simulate_population
 Z95 = 1.959963984540054
 #: event times of the dynamic aggregate reported (e < 0 are placebo periods, truth 0)
 EVENT_TIMES = tuple(range(-4, 9))
+#: the evaluation's CS event-study window, drawn with the bootstrap's simultaneous band
+BAND_EVENT_TIMES = tuple(range(-12, 17))
 KEYS = dict(unit="kommune_kode", time="period")
 #: build-up lengths (quarters) at which --diagnostics measures TWFE's design bias
 DESIGN_BUILDUPS = (4, 12, 24)
@@ -212,8 +214,8 @@ def cs_truths(draw: Draw, table: pd.DataFrame) -> dict[str, float]:
     """Truths of the CS aggregates, weighting cells exactly as ``aggregate`` does.
 
     Simple: cohort-size weights over post cells (= mean over treated kommune-quarters);
-    dynamic e: cohort-size weights over the cells with t - g = e; the dynamic average
-    is the mean of e = 0..8.
+    dynamic e: cohort-size weights over the cells with t - g = e (for EVENT_TIMES and
+    BAND_EVENT_TIMES); the dynamic average is the mean of e = 0..8.
     """
     tab = table[table["att"].notna()]
     g, t = tab["group"].to_numpy(float), tab["time"].to_numpy(float)
@@ -222,7 +224,7 @@ def cs_truths(draw: Draw, table: pd.DataFrame) -> dict[str, float]:
     w = n_g.reindex(g.astype(int)).to_numpy(float)
     post = g <= t
     out = {"cs_simple": float(np.average(truth[post], weights=w[post]))}
-    for e in EVENT_TIMES:
+    for e in sorted(set(EVENT_TIMES) | set(BAND_EVENT_TIMES)):
         m = (t - g) == e
         out[f"cs_dynamic_e{e}"] = float(np.average(truth[m], weights=w[m])) if m.any() else np.nan
     out["cs_dynamic_avg"] = float(np.mean([out[f"cs_dynamic_e{e}"] for e in EVENT_TIMES if e >= 0]))
@@ -243,10 +245,10 @@ def replicate(
     panel = draw.panel
     rows: list[dict] = []
 
-    def add(quantity, estimator, est, se, truth, noise_free=np.nan, df=np.inf):
+    def add(quantity, estimator, est, se, truth, noise_free=np.nan, df=np.inf, crit=np.nan):
         rows.append({"seed": seed, "quantity": quantity, "estimator": estimator,
                      "estimate": est, "se": se, "df": df, "truth": truth,
-                     "noise_free": noise_free})  # fmt: skip
+                     "noise_free": noise_free, "crit": crit})  # fmt: skip
 
     post = panel["treated"].to_numpy() == 1
     att_truth = float(draw.effects.ravel()[post].mean())  # mean over treated kommune-quarters
@@ -257,6 +259,8 @@ def replicate(
         cs = att_gt(panel, outcome="log_rate", **cs_keys)
         simple = aggregate(cs, "simple")
         simple_b = aggregate(cs, "simple", bootstrap=boot, seed=seed) if boot else None
+        band = (aggregate(cs, "dynamic", min_e=min(BAND_EVENT_TIMES), max_e=max(BAND_EVENT_TIMES),
+                          bootstrap=boot, seed=seed) if boot else None)  # fmt: skip
         dyn = aggregate(cs, "dynamic", **ev)
         simple_j = aggregate(cs, "simple", se="jackknife")
         dyn_j = aggregate(cs, "dynamic", se="jackknife", **ev)
@@ -286,6 +290,12 @@ def replicate(
                 truths[f"cs_dynamic_e{e}"], by0.loc[e, "att"] if e in by0.index else np.nan)  # fmt: skip
     add("cs_dynamic_avg", "CS dynamic average e=0..8", dyn.overall_att, dyn.overall_se,
         truths["cs_dynamic_avg"], dyn0.overall_att)  # fmt: skip
+    if band is not None:  # does the evaluation's simultaneous band hold every truth at once?
+        b = band.by
+        truth_b = np.array([truths[f"cs_dynamic_e{int(e)}"] for e in b["egt"]])
+        sup_t = float(np.max(np.abs(b["att"].to_numpy() - truth_b) / b["se"].to_numpy()))
+        add("cs_band_joint", f"CS dynamic e={min(BAND_EVENT_TIMES)}..{max(BAND_EVENT_TIMES)}, "
+            f"bootstrap sup-t band ({boot} draws)", sup_t, 1.0, 0.0, crit=band.crit)  # fmt: skip
     # the cluster jackknife (CV3) with t(G - 1) intervals: aggregate(se="jackknife")
     jk = "cluster jackknife SE, t(G-1)"
     add("cs_simple_jk", f"CS simple, {jk}", simple_j.overall_att, simple_j.overall_se,
@@ -339,6 +349,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     err = results["estimate"] - results["truth"]
     df = results["df"] if "df" in results else pd.Series(np.inf, index=results.index)
     crit = np.where(np.isfinite(df), stats.t.ppf(0.975, df.clip(lower=1e-9)), Z95)
+    if "crit" in results:  # a row's own critical value (the sup-t band)
+        crit = np.where(results["crit"].notna(), results["crit"], crit)
     r = results.assign(
         err=err,
         err0=results["noise_free"] - results["truth"],
@@ -390,7 +402,7 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
         f"partnerships per draw, signed {meta['signing']}",
         f"- CS: not-yet-treated controls, method '{meta['method']}', varying base period, "
         "analytic SEs clustered by kommune (one row with the multiplier bootstrap), "
-        "intervals estimate +/- 1.96 SE; TWFE, TWFE event study (leads 8, lags 12, endpoints "
+        "intervals estimate +/- 1.96 SE; cluster-jackknife rows +/- t(97) SE; TWFE, TWFE event study (leads 8, lags 12, endpoints "
         "binned, reference e = -1) and PPML: clustered by kommune, CR1 with +/- 1.96 SE or "
         "CR2 with +/- t(df) SE, df = Bell-McCaffrey (column *mean df*)",
         f"- run: {meta['started']} UTC, {meta['seconds']:.0f} s, {meta['host']}",
@@ -399,7 +411,8 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
         "noise | SD of error | mean SE | SE/SD | mean df | coverage 95 % (MC SE) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in summary.itertuples(index=False):
+    band = summary[summary["quantity"] == "cs_band_joint"]
+    for row in summary.drop(band.index).itertuples(index=False):
         lines.append(
             f"| {row.estimator} | {row.reps} | {_fmt(row.mean_truth)} | {_fmt(row.mean_estimate)} "
             f"| {_fmt(row.bias)} ({_fmt(row.bias_mc_se)}) | {_fmt(row.bias_noise_free)} "
@@ -429,6 +442,13 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
                 f"- {name}, single post-treatment event times: coverage {lo:.3f}-{hi:.3f}, "
                 f"{inside} of {len(s)} inside the 93-97 % band."
             )
+    if len(band):
+        b = band.iloc[0]
+        lines.append(
+            f"- {b.estimator} (the evaluation's CS event-study chart): every event time inside "
+            f"the band in {b.coverage:.3f} of the draws (joint coverage, MC SE "
+            f"{b.coverage_mc_se:.3f})."
+        )
     for q, label in (("twfe", "Naive TWFE"), ("ppml", "PPML")):
         s = summary[summary["quantity"] == q]
         if len(s):
