@@ -152,7 +152,7 @@ def _did(ctx: DemoContext) -> None:
     folder = ctx.folder("did")
     ws = ctx.produced["ws"]
     panel = burglary_panel(ws)
-    table, es, dynamic = burglary_effects(panel, seed=ctx.seed)
+    table, es, dynamic = burglary_effects(panel)
     table = pd.concat([table, survey_effects(ctx.produced["survey_estimates"], ws.partnerships)])
     truth = json.loads((ctx.produced["workspace"] / "truth.json").read_text(encoding="utf-8"))
     effects = truth["effects"]

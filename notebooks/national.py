@@ -74,7 +74,7 @@ else:
     from botrygt_eval.evaluation import burglary_effects, survey_effects
 
     effects = pd.concat(
-        [burglary_effects(panel_q, seed=seed)[0], survey_effects(est, partnerships)]
+        [burglary_effects(panel_q)[0], survey_effects(est, partnerships)]
     )
 keys = dict(unit="kommune_kode", time="period", cohort="cohort", outcome="log_rate")
 es = event_study(panel_q, leads=8, lags=12, **keys)

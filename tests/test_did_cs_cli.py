@@ -102,6 +102,12 @@ def test_jackknife_se_option(tmp_path):
     assert 1.0 < sj["se"] / sa["se"] < 1.1
     half = sj["ci_high"] - sj["att"]
     assert half == pytest.approx(stats.t.ppf(0.975, 499) * sj["se"], rel=1e-9)
+    assert not j["aggregates"]["dynamic"]["simultaneous_band"]
+    b = _run(tmp_path, "--method", "reg", "--control", "notyet", "--se", "jackknife", "--band")
+    dyn, k = b["aggregates"]["dynamic"], len(b["aggregates"]["dynamic"]["by"])
+    assert dyn["simultaneous_band"] and k > 1
+    crit = stats.t.ppf(1 - 0.05 / (2 * k), 499)
+    assert all(r["ci_high"] - r["att"] == pytest.approx(crit * r["se"]) for r in dyn["by"])
 
 
 def test_unknown_se_exits_2(tmp_path):

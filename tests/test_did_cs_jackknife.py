@@ -175,3 +175,26 @@ def test_too_many_refits_is_refused_with_advice():
     res = att_gt(df, **KEYS, panel=False, method="reg")  # every row its own cluster
     with pytest.raises(EstimationError, match="coarser cluster"):
         aggregate(res, "simple", se="jackknife")
+
+
+def test_bonferroni_band():
+    df = cs_panel(n_units=120, n_periods=6, cohorts=(0, 3, 4, 5), seed=6)
+    res = att_gt(df, **KEYS, control="notyet")
+    j = aggregate(res, "dynamic", se="jackknife", band=True)
+    k = int(j.by["se"].notna().sum())
+    assert k == len(j.by) > 1
+    assert j.crit == pytest.approx(stats.t.ppf(1 - 0.05 / (2 * k), 119))
+    a = aggregate(res, "dynamic", band=True, alpha=0.1)
+    assert a.crit == pytest.approx(stats.norm.ppf(1 - 0.1 / (2 * k)))
+    assert j.simultaneous and a.simultaneous
+    assert not aggregate(res, "dynamic", se="jackknife").simultaneous
+    assert f"Bonferroni over {k} rows; cluster jackknife, t(119)" in j.summary()
+    f = j.to_frame().iloc[1:]
+    np.testing.assert_allclose(f["ci_high"] - f["estimate"], j.crit * f["se"], rtol=1e-12)
+    # the overall effect keeps its pointwise interval
+    over = j.to_frame().iloc[0]
+    assert over["ci_high"] - over["estimate"] == pytest.approx(
+        stats.t.ppf(0.975, 119) * j.overall_se
+    )
+    with pytest.raises(EstimationError, match="already simultaneous"):
+        aggregate(res, "dynamic", band=True, bootstrap=99)

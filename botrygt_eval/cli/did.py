@@ -57,6 +57,7 @@ def att_gt_json(res, aggregates: dict) -> dict:
                 "ci_low": _num(overall[name]["ci_low"]),
                 "ci_high": _num(overall[name]["ci_high"]),
                 "se_type": "bootstrap" if a.bootstrap is not None else a.settings["se"],
+                "simultaneous_band": a.simultaneous,
                 "df": None if a.df is None else _num(a.df),
                 "by": [
                     {
@@ -130,6 +131,14 @@ def att_gt_cmd(
             "treated units per cohort).",
         ),
     ] = "analytic",
+    band: Annotated[
+        bool,
+        typer.Option(
+            "--band",
+            help="Simultaneous Bonferroni band for the by-rows (with analytic or jackknife SEs; "
+            "the bootstrap's band is sup-t).",
+        ),
+    ] = False,
 ) -> None:
     """Callaway-Sant'Anna group-time ATTs with simple/group/dynamic/calendar aggregates."""
     from botrygt_eval.cli.sample import read_table
@@ -145,7 +154,7 @@ def att_gt_cmd(
                      panel=not repeated_cross_section, base_period=base_period,
                      anticipation=anticipation, allow_unbalanced=allow_unbalanced)  # fmt: skip
         aggs = {
-            t: aggregate(res, t, bootstrap=bootstrap, seed=seed, se=se)
+            t: aggregate(res, t, bootstrap=bootstrap, seed=seed, se=se, band=band)
             for t in ("simple", "group", "dynamic", "calendar")
         }
     for w in caught:

@@ -52,13 +52,18 @@ class AggregateResult:
     overall_att: float
     overall_se: float
     by: pd.DataFrame  # egt, att, se (empty for simple)
-    crit: float  # critical value for the by-rows (pointwise z, or sup-t with bootstrap)
+    crit: float  # critical value for the by-rows: pointwise, sup-t (bootstrap) or Bonferroni
     alpha: float
     n_units: int
     inf: np.ndarray = field(repr=False)  # n x (len(by) + 1): by-rows then overall
     bootstrap: BootstrapResult | None = None
     settings: dict = field(default_factory=dict)
     df: float | None = None  # t degrees of freedom of the intervals (jackknife: G - 1)
+
+    @property
+    def simultaneous(self) -> bool:
+        """Whether the by-rows' intervals form a simultaneous band (sup-t or Bonferroni)."""
+        return self.bootstrap is not None or bool(self.settings.get("band"))
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows: the overall effect first (egt NaN), then one row per egt."""
@@ -93,14 +98,15 @@ class AggregateResult:
 
     def summary(self) -> str:
         """Text summary: overall effect and the by-table with its band type."""
+        level = f"{1 - self.alpha:.0%}"
+        se_kind = "" if self.df is None else f"cluster jackknife, t({self.df:g})"
         if self.bootstrap is not None:
-            band = (
-                f"simultaneous {1 - self.alpha:.0%} band (bootstrap, {self.bootstrap.draws} draws)"
-            )
-        elif self.df is not None:
-            band = f"pointwise {1 - self.alpha:.0%} intervals (cluster jackknife, t({self.df:g}))"
+            band = f"simultaneous {level} band (bootstrap sup-t, {self.bootstrap.draws} draws)"
+        elif self.simultaneous:
+            rows = int(self.by["se"].notna().sum())
+            band = f"simultaneous {level} band (Bonferroni over {rows} rows{'; ' + se_kind if se_kind else ''})"
         else:
-            band = f"pointwise {1 - self.alpha:.0%} intervals"
+            band = f"pointwise {level} intervals{' (' + se_kind + ')' if se_kind else ''}"
         over = self.to_frame().iloc[0]
         how = "" if self.df is None else f"; cluster jackknife, t({self.df:g})"
         lines = [
@@ -167,17 +173,26 @@ def aggregate(
     seed: int | None = None,
     alpha: float | None = None,
     se: SE = "analytic",
+    band: bool = False,
 ) -> AggregateResult:
     """Aggregate ATT(g,t) as R ``did::aggte(type=...)`` (analytic SEs unless ``bootstrap``).
 
     ``se="jackknife"``: leave-one-cluster-out (CV3) SEs with t(G - 1) intervals, for
     few treated kommuner per cohort, where the analytic and bootstrap SEs (R's) are
-    too small; see :mod:`botrygt_eval.did.jackknife`.
+    too small; see :mod:`botrygt_eval.did.jackknife`. ``band=True`` (without the
+    bootstrap): a simultaneous Bonferroni band over the by-rows, ``alpha / (2 k)`` tails
+    of the normal or, with the jackknife, the t(G - 1) distribution. With few treated
+    kommuner the bootstrap's sup-t band is too narrow (docs/COVERAGE.md).
     """
     check_option("type", type, ("simple", "group", "dynamic", "calendar"))
     check_option("se", se, ("analytic", "jackknife"))
     if se == "jackknife" and bootstrap is not None:
         raise EstimationError("choose the jackknife or the bootstrap, not both")
+    if band and bootstrap is not None:
+        raise EstimationError(
+            "the bootstrap's band is already simultaneous (sup-t); band=True is the Bonferroni "
+            "band for analytic or jackknife SEs"
+        )
     if bootstrap is not None and (int(bootstrap) != bootstrap or bootstrap < 2):
         check_option("bootstrap", bootstrap, ("None", "an integer >= 2"))
     alpha = res.settings["alpha"] if alpha is None else alpha
@@ -304,6 +319,10 @@ def aggregate(
             )
         df = float(reps.n_clusters - 1)
         crit = stats.t.ppf(1 - alpha / 2, df)
+    if band and k_by:
+        k = max(int(np.isfinite(se_all[:-1]).sum()), 1)
+        q = 1 - alpha / (2 * k)
+        crit = stats.norm.ppf(q) if df is None else stats.t.ppf(q, df)
     boot = None
     if bootstrap is not None:
         band = np.r_[np.ones(k_by, bool), False] if k_by else None
@@ -337,7 +356,13 @@ def aggregate(
         inf=full_if,
         bootstrap=boot,
         settings=dict(
-            min_e=min_e, max_e=max_e, balance_e=balance_e, bootstrap=bootstrap, seed=seed, se=se
+            min_e=min_e,
+            max_e=max_e,
+            balance_e=balance_e,
+            bootstrap=bootstrap,
+            seed=seed,
+            se=se,
+            band=band,
         ),
         df=df,
     )

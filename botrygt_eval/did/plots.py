@@ -108,15 +108,15 @@ def plot_att_gt(result, *, title: str | None = None, ylabel: str = "Effekt (ATT)
 def plot_aggregate(agg, ax=None, *, title: str | None = None, ylabel: str = "Effekt (ATT)"):
     """Aggregated effects by event time, cohort or period, with the result's band.
 
-    ``agg`` is an :class:`~botrygt_eval.did.aggregate.AggregateResult`; with a bootstrap
-    the band is simultaneous (sup-t), otherwise pointwise. For ``simple`` a single bar.
+    ``agg`` is an :class:`~botrygt_eval.did.aggregate.AggregateResult`; its band is
+    simultaneous (bootstrap sup-t or Bonferroni) or pointwise, as ``agg.simultaneous`` says. For ``simple`` a single bar.
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     f = agg.to_frame()
-    band = "simultant" if agg.bootstrap is not None else "punktvis"
+    band = "simultant" if agg.simultaneous else "punktvis"
     if agg.by.empty:
         r = f.iloc[0]
         ax.errorbar([0], [r["estimate"]], yerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
