@@ -37,3 +37,10 @@ def test_plot_aggregate(type_, res):
     if type_ != "simple":
         assert ax.get_xlabel()
         assert "simultant" in ax.get_legend().get_title().get_text()
+
+
+def test_plot_legend_names_the_band_in_danish(res):
+    title = aggregate(res, "dynamic", se="jackknife", band=True).plot().get_legend().get_title()
+    assert title.get_text() == "95 % simultant interval"
+    pointwise = aggregate(res, "dynamic", alpha=0.1).plot().get_legend().get_title()
+    assert pointwise.get_text() == "90 % punktvis interval"

@@ -113,6 +113,8 @@ def plot_aggregate(agg, ax=None, *, title: str | None = None, ylabel: str = "Eff
     """
     import matplotlib.pyplot as plt
 
+    from botrygt_eval.report_text import percent
+
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     f = agg.to_frame()
@@ -140,7 +142,8 @@ def plot_aggregate(agg, ax=None, *, title: str | None = None, ylabel: str = "Eff
             "calendar": "Periode",
         }[agg.type]
         ax.set_xlabel(xlabel)
-        ax.legend(frameon=False, fontsize=8, title=f"{1 - agg.alpha:.0%} {band} interval")
+        level = percent(100 * (1 - agg.alpha), "da", 0)
+        ax.legend(frameon=False, fontsize=8, title=f"{level} {band} interval")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_ylabel(ylabel)
     ax.set_title(title or f"Samlet effekt {agg.overall_att:.3f} (SE {agg.overall_se:.3f})")
