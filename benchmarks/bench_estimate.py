@@ -100,11 +100,6 @@ def _agreement() -> str:
     return f"max relative SE difference vs samplics: {worst:.1e}"
 
 
-try:
-    AGREE = _agreement()
-except Exception as exc:  # samplics missing or broken: the case reports it
-    AGREE = f"samplics agreement not checked ({type(exc).__name__})"
-
 CASES = [
     Case(
         name="domain means + SEs, 300k rows, 882 kommune x year domains",
@@ -128,6 +123,6 @@ CASES = [
         ours=ours,
         peers={"samplics": samplics_means},
         repeat=1,
-        note=AGREE,
+        note=_agreement,  # measured when the case runs; a failure is said in the note
     ),
 ]
