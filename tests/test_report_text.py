@@ -113,6 +113,32 @@ def test_unknown_language_and_message_are_clear_errors():
         t("title.national", "fr")
     with pytest.raises(ConfigError, match="lang='de'"):
         num(1.0, "de")
-    with pytest.raises(ReportError, match="report_text.py"):
+    with pytest.raises(ReportError, match="data/report_text.yaml"):
         t("no.such.message", "en")
     assert t("title.national", "en") == "Bo trygt: national evaluation"
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("x.a:\n  da: Hej\n", "exactly 'da' and 'en'"),
+        ("x.a:\n  da: Hej\n  en: Hi\n  de: Hallo\n", "exactly 'da' and 'en'"),
+        ("x.a:\n  da: ''\n  en: Hi\n", "empty or non-text"),
+        ("x.a:\n  da: '{n} svar'\n  en: '{m} responses'\n", "different placeholders"),
+        ("- da: Hej\n", "must map message ids"),
+    ],
+)
+def test_catalogue_loader_refuses_a_bad_entry_by_name(tmp_path, entry, problem):
+    from botrygt_eval.report_text import load_catalogue
+
+    path = tmp_path / "text.yaml"
+    path.write_text(entry, encoding="utf-8")
+    with pytest.raises(ReportError, match=re.escape(problem)):
+        load_catalogue(path)
+
+
+def test_catalogue_is_read_from_the_data_file():
+    from botrygt_eval.report_text import CATALOGUE, load_catalogue
+
+    assert CATALOGUE.suffix == ".yaml" and CATALOGUE.is_file()
+    assert load_catalogue(CATALOGUE) == TEXT and len(TEXT) > 200
