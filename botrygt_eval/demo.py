@@ -198,7 +198,7 @@ def _activities(ctx: DemoContext) -> None:
     folder = ctx.folder("activities")
     ws = ctx.produced["ws"]
     evaluation = evaluate_activities(ws, survey_estimates=ctx.produced.get("survey_estimates"))
-    kpis = partnership_kpis(ws)
+    kpis = partnership_kpis(ws, survey_estimates=ctx.produced.get("survey_estimates"))
     if "media" in ctx.produced:  # constructive-media share and mentions per partnership
         from botrygt_eval.media.kpi import add_media_kpis
 
@@ -207,7 +207,7 @@ def _activities(ctx: DemoContext) -> None:
     ctx.produced["partnership_kpis"] = kpis
     ctx.table(evaluation.decisions, folder / "decisions.csv",
               "activity types: repeat / change / drop / insufficient evidence")  # fmt: skip
-    ctx.table(kpis, folder / "kpis.csv", "partnership KPIs: burglary and Nabohjælp targets")
+    ctx.table(kpis, folder / "kpis.csv", "partnership KPIs: burglary (net of similar kommuner), fear and Nabohjælp targets")
 
 
 def _media(ctx: DemoContext) -> None:
