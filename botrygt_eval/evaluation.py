@@ -4,6 +4,9 @@ Burglary (log rate per 1,000 households) by two-way fixed effects and by
 Callaway–Sant'Anna with not-yet-treated controls; burglary counts by PPML with a
 household offset; fear of burglary and Nabohjælp membership by Callaway–Sant'Anna
 on municipality-year survey estimates. Every row carries its SE, interval and n.
+A survey outcome whose series breaks (the item bank's comparability record,
+:mod:`botrygt_eval.instrument.comparability`) is estimated on the years comparable with
+its first year only; the row names the years left out (``excluded_years``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from botrygt_eval.did.aggregate import aggregate
 from botrygt_eval.did.att_gt import att_gt
 from botrygt_eval.did.poisson import ppml
 from botrygt_eval.did.twfe import event_study, twfe
+from botrygt_eval.instrument.comparability import SeriesBreak, comparable_years, series_breaks
 from botrygt_eval.panel import build_panel, survey_panel
 
 COLUMNS = [
@@ -26,13 +30,13 @@ COLUMNS = [
     "ci_high",
     "n_units",
     "n_obs",
+    "excluded_years",
 ]
 
 
-def _row(outcome, estimator, scale, est, se, lo, hi, n_units, n_obs) -> dict:
-    return dict(
-        zip(COLUMNS, [outcome, estimator, scale, est, se, lo, hi, n_units, n_obs], strict=True)
-    )
+def _row(outcome, estimator, scale, est, se, lo, hi, n_units, n_obs, excluded="") -> dict:
+    values = [outcome, estimator, scale, est, se, lo, hi, n_units, n_obs, excluded]
+    return dict(zip(COLUMNS, values, strict=True))
 
 
 def burglary_panel(ws, frequency: str = "quarter") -> pd.DataFrame:
@@ -98,8 +102,14 @@ def survey_effects(
     estimates: pd.DataFrame,
     partnerships: pd.DataFrame,
     outcomes=("fear_burglary", "nabohjaelper"),
+    breaks: tuple[SeriesBreak, ...] | None = None,
 ):
-    """CS on municipality-year survey estimates (cohort = first treated survey year)."""
+    """CS on municipality-year survey estimates (cohort = first treated survey year).
+
+    Only the years comparable with an outcome's first year enter (``breaks``: the item
+    bank's record by default); the years left out are listed in ``excluded_years``.
+    """
+    breaks = series_breaks() if breaks is None else breaks
     local = estimates[estimates["kommune_kode"].notna()].copy()
     local["kommune_kode"] = local["kommune_kode"].astype(int)
     sp = survey_panel(local[["kommune_kode", "year", "variable", "estimate", "se", "n"]])
@@ -108,10 +118,14 @@ def survey_effects(
     rows = []
     for outcome in outcomes:
         d = sp[(sp["variable"] == outcome) & sp["estimate"].notna()]
+        years = sorted(d["year"].unique())
+        keep = comparable_years(outcome, years, breaks, anchor=years[0]) if years else []
+        d = d[d["year"].isin(keep)]
+        excluded = ", ".join(str(y) for y in years if y not in keep)
         cs = att_gt(d, unit="kommune_kode", time="year", cohort="cohort", outcome="estimate",
                     control="notyet", method="dr")  # fmt: skip
         s = aggregate(cs, "simple", se="jackknife").to_frame().iloc[0]
         rows.append(_row(outcome, "Callaway-Sant'Anna on kommune-year survey estimates", "share",
                          s["estimate"], s["se"], s["ci_low"], s["ci_high"],
-                         cs.data.n_units, cs.data.n_obs))  # fmt: skip
+                         cs.data.n_units, cs.data.n_obs, excluded))  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -25,7 +25,9 @@ ended):
 - fear: the kommune's weighted share worried about burglary in the latest survey year of the
   active period, with its survey interval, against ``fear_target_pct`` (a level): met when
   the whole interval is at or below it, not met when wholly above, otherwise too early;
-  empty when the cell has fewer than ``min_cell`` respondents or no estimate.
+  empty when the cell has fewer than ``min_cell`` respondents or no estimate. Only years
+  in the same series as the baseline year count: after a break in the item's
+  comparability (:mod:`botrygt_eval.instrument.comparability`) the target's scale is gone.
 - Nabohjælp: members at the end of the latest year in the register against
   ``nabohjaelp_target`` (a register count: no sampling uncertainty); empty when the
   agreement has no target.
@@ -41,6 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from botrygt_eval.errors import InputFileError
+from botrygt_eval.instrument.comparability import comparable_years, series_breaks
 from botrygt_eval.reference import kommune_name
 
 STATUS_DA = {"met": "nået", "not_met": "ikke nået", "too_early": "for tidligt at sige", "": ""}
@@ -143,8 +146,9 @@ def net_changes(wide, households, partnerships, judged, *, n_similar=10, level=0
     return out
 
 
-def _fear_rows(survey_estimates, codes, judged, min_cell: int) -> pd.DataFrame:
-    """Per partnership: the latest publishable fear estimate within its active period."""
+def _fear_rows(survey_estimates, codes, baseline, judged, min_cell: int, breaks) -> pd.DataFrame:
+    """Per partnership: the latest publishable fear estimate within its active period, in
+    the series of its baseline year (a break in the item's comparability ends it)."""
     cols = ["fear_year", "fear_share_pct", "fear_ci_low", "fear_ci_high", "fear_n"]
     out = pd.DataFrame(np.nan, index=range(len(codes)), columns=cols)
     if survey_estimates is None or len(survey_estimates) == 0:
@@ -155,8 +159,12 @@ def _fear_rows(survey_estimates, codes, judged, min_cell: int) -> pd.DataFrame:
     if "suppressed" in e:
         e = e[~e["suppressed"].fillna(False).astype(bool)]
     e = e.assign(kommune_kode=e["kommune_kode"].astype("int64")).sort_values("year")
-    for i, (k, j) in enumerate(zip(codes, judged, strict=True)):  # one per partnership
-        hit = e[e["kommune_kode"].eq(k) & e["year"].le(j)].tail(1)
+    for i, (k, b, j) in enumerate(zip(codes, baseline, judged, strict=True)):  # per partnership
+        mine = e[e["kommune_kode"].eq(k) & e["year"].le(j)]
+        if pd.notna(b):
+            same = comparable_years("fear_burglary", mine["year"], breaks, anchor=int(b))
+            mine = mine[mine["year"].isin(same)]
+        hit = mine.tail(1)
         if len(hit):
             h = hit.iloc[0]
             out.iloc[i] = [h["year"], 100 * h["estimate"], 100 * h["ci_low"],
@@ -172,6 +180,7 @@ def partnership_kpis(
     survey_estimates: pd.DataFrame | None = None,
     n_similar: int = 10,
     min_cell: int = 10,
+    breaks: tuple | None = None,
 ) -> pd.DataFrame:
     """One row per partnership: burglary change and its net judgement against the target,
     the comparison kommuner, fear (with ``survey_estimates``) and Nabohjælp.
@@ -179,6 +188,7 @@ def partnership_kpis(
     ``latest_year`` defaults to the last year with all four quarters reported for most
     kommuner. ``survey_estimates`` is the survey stage's table (``kommune_kode, year,
     variable, estimate, ci_low, ci_high, n``); without it the fear columns are empty.
+    ``breaks``: the series breaks of the item bank (default: its own record).
     Columns are described in docs/ACTIVITIES.md.
     """
     part = ws.partnerships
@@ -257,7 +267,10 @@ def partnership_kpis(
     p["better_than_comparison_code"] = cmp
     p["better_than_comparison"] = pd.Series(cmp).map(COMPARE_DA)
     # fear: the survey interval against the target share
-    fear = _fear_rows(survey_estimates, p["kommune_kode"].to_numpy(), judged, min_cell)
+    if survey_estimates is not None and breaks is None:
+        breaks = series_breaks()
+    fear = _fear_rows(survey_estimates, p["kommune_kode"].to_numpy(), base, judged, min_cell,
+                      breaks)  # fmt: skip
     p[fear.columns] = fear.to_numpy()
     p["fear_year"] = p["fear_year"].astype("Int64")
     fstatus = target_status(p["fear_ci_low"], p["fear_ci_high"],

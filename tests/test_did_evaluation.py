@@ -97,3 +97,33 @@ def test_survey_effects_recover_a_planted_effect():
     assert out["estimate"].mean() == pytest.approx(0.05, abs=3 * out["se"].mean() / np.sqrt(40))
     covered = ((out["ci_low"] < 0.05) & (0.05 < out["ci_high"])).sum()
     assert covered >= 34
+
+
+def test_survey_effects_use_only_the_comparable_series():
+    """A recorded break in 2024 (a recoded item): the 2024 estimates, on another scale, are
+    left out and named; the effect equals the one on 2016-2023 alone."""
+    from botrygt_eval.instrument.comparability import SeriesBreak
+
+    grid, part = _survey_draw(3)
+    broken = grid.copy()
+    broken.loc[broken["year"] == 2024, "estimate"] *= 0.4  # new answer scale
+    brk = (SeriesBreak("fear_burglary", 2024, ("worry_burglary",)),)
+    got = survey_effects(broken, part, outcomes=("fear_burglary",), breaks=brk).iloc[0]
+    alone = survey_effects(grid[grid["year"] < 2024], part, outcomes=("fear_burglary",), breaks=())
+    assert got["excluded_years"] == "2024"
+    assert got["estimate"] == pytest.approx(alone.iloc[0]["estimate"], rel=1e-12)
+    naive = survey_effects(broken, part, outcomes=("fear_burglary",), breaks=()).iloc[0]
+    assert naive["excluded_years"] == ""  # bridged: biased by more than two SEs
+    assert abs(naive["estimate"] - alone.iloc[0]["estimate"]) > 2 * got["se"]
+
+
+def test_the_item_bank_records_the_2025_fear_break():
+    from botrygt_eval.instrument.comparability import comparable_years, series_breaks
+
+    breaks = series_breaks()
+    fear = [b for b in breaks if b.outcome == "fear_burglary"]
+    assert [(b.year, b.items) for b in fear] == [(2025, ("worry_burglary",))]
+    years = range(2017, 2027)
+    assert comparable_years("fear_burglary", years, breaks, anchor=2017) == list(range(2017, 2025))
+    assert comparable_years("fear_burglary", years, breaks, anchor=2026) == [2025, 2026]
+    assert comparable_years("nabohjaelper", years, breaks, anchor=2017) == list(years)

@@ -234,3 +234,20 @@ def test_fear_target_is_judged_on_the_survey_interval(ws):
     assert list(k["fear_target_status"])[:2] == ["nået", "for tidligt at sige"]
     without = partnership_kpis(dataclasses.replace(ws, partnerships=part))
     assert without["fear_target_status_code"].eq("").all()
+
+
+def test_fear_target_ignores_years_after_a_comparability_break(ws):
+    from botrygt_eval.instrument.comparability import SeriesBreak
+
+    part = ws.partnerships.copy().reset_index(drop=True)
+    part["fear_target_pct"] = 20.0
+    k0 = int(sorted(part["kommune_kode"])[0])
+    est = pd.DataFrame({"kommune_kode": [k0, k0], "year": [2019, 2021],
+                        "variable": "fear_burglary", "estimate": [0.15, 0.40],
+                        "ci_low": [0.12, 0.35], "ci_high": [0.18, 0.45], "n": [300, 300]})  # fmt: skip
+    ws2 = dataclasses.replace(ws, partnerships=part)
+    brk = (SeriesBreak("fear_burglary", 2020, ("worry_burglary",)),)
+    got = partnership_kpis(ws2, survey_estimates=est, breaks=brk).set_index("kommune_kode")
+    assert got.loc[k0, "fear_year"] == 2019 and got.loc[k0, "fear_target_status_code"] == "met"
+    naive = partnership_kpis(ws2, survey_estimates=est, breaks=()).set_index("kommune_kode")
+    assert naive.loc[k0, "fear_year"] == 2021
