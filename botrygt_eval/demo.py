@@ -120,22 +120,11 @@ def _survey(ctx: DemoContext) -> None:
 
 
 def _plot_trend(national: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = {"fear_burglary": "Bekymret for indbrud", "nabohjaelper": "Tilmeldt Nabohjælp",
-              "unsafe_home": "Utryg hjemme efter mørkets frembrud"}  # fmt: skip
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for var, label in labels.items():
-        d = national[national["variable"] == var].sort_values("year")
-        ax.plot(d["year"], 100 * d["estimate"], marker="o", label=label)
-        ax.fill_between(d["year"], 100 * d["ci_low"], 100 * d["ci_high"], alpha=0.2)
-    ax.set_ylabel("Andel af voksne (%), 95 %-konfidensinterval")
-    ax.set_title("Borgerundersøgelsen, hele landet (vægtet)")
-    ax.legend(frameon=False)
-    fig.tight_layout()
+    from botrygt_eval.plots.survey import plot_survey_trends
+
+    fig = plot_survey_trends(national, title="Borgerundersøgelsen, hele landet (vægtet)")
     mark_simulated(fig)
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -207,7 +196,11 @@ def _activities(ctx: DemoContext) -> None:
     ctx.produced["partnership_kpis"] = kpis
     ctx.table(evaluation.decisions, folder / "decisions.csv",
               "activity types: repeat / change / drop / insufficient evidence")  # fmt: skip
-    ctx.table(kpis, folder / "kpis.csv", "partnership KPIs: burglary (net of similar kommuner), fear and Nabohjælp targets")
+    ctx.table(
+        kpis,
+        folder / "kpis.csv",
+        "partnership KPIs: burglary (net of similar kommuner), fear and Nabohjælp targets",
+    )
 
 
 def _media(ctx: DemoContext) -> None:

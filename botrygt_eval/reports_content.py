@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
+from botrygt_eval.plots.survey import plot_survey_trends as survey_trend_chart
 from botrygt_eval.reference import kommune_name, kommuner
-from botrygt_eval.report_text import check_lang, label, labels, num, percent, t
+from botrygt_eval.report_text import check_lang, labels, num, percent, t
 
 #: Danish labels of the codes (docs/DATA_FORMATS.md); other languages: ``labels(group, lang)``.
 OUTCOME_LABELS = labels("outcome", "da")
@@ -452,24 +453,14 @@ def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: 
 def plot_survey_trends(estimates: pd.DataFrame, kommune_kode: int | None, title: str,
                        variables=("fear_burglary", "unsafe_home", "nabohjaelper"),
                        min_cell: int = 10, lang: str = "da"):  # fmt: skip
-    """Weighted shares (%) by year with 95 % intervals; suppressed cells are gaps."""
-    import matplotlib.pyplot as plt
-
+    """Weighted shares (%) by year with 95 % intervals for the nation (``None``) or one
+    kommune; suppressed cells, missing years and comparability breaks are gaps
+    (:func:`botrygt_eval.plots.survey.plot_survey_trends`)."""
     est = publishable(estimates, min_cell)
     sel = (
         est["kommune_kode"].isna() if kommune_kode is None else est["kommune_kode"].eq(kommune_kode)
     )
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    for var in variables:
-        d = est[sel & est["variable"].eq(var)].sort_values("year")
-        ax.plot(d["year"], 100 * d["estimate"], marker="o", label=label("outcome", var, lang))
-        ax.fill_between(d["year"], 100 * d["ci_low"], 100 * d["ci_high"], alpha=0.2)
-    ax.set_xlabel(t("fig.year", lang))
-    ax.set_ylabel(t("fig.share_ci", lang))
-    ax.set_title(title)
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
+    return survey_trend_chart(est[sel], title=title, variables=variables, lang=lang)
 
 
 def plot_district(district: pd.DataFrame, label: str, title: str, lang: str = "da"):

@@ -1,0 +1,1 @@
+"""Charts shared by the demo and the reports (matplotlib Figures, labels per language)."""
