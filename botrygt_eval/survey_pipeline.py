@@ -14,6 +14,7 @@ import pandas as pd
 
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.instrument import available_years, derive_outcomes, load_instrument
+from botrygt_eval.weighting.empty_cells import fix_empty_cells
 from botrygt_eval.weighting.pipeline import WeightingResult, join_sample, weight_responses
 
 #: Outcomes the evaluation reports (derived by the item bank; see docs/DATA_FORMATS.md).
@@ -33,10 +34,15 @@ def instrument_year_for(year: int) -> int:
 
 @dataclass(frozen=True)
 class WeightedYear:
-    """One survey year: the weighting result (design, diagnostics) and the respondents."""
+    """One survey year: the weighting result (design, diagnostics) and the respondents.
+
+    ``notes``: margin cells without respondents that were dropped or collapsed
+    (:mod:`botrygt_eval.weighting.empty_cells`), one dict each.
+    """
 
     year: int
     weighting: WeightingResult
+    notes: tuple[dict, ...] = ()
 
     @property
     def design(self):
@@ -56,16 +62,33 @@ def weight_year(ws, year: int, *, method: str = "raking", trim_upper: float | No
     joined = join_sample(responses, sample, sample_name=f"sample_{year}.csv")
     inst = load_instrument(instrument_year_for(year))
     joined = derive_outcomes(joined, inst)
+    margins, notes = fix_empty_cells(ws.margins[year], joined)
     result = weight_responses(
         joined,
-        ws.margins[year],
+        margins,
         design_weight="design_weight",
         strata="kommune_kode",
         fpc="stratum_population",
         method=method,
         trim_upper=trim_upper,
     )
-    return WeightedYear(year=year, weighting=result)
+    return WeightedYear(year=year, weighting=result, notes=tuple(dict(n, year=year) for n in notes))
+
+
+def _empty_cell_row(note: dict) -> pd.DataFrame:
+    """A diagnostics row saying which margin cell had no respondents and what was done."""
+    if note["action"] == "dropped":
+        text = (
+            f"{note['variable']}={note['level']}: no respondents in {note['year']}; left "
+            f"out of that year's estimates, other margins scaled by {note['scale']:.4f}"
+        )
+    else:
+        text = (
+            f"{note['variable']}={note['level']}: no respondents in {note['year']}; "
+            f"collapsed into {note['variable']}={note['into']}"
+        )
+    return pd.DataFrame({"statistic": ["empty_cell"], "before": [float("nan")],
+                         "after": [float("nan")], "year": [note["year"]], "note": [text]})  # fmt: skip
 
 
 def survey_estimates(
@@ -81,6 +104,9 @@ def survey_estimates(
     Returns ``(estimates, diagnostics)``: ``estimates`` has ``year, kommune_kode``
     (missing for the national row), ``variable, estimate, se, ci_low, ci_high, n, deff,
     suppressed``; cells under ``min_cell`` respondents are blanked and flagged.
+    ``diagnostics`` has the weight statistics per year and, as ``statistic ==
+    "empty_cell"`` rows with a ``note``, every margin cell dropped or collapsed because
+    no one responded in it (such a kommune has no rows that year).
     """
     from botrygt_eval.estimation.table import estimate_table
 
@@ -98,6 +124,7 @@ def survey_estimates(
         tables.append(t.drop(columns=["domain"]))
         d = wy.weighting.weight_stats().assign(year=int(year))
         diags.append(d)
+        diags += [_empty_cell_row(n) for n in wy.notes]
         if progress is not None:
             progress()
     est = pd.concat(tables, ignore_index=True)
