@@ -35,8 +35,38 @@ def _done(result) -> None:
     console.print(f"{result.kind}: {result.html} ({what})")
 
 
+def check_inputs(kind: str, data: Path, year: int, **files: Path | None) -> None:
+    """Refuse what would render a wrong or half-empty report: a missing workspace or
+    input file, or a report year the workspace's survey does not have."""
+    from botrygt_eval.errors import ReportError
+
+    if not Path(data).is_dir():
+        raise ReportError(
+            f"{data}: the workspace folder does not exist (--data); see docs/DATA_FORMATS.md"
+        )
+    for option, path in files.items():
+        if path is not None and not Path(path).is_file():
+            raise ReportError(
+                f"{path}: file not found (--{option.replace('_', '-')}); check the path, or "
+                "leave the option out to compute it from the workspace"
+            )
+    if kind not in ("national", "kommune"):
+        return
+    survey = Path(data) / "survey"
+    years = sorted({int(p.stem.split("_")[1]) for p in survey.glob("responses_*.*")
+                    if p.stem.split("_")[1].isdigit()})  # fmt: skip
+    if years and year not in years:
+        suggest = max((y for y in years if y <= year), default=years[0])
+        raise ReportError(
+            f"--year {year}: the workspace has no survey for {year} ({survey}/responses_{year}); "
+            f"it has {years[0]}–{years[-1]}: use --year {suggest}"
+        )
+
+
 def _single(kind, data, out, year, seed, force, survey=None, effects=None, lang="da") -> None:
     from botrygt_eval.reports import render_report
+
+    check_inputs(kind, data, year, survey_estimates=survey, effects=effects)
 
     _done(render_report(kind, data, out, year=year, seed=seed, force=force, survey_csv=survey,
                         effects_csv=effects, lang=lang))  # fmt: skip
@@ -100,6 +130,7 @@ def kommune_cmd(
     if all_ == (kommune is not None):
         raise ReportError("give either --kommune CODE or --all")
     check_lang(lang)
+    check_inputs("kommune", data, year, survey_estimates=survey)
     if not all_:
         code = int(to_kommune_kode(kommune))
         _done(render_report("kommune", data, out, kommune=code, year=year, seed=seed, force=force,
