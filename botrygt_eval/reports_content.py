@@ -32,12 +32,22 @@ SHARES = ("fear_burglary", "unsafe_home", "nabohjaelper", "victim_burglary")
 
 # --------------------------------------------------------------------------- inputs
 def is_simulated(data_dir: str | Path) -> bool:
-    """A workspace is simulated when it carries ``truth.json`` or its README says so."""
+    """A workspace is simulated when it carries ``truth.json``, its README says so, or a
+    data file carries the simulator's marker (``simulated`` = 1 in every row of a
+    project-leader file): deleting the two documents does not make simulated data real."""
+    from botrygt_eval.learning_review.figures import is_simulated as marked
+
     root = Path(data_dir)
     readme = root / "README.md"
     if (root / "truth.json").exists():
         return True
-    return readme.exists() and "SIMULEREDE DATA" in readme.read_text(encoding="utf-8")
+    if readme.exists() and "SIMULEREDE DATA" in readme.read_text(encoding="utf-8"):
+        return True
+    for path in sorted((root / "survey").glob("projektleder_*.csv")):
+        head = pd.read_csv(path, nrows=0, dtype=str).columns
+        if "simulated" in head and marked(pd.read_csv(path, usecols=["simulated"], dtype=str)):
+            return True
+    return False
 
 
 def prepare_inputs(

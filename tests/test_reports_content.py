@@ -206,3 +206,18 @@ def test_show_table_formats_numbers_per_language_and_keeps_codes_plain(monkeypat
     assert ">2024<" in en and ">2024<" in da  # years without a thousands separator
     assert ">–<" in en  # missing cost
     assert "text-align: left" in en  # the label column reads left-aligned
+
+
+def test_simulated_data_stay_simulated_without_their_documents(tmp_path):
+    """The simulator's marker in the data decides too: deleting README.md and truth.json
+    does not make a simulated workspace pass as real."""
+    from botrygt_eval.reports_content import is_simulated
+
+    survey = tmp_path / "survey"
+    survey.mkdir()
+    (survey / "projektleder_2025.csv").write_text("resp_id,year,styrket,simulated\na,2025,1,1\n")
+    assert is_simulated(tmp_path)
+    (survey / "projektleder_2025.csv").write_text("resp_id,year,styrket\na,2025,1\n")
+    assert not is_simulated(tmp_path)
+    (tmp_path / "truth.json").write_text("{}")
+    assert is_simulated(tmp_path)
