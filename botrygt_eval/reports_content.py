@@ -19,7 +19,7 @@ import pandas as pd
 from botrygt_eval import SIMULATED_BANNER
 from botrygt_eval.plots.survey import plot_survey_trends as survey_trend_chart
 from botrygt_eval.reference import kommune_name, kommuner
-from botrygt_eval.report_text import check_lang, labels, num, percent, t
+from botrygt_eval.report_text import check_lang, labels, num, t
 
 #: Danish labels of the codes (docs/DATA_FORMATS.md); other languages: ``labels(group, lang)``.
 OUTCOME_LABELS = labels("outcome", "da")
@@ -574,57 +574,9 @@ def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, repli
 
 
 # --------------------------------------------------------------------------- activity verdicts
-def _signed_pct(log_ratio: float, lang: str) -> str:
-    """``+12,3 %``/``+12.3%``: the effect of a log rate ratio as a signed percent change."""
-    x = 100 * np.expm1(log_ratio)
-    return ("+" if x >= 0 else "") + (f"{num(x, lang)} %" if lang == "da" else f"{num(x, lang)}%")
-
-
 def activity_reasons(decisions: pd.DataFrame, rule, lang: str = "da") -> list[str]:
-    """One plain-language reason per activity type for its verdict, in ``lang``.
+    """One plain-language reason per activity type, in ``lang``
+    (:func:`botrygt_eval.activities.reasons.activity_reasons`)."""
+    from botrygt_eval.activities.reasons import activity_reasons as reasons
 
-    Danish is the decision rule's own text (``decisions["reasons"]``,
-    botrygt_eval.activities.rule). For English the same sentence is written from the
-    decision table's columns (verdict code, interval, MDE, Nabohjælp) with the rule's
-    thresholds; the verdict is never recomputed here, and the pre-trend caution is added
-    exactly when the rule added it to the Danish reason.
-    """
-    if check_lang(lang) == "da":
-        return list(decisions["reasons"])
-    from botrygt_eval.activities.rule import _PRETREND
-
-    nh_col = "nabohjaelp_estimate" if "nabohjaelp_estimate" in decisions else "nh_estimate"
-    level = f"{100 * (1 - rule.alpha):.0f}%"
-    if rule.adjust == "bonferroni":
-        level = t("reason.simultaneous", lang, level=level)
-    worth = f"{100 * rule.delta:.0f}%"
-    out = []
-    for r in decisions.itertuples(index=False):  # one row per activity type (about ten)
-        few = (r.n_kommuner < rule.min_kommuner or r.n_activities < rule.min_activities
-               or not np.isfinite(r.estimate))  # fmt: skip
-        if few:
-            out.append(t("reason.few", lang, n=r.n_activities, k=r.n_kommuner,
-                         min_n=rule.min_activities, min_k=rule.min_kommuner))  # fmt: skip
-            continue
-        head = t("reason.estimate", lang, est=_signed_pct(r.estimate, lang), level=level,
-                 lo=_signed_pct(r.ci_low, lang), hi=_signed_pct(r.ci_high, lang))  # fmt: skip
-        nh = ""
-        nh_est = float(getattr(r, nh_col, np.nan))
-        if np.isfinite(nh_est):
-            pp = ("+" if nh_est >= 0 else "") + num(nh_est, lang, 2)
-            nh = " " + t("reason.nabohjaelp", lang, pp=pp)
-        mde = percent(100 * (1 - np.exp(-r.mde)), lang)
-        code = r.verdict_code
-        if code == "repeat":
-            key = "reason.repeat"
-        elif code == "change":
-            key = "reason.change_mixed" if r.ci_high < 0 else "reason.change_intermediate"
-        elif code == "drop":
-            key = "reason.drop_harm" if r.ci_low > 0 else "reason.drop_null"
-        else:
-            key = "reason.insufficient"
-        text = f"{head}: {t(key, lang, nh=nh, worth=worth, mde=mde)}"
-        if _PRETREND.strip() in str(r.reasons):
-            text += " " + t("reason.pretrend", lang)
-        out.append(text)
-    return out
+    return reasons(decisions, rule, lang)

@@ -6,6 +6,7 @@ import pytest
 
 from botrygt_eval.activities import evaluate_activities
 from botrygt_eval.activities.effects import _col, survey_design
+from botrygt_eval.activities.evaluate import _comparable_series
 from botrygt_eval.io.workspace import load_workspace
 from botrygt_eval.panel import panel_from_workspace
 from botrygt_eval.simulate import SimulationConfig, simulate_workspace
@@ -37,7 +38,11 @@ def test_fear_model_against_pyfixest(run):
     pf = pytest.importorskip("pyfixest")
     ws, est, ev = run
     types = sorted(ws.activities["activity_type"].unique())
-    sd = survey_design(est, "fear_burglary", panel_from_workspace(ws), ws.activities, types)
+    # the fear series breaks in 2025 (worry_burglary recoded): the model uses 2021-2024
+    comparable = _comparable_series(est, ("fear_burglary",))
+    assert comparable["year"].max() == 2024
+    sd = survey_design(comparable, "fear_burglary", panel_from_workspace(ws), ws.activities,
+                       types)  # fmt: skip
     used = [_col(t) for t in types if sd[_col(t)].std() > 0]
     fit = pf.feols(f"y_pp ~ treated + {' + '.join(used)} | kommune_kode + year", data=sd,
                    weights="w", vcov={"CRV1": "kommune_kode"},
@@ -62,7 +67,9 @@ def test_fear_model_se_and_df_are_weighted_cr2(run):
 
     ws, est, ev = run
     types = sorted(ws.activities["activity_type"].unique())
-    sd = survey_design(est, "fear_burglary", panel_from_workspace(ws), ws.activities, types)
+    comparable = _comparable_series(est, ("fear_burglary",))
+    sd = survey_design(comparable, "fear_burglary", panel_from_workspace(ws), ws.activities,
+                       types)  # fmt: skip
     regs = [c for c in ["treated", *[_col(t) for t in types]] if sd[c].std() > 0]
     X = np.column_stack([
         pd.get_dummies(sd["kommune_kode"]).to_numpy(float),

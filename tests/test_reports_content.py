@@ -155,8 +155,10 @@ def _numbers(text: str, lang: str) -> list[float]:
 def test_english_activity_reasons_carry_the_rules_own_numbers_and_cautions():
     """The English reason of each verdict has the numbers of the rule's Danish reason.
 
-    The Danish text is written by botrygt_eval.activities.rule (an independent route);
-    the table is built so that every verdict branch and the pre-trend caution occur.
+    Both are written from the decision table by botrygt_eval.activities.reasons (the
+    report only delegates); the table is built so that every burglary branch and the
+    pre-trend caution occur. The numbers themselves are checked against the table in
+    tests/test_activities_tryghed.py.
     """
     from botrygt_eval.activities.rule import DecisionRule, decide
 

@@ -18,11 +18,13 @@ from botrygt_eval.activities.effects import (
 )
 from botrygt_eval.activities.rule import DecisionRule, decide
 from botrygt_eval.errors import ConfigError, InputFileError
+from botrygt_eval.instrument.comparability import comparable_years, series_breaks
 from botrygt_eval.panel import panel_from_workspace
 
 DECISION_COLUMNS = [
     "activity_type", "n_activities", "n_kommuner", "outcome", "estimate", "se", "df", "ci_low",
-    "ci_high", "mde", "effect_pct", "verdict", "verdict_code", "reasons",
+    "ci_high", "mde", "effect_pct", "verdict", "verdict_code", "verdict_branch", "reasons",
+    "pretrend_flag",
     "nabohjaelp_estimate", "nabohjaelp_se", "pretrend_estimate", "pretrend_se", "total_cost_dkk", "prevented_burglaries",
     "cost_per_prevented_burglary", "cost_per_prevented_low", "cost_per_prevented_high",
 ]  # fmt: skip
@@ -108,6 +110,19 @@ def _prevented(design: pd.DataFrame, types: list[str], b: np.ndarray) -> np.ndar
     return out
 
 
+def _comparable_series(estimates: pd.DataFrame, outcomes) -> pd.DataFrame:
+    """The survey estimates of each outcome on the years comparable with its first year."""
+    breaks = series_breaks()
+    keep = np.ones(len(estimates), bool)
+    for var in outcomes:
+        rows = (estimates["variable"] == var).to_numpy()
+        years = sorted(estimates.loc[rows, "year"].unique())
+        if years:
+            same = comparable_years(var, years, breaks, anchor=years[0])
+            keep &= ~rows | estimates["year"].isin(same).to_numpy()
+    return estimates.loc[keep]
+
+
 def evaluate_activities(
     ws,
     *,
@@ -130,7 +145,9 @@ def evaluate_activities(
     ``start_year``: first year of the burglary panel (default three years before the first
     activity). ``survey_estimates`` (kommune-year estimates from
     :func:`botrygt_eval.survey_pipeline.survey_estimates`) adds, per type, the change in
-    each of ``survey_outcomes`` (points; reported, not used by the rule). Design and rule:
+    each of ``survey_outcomes`` (points), on the years comparable with the outcome's first
+    year (the item bank's record of breaks); worry about burglary (``fear_burglary``) joins
+    the rule for the types that aim at tryghed. Design and rule:
     :mod:`botrygt_eval.activities.effects`, :mod:`botrygt_eval.activities.rule`,
     docs/ACTIVITIES.md.
     """
@@ -172,6 +189,16 @@ def evaluate_activities(
         .join(nh.set_index("activity_type")[["estimate", "se", "df"]].add_prefix("nh_"))
         .reset_index()
     )
+    survey_rows = []
+    if survey_estimates is not None and len(survey_estimates):
+        comparable = _comparable_series(survey_estimates, survey_outcomes)
+        for var in survey_outcomes:
+            sd = survey_design(comparable, var, panel, acts, types)
+            fit = fit_survey(sd, types, var)
+            survey_rows.append(fit)
+            by_type = fit.set_index("activity_type")
+            for col in ("estimate", "se", "df"):  # worry joins the rule (tryghed types)
+                table[f"{var}_{col}"] = table["activity_type"].map(by_type[col])
     table = decide(table, rule)
     table["outcome"] = "burglary_log_rate"
     table["effect_pct"] = 100 * np.expm1(table["estimate"])
@@ -201,17 +228,9 @@ def evaluate_activities(
             "lead_se": "pretrend_se",
         }
     )
-    decisions = table[DECISION_COLUMNS].reset_index(drop=True)
+    extra = [c for c in table.columns if c.startswith(tuple(f"{v}_" for v in survey_outcomes))]
+    decisions = table[DECISION_COLUMNS + extra].reset_index(drop=True)
     m = int(burg["estimate"].notna().sum())
-    survey_rows = []
-    if survey_estimates is not None and len(survey_estimates):
-        for var in survey_outcomes:
-            sd = survey_design(survey_estimates, var, panel, acts, types)
-            fit = fit_survey(sd, types, var)
-            survey_rows.append(fit)
-            by_type = fit.set_index("activity_type")
-            decisions[f"{var}_estimate"] = decisions["activity_type"].map(by_type["estimate"])
-            decisions[f"{var}_se"] = decisions["activity_type"].map(by_type["se"])
     lead = burg[["activity_type", "lead_estimate", "lead_se", "lead_df", "n"]].rename(
         columns={"lead_estimate": "estimate", "lead_se": "se", "lead_df": "df"}
     )

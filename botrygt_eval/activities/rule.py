@@ -21,6 +21,15 @@ Bell-McCaffrey degrees of freedom ``df`` per type; normal when ``df`` is not giv
    ``MDE <= d`` (the data could have shown one) -> drop;
 6. otherwise -> insufficient: a null that is not powered is never read as "no effect".
 
+Activity types that aim at tryghed (``tryghed_types``: campaigns, safety walks, citizen
+meetings, local events, the mobile police station) are also judged on worry about
+burglary (the change in the share worried, points per activity, from the citizen survey;
+``fear_burglary_estimate, _se, _df``): credibly less worry -> repeat (change when burglary
+rose), credibly more -> drop, and a burglary null drops such a type only when the survey
+also rules out a fall in worry of ``fear_delta`` with power; without that evidence, or
+without a survey, it is insufficient, never "drop" on burglary alone. The worry tests join
+the Bonferroni family (``m`` = burglary estimates + worry estimates of tryghed types).
+
 The intermediate outcome is judged at ``intermediate_alpha`` (Bonferroni-adjusted over the
 types when ``adjust="bonferroni"``). ``adjust="bonferroni"`` (default) widens every interval to ``1 - alpha / m`` for the
 ``m`` types judged, so the chance that any null type is called "repeat" (or any
@@ -36,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from botrygt_eval.activities.reasons import activity_reasons
 from botrygt_eval.errors import ConfigError, check_option
 
 Adjust = Literal["bonferroni", "none"]
@@ -59,9 +69,18 @@ class DecisionRule:
     min_kommuner: int = 5
     min_activities: int = 10
     intermediate_alpha: float = 0.05
+    fear_delta: float = 0.02
+    tryghed_types: tuple[str, ...] = (
+        "kampagne", "tryghedsvandring", "borgermoede", "lokalt_arrangement", "mobil_politistation",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         check_option("adjust", self.adjust, ADJUSTS)
+        if not 0 < self.fear_delta < 1:
+            raise ConfigError(
+                f"fear_delta={self.fear_delta}: give the smallest worthwhile fall in the share "
+                "worried about burglary as a share in (0, 1), e.g. 0.02 (2 points)"
+            )
         if not 0 < self.delta < 1:
             raise ConfigError(
                 f"delta={self.delta}: give the smallest worthwhile reduction as a share in (0, 1), e.g. 0.05"
@@ -109,40 +128,49 @@ def _t_ppf(q: float, df) -> np.ndarray:
     return np.where(finite, stats.t.ppf(q, np.where(finite, df, 1.0)), stats.norm.ppf(q))
 
 
-_PRETREND = (
-    " Bemærk: indbruddene afveg allerede kvartalet før aktiviteterne startede (de sættes "
-    "måske i gang som reaktion på indbrud); kvartalet holdes uden for sammenligningen."
-)
-
-
-def _fmt_pct(log_ratio: float) -> str:
-    return f"{100 * (np.exp(log_ratio) - 1):+.1f} %".replace(".", ",").replace("-", "−")
+#: the branch of the rule that decided -> the verdict (branch names are reason ids)
+BRANCH_VERDICT = {
+    "few": "insufficient", "change_mixed": "change", "change_mixed_fear": "change",
+    "repeat": "repeat", "repeat_tryghed": "repeat", "drop_harm": "drop", "drop_fear": "drop",
+    "change_intermediate": "change", "drop_null": "drop", "no_fear_measure": "insufficient",
+    "insufficient": "insufficient",
+}  # fmt: skip
 
 
 def decide(table: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
-    """Add ``ci_low, ci_high, mde, verdict_code, verdict, reasons`` to one row per type.
+    """Add ``ci_low, ci_high, mde, verdict_code, verdict, verdict_branch, reasons`` (and the
+    worry interval ``fear_burglary_ci_low, _ci_high, _mde``) to one row per type.
 
     ``table`` has ``activity_type, n_activities, n_kommuner, estimate, se`` (burglary) and
     ``nh_estimate, nh_se`` (Nabohjælp share, points; NaN when not available), optionally
-    ``lead_estimate, lead_se`` (the pre-start quarter; a clear deviation adds a caution)
-    and the degrees of freedom ``df, nh_df, lead_df`` of the t intervals (normal where
-    absent).
+    ``fear_burglary_estimate, fear_burglary_se`` (share worried about burglary, points), ``lead_estimate,
+    lead_se`` (the pre-start quarter; a clear deviation adds a caution) and the degrees of
+    freedom ``df, nh_df, fear_burglary_df, lead_df`` of the t intervals (normal where absent).
     """
     t = table.copy()
-    for c in ("df", "nh_df", "lead_df"):
+    for c in ("fear_burglary_estimate", "fear_burglary_se", "lead_estimate", "lead_se"):
+        if c not in t.columns:
+            t[c] = np.nan
+    for c in ("df", "nh_df", "fear_burglary_df", "lead_df"):
         if c not in t.columns:
             t[c] = np.inf
-    m = int(t["estimate"].notna().sum())
+    tryg = t["activity_type"].isin(rule.tryghed_types).to_numpy()
+    has_fear = tryg & t["fear_burglary_estimate"].notna().to_numpy()
+    m = int(t["estimate"].notna().sum() + has_fear.sum())
     z = rule.crit(m, t["df"])
     t["ci_low"] = t["estimate"] - z * t["se"]
     t["ci_high"] = t["estimate"] + z * t["se"]
     t["mde"] = rule.mde(t["se"], m, t["df"])
+    zf = rule.crit(m, t["fear_burglary_df"])
+    t["fear_burglary_ci_low"] = t["fear_burglary_estimate"] - zf * t["fear_burglary_se"]
+    t["fear_burglary_ci_high"] = t["fear_burglary_estimate"] + zf * t["fear_burglary_se"]
+    t["fear_burglary_mde"] = rule.mde(t["fear_burglary_se"], m, t["fear_burglary_df"])
     mi = max(int(t["nh_estimate"].notna().sum()), 1)
     ai = rule.intermediate_alpha / (mi if rule.adjust == "bonferroni" else 1)
     zi = _t_ppf(1 - ai / 2, t["nh_df"])
     nh_up = (t["nh_estimate"] - zi * t["nh_se"] > 0).to_numpy()
     nh_down = (t["nh_estimate"] + zi * t["nh_se"] < 0).to_numpy()
-    d = rule.log_delta
+    d, fd = rule.log_delta, 100 * rule.fear_delta
     few = (
         (t["n_kommuner"] < rule.min_kommuner)
         | (t["n_activities"] < rule.min_activities)
@@ -151,62 +179,22 @@ def decide(table: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
     good = (t["ci_high"] < 0).to_numpy()
     bad = (t["ci_low"] > 0).to_numpy()
     null = ((t["ci_low"] > -d) & (t["mde"] <= d)).to_numpy()
-    conds = [few, good & nh_down, good, bad, nh_up, null]
-    codes = ["insufficient", "change", "repeat", "drop", "change", "drop"]
-    t["verdict_code"] = np.select(conds, codes, default="insufficient")
+    calmer = has_fear & (t["fear_burglary_ci_high"] < 0).to_numpy()
+    worse = has_fear & (t["fear_burglary_ci_low"] > 0).to_numpy()
+    fear_null = (
+        has_fear & ((t["fear_burglary_ci_low"] > -fd) & (t["fear_burglary_mde"] <= fd)).to_numpy()
+    )
+    branches = [
+        (few, "few"), (good & nh_down, "change_mixed"), (good & worse, "change_mixed_fear"),
+        (calmer & bad, "change_mixed_fear"), (good, "repeat"), (calmer, "repeat_tryghed"),
+        (bad, "drop_harm"), (worse, "drop_fear"), (nh_up, "change_intermediate"),
+        (null & (~tryg | fear_null), "drop_null"), (null & tryg, "no_fear_measure"),
+    ]  # fmt: skip
+    t["verdict_branch"] = np.select([c for c, _ in branches], [b for _, b in branches],
+                                    default="insufficient")  # fmt: skip
+    t["verdict_code"] = t["verdict_branch"].map(BRANCH_VERDICT)
     t["verdict"] = t["verdict_code"].map(VERDICT_DA)
-    if "lead_estimate" not in t.columns:
-        t["lead_estimate"], t["lead_se"] = np.nan, np.nan
     zl = rule.crit(m, t["lead_df"])
     t["pretrend_flag"] = (np.abs(t["lead_estimate"]) > zl * t["lead_se"]).to_numpy()
-    t["reasons"] = [
-        _reason(r, rule, d) + (_PRETREND if r.pretrend_flag else "")
-        for r in t.itertuples(index=False)
-    ]
+    t["reasons"] = activity_reasons(t, rule, "da")
     return t
-
-
-def _reason(r, rule: DecisionRule, d: float) -> str:
-    """One plain Danish explanation of the verdict."""
-    if (
-        r.n_kommuner < rule.min_kommuner
-        or r.n_activities < rule.min_activities
-        or np.isnan(r.estimate)
-    ):
-        return (
-            f"For lidt data: {r.n_activities} aktiviteter i {r.n_kommuner} kommuner "
-            f"(mindst {rule.min_activities} aktiviteter i {rule.min_kommuner} kommuner kræves) — "
-            "effekten kan ikke vurderes."
-        )
-    est = f"Anslået effekt på indbrud: {_fmt_pct(r.estimate)} pr. aktivitet"
-    level = f"{100 * (1 - rule.alpha):.0f} %-interval"
-    if rule.adjust == "bonferroni":
-        level = f"samtidigt {level}"
-    ci = f"({level} {_fmt_pct(r.ci_low)} til {_fmt_pct(r.ci_high)})"
-    mde = f"mindste påviselige effekt {100 * (1 - np.exp(-r.mde)):.1f} %".replace(".", ",")
-    worth = f"{100 * rule.delta:.0f} %"
-    nh = ""
-    if not np.isnan(r.nh_estimate):
-        pp = f"{r.nh_estimate:+.2f}".replace(".", ",").replace("-", "−")
-        nh = f" Nabohjælp: {pp} procentpoint pr. aktivitet."
-    code = r.verdict_code
-    if code == "repeat":
-        return f"{est} {ci}: færre indbrud, og intervallet udelukker nul.{nh} Gentag."
-    if code == "change" and r.ci_high < 0:
-        return f"{est} {ci}: færre indbrud, men Nabohjælp faldt.{nh} Blandet evidens — justér."
-    if code == "drop" and r.ci_low > 0:
-        return f"{est} {ci}: flere indbrud, og intervallet udelukker nul. Stop aktiviteten."
-    if code == "change":
-        return (
-            f"{est} {ci}: ingen påvist effekt på indbrud, men flere tilmeldt Nabohjælp.{nh} "
-            "Virker på mellemmålet — justér, så det når indbrud."
-        )
-    if code == "drop":
-        return (
-            f"{est} {ci}: intervallet udelukker en reduktion på {worth} eller mere, og data "
-            f"havde styrke til at se den ({mde}). Stop eller erstat aktiviteten."
-        )
-    return (
-        f"{est} {ci}: hverken en effekt eller fravær af en effekt på {worth} kan påvises "
-        f"({mde}).{nh} Mere data eller et forsøg kræves, før der besluttes."
-    )
