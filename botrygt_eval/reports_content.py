@@ -549,10 +549,15 @@ def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, repli
     Each method compares the kommune with municipalities never in a partnership;
     the interval comes from placebo runs on those donors. Returns ``(table, sdid result)``:
     the table has ``metode, effekt_pct, ki_fra_pct, ki_til_pct, se_log, foer_rmse`` on the
-    percentage scale (exp of the log-rate effect minus 1).
+    percentage scale (exp of the log-rate effect minus 1). ``(None, None)`` when the data
+    hold no period of the kommune's partnership yet (signed after the data end): too new
+    to measure.
     """
     from botrygt_eval.did.synth import synth_did
 
+    mine = panel_quarter[panel_quarter["kommune_kode"].eq(kommune)]
+    if not mine["treated"].eq(1).any():
+        return None, None
     rows, first = [], None
     for method, name in labels("synth", lang).items():
         res = synth_did(

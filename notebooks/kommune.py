@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: botrygt-eval
 #     language: python
@@ -117,8 +119,12 @@ _ = out.table(dist, "politikreds_bekymring")
 
 # %%
 say(f"## {t('kommune.h_own_effect', lang)}\n{t('kommune.own_effect_intro', lang)}")
-if len(partner):
-    synth, synth_res = synth_comparison(inp["panel_quarter"], kommune, seed, lang=lang)
+synth, synth_res = (
+    synth_comparison(inp["panel_quarter"], kommune, seed, lang=lang) if len(partner) else (None, None)
+)
+if len(partner) and synth is None:
+    say(t("kommune.too_new", lang, signed=date(partner["signed_date"].min(), lang)))
+elif len(partner):
     out.table(synth, "egen_effekt")
     show_table(synth, cols(lang, "metode", "effekt_pct", "ki_fra_pct", "ki_til_pct", "foer_rmse"),
                lang=lang)  # fmt: skip
