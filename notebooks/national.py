@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: botrygt-eval
 #     language: python
@@ -27,7 +29,6 @@ simulated = True
 import warnings
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from botrygt_eval.did.diagnostics import (
@@ -35,6 +36,7 @@ from botrygt_eval.did.diagnostics import (
     randomization_inference,
     relative_magnitude_bounds,
 )
+from botrygt_eval.did.headline import headline
 from botrygt_eval.did.twfe import event_study
 from botrygt_eval.reference import kommune_name
 from botrygt_eval.report_text import cols, labels, num, t
@@ -73,24 +75,41 @@ if "partnership_effects" in inp:
 else:
     from botrygt_eval.evaluation import burglary_effects, survey_effects
 
-    effects = pd.concat(
-        [burglary_effects(panel_q)[0], survey_effects(est, partnerships)]
-    )
+    effects = pd.concat([burglary_effects(panel_q)[0], survey_effects(est, partnerships)])
 keys = dict(unit="kommune_kode", time="period", cohort="cohort", outcome="log_rate")
 es = event_study(panel_q, leads=8, lags=12, **keys)
 
 # %%
 say(f"## {t('national.h_results', lang)}")
-cs = effects[
-    effects["estimator"].str.startswith("Callaway") & effects["outcome"].eq("log_rate")
-].iloc[0]
+sens = relative_magnitude_bounds(es)
+head = headline(effects, es, sens.breakdown_ci)
+x = p(head.breakdown, 2)
+why = {
+    "disagree": t("national.why_disagree", lang),
+    "pretrend": t(f"national.why_{head.pretrend_direction}", lang, p=p(head.pretrend_pvalue, 3))
+    if head.pretrend_fails
+    else "",
+    "fragile": t("national.why_fragile", lang, x=x)
+    if head.breakdown > 0
+    else t("national.why_fragile_zero", lang),
+}
+if head.verdict == "robust":
+    say(t("national.robust_first", lang, x=x))
+else:
+    say(t("national.uncertain_first", lang, why=" ".join(why[r] for r in head.reasons)))
+by_method = effects_table(effects[effects["outcome"].isin(["log_rate", "burglaries"])], lang)
+say(f"**{t('national.h_by_method', lang)}**")
+show_table(out.table(by_method, "hovedresultat_metoder"),
+           cols(lang, "metode", "estimate_pct", "ci_low_pct", "ci_high_pct", "n_units"),
+           lang=lang)  # fmt: skip
 fear = effects[effects["outcome"].eq("fear_burglary")]
 nat = survey_table(est, year, None, min_cell, lang).set_index("variable")
-change = 100 * (np.exp(cs[["estimate", "ci_low", "ci_high"]].astype(float)) - 1)
 lines = [
     t("national.n_partnerships", lang, n=len(partnerships)),
-    t("national.burglary_effect", lang, est=p(change["estimate"]), lo=p(change["ci_low"]),
-      hi=p(change["ci_high"]), n=int(cs["n_units"])),
+    t("national.agree" if head.agree else "national.disagree", lang),
+    t("national.pretrend_ok", lang, p=p(head.pretrend_pvalue, 3)) if not head.pretrend_fails
+    else why["pretrend"],
+    t("national.breakdown", lang, x=x) if head.breakdown > 0 else why["fragile"],
 ]  # fmt: skip
 if len(fear):
     f = fear.iloc[0]
@@ -140,7 +159,6 @@ pre = es.pretrend
 panel_b, dropped = balanced(panel_q)
 bacon = bacon_decomposition(panel_b, **keys)
 ri = randomization_inference(panel_b, n_perm=499, seed=seed, **keys)
-sens = relative_magnitude_bounds(es)
 say("\n".join([
     "- " + t("national.pretrend", lang, df=int(pre["df"]), stat=p(pre["stat"], 2),
              p=p(pre["pvalue"], 3)),

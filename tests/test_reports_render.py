@@ -300,3 +300,24 @@ def test_english_numbers_use_a_decimal_point(rendered_en):
     decimals = [c for c in cells if re.fullmatch(r"-?[\d.,]+", c) and re.search(r"[.,]\d$", c)]
     assert decimals, "the national report should show decimal numbers"
     assert all(re.fullmatch(r"-?\d{1,3}(,\d{3})*\.\d+", c) for c in decimals), decimals[:10]
+
+
+def test_national_key_results_carry_every_estimator_and_the_evidence_against_it(rendered):
+    """The key results name every burglary estimator with its interval, say whether they
+    agree, give the pre-trend verdict and the sensitivity breakdown value in plain Danish,
+    and open with 'usikkert' exactly when the checks fail (issue 18)."""
+    from botrygt_eval.report_text import TEXT
+
+    _, _, results, _ = rendered
+    html = results["national"].html.read_text(encoding="utf-8")
+    key = html[html.index("Hovedresultater") : html.index(TEXT["national.h_burglary"]["da"])]
+    for est in ("To-vejs fixed effects (TWFE)", "Callaway-Sant'Anna (endnu ikke behandlede som "
+                "kontrol)", "Poisson (PPML, husstande som offset)"):  # fmt: skip
+        assert est in key, est
+    assert ("Metoderne er enige" in key) != ("Metoderne er ikke enige" in key)
+    assert "parallelt" in key or "allerede hurtigere" in key or "langsommere" in key
+    assert "gange den største" in key or "rummer intervallet 0" in key
+    table = pd.read_csv(results["national"].folder / "tabeller" / "hovedresultat_metoder.csv")
+    assert len(table) == 3 and table[["ci_low", "ci_high"]].notna().all().all()
+    robust = "Resultatet er robust" in key
+    assert robust != ("Resultatet er usikkert" in key)
