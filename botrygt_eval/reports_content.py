@@ -61,20 +61,22 @@ def prepare_inputs(
     """Load the workspace once and write the aggregates every report reads.
 
     Writes ``survey_estimates.csv`` (or copies ``survey_csv``), ``panel_quarter.csv``,
-    ``panel_year.csv``, ``activities.csv``, ``partnerships.csv``, ``nabohjaelp.csv`` and
+    ``panel_year.csv``, ``activities.csv``, ``partnerships.csv``, ``nabohjaelp.csv``,
+    ``partnership_kpis.csv`` (targets judged net of similar kommuner, :mod:`botrygt_eval.kpi`) and
     ``partnership_effects.csv`` (only when ``effects_csv`` is given; the national
     report estimates the effects itself otherwise). Returns the paths by name.
     Reuses the folder when ``inputs.json`` records the same workspace hashes and inputs.
     """
     from botrygt_eval.evaluation import burglary_panel
     from botrygt_eval.io.workspace import load_workspace
+    from botrygt_eval.kpi import partnership_kpis
     from botrygt_eval.reports import input_hashes, sha256
 
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     paths = {name: cache / f"{name}.csv" for name in
              ("survey_estimates", "panel_quarter", "panel_year", "activities", "partnerships",
-              "nabohjaelp")}  # fmt: skip
+              "nabohjaelp", "partnership_kpis")}  # fmt: skip
     given = {k: sha256(Path(v)) for k, v in (("survey", survey_csv), ("effects", effects_csv))
              if v is not None and Path(v).exists()}  # fmt: skip
     stamp = {"inputs": input_hashes(data_dir), "given": given, "min_cell": min_cell}
@@ -101,6 +103,11 @@ def prepare_inputs(
     ws.activities.to_csv(paths["activities"], index=False)
     ws.partnerships.to_csv(paths["partnerships"], index=False)
     ws.nabohjaelp.to_csv(paths["nabohjaelp"], index=False)
+    if ws.partnerships is not None and len(ws.partnerships):
+        kpis = partnership_kpis(ws, survey_estimates=est, min_cell=min_cell)
+    else:
+        kpis = pd.DataFrame(columns=["kommune_kode"])
+    kpis.to_csv(paths["partnership_kpis"], index=False)
     if effects_csv is not None and Path(effects_csv).exists():
         paths["partnership_effects"] = cache / "partnership_effects.csv"
         pd.read_csv(effects_csv).to_csv(paths["partnership_effects"], index=False)
@@ -218,49 +225,57 @@ def kommune_burglary(panel_year: pd.DataFrame, kommune_kode: int, lang: str = "d
 
 
 # --------------------------------------------------------------------------- targets
-def targets_progress(partnerships: pd.DataFrame, panel_year: pd.DataFrame,
-                     nabohjaelp: pd.DataFrame, estimates: pd.DataFrame, year: int,
-                     min_cell: int = 10) -> pd.DataFrame:  # fmt: skip
-    """Each partnership's targets against the latest data up to ``year``.
+def targets_table(kpis: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
+    """Each partnership's targets as a reader sees them (from :func:`botrygt_eval.kpi.
+    partnership_kpis`): the burglary change net of similar kommuner with its interval, the
+    share worried with its interval, Nabohjælp, and the status of each target in words
+    (nået / ikke nået / for tidligt at sige); an ended partnership says so."""
+    status = labels("target_status", lang)
+    d = kpis.copy()
+    d["status"] = np.where(d["ended"].astype(bool),
+                           [t("target.ended", lang, year=y) for y in d["judged_year"]],
+                           t("target.active", lang))  # fmt: skip
+    for col in ("burglary_target_status_code", "fear_target_status_code",
+                "nabohjaelp_target_status_code"):  # fmt: skip
+        d[col.replace("_code", "_text")] = d[col].fillna("").map(status).fillna("")
+    unit = " %"
+    d["net_change"] = [_interval_or_blank(e, lo, hi, unit, lang) for e, lo, hi in
+                       zip(d["net_change_pct"], d["net_change_ci_low"], d["net_change_ci_high"],
+                           strict=True)]  # fmt: skip
+    d["fear_share"] = [_interval_or_blank(e, lo, hi, unit, lang) for e, lo, hi in
+                       zip(d["fear_share_pct"], d["fear_ci_low"], d["fear_ci_high"],
+                           strict=True)]  # fmt: skip
+    return d
 
-    Burglary: change in the rate per 1,000 households from the baseline year to
-    ``year`` (or the last year with data) against ``burglary_target_pct``; Nabohjælp:
-    members against ``nabohjaelp_target``; fear: the weighted share worried against
-    ``fear_target_pct`` (missing when the cell is suppressed).
-    """
-    rate = panel_year.set_index(["kommune_kode", "year"])["rate"]
-    members = nabohjaelp.set_index(["kommune_kode", "year"])["members"]
-    est = publishable(estimates, min_cell)
-    fear = est[est["variable"].eq("fear_burglary") & est["kommune_kode"].notna()]
-    fear = fear.set_index([fear["kommune_kode"].astype(int), "year"])
-    rows = []
-    for p in partnerships.itertuples(index=False):  # one row per partnership (<= 98)
-        k = int(p.kommune_kode)
-        years = [
-            y for (kk, y) in rate.index if kk == k and y <= year and np.isfinite(rate[(kk, y)])
-        ]
-        last = max(years) if years else np.nan
-        base = rate.get((k, int(p.baseline_year)), np.nan)
-        now = rate.get((k, last), np.nan) if years else np.nan
-        change = 100 * (now / base - 1) if base and np.isfinite(base) else np.nan
-        mem_years = [y for (kk, y) in members.index if kk == k and y <= year]
-        mem = members.get((k, max(mem_years)), np.nan) if mem_years else np.nan
-        f = fear["estimate"].get((k, year), np.nan) if (k, year) in fear.index else np.nan
-        f_n = fear["n"].get((k, year), np.nan) if (k, year) in fear.index else np.nan
-        rows.append({
-            "kommune_kode": k, "kommune": kommune_name(k),
-            "underskrevet": pd.Timestamp(p.signed_date).date().isoformat(),
-            "basisaar": int(p.baseline_year), "seneste_aar": last,
-            "indbrud_basis": round(base, 2), "indbrud_seneste": round(now, 2),
-            "indbrud_aendring_pct": round(change, 1), "indbrud_maal_pct": p.burglary_target_pct,
-            "indbrud_maal_naaet": bool(change <= p.burglary_target_pct) if np.isfinite(change) else None,
-            "nabohjaelp_medlemmer": mem, "nabohjaelp_maal": p.nabohjaelp_target,
-            "nabohjaelp_maal_naaet": bool(mem >= p.nabohjaelp_target) if np.isfinite(mem) and pd.notna(p.nabohjaelp_target) else None,
-            "bekymrede_pct": round(100 * f, 1) if np.isfinite(f) else np.nan, "bekymrede_n": f_n,
-            "bekymrede_maal_pct": p.fear_target_pct,
-            "bekymrede_maal_naaet": bool(100 * f <= p.fear_target_pct) if np.isfinite(f) and pd.notna(p.fear_target_pct) else None,
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+
+def _interval_or_blank(est, lo, hi, unit: str, lang: str) -> str:
+    return fmt_interval(est, lo, hi, unit=unit, lang=lang) if pd.notna(est) else ""
+
+
+def targets_long(kpi_row: pd.Series, lang: str = "da") -> pd.DataFrame:
+    """One partnership's targets one per row (``maal, maalsaetning, resultat, vurdering``),
+    for a kommune report: the target, the result with its interval, and the status."""
+    d = targets_table(kpi_row.to_frame().T, lang).iloc[0]
+    pct = lambda x: f"{num(x, lang)} %" if pd.notna(x) else "–"  # noqa: E731
+    rows = [
+        (t("target.burglary", lang), pct(d["burglary_target_pct"]), d["net_change"],
+         d["burglary_target_status_text"]),
+        (t("target.fear", lang), pct(d["fear_target_pct"]), d["fear_share"],
+         d["fear_target_status_text"]),
+        (t("target.nabohjaelp", lang),
+         num(d["nabohjaelp_target"], lang, 0) if pd.notna(d["nabohjaelp_target"]) else "–",
+         num(d["nabohjaelp_members"], lang, 0) if pd.notna(d["nabohjaelp_members"]) else "–",
+         d["nabohjaelp_target_status_text"]),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["maal_type", "maalsaetning", "resultat", "vurdering"])
+
+
+def count_targets(kpis: pd.DataFrame, column: str = "burglary_target_status_code") -> dict:
+    """How many targets are met, not met and too early to judge (a target set)."""
+    codes = kpis[column].fillna("")
+    return {c: int(codes.eq(c).sum()) for c in ("met", "not_met", "too_early")} | {
+        "n": int(codes.ne("").sum())
+    }
 
 
 # --------------------------------------------------------------------------- activities
@@ -389,7 +404,18 @@ def start(out_dir: str | Path, simulated: bool, lang: str = "da") -> ReportOutpu
     return ReportOutput(out_dir, simulated)
 
 
-_CODE_COLUMNS = ("year", "basisaar", "seneste_aar", "kommune_kode", "event_time")
+_CODE_COLUMNS = (
+    "year",
+    "basisaar",
+    "seneste_aar",
+    "kommune_kode",
+    "event_time",
+    "baseline_year",
+    "judged_year",
+    "latest_year",
+    "fear_year",
+    "nabohjaelp_year",
+)
 
 
 def show_table(frame: pd.DataFrame, columns: dict[str, str], digits: int = 1,

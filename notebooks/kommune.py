@@ -47,7 +47,8 @@ from botrygt_eval.reports_content import (
     start,
     survey_table,
     synth_comparison,
-    targets_progress,
+    targets_long,
+    targets_table,
 )
 
 
@@ -120,7 +121,9 @@ _ = out.table(dist, "politikreds_bekymring")
 # %%
 say(f"## {t('kommune.h_own_effect', lang)}\n{t('kommune.own_effect_intro', lang)}")
 synth, synth_res = (
-    synth_comparison(inp["panel_quarter"], kommune, seed, lang=lang) if len(partner) else (None, None)
+    synth_comparison(inp["panel_quarter"], kommune, seed, lang=lang)
+    if len(partner)
+    else (None, None)
 )
 if len(partner) and synth is None:
     say(t("kommune.too_new", lang, signed=date(partner["signed_date"].min(), lang)))
@@ -138,12 +141,16 @@ else:
 
 # %%
 say(f"## {t('kommune.h_targets', lang)}")
-if len(partner):
-    tp = targets_progress(partner, panel_y, inp["nabohjaelp"], est, year, min_cell)
-    out.table(tp, "maal")
-    show_table(tp, cols(lang, "basisaar", "seneste_aar", "indbrud_aendring_pct", "indbrud_maal_pct",
-                        "nabohjaelp_medlemmer", "nabohjaelp_maal", "bekymrede_pct",
-                        "bekymrede_maal_pct"), lang=lang)  # fmt: skip
+kpi = inp["partnership_kpis"]
+kpi = kpi[kpi["kommune_kode"].eq(kommune)] if len(kpi) else kpi
+if len(kpi):
+    tp = out.table(targets_table(kpi, lang), "maal")
+    row = tp.iloc[0]
+    say(t("kommune.targets_period", lang, base=int(row["baseline_year"]),
+          judged=int(row["judged_year"]), status=row["status"]))  # fmt: skip
+    show_table(targets_long(kpi.iloc[0], lang),
+               cols(lang, "maal_type", "maalsaetning", "resultat", "vurdering"), lang=lang)  # fmt: skip
+    say(t("kommune.targets_net", lang, similar=row["similar_kommuner"]))
 else:
     say(t("kommune.no_targets", lang))
 

@@ -43,6 +43,7 @@ from botrygt_eval.report_text import cols, labels, num, t
 from botrygt_eval.reports_content import (
     balanced,
     burglary_trends,
+    count_targets,
     effects_table,
     plot_burglary_lines,
     plot_survey_trends,
@@ -53,7 +54,7 @@ from botrygt_eval.reports_content import (
     show_table,
     start,
     survey_table,
-    targets_progress,
+    targets_table,
 )
 
 
@@ -176,13 +177,12 @@ _ = out.table(sens.to_frame(), "foelsomhed")
 
 # %%
 say(f"## {t('national.h_targets', lang)}")
-targets = out.table(targets_progress(partnerships, panel_y, inp["nabohjaelp"], est, year, min_cell),
-                    "maal")  # fmt: skip
-say(t("national.targets_met", lang, met=int(targets["indbrud_maal_naaet"].eq(True).sum()),
-      n=len(targets)))  # fmt: skip
-show_table(targets, cols(lang, "kommune", "basisaar", "indbrud_aendring_pct", "indbrud_maal_pct",
-                         "nabohjaelp_medlemmer", "nabohjaelp_maal", "bekymrede_pct", "bekymrede_n",
-                         "bekymrede_maal_pct"), lang=lang)  # fmt: skip
+targets = out.table(targets_table(inp["partnership_kpis"], lang), "maal")
+say(t("national.targets_net", lang, **count_targets(targets)))
+show_table(targets, cols(lang, "kommune", "status", "baseline_year", "judged_year", "net_change",
+                         "burglary_target_pct", "burglary_target_status_text", "fear_share",
+                         "fear_target_pct", "fear_target_status_text", "nabohjaelp_members",
+                         "nabohjaelp_target", "nabohjaelp_target_status_text"), lang=lang)  # fmt: skip
 
 # %%
 say(f"## {t('common.methods', lang)}\n{t('national.methods', lang)}")

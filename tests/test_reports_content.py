@@ -14,13 +14,14 @@ from botrygt_eval.reports_content import (
     activity_totals,
     balanced,
     burglary_trends,
+    count_targets,
     fmt_interval,
     kommune_burglary,
     publishable,
     show_table,
     similar_kommuner,
     survey_table,
-    targets_progress,
+    targets_table,
 )
 
 
@@ -83,18 +84,26 @@ def test_kommune_burglary_compares_with_district_similar_and_nation():
     assert similar_kommuner(_panel(), 101, k=1) == [147]  # |log 500 - log 1000| < |log 2000 - ...|
 
 
-def test_targets_progress_against_the_baseline():
-    parts = pd.DataFrame({"kommune_kode": [101], "signed_date": [pd.Timestamp("2020-06-01")],
-                          "end_date": [pd.NaT], "baseline_year": [2020],
-                          "burglary_target_pct": [-5.0], "nabohjaelp_target": [100],
-                          "fear_target_pct": [35.0]})  # fmt: skip
-    nh = pd.DataFrame({"kommune_kode": [101, 101], "year": [2020, 2021], "members": [50, 120]})
-    est = _estimates().assign(year=2021)
-    t = targets_progress(parts, _panel(), nh, est, 2021).iloc[0]
-    assert t["indbrud_aendring_pct"] == pytest.approx(10.0)  # 10 -> 11 per 1,000
-    assert t["indbrud_maal_naaet"] == False  # noqa: E712
-    assert t["nabohjaelp_medlemmer"] == 120 and t["nabohjaelp_maal_naaet"] == True  # noqa: E712
-    assert t["bekymrede_pct"] == pytest.approx(30.0) and t["bekymrede_maal_naaet"] == True  # noqa: E712
+def test_targets_table_words_and_counts():
+    kpis = pd.DataFrame({"kommune_kode": [101, 147, 151], "ended": [False, True, False],
+                         "judged_year": [2025, 2022, 2025],
+                         "burglary_target_status_code": ["met", "too_early", ""],
+                         "fear_target_status_code": ["", "not_met", "met"],
+                         "nabohjaelp_target_status_code": ["met", "not_met", ""],
+                         "net_change_pct": [-12.0, np.nan, 3.0],
+                         "net_change_ci_low": [-20.0, np.nan, -5.0],
+                         "net_change_ci_high": [-4.0, np.nan, 11.0],
+                         "fear_share_pct": [np.nan, 20.0, 10.0],
+                         "fear_ci_low": [np.nan, 15.0, 8.0],
+                         "fear_ci_high": [np.nan, 25.0, 12.0]})  # fmt: skip
+    d = targets_table(kpis, "da")
+    assert list(d["status"]) == ["aktiv", "afsluttet 2022", "aktiv"]
+    assert list(d["burglary_target_status_text"]) == ["nået", "for tidligt at sige", ""]
+    assert list(targets_table(kpis, "en")["fear_target_status_text"]) == ["", "not met", "met"]
+    assert count_targets(kpis) == {"met": 1, "not_met": 0, "too_early": 1, "n": 2}
+    assert list(d["net_change"]) == ["-12,0 % (95 %-KI -20,0 til -4,0 %)", "",
+                                     "3,0 % (95 %-KI -5,0 til 11,0 %)"]  # fmt: skip
+    assert d["fear_share"].iloc[0] == "" and d["fear_share"].iloc[2].startswith("10,0 %")
 
 
 def test_activity_sums_keep_unknown_reach_and_cost_missing():

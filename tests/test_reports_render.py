@@ -110,7 +110,7 @@ def test_no_published_survey_cell_rests_on_fewer_than_the_threshold(rendered):
         targets = r.folder / "tabeller" / "maal.csv"
         if targets.exists():
             m = pd.read_csv(targets)
-            assert (m.loc[m["bekymrede_pct"].notna(), "bekymrede_n"] >= MIN_CELL).all()
+            assert (m.loc[m["fear_share_pct"].notna(), "fear_n"] >= MIN_CELL).all()
     assert seen_suppressed, "the suppressed kommune's report should show blanked cells"
     page = results[f"kommune_{suppressed_kommune}"].html.read_text(encoding="utf-8")
     assert "undertrykt" in page
