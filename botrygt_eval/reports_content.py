@@ -19,7 +19,7 @@ import pandas as pd
 from botrygt_eval import SIMULATED_BANNER
 from botrygt_eval.plots.survey import plot_survey_trends as survey_trend_chart
 from botrygt_eval.reference import kommune_name, kommuner
-from botrygt_eval.report_text import check_lang, labels, num, t
+from botrygt_eval.report_text import check_lang, labels, num, percent, t
 
 #: Danish labels of the codes (docs/DATA_FORMATS.md); other languages: ``labels(group, lang)``.
 OUTCOME_LABELS = labels("outcome", "da")
@@ -602,6 +602,65 @@ def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, repli
             "foer_rmse": row["pre_rmse"],
         })  # fmt: skip
     return pd.DataFrame(rows), first
+
+
+def synth_in_years(res, panel_quarter: pd.DataFrame, kommune: int) -> pd.DataFrame:
+    """The kommune and its synthetic comparison as burglaries per 1,000 households a year.
+
+    The fit is on ``log((burglaries + 0.5) / households * 1000)`` per quarter; each
+    quarter is taken back to a rate (the 0.5 removed with the kommune's households) and
+    the four quarters of a year are added. Only whole years are kept.
+    """
+    traj = res.trajectories()
+    own = panel_quarter[panel_quarter["kommune_kode"].eq(kommune)]
+    own = own.set_index("period")[["year", "households"]]
+    d = traj.join(own, on="time").dropna(subset=["year"])
+    half = 500 / d["households"]
+    d = d.assign(kommune=np.exp(d["treated"]) - half, sammenligning=np.exp(d["synthetic"]) - half)
+    g = d.groupby("year").agg(kommune=("kommune", "sum"), sammenligning=("sammenligning", "sum"),
+                              quarters=("time", "size"), post=("post", "max"))  # fmt: skip
+    return g[g["quarters"].eq(4)].drop(columns="quarters").reset_index()
+
+
+def plot_synth_years(years: pd.DataFrame, name: str, title: str, lang: str = "da"):
+    """The kommune (solid) and its synthetic comparison (dashed) by year, the start marked."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    ax.plot(years["year"], years["kommune"], marker="o", color="C3", label=name)
+    ax.plot(years["year"], years["sammenligning"], marker="o", ls="--", color="C0",
+            label=t("fig.synth_synthetic", lang))  # fmt: skip
+    if years["post"].any():
+        start = years.loc[years["post"].eq(1), "year"].min()
+        ax.axvline(start - 0.5, color="0.5", ls=":", lw=1)
+        ax.annotate(t("fig.synth_start", lang), (start - 0.5, 1), xycoords=("data", "axes fraction"),
+                    xytext=(3, -12), textcoords="offset points", fontsize=8, color="0.35")  # fmt: skip
+    ax.set_xticks(years["year"], [str(y) for y in years["year"]], rotation=45)
+    ax.set_xlabel(t("fig.year", lang))
+    ax.set_ylabel(t("fig.burglary_rate_year", lang))
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def own_effect_sentence(synth: pd.DataFrame, name: str, lang: str = "da") -> str:
+    """One sentence on the kommune's own estimate (synthetic DiD), in words."""
+    r = synth.iloc[0]
+    args = dict(name=name, est=num(abs(r["effekt_pct"]), lang), lo=num(r["ki_fra_pct"], lang),
+                hi=num(r["ki_til_pct"], lang),
+                direction=t("word.lower" if r["effekt_pct"] < 0 else "word.higher", lang))  # fmt: skip
+    if r["ki_fra_pct"] <= 0 <= r["ki_til_pct"]:
+        return t("kommune.own_effect_null", lang, **args)
+    key = "kommune.own_effect_lower" if r["effekt_pct"] < 0 else "kommune.own_effect_higher"
+    return t(key, lang, **args)
+
+
+def comparison_kommuner(res, k: int = 5, lang: str = "da") -> str:
+    """The ``k`` kommuner with most weight in the synthetic comparison, with their weights."""
+    w = res.weights_frame().sort_values("weight", ascending=False).head(k)
+    return ", ".join(f"{n} ({percent(100 * v, lang, 0)})" for n, v in zip(w["kommune"], w["weight"],
+                                                                          strict=True))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- activity verdicts

@@ -34,11 +34,14 @@ from botrygt_eval.reference import kommune_name, politikreds_of
 from botrygt_eval.report_text import cols, date, label, num, t
 from botrygt_eval.reports_content import (
     activity_summary,
+    comparison_kommuner,
     district_survey,
     kommune_burglary,
+    own_effect_sentence,
     plot_burglary_lines,
     plot_district,
     plot_survey_trends,
+    plot_synth_years,
     provenance_table,
     read_inputs,
     say,
@@ -47,6 +50,7 @@ from botrygt_eval.reports_content import (
     start,
     survey_table,
     synth_comparison,
+    synth_in_years,
     targets_long,
     targets_table,
 )
@@ -129,13 +133,14 @@ if len(partner) and synth is None:
     say(t("kommune.too_new", lang, signed=date(partner["signed_date"].min(), lang)))
 elif len(partner):
     out.table(synth, "egen_effekt")
-    show_table(synth, cols(lang, "metode", "effekt_pct", "ki_fra_pct", "ki_til_pct", "foer_rmse"),
-               lang=lang)  # fmt: skip
-    axes = synth_res.plot(lang=lang, ylabel=label("effect_outcome", "log_rate", lang),
-                          title=f"{label('synth', 'sdid', lang)}: {navn}")  # fmt: skip
-    fig = axes.flat[0].figure if hasattr(axes, "flat") else axes.figure
+    say(own_effect_sentence(synth, navn, lang))
+    show_table(synth, cols(lang, "metode", "effekt_pct", "ki_fra_pct", "ki_til_pct"), lang=lang)
+    years = out.table(synth_in_years(synth_res, inp["panel_quarter"], kommune), "egen_effekt_aar")
+    fig = plot_synth_years(years, navn, f"{label('synth', 'sdid', lang)}: {navn}", lang=lang)
     show_figure(out.figure(fig, "egen_effekt"), t("kommune.synth_alt", lang), lang=lang)
     plt.close(fig)
+    say(t("kommune.comparison_kommuner", lang, names=comparison_kommuner(synth_res, lang=lang),
+          name=navn))  # fmt: skip
 else:
     say(t("kommune.no_own_effect", lang))
 

@@ -232,3 +232,34 @@ def test_simulated_data_stay_simulated_without_their_documents(tmp_path):
     assert not is_simulated(tmp_path)
     (tmp_path / "truth.json").write_text("{}")
     assert is_simulated(tmp_path)
+
+
+def test_own_effect_sentence_says_when_it_cannot_be_told_from_no_effect():
+    from botrygt_eval.reports_content import own_effect_sentence
+
+    null = pd.DataFrame({"effekt_pct": [-11.2], "ki_fra_pct": [-30.1], "ki_til_pct": [12.9]})
+    text = own_effect_sentence(null, "København", "da")
+    assert "11,2 % lavere" in text and "kan ikke skelnes fra ingen effekt" in text
+    fall = pd.DataFrame({"effekt_pct": [-20.0], "ki_fra_pct": [-30.0], "ki_til_pct": [-8.0]})
+    assert "**20,0 % lavere**" in own_effect_sentence(fall, "Aarhus", "da")
+    assert "cannot be told apart" in own_effect_sentence(null, "København", "en")
+
+
+def test_synth_chart_years_are_burglaries_per_1000_households_a_year():
+    """Back from the quarterly log rate to counts: the yearly sum equals the register's
+    burglaries per 1,000 households; a year with three quarters is left out."""
+    import types
+
+    from botrygt_eval.reports_content import synth_in_years
+
+    q = pd.DataFrame({"kommune_kode": 101, "period": range(11), "year": [2020] * 4 + [2021] * 4 + [2022] * 3,
+                      "burglaries": [3, 0, 5, 2, 7, 1, 0, 4, 2, 2, 2], "households": 2000})  # fmt: skip
+    q["log_rate"] = np.log((q["burglaries"] + 0.5) / q["households"] * 1000)
+    traj = pd.DataFrame({"time": q["period"], "treated": q["log_rate"],
+                         "synthetic": q["log_rate"] + np.log(2), "post": (q["year"] >= 2021).astype(int)})  # fmt: skip
+    res = types.SimpleNamespace(trajectories=lambda: traj)
+    y = synth_in_years(res, q, 101)
+    assert list(y["year"]) == [2020, 2021]
+    assert y["kommune"].tolist() == pytest.approx([10 / 2000 * 1000, 12 / 2000 * 1000])
+    assert list(y["post"]) == [0, 1]
+    assert y["sammenligning"].iloc[0] == pytest.approx(2 * (10 + 2) / 2000 * 1000 - 4 * 0.25)
