@@ -140,7 +140,8 @@ say(f"## {t('national.h_effects', lang)}\n{t('national.effects_intro', lang)}")
 show_table(out.table(effects_table(effects, lang), "effekter"),
            cols(lang, "maal", "metode", "estimate_pct", "ci_low_pct", "ci_high_pct", "enhed",
                 "n_units", "n_obs"), lang=lang)  # fmt: skip
-ax = es.plot(title=t("national.fig_event_study", lang), lang=lang)
+ax = es.plot(title=t("national.fig_event_study", lang, estimator=labels("estimator", lang)["TWFE"]),
+             percent=True, xlabel=t("fig.es_xlabel_quarters", lang), lang=lang)  # fmt: skip
 fig = ax if hasattr(ax, "savefig") else ax.figure
 show_figure(out.figure(fig, "event_study"), lang=lang)
 plt.close(fig)

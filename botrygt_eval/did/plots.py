@@ -17,6 +17,7 @@ def plot_event_study(
     ylabel: str | None = None,
     xlabel: str | None = None,
     rate_ratio: bool = False,
+    percent: bool = False,
     lang: str = "da",
 ):
     """Event-study coefficients with pointwise confidence intervals.
@@ -24,10 +25,12 @@ def plot_event_study(
     ``result`` is an :class:`~botrygt_eval.did.twfe.EventStudyResult` (TWFE or PPML).
     Leads are grey, lags coloured; the reference period sits at 0 without an
     interval; binned endpoints are drawn hollow. ``rate_ratio=True`` plots
-    ``exp(coefficient)`` (for PPML), with 1 as the no-effect line. Default labels are
-    in ``lang`` (``"da"`` or ``"en"``).
+    ``exp(coefficient)`` (for PPML), with 1 as the no-effect line; ``percent=True`` plots
+    ``100 (exp(coefficient) - 1)``, the change in % of a log outcome. Event times are whole
+    periods on the x-axis. Default labels are in ``lang`` (``"da"`` or ``"en"``).
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from botrygt_eval.report_text import t as text
 
@@ -38,6 +41,8 @@ def plot_event_study(
     est, lo, hi = (t[c].to_numpy(float) for c in ("estimate", "ci_low", "ci_high"))
     if rate_ratio:
         est, lo, hi = np.exp(est), np.exp(lo), np.exp(hi)
+    elif percent:
+        est, lo, hi = (100 * np.expm1(v) for v in (est, lo, hi))
     null = 1.0 if rate_ratio else 0.0
     pre = e < 0
     before, after = text("fig.es_before", lang), text("fig.es_after", lang)
@@ -52,9 +57,13 @@ def plot_event_study(
             ax.plot(e[hollow], est[hollow], "o", mfc="white", color=color)
     ax.axhline(null, color="black", lw=0.8)
     ax.axvline(-0.5, color="0.6", lw=0.8, ls=":")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(xlabel or text("fig.es_xlabel", lang))
     if ylabel is None:
-        ylabel = text("fig.rate_ratio" if rate_ratio else "fig.es_ylabel", lang)
+        key = (
+            "fig.rate_ratio" if rate_ratio else "fig.es_ylabel_pct" if percent else "fig.es_ylabel"
+        )
+        ylabel = text(key, lang)
     ax.set_ylabel(ylabel)
     ax.set_title(title or f"Event study: {result.outcome} ({result.model})")
     ax.legend(frameon=False, fontsize=8)
