@@ -334,6 +334,19 @@ def activity_totals(activities: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- output
+def figure_alt(fig) -> str:
+    """Alternative text of a chart, from what it shows: its titles and axis labels
+    (webtilgængelighedsloven asks for a text alternative to every figure)."""
+    parts = []
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        bits = [ax.get_title(), ax.get_xlabel() and f"x: {ax.get_xlabel()}",
+                ax.get_ylabel() and f"y: {ax.get_ylabel()}"]  # fmt: skip
+        parts.append("; ".join(b for b in bits if b))
+    return ". ".join(p for p in parts if p) or "Figur"
+
+
 class ReportOutput:
     """Saves a report's charts (PNG) and tables (CSV) into its folder and stamps them."""
 
@@ -350,7 +363,7 @@ class ReportOutput:
                      color="white", weight="bold",
                      bbox=dict(facecolor="firebrick", edgecolor="none", pad=3))  # fmt: skip
         path = self.out / "figurer" / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Description": figure_alt(fig)})
         return path
 
     def table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -448,10 +461,13 @@ def show_figure(path: Path, alt: str | None = None, lang: str = "da") -> None:
     import html
 
     from IPython.display import HTML, display
+    from PIL import Image
 
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
     name = Path(path).stem.replace("_", " ")
-    text = html.escape(alt or t("common.figure_alt", lang, name=name), quote=True)
+    with Image.open(path) as im:  # the chart's own description (ReportOutput.figure)
+        described = im.info.get("Description")
+    text = html.escape(alt or described or t("common.figure_alt", lang, name=name), quote=True)
     display(HTML(f'<img src="data:image/png;base64,{data}" alt="{text}" style="max-width:100%"/>'))
 
 

@@ -263,3 +263,24 @@ def test_synth_chart_years_are_burglaries_per_1000_households_a_year():
     assert y["kommune"].tolist() == pytest.approx([10 / 2000 * 1000, 12 / 2000 * 1000])
     assert list(y["post"]) == [0, 1]
     assert y["sammenligning"].iloc[0] == pytest.approx(2 * (10 + 2) / 2000 * 1000 - 4 * 0.25)
+
+
+def test_every_saved_figure_carries_its_own_alt_text(tmp_path, monkeypatch):
+    """The PNG keeps a description from the chart's title and axes, and the report's <img>
+    uses it as alt text."""
+    import IPython.display
+    import matplotlib.pyplot as plt
+
+    from botrygt_eval.reports_content import ReportOutput, show_figure
+
+    fig, ax = plt.subplots()
+    ax.plot([2019, 2020], [1, 2])
+    ax.set_title("Indbrud i Aarhus")
+    ax.set_xlabel("År")
+    ax.set_ylabel("Indbrud pr. 1.000 husstande")
+    path = ReportOutput(tmp_path, simulated=False).figure(fig, "x")
+    plt.close(fig)
+    seen = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: seen.append(obj.data))
+    show_figure(path)
+    assert 'alt="Indbrud i Aarhus; x: År; y: Indbrud pr. 1.000 husstande"' in seen[0]
