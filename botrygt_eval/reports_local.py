@@ -206,4 +206,17 @@ def show_tile_map(out, panel_year: pd.DataFrame, partnerships: pd.DataFrame, yea
     show_figure(out.figure(fig, "kommuner_aendring"), title)
     out.table(change.reset_index(), "kommuner_aendring")
     say(t("tile.text", lang, first=first, last=last, min_n=min_n, national=national))
+    say(tile_key(lang))
     return change
+
+
+def tile_key(lang: str = "da") -> str:
+    """The key of the tile map's three-letter codes, alphabetically by code, folded away
+    under a summary line (HTML ``<details>``) so it does not push the text down."""
+    from botrygt_eval.monitoring.tilemap import tile_positions
+    from botrygt_eval.reference import kommune_name
+
+    tiles = tile_positions().sort_values("abbrev")
+    items = " · ".join(f"<b>{a}</b> {kommune_name(int(k))}"
+                       for a, k in zip(tiles["abbrev"], tiles["kommune_kode"], strict=True))  # fmt: skip
+    return f"<details><summary>{t('tile.key', lang)}</summary><p>{items}</p></details>"

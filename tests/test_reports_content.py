@@ -284,3 +284,14 @@ def test_every_saved_figure_carries_its_own_alt_text(tmp_path, monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda obj: seen.append(obj.data))
     show_figure(path)
     assert 'alt="Indbrud i Aarhus; x: År; y: Indbrud pr. 1.000 husstande"' in seen[0]
+
+
+def test_tile_map_key_names_every_code():
+    from botrygt_eval.monitoring.tilemap import tile_positions
+    from botrygt_eval.reports_local import tile_key
+
+    key = tile_key("da")
+    tiles = tile_positions()
+    assert key.startswith("<details>") and key.count("<b>") == 98
+    assert "<b>KBH</b> København" in key and "<b>AAR</b> Aarhus" in key
+    assert set(tiles["abbrev"]) <= set(re.findall(r"<b>(\w+)</b>", key))
