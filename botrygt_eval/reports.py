@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -153,34 +154,60 @@ def render_report(
                hashes, template)  # fmt: skip
     html, nb = folder / f"{stem}.html", folder / f"{stem}.ipynb"
     prov_path = folder / "provenance.json"
-    if not force and html.exists() and prov_path.exists():
-        if json.loads(prov_path.read_text(encoding="utf-8")).get("key") == key:
-            return ReportResult(kind, folder, html, nb, skipped=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    html.unlink(missing_ok=True)
-    provenance = {"key": key, "report": kind, "package_version": __version__,
-                  "template": template.name, "template_sha256": sha256(template),
-                  "parameters": {k: v for k, v in parameters.items() if k != "cache_dir"},
-                  "inputs": hashes}  # fmt: skip
-    prov_path.write_text(
-        json.dumps(provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    if not force and _unchanged(html, prov_path, key):
+        return ReportResult(kind, folder, html, nb, skipped=True)
+    # render into a hidden sibling folder; the report's folder is replaced only after a
+    # successful render, so a failure never deletes the last good report or mixes figures
+    work = out / f".{stem}.rendering"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    run_parameters = {**parameters, "out_dir": str(work)}
     t0 = time.perf_counter()
     try:
         extra = {}
         if km is not None:
             _reset(km)
             extra["km"] = km
-        pm.execute_notebook(str(template), str(nb), parameters=parameters,
-                            kernel_name=kernel_name(), cwd=str(folder), progress_bar=False,
+        pm.execute_notebook(str(template), str(work / nb.name), parameters=run_parameters,
+                            kernel_name=kernel_name(), cwd=str(work), progress_bar=False,
                             log_output=False, **extra)  # fmt: skip
     except pm.PapermillExecutionError as exc:
-        prov_path.unlink(missing_ok=True)
         raise ReportError(f"{stem}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue} "
-                          f"(the executed notebook with the error is {nb})") from None  # fmt: skip
-    export_html(nb, html, title=_title(kind, kommune, lang), simulated=parameters["simulated"],
-                lang=lang)  # fmt: skip
+                          f"(the executed notebook with the error is {work / nb.name}; the "
+                          "last good report, if any, is unchanged)") from None  # fmt: skip
+    export_html(work / nb.name, work / html.name, title=_title(kind, kommune, lang),
+                simulated=parameters["simulated"], lang=lang)  # fmt: skip
+    provenance = {"key": key, "report": kind, "package_version": __version__,
+                  "template": template.name, "template_sha256": sha256(template),
+                  "parameters": {k: v for k, v in parameters.items() if k != "cache_dir"},
+                  "inputs": hashes, "html_sha256": sha256(work / html.name)}  # fmt: skip
+    (work / prov_path.name).write_text(
+        json.dumps(provenance, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    _swap_in(work, folder)
     return ReportResult(kind, folder, html, nb, skipped=False, seconds=time.perf_counter() - t0)
+
+
+def _unchanged(html: Path, prov_path: Path, key: str) -> bool:
+    """The report exists, was made from the same key, and its HTML is the one recorded
+    (a truncated or edited HTML is rendered again, never skipped)."""
+    if not (html.exists() and prov_path.exists()):
+        return False
+    try:
+        prov = json.loads(prov_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return False
+    return prov.get("key") == key and prov.get("html_sha256") == sha256(html)
+
+
+def _swap_in(work: Path, folder: Path) -> None:
+    """Replace ``folder`` by the freshly rendered ``work`` folder (two renames)."""
+    old = folder.with_name(f".{folder.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(work, folder)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _title(kind: str, kommune: int | None, lang: str = "da") -> str:

@@ -392,18 +392,6 @@ def fmt_interval(est: float, lo: float, hi: float, digits: int = 1, unit: str = 
     return t("common.interval", lang, est=f"{f(est)}{unit}", lo=f(lo), hi=f"{f(hi)}{unit}")
 
 
-def provenance_table(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(parameters, input files with sha256) from a report's ``provenance.json``."""
-    prov = json.loads(Path(path).read_text(encoding="utf-8"))
-    params = pd.DataFrame(
-        [{"felt": k, "vaerdi": str(v)} for k, v in prov["parameters"].items()]
-        + [{"felt": "package_version", "vaerdi": prov["package_version"]},
-           {"felt": "template", "vaerdi": prov["template"]},
-           {"felt": "template_sha256", "vaerdi": prov["template_sha256"]}])  # fmt: skip
-    return params, pd.DataFrame(prov["inputs"])
-
-
-# --------------------------------------------------------------------------- notebook helpers
 def start(out_dir: str | Path, simulated: bool, lang: str = "da") -> ReportOutput:
     """Set up a report notebook: headless matplotlib, output folders, the banner shown."""
     import matplotlib

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: botrygt-eval
 #     language: python
@@ -36,7 +38,6 @@ from botrygt_eval.reports_content import (
     activity_summary,
     activity_totals,
     plot_activity_bars,
-    provenance_table,
     read_inputs,
     say,
     show_figure,
@@ -138,7 +139,4 @@ else:
 say(f"## {t('common.methods', lang)}\n{t('activities.methods', lang)}")
 
 # %%
-say(f"## {t('common.provenance', lang)}")
-params, files = provenance_table(f"{out_dir}/provenance.json")
-show_table(params, cols(lang, "felt", "vaerdi"), lang=lang)
-show_table(files, cols(lang, "fil", "sha256", "bytes"), lang=lang)
+say(f"## {t('common.provenance', lang)}\n{t('common.provenance_note', lang)}")

@@ -42,7 +42,6 @@ from botrygt_eval.reports_content import (
     plot_district,
     plot_survey_trends,
     plot_synth_years,
-    provenance_table,
     read_inputs,
     say,
     show_figure,
@@ -179,7 +178,4 @@ media = show_media_series(out, data_dir, cache_dir, kommune, lang=lang)
 say(f"## {t('common.methods', lang)}\n{t('kommune.methods', lang, min_cell=min_cell)}")
 
 # %%
-say(f"## {t('common.provenance', lang)}")
-params, files = provenance_table(f"{out_dir}/provenance.json")
-show_table(params, cols(lang, "felt", "vaerdi"), lang=lang)
-show_table(files, cols(lang, "fil", "sha256", "bytes"), lang=lang)
+say(f"## {t('common.provenance', lang)}\n{t('common.provenance_note', lang)}")

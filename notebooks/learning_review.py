@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: botrygt-eval
 #     language: python
@@ -31,7 +33,6 @@ from botrygt_eval.learning_review.pipeline import reproduce_learning_review
 from botrygt_eval.report_text import cols, t
 from botrygt_eval.reports_content import (
     learning_review_file,
-    provenance_table,
     say,
     show_figure,
     show_table,
@@ -73,7 +74,4 @@ show_table(fig_table, cols(lang, *[c for c in fig_table.columns if c not in ("it
 say(f"## {t('common.methods', lang)}\n{t('review.methods', lang)}")
 
 # %%
-say(f"## {t('common.provenance', lang)}")
-params, files = provenance_table(f"{out_dir}/provenance.json")
-show_table(params, cols(lang, "felt", "vaerdi"), lang=lang)
-show_table(files, cols(lang, "fil", "sha256", "bytes"), lang=lang)
+say(f"## {t('common.provenance', lang)}\n{t('common.provenance_note', lang)}")

@@ -47,7 +47,6 @@ from botrygt_eval.reports_content import (
     effects_table,
     plot_burglary_lines,
     plot_survey_trends,
-    provenance_table,
     read_inputs,
     say,
     show_figure,
@@ -189,7 +188,4 @@ show_table(targets, cols(lang, "kommune", "status", "baseline_year", "judged_yea
 say(f"## {t('common.methods', lang)}\n{t('national.methods', lang)}")
 
 # %%
-say(f"## {t('common.provenance', lang)}")
-params, files = provenance_table(f"{out_dir}/provenance.json")
-show_table(params, cols(lang, "felt", "vaerdi"), lang=lang)
-show_table(files, cols(lang, "fil", "sha256", "bytes"), lang=lang)
+say(f"## {t('common.provenance', lang)}\n{t('common.provenance_note', lang)}")

@@ -18,12 +18,14 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 
+from botrygt_eval.errors import ReportError
 from botrygt_eval.learning_review.simulate import write_projektleder_responses
 from botrygt_eval.reports import render_kommuner, render_report
 from botrygt_eval.reports_content import prepare_inputs
@@ -126,7 +128,10 @@ def test_provenance_records_version_parameters_seed_and_input_hashes(rendered):
         assert prov["parameters"]["seed"] == 3 and prov["parameters"]["year"] == 2025
         assert {f["fil"]: f["sha256"] for f in prov["inputs"]} == expected, name
         html = r.html.read_text(encoding="utf-8")
-        assert expected["registers/partnerships.csv"] in html, name  # shown in the report
+        # machine details stay out of what a municipality reads: the report points to the file
+        assert expected["registers/partnerships.csv"] not in html, name
+        assert "provenance.json" in html and str(ws) not in html, name
+        assert prov["html_sha256"] == hashlib.sha256(r.html.read_bytes()).hexdigest(), name
 
 
 def test_unchanged_report_is_skipped_and_a_changed_input_is_not(rendered, tmp_path):
@@ -321,3 +326,32 @@ def test_national_key_results_carry_every_estimator_and_the_evidence_against_it(
     assert len(table) == 3 and table[["ci_low", "ci_high"]].notna().all().all()
     robust = "Resultatet er robust" in key
     assert robust != ("Resultatet er usikkert" in key)
+
+
+def test_a_failed_rerender_keeps_the_last_good_report_whole(rendered, monkeypatch):
+    """A render that fails midway (after writing a figure) leaves the previous HTML,
+    figures and provenance exactly as they were; a truncated HTML is rendered again,
+    never taken as unchanged (issue 18)."""
+    import papermill as pm
+
+    ws, out, results, _ = rendered
+    folder = results["activities"].folder
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    def fail(template, nb, parameters, **kw):
+        (Path(parameters["out_dir"]) / "figurer").mkdir(parents=True, exist_ok=True)
+        (Path(parameters["out_dir"]) / "figurer" / "half_done.png").write_bytes(b"x")
+        raise pm.PapermillExecutionError(3, 3, "boom", "ValueError", "boom", [])
+
+    monkeypatch.setattr(pm, "execute_notebook", fail)
+    with pytest.raises(ReportError, match="last good report, if any, is unchanged"):
+        render_report("activities", ws, out, seed=3, min_cell=MIN_CELL, force=True,
+                      cache=out / "_inputs")  # fmt: skip
+    after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before
+    monkeypatch.undo()
+    html = results["activities"].html
+    html.write_bytes(html.read_bytes()[: len(before[html.relative_to(folder)]) // 2])
+    again = render_report("activities", ws, out, seed=3, min_cell=MIN_CELL, cache=out / "_inputs")
+    assert not again.skipped and again.html.read_bytes() != html.read_bytes()[:10]
+    assert html.read_text(encoding="utf-8").rstrip().endswith("</html>")
