@@ -289,6 +289,31 @@ def _worker_kernel():
     return _WORKER_KM
 
 
+def _die_with_parent() -> None:
+    """Batch workers end with the process that started them, and take their kernel along.
+
+    On Linux the kernel is asked (``PR_SET_PDEATHSIG``) to send the worker SIGTERM when its
+    parent dies, even by SIGKILL; the handler shuts the worker's kernel down and exits. (A
+    kernel also watches its own parent, the worker, and exits when it is gone.)
+    """
+    import signal
+    import sys
+
+    def stop(signum, frame):  # noqa: ARG001 - the signal handler's signature
+        if _WORKER_KM is not None:
+            _WORKER_KM.shutdown_kernel(now=True)
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, stop)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            stop(signal.SIGTERM, None)
+
+
 def _one(kwargs: dict) -> BatchOutcome:
     k = kwargs["kommune"]
     try:
@@ -339,7 +364,8 @@ def render_kommuner(
     jobs = jobs or min(len(kommuner), os.cpu_count() or 1)
     outcomes = []
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx,
+                             initializer=_die_with_parent) as pool:  # fmt: skip
         futures = [pool.submit(_one, {**common, "kommune": int(k)}) for k in kommuner]
         for fut in as_completed(futures):
             o = fut.result()

@@ -35,3 +35,42 @@ def test_a_partnership_signed_after_the_data_end_is_too_new_to_measure(workspace
     r = render_report("kommune", workspace, tmp_path, kommune=int(new), seed=3)
     html = r.html.read_text(encoding="utf-8")
     assert "for nyt til at måle" in html and "1. marts 2030" in html
+
+
+def test_killing_a_batch_ends_its_workers_and_kernels(workspace, tmp_path):
+    """SIGKILL the process running ``render_kommuner``: its worker processes and their
+    kernels end too, within seconds (nothing keeps running after the parent)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    code = ("from botrygt_eval.reports import render_kommuner\n"
+            f"render_kommuner({str(workspace)!r}, {str(tmp_path)!r}, [101, 147, 151, 153, 155], "
+            "jobs=2)\n")  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    parent = psutil.Process(proc.pid)
+    deadline = time.time() + 120
+    kids = []
+    while time.time() < deadline:
+        kids = parent.children(recursive=True)
+        if sum("ipykernel" in " ".join(k.cmdline()) for k in kids if k.is_running()) >= 1:
+            break
+        time.sleep(0.5)
+    assert any("ipykernel" in " ".join(k.cmdline()) for k in kids), "no kernel started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    def alive(p):
+        try:
+            return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.time() + 30
+    while time.time() < deadline and any(alive(k) for k in kids):
+        time.sleep(0.5)
+    assert not [k.cmdline()[:3] for k in kids if alive(k)]
