@@ -239,17 +239,19 @@ def targets_table(kpis: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
                 "nabohjaelp_target_status_code"):  # fmt: skip
         d[col.replace("_code", "_text")] = d[col].fillna("").map(status).fillna("")
     unit = " %"
-    d["net_change"] = [_interval_or_blank(e, lo, hi, unit, lang) for e, lo, hi in
+    d["net_change"] = [interval_text(e, lo, hi, unit=unit, lang=lang) for e, lo, hi in
                        zip(d["net_change_pct"], d["net_change_ci_low"], d["net_change_ci_high"],
                            strict=True)]  # fmt: skip
-    d["fear_share"] = [_interval_or_blank(e, lo, hi, unit, lang) for e, lo, hi in
+    d["fear_share"] = [interval_text(e, lo, hi, unit=unit, lang=lang) for e, lo, hi in
                        zip(d["fear_share_pct"], d["fear_ci_low"], d["fear_ci_high"],
                            strict=True)]  # fmt: skip
     return d
 
 
-def _interval_or_blank(est, lo, hi, unit: str, lang: str) -> str:
-    return fmt_interval(est, lo, hi, unit=unit, lang=lang) if pd.notna(est) else ""
+def interval_text(est, lo, hi, *, digits: int = 1, unit: str = "", lang: str = "da",
+                  missing: str = "") -> str:  # fmt: skip
+    """:func:`fmt_interval`, or ``missing`` where there is no estimate (not 'suppressed')."""
+    return fmt_interval(est, lo, hi, digits, unit, lang) if pd.notna(est) else missing
 
 
 def targets_long(kpi_row: pd.Series, lang: str = "da") -> pd.DataFrame:
@@ -526,17 +528,32 @@ def plot_district(district: pd.DataFrame, label: str, title: str, lang: str = "d
 
 
 def plot_activity_bars(totals: pd.DataFrame, title: str, lang: str = "da"):
-    """Number of activities and reach by type (horizontal bars, sorted)."""
+    """Number of activities and reach by type (horizontal bars, sorted), each bar labelled
+    with its value; reach on a log scale when the types differ a hundredfold, so that
+    every bar is visible."""
     import matplotlib.pyplot as plt
 
     d = totals.sort_values("antal")
-    fig, axes = plt.subplots(1, 2, figsize=(9, 0.35 * len(d) + 1.6), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 0.38 * len(d) + 1.8), sharey=True,
+                             layout="constrained")  # fmt: skip
     axes[0].barh(d["aktivitet"], d["antal"], color="steelblue")
     axes[0].set_xlabel(t("fig.n_activities", lang))
-    axes[1].barh(d["aktivitet"], d["reach"] / 1000, color="seagreen")
-    axes[1].set_xlabel(t("fig.reach_thousands", lang))
+    reach = d["reach"].astype(float)
+    axes[1].barh(d["aktivitet"], reach.fillna(0), color="seagreen")
+    axes[1].set_xlabel(t("fig.reach", lang))
+    known = reach[reach > 0]
+    if len(known) and known.max() / known.min() > 100:
+        axes[1].set_xscale("log")
+        axes[1].set_xlabel(t("fig.reach_log", lang))
+    for ax, values in ((axes[0], d["antal"].astype(float)), (axes[1], reach)):
+        for y, v in enumerate(values):
+            text = num(v, lang, 0) if pd.notna(v) else t("common.unknown", lang)
+            bar = pd.notna(v) and v > 0  # no bar: label at the axis (also on a log scale)
+            ax.annotate(text, (v if bar else 0, y), xytext=(3, 0), textcoords="offset points",
+                        xycoords="data" if bar else ("axes fraction", "data"), va="center",
+                        fontsize=7.5)  # fmt: skip
+        ax.margins(x=0.15)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 

@@ -31,12 +31,14 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from botrygt_eval.report_text import cols, labels, num, t
 from botrygt_eval.reports_content import (
     activity_reasons,
     activity_summary,
     activity_totals,
+    interval_text,
     plot_activity_bars,
     read_inputs,
     say,
@@ -80,18 +82,29 @@ if has_judgement:
     from botrygt_eval.activities import evaluate_activities, load_activity_workspace
 
     ev = evaluate_activities(
-        load_activity_workspace(data_dir, quarantine_dir=f"{out_dir}/karantaene")
+        load_activity_workspace(data_dir, quarantine_dir=f"{out_dir}/karantaene"),
+        survey_estimates=inp["survey_estimates"],
     )
     d = ev.decisions.assign(aktivitet=lambda x: x["activity_type"].map(labels("activity", lang)),
                             vurdering=lambda x: x["verdict_code"].map(labels("verdict", lang)),
                             ci_low_pct=lambda x: 100 * np.expm1(x["ci_low"]),
                             ci_high_pct=lambda x: 100 * np.expm1(x["ci_high"]))  # fmt: skip
+    none = pd.Series(np.nan, index=d.index)
+    d["indbrud"] = [interval_text(e, lo, hi, unit=" %", lang=lang) for e, lo, hi in
+                    zip(d["effect_pct"], d["ci_low_pct"], d["ci_high_pct"], strict=True)]  # fmt: skip
+    d["bekymring"] = [interval_text(e, lo, hi, digits=2, lang=lang, missing="–") for e, lo, hi in
+                      zip(d.get("fear_burglary_estimate", none), d.get("fear_burglary_ci_low", none),
+                          d.get("fear_burglary_ci_high", none), strict=True)]  # fmt: skip
+    d["nabohjaelp"] = [interval_text(e, lo, hi, digits=2, lang=lang, missing="–") for e, lo, hi in
+                       zip(d["nabohjaelp_estimate"], d["nabohjaelp_ci_low"], d["nabohjaelp_ci_high"],
+                           strict=True)]  # fmt: skip
     out.table(d, "vurdering")
     say(t("activities.verdict_intro", lang))
+    say(t("activities.window", lang, w=ev.settings["window_quarters"],
+          rest=ev.settings["window_quarters"] - 1))  # fmt: skip
     # the default rule's intervals are simultaneous (Bonferroni over the types)
-    show_table(d, cols(lang, "aktivitet", "n_activities", "n_kommuner", "effect_pct",
-                       ci_low_pct="col.sim_ci_low_pct", ci_high_pct="col.sim_ci_high_pct",
-                       vurdering="col.verdict"), lang=lang)  # fmt: skip
+    show_table(d, cols(lang, "aktivitet", "n_activities", "n_kommuner", "indbrud", "bekymring",
+                       "nabohjaelp", vurdering="col.verdict"), lang=lang)  # fmt: skip
     ax = ev.plot()
     rev = d.iloc[::-1]  # the chart lists the types bottom-up
     ax.set_yticks(ax.get_yticks(), [f"{a} — {v}" for a, v in zip(rev["aktivitet"], rev["vurdering"],

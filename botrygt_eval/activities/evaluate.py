@@ -25,7 +25,7 @@ DECISION_COLUMNS = [
     "activity_type", "n_activities", "n_kommuner", "outcome", "estimate", "se", "df", "ci_low",
     "ci_high", "mde", "effect_pct", "verdict", "verdict_code", "verdict_branch", "reasons",
     "pretrend_flag",
-    "nabohjaelp_estimate", "nabohjaelp_se", "pretrend_estimate", "pretrend_se", "total_cost_dkk", "prevented_burglaries",
+    "nabohjaelp_estimate", "nabohjaelp_se", "nabohjaelp_ci_low", "nabohjaelp_ci_high", "pretrend_estimate", "pretrend_se", "total_cost_dkk", "prevented_burglaries",
     "cost_per_prevented_burglary", "cost_per_prevented_low", "cost_per_prevented_high",
 ]  # fmt: skip
 
@@ -224,6 +224,8 @@ def evaluate_activities(
         columns={
             "nh_estimate": "nabohjaelp_estimate",
             "nh_se": "nabohjaelp_se",
+            "nh_ci_low": "nabohjaelp_ci_low",
+            "nh_ci_high": "nabohjaelp_ci_high",
             "lead_estimate": "pretrend_estimate",
             "lead_se": "pretrend_se",
         }

@@ -168,6 +168,8 @@ def decide(table: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
     mi = max(int(t["nh_estimate"].notna().sum()), 1)
     ai = rule.intermediate_alpha / (mi if rule.adjust == "bonferroni" else 1)
     zi = _t_ppf(1 - ai / 2, t["nh_df"])
+    t["nh_ci_low"] = t["nh_estimate"] - zi * t["nh_se"]
+    t["nh_ci_high"] = t["nh_estimate"] + zi * t["nh_se"]
     nh_up = (t["nh_estimate"] - zi * t["nh_se"] > 0).to_numpy()
     nh_down = (t["nh_estimate"] + zi * t["nh_se"] < 0).to_numpy()
     d, fd = rule.log_delta, 100 * rule.fear_delta
