@@ -23,8 +23,9 @@ import pandas as pd
 
 from botrygt_eval.report_text import num, percent, t
 
-HOTSPOT_COLUMNS = ("cell_id", "households", "burglaries", "rate_shrunk", "rate_low",
-                   "rate_high", "coverage_per_100", "gap_pct")  # fmt: skip
+HOTSPOT_COLUMNS = ("nr", "placering", "households", "burglaries", "rate_shrunk", "rate_low",
+                   "rate_high", "coverage_per_100", "gap_text")  # fmt: skip
+_COMPASS = ("east", "northeast", "north", "northwest", "west", "southwest", "south", "southeast")
 
 
 # --------------------------------------------------------------------------- local monitoring
@@ -41,14 +42,53 @@ def has_local_data(data_dir: str | Path, kommune: int) -> bool:
     return True
 
 
-def hotspot_table(cells: pd.DataFrame) -> pd.DataFrame:
-    """The published hotspot cells, highest smoothed rate first (hidden cells never listed)."""
+def place(east, north, centre: tuple[float, float], lang: str = "da") -> list[str]:
+    """Where a cell lies, in words a reader can find: distance and compass direction from
+    the kommune's centre (``"3 km nordøst for midten"``)."""
+    dx, dy = np.asarray(east, float) - centre[0], np.asarray(north, float) - centre[1]
+    km = np.hypot(dx, dy) / 1000
+    sector = (np.round(np.degrees(np.arctan2(dy, dx)) / 45).astype(int)) % 8
+    return [t("local.place_centre", lang) if d < 1 else
+            t("local.place", lang, km=num(d, lang, 0), direction=t(f"compass.{_COMPASS[k]}", lang))
+            for d, k in zip(km, sector, strict=True)]  # fmt: skip
+
+
+def probability_text(p, lang: str = "da") -> list[str]:
+    """A probability in % for a reader: never "100,0 %" or "0,0 %" (a shrunk estimate is
+    never certain), but "over 99 %" / "under 1 %"."""
+    out = []
+    for v in np.asarray(p, float):
+        if np.isnan(v):
+            out.append("–")
+        elif v > 99:
+            out.append(t("local.over_99", lang))
+        elif v < 1:
+            out.append(t("local.under_1", lang))
+        else:
+            out.append(percent(v, lang, 0))
+    return out
+
+
+def hotspot_table(cells: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
+    """The published hotspot cells, highest smoothed rate first (hidden cells never listed),
+    numbered as on the map and placed in words from the kommune's centre."""
     hot = cells[cells["hotspot"].astype(bool) & ~cells["suppressed"].astype(bool)]
-    hot = hot.assign(gap_pct=100 * hot["gap_index"],
+    hot = hot.sort_values("rate_shrunk", ascending=False, kind="stable").reset_index(drop=True)
+    w = cells["households"].fillna(0).to_numpy(float)
+    centre = (np.average(cells["east"], weights=w), np.average(cells["north"], weights=w))
+    hot = hot.assign(nr=np.arange(1, len(hot) + 1), placering=place(hot["east"], hot["north"],
+                     centre, lang), gap_text=probability_text(100 * hot["gap_index"], lang),
                      households=hot["households"].round().astype("Int64"),
                      burglaries=hot["burglaries"].round().astype("Int64"))  # fmt: skip
-    out = hot[list(HOTSPOT_COLUMNS)].sort_values("rate_shrunk", ascending=False, kind="stable")
-    return out.reset_index(drop=True)
+    return hot[[*HOTSPOT_COLUMNS, "cell_id", "east", "north"]]
+
+
+def number_hotspots(ax, hot: pd.DataFrame) -> None:
+    """Write each hotspot's number beside its square on the map."""
+    for nr, e, n in zip(hot["nr"], hot["east"], hot["north"], strict=True):
+        ax.annotate(str(nr), (e, n), xytext=(6, 6), textcoords="offset points", fontsize=9,
+                    weight="bold", color="black",
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="black", lw=0.6))  # fmt: skip
 
 
 def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
@@ -81,6 +121,8 @@ def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
           n_hot=len(s["hotspots"])))  # fmt: skip
     kw = dict(lang=lang, boundary=boundary, threshold=threshold)
     fig = cell_map(cells, "rate_shrunk", title=t("local.rate_title", lang, navn=navn), **kw)
+    hot = hotspot_table(cells, lang)
+    number_hotspots(fig.axes[0], hot)
     show_figure(out.figure(fig, "lokal_indbrud"), t("local.rate_title", lang, navn=navn))
     say(t("local.hotspot_note", lang))
     fig = gap_map(cells, title=t("local.gap_title", lang, navn=navn), **kw)
@@ -89,7 +131,7 @@ def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
     published = cells.loc[shown, [c for c in cells.columns if c != "merged"]]
     out.table(published, "lokal_celler")
     say(f"### {t('local.h_hot', lang)}")
-    hot = out.table(hotspot_table(cells), "lokal_hotspots")
+    out.table(hot, "lokal_hotspots")
     if len(hot):
         show_table(hot, {c: t(f"col.{c}", lang) for c in HOTSPOT_COLUMNS}, lang=lang)
     else:
@@ -151,7 +193,29 @@ def show_media_series(out, data_dir: str | Path, cache_dir: str | Path, kommune:
     show_figure(out.figure(fig, "medier_konstruktiv"), t("media.h", lang))
     out.table(series, "medier_konstruktiv")
     say(t("media.text", lang, min_n=min_n))
+    if kommune is not None:
+        _show_pooled_media(out, series[series["scope"].ne("national")], lang, min_n)
     return series
+
+
+def _show_pooled_media(out, local: pd.DataFrame, lang: str, min_n: int) -> None:
+    """The kommune's constructive share over pooled years (few articles a year)."""
+    from botrygt_eval.media.series import pooled_periods
+    from botrygt_eval.report_text import cols
+    from botrygt_eval.reports_content import interval_text, say, show_table
+
+    pooled = pooled_periods(local, min_n)
+    if pooled.empty:
+        say(t("media.kommune_too_few", lang, n=int(local["n_burglary"].sum()), min_n=min_n))
+        return
+    pooled["periode"] = [f"{a}–{b}" if a != b else str(a)
+                         for a, b in zip(pooled["first_year"], pooled["last_year"], strict=True)]  # fmt: skip
+    pooled["andel"] = [interval_text(100 * s, 100 * lo, 100 * hi, unit=" %", lang=lang)
+                       for s, lo, hi in zip(pooled["share"], pooled["ci_low"], pooled["ci_high"],
+                                            strict=True)]  # fmt: skip
+    out.table(pooled, "medier_konstruktiv_samlet")
+    say(t("media.kommune_pooled", lang, min_n=min_n))
+    show_table(pooled, cols(lang, "periode", "n_burglary", "andel"), lang=lang)
 
 
 # --------------------------------------------------------------------------- national tile map

@@ -30,7 +30,7 @@ import warnings
 from pathlib import Path
 
 from botrygt_eval.learning_review.pipeline import reproduce_learning_review
-from botrygt_eval.report_text import cols, t
+from botrygt_eval.report_text import cols, num, t
 from botrygt_eval.reports_content import (
     learning_review_file,
     say,
@@ -66,9 +66,14 @@ for png in sorted(folder.glob("*.png")):  # each chart carries its own title
 # %%
 say(f"## {t('review.h_table', lang)}")
 out.table(fig_table, "figurer")
-show_table(fig_table, cols(lang, *[c for c in fig_table.columns if c not in ("item",)],
-                           figure="col.review_figure", category="col.review_category",
-                           matches="col.review_matches"), lang=lang)  # fmt: skip
+shown = fig_table.assign(matches=fig_table["matches"].map({True: t("common.yes", lang),
+                                                           False: t("common.no", lang)}))  # fmt: skip
+show_table(shown, cols(lang, *[c for c in fig_table.columns if c != "figure"],
+                       item="col.review_item", category="col.review_category",
+                       matches="col.review_matches"), lang=lang)  # fmt: skip
+n_resp = int(fig_table["n"].mode().iloc[0])  # the base most figures have
+say(t("review.grim", lang, n=n_resp, step=num(100 / n_resp, lang, 1),
+      two=num(200 / n_resp, lang, 1)))  # fmt: skip
 
 # %%
 say(f"## {t('common.methods', lang)}\n{t('review.methods', lang)}")

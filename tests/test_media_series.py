@@ -91,3 +91,18 @@ def test_figure_has_danish_labels_and_one_line_per_scope():
     assert media_series_figure(s, lang="en").axes[0].get_title().startswith("Constructive")
     with pytest.raises(ConfigError):
         media_series_figure(s, lang="fr")
+
+
+def test_pooled_periods_reach_the_minimum_from_the_latest_year_back():
+    from botrygt_eval.media.series import pooled_periods, wilson_interval
+
+    rows = pd.DataFrame({"year": [2019, 2020, 2021, 2022, 2023, 2024],
+                         "n_burglary": [1, 2, 6, 5, 4, 8], "n_constructive": [0, 1, 2, 3, 1, 4]})  # fmt: skip
+    p = pooled_periods(rows, min_n=10)
+    assert p[["first_year", "last_year", "n_burglary"]].values.tolist() == [
+        [2023, 2024, 12],
+        [2019, 2022, 14],
+    ]  # 2019-2020 (3) join the oldest full period
+    lo, hi = wilson_interval([5, 6], [12, 14])
+    assert p["ci_low"].tolist() == pytest.approx(lo) and p["ci_high"].tolist() == pytest.approx(hi)
+    assert pooled_periods(rows.assign(n_burglary=1), min_n=10).empty

@@ -302,7 +302,7 @@ def test_near_repeat_heatmap_keeps_band_order_and_stars_only_significant_excess(
 
 # --------------------------------------------------------------------------- report helpers
 def test_hotspot_table_lists_only_published_hotspots_highest_rate_first():
-    from botrygt_eval.reports_local import hotspot_table
+    from botrygt_eval.reports_local import hotspot_table, probability_text
 
     cells = fake_cells()
     cells.loc[cells.index[:3], ["hotspot", "suppressed"]] = True  # hidden hotspots: never listed
@@ -313,8 +313,24 @@ def test_hotspot_table_lists_only_published_hotspots_highest_rate_first():
     assert table["rate_shrunk"].is_monotonic_decreasing
     got = table.set_index("cell_id")
     want = expected.set_index("cell_id").loc[got.index]
-    np.testing.assert_allclose(got["gap_pct"], 100 * want["gap_index"])
+    assert list(got["gap_text"]) == probability_text(100 * want["gap_index"])
     assert (got["burglaries"].astype(float) == want["burglaries"]).all()
+    assert list(table["nr"]) == list(range(1, len(table) + 1))
+    assert table["placering"].str.contains("kommunens midte").all()
+
+
+def test_places_and_probabilities_in_words():
+    from botrygt_eval.reports_local import place, probability_text
+
+    centre = (500_000.0, 6_200_000.0)
+    got = place([503_000, 500_000, 497_900, 500_400], [6_203_000, 6_195_000, 6_200_000,
+                6_200_300], centre)  # fmt: skip
+    assert got == ["4 km nordøst for kommunens midte", "5 km syd for kommunens midte",
+                   "2 km vest for kommunens midte", "ved kommunens midte"]  # fmt: skip
+    assert place([503_000], [6_203_000], centre, "en") == [
+        "4 km north-east of the municipality's centre"
+    ]
+    assert probability_text([99.96, 0.2, 42.4, np.nan]) == ["over 99 %", "under 1 %", "42 %", "–"]
 
 
 def test_rate_change_by_kommune_against_a_hand_computed_panel():

@@ -123,3 +123,39 @@ def media_series(
     out = out[COLUMNS].reset_index(drop=True)
     out.attrs["min_n"] = int(min_n)
     return out
+
+
+def pooled_periods(rows: pd.DataFrame, min_n: int = 10, level: float = 0.95) -> pd.DataFrame:
+    """Consecutive years pooled, from the latest back, until each period holds at least
+    ``min_n`` burglary articles, so a small kommune still gets a share with its interval.
+
+    ``rows``: one scope's yearly counts (``year, n_burglary, n_constructive``, as from
+    :func:`media_series`). Returns ``first_year, last_year, n_burglary, n_constructive,
+    share, ci_low, ci_high`` (Wilson), newest period first; earlier years that cannot
+    reach ``min_n`` join the oldest period; empty when all years together fall short.
+    """
+    d = rows.sort_values("year", ascending=False)
+    years, n, k = (
+        d["year"].to_numpy(int),
+        d["n_burglary"].to_numpy(int),
+        d["n_constructive"].to_numpy(int),
+    )
+    cols = ["first_year", "last_year", "n_burglary", "n_constructive", "share", "ci_low", "ci_high"]
+    if n.sum() < min_n:
+        return pd.DataFrame(columns=cols)
+    group = np.zeros(len(years), int)
+    g, total = 0, 0
+    for i, count in enumerate(n):  # a handful of years: one pass
+        group[i] = g
+        total += count
+        if total >= min_n:
+            g, total = g + 1, 0
+    if total and g:  # a short tail of early years joins the oldest full period
+        group[group == g] = g - 1
+    out = pd.DataFrame({"g": group, "year": years, "n": n, "k": k}).groupby("g").agg(
+        first_year=("year", "min"), last_year=("year", "max"), n_burglary=("n", "sum"),
+        n_constructive=("k", "sum"))  # fmt: skip
+    lo, hi = wilson_interval(out["n_constructive"], out["n_burglary"], level)
+    out["share"] = out["n_constructive"] / out["n_burglary"]
+    out["ci_low"], out["ci_high"] = lo, hi
+    return out.reset_index(drop=True)[cols]
