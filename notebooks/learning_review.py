@@ -30,6 +30,7 @@ import warnings
 from pathlib import Path
 
 from botrygt_eval.learning_review.pipeline import reproduce_learning_review
+from botrygt_eval.learning_review.spec import load_instrument_pl
 from botrygt_eval.report_text import cols, num, t
 from botrygt_eval.reports_content import (
     learning_review_file,
@@ -68,6 +69,11 @@ say(f"## {t('review.h_table', lang)}")
 out.table(fig_table, "figurer")
 shown = fig_table.assign(matches=fig_table["matches"].map({True: t("common.yes", lang),
                                                            False: t("common.no", lang)}))  # fmt: skip
+if lang != "da":  # the item's own text in the report's language (the answer categories
+    # keep the published review's Danish wording)
+    inst = load_instrument_pl(year)
+    shown["item"] = [inst.item(c).text.get(lang, i) for c, i in
+                     zip(rev.figures.table["column"], shown["item"], strict=True)]  # fmt: skip
 show_table(shown, cols(lang, *[c for c in fig_table.columns if c != "figure"],
                        item="col.review_item", category="col.review_category",
                        matches="col.review_matches"), lang=lang)  # fmt: skip
