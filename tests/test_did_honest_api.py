@@ -87,3 +87,28 @@ def test_errors_name_the_fix():
         honest_did(beta, s, 5, 2, monotonicity="increasing", bias_direction="positive")
     with pytest.raises(ConfigError, match="must agree"):
         honest_did(beta, s, 4, 2)
+
+
+def test_callaway_santanna_dynamic_aggregate_route():
+    from botrygt_eval.did import aggregate, att_gt
+    from tests.did_cs_sim import cs_panel
+
+    df = cs_panel(n_units=600, n_periods=7, cohorts=(0, 4, 5, 6), seed=3)
+    res = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y",
+                 base_period="universal")  # fmt: skip
+    dyn = aggregate(res, "dynamic")
+    beta, sigma, npre, npost, et = event_study_inputs(dyn)
+    by = dyn.by.set_index("egt")
+    assert -1 not in et and et == sorted(et)
+    np.testing.assert_allclose(beta, by.loc[et, "att"].to_numpy())
+    # the influence-function covariance (HonestDiD's honest_did.AGGTEobj) has the
+    # aggregate's own (unclustered analytic) standard errors on its diagonal
+    inf = dyn.inf[:, : len(dyn.by)][:, [list(dyn.by["egt"]).index(e) for e in et]]
+    raw = inf.T @ inf / inf.shape[0] ** 2
+    np.testing.assert_allclose(sigma, raw, rtol=1e-10)
+    np.testing.assert_allclose(np.sqrt(np.diag(sigma)), by.loc[et, "se"].to_numpy(), rtol=1e-10)
+    out = honest_did(dyn, m_grid=[0.5], grid_points=100)
+    assert out.num_pre == npre and out.num_post == npost
+    assert out.table["lb"].iloc[0] <= out.estimate <= out.table["ub"].iloc[0]
+    with pytest.raises(ConfigError, match="dynamic"):
+        honest_did(aggregate(res, "group"))

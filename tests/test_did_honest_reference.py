@@ -108,3 +108,20 @@ def test_original_ci_matches_honestdid():
                              float(r.alpha))  # fmt: skip
         assert lb == pytest.approx(r.lb, abs=1e-14)
         assert ub == pytest.approx(r.ub, abs=1e-14)
+
+
+def test_large_problem_route_gives_the_same_sets(monkeypatch):
+    """Without vertex enumeration (the route for long event studies) the LPs are solved
+    by HiGHS with basis reuse; the sets must be the same grid points."""
+    import botrygt_eval.did.honest._arp as arp
+
+    monkeypatch.setattr(arp, "MAX_BASES", 0)
+    for case in ("sunab", "cs"):
+        rows = RM[RM["case"] == case].iloc[[1, 3]]
+        r0 = rows.iloc[0]
+        b, s = inputs(r0.betahat_file, r0.sigma_file)
+        res = honest_did(b, s, int(r0.numPrePeriods), int(r0.numPostPeriods),
+                         m_grid=rows["Mbar"].to_numpy(), l_vec=lvec(r0.l_vec),
+                         grid_points=int(r0.gridPoints))  # fmt: skip
+        np.testing.assert_allclose(res.table["lb"], rows["lb"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(res.table["ub"], rows["ub"], rtol=0, atol=1e-12)

@@ -46,6 +46,7 @@ class DualPolytope:
         self.W = np.asarray(W, float)
         m, k1 = self.W.shape
         self.vertices = None
+        self._bases: list = []
         if k1 <= m and comb(m, k1) <= MAX_BASES:
             self.vertices = self._enumerate(m, k1)
 
@@ -69,6 +70,19 @@ class DualPolytope:
             )
         return np.unique(np.round(verts, 15), axis=0)
 
+    def _basis(self, lam: np.ndarray, binding: np.ndarray):
+        """k+1 binding rows with a nonsingular W_B that contain the dual support."""
+        k1 = self.W.shape[1]
+        chosen: list[int] = []
+        for i in [*np.flatnonzero(lam > 1e-12), *np.flatnonzero(binding & (lam <= 1e-12))]:
+            if np.linalg.matrix_rank(self.W[[*chosen, i]]) > len(chosen):
+                chosen.append(int(i))
+            if len(chosen) == k1:
+                idx = np.array(chosen)
+                winv = np.linalg.inv(self.W[idx])
+                return idx, winv, lam
+        return None
+
     def maximize(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Optimal values and maximizing gammas (rows) for every column of F (m x n)."""
         F = np.asarray(F, float)
@@ -78,18 +92,49 @@ class DualPolytope:
             vals = self.vertices @ F  # nV x n
             idx = np.argmax(vals, axis=0)
             return vals[idx, np.arange(F.shape[1])], self.vertices[idx]
-        out_v, out_g = np.empty(F.shape[1]), np.empty((F.shape[1], self.W.shape[0]))
+        return self._maximize_lazy(F)
+
+    def _maximize_lazy(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Too many bases to enumerate: parametric simplex by hand. A dual-feasible basis
+        found by one LP (HiGHS dual simplex) stays optimal for every column whose primal
+        solution ``x = W_B^-1 f_B`` satisfies all constraints ``f - W x <= 0``; those are
+        checked at once, and an LP is solved only for columns no known basis covers."""
         m, k1 = self.W.shape
-        beq = np.zeros(k1)
-        beq[0] = 1.0
-        for j in range(F.shape[1]):
-            r = optimize.linprog(-F[:, j], A_eq=self.W.T, b_eq=beq, bounds=(0, None),
-                                 method="highs")  # fmt: skip
+        n = F.shape[1]
+        vals, gams = np.full(n, np.nan), np.zeros((n, m))
+        rem = np.arange(n)
+        tol = 1e-9 * (np.abs(F).max() + 1.0)
+
+        def apply(basis):
+            nonlocal rem
+            idx, winv, gamma = basis
+            x = winv @ F[np.ix_(idx, rem)]
+            ok = (F[:, rem] - self.W @ x <= tol).all(axis=0)
+            vals[rem[ok]] = x[0, ok]
+            gams[rem[ok]] = gamma
+            rem = rem[~ok]
+
+        for basis in self._bases:
+            if not len(rem):
+                break
+            apply(basis)
+        while len(rem):
+            j = rem[0]
+            # primal LP  min eta  s.t.  f - W x <= 0  (x = (eta, delta) free), dual simplex
+            c = np.zeros(k1)
+            c[0] = 1.0
+            r = optimize.linprog(c, A_ub=-self.W, b_ub=-F[:, j], bounds=(None, None),
+                                 method="highs-ds")  # fmt: skip
+            rem = rem[1:]
             if r.status != 0:
-                out_v[j], out_g[j] = np.nan, np.nan
-            else:
-                out_v[j], out_g[j] = -r.fun, r.x
-        return out_v, out_g
+                continue
+            lam = np.maximum(-r.ineqlin.marginals, 0.0)
+            vals[j], gams[j] = r.fun, lam
+            basis = self._basis(lam, np.abs(self.W @ r.x - F[:, j]) <= tol)
+            if basis is not None:
+                self._bases.append(basis)
+                apply(basis)
+        return vals, gams
 
 
 # --------------------------------------------------------------------------- least favourable cv
