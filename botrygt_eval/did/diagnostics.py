@@ -6,9 +6,12 @@
 * :func:`randomization_inference` — permutes the partnership timing (cohorts)
   across municipalities and recomputes the TWFE coefficient for every permutation
   with matrix operations (no refits).
-* :func:`relative_magnitude_bounds` — sensitivity of the average post-period
-  event-study effect to violations of parallel trends, with the relative-magnitude
-  restriction of Rambachan & Roth (2023).
+* :func:`relative_magnitude_bounds` — a quick approximation to the sensitivity of the
+  average post-period event-study effect to violations of parallel trends, with the
+  relative-magnitude restriction of Rambachan & Roth (2023). The full method (both
+  restrictions, ARP conditional/hybrid sets and the FLCI, any target, TWFE or
+  Callaway-Sant'Anna input, matching R's HonestDiD) is
+  :func:`botrygt_eval.did.honest.honest_did`; prefer it (docs/HONESTDID.md).
 """
 
 from __future__ import annotations
@@ -376,6 +379,9 @@ def relative_magnitude_bounds(
     attained by a linear drift, so the identified set of ``theta = mean_e(beta_e -
     delta_e)`` over the post periods 0..L is exactly
     ``theta_hat -/+ Mbar M (L + 2) / 2``.
+
+    For the exact HonestDiD confidence sets use :func:`botrygt_eval.did.honest.honest_did`
+    (``restriction="relative_magnitudes"``, ``l_vec`` = the mean over post periods).
 
     Approximation (honest): the robust CI is ``[lb - z se(lb), ub + z se(ub)]``,
     z = Phi^-1(1 - alpha/2), with delta-method SEs of the two bounds that treat the

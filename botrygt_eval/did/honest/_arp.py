@@ -1,0 +1,348 @@
+"""Andrews-Roth-Pakes (ARP) conditional and hybrid tests of moment inequalities.
+
+The test of ``H0: E[y - X delta] <= 0 for some delta`` (Andrews, Roth & Pakes 2023,
+as used by Rambachan & Roth 2023) inverted over a grid of theta values, following
+HonestDiD's R/arp-nuisance.R and R/arp-nonuisance.R step for step so that the
+confidence sets agree to the grid point:
+
+* the statistic ``eta = min_{eta, delta} eta s.t. y - X delta <= eta sd(y)`` is a linear
+  program whose dual is ``max gamma'y`` over the polytope ``{gamma >= 0, W'gamma = e1}``,
+  ``W = [sd, X]``. Its vertices are enumerated once (they do not depend on theta), so
+  the statistic, its dual solution and the least-favourable simulation are matrix
+  products over all theta values and draws at once. With too many vertices the LP is
+  solved with HiGHS per theta instead;
+* conditional critical values from the truncated normal (primal approach when the
+  dual solution is a non-degenerate vertex with full-rank binding moments, otherwise
+  the dual bisection of ARP Appendix D, Algorithm 1);
+* hybrids: least favourable (``"LF"``, first-stage size kappa) and FLCI (``"FLCI"``).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from math import comb
+
+import numpy as np
+from scipy import optimize, stats
+
+from botrygt_eval.did.honest._rrng import quantile7, rmvnorm
+from botrygt_eval.errors import EstimationError
+
+MAX_BASES = 60_000  # vertex enumeration up to this many candidate bases, else LPs
+TOL_LAMBDA = 1e-6
+
+
+def norminvp(p: float, lo: float, hi: float, mu: float = 0.0, sd: float = 1.0) -> float:
+    """Quantile ``p`` of N(mu, sd^2) truncated to [lo, hi] (TruncatedNormal::norminvp)."""
+    a, b = (lo - mu) / sd, (hi - mu) / sd
+    return float(mu + sd * stats.truncnorm.ppf(p, a, b))
+
+
+# --------------------------------------------------------------------------- the dual polytope
+class DualPolytope:
+    """``{gamma >= 0 : W'gamma = e1}``; ``maximize(F)`` returns max_gamma gamma'f per column."""
+
+    def __init__(self, W: np.ndarray):
+        self.W = np.asarray(W, float)
+        m, k1 = self.W.shape
+        self.vertices = None
+        self._bases: list = []
+        if k1 <= m and comb(m, k1) <= MAX_BASES:
+            self.vertices = self._enumerate(m, k1)
+
+    def _enumerate(self, m: int, k1: int) -> np.ndarray:
+        subsets = np.array(list(combinations(range(m), k1)), dtype=int)
+        Wb = self.W[subsets]  # n x k1 x k1 (rows of W in the basis)
+        sv = np.linalg.svd(Wb, compute_uv=False)
+        ok = sv[:, -1] > 1e-12 * np.maximum(sv[:, 0], 1e-300)
+        subsets, Wb = subsets[ok], Wb[ok]
+        e1 = np.zeros((len(Wb), k1, 1))
+        e1[:, 0, 0] = 1.0
+        g = np.linalg.solve(np.transpose(Wb, (0, 2, 1)), e1)[..., 0]
+        feas = (g >= -1e-12).all(axis=1)
+        verts = np.zeros((int(feas.sum()), m))
+        rows = np.repeat(np.arange(len(verts)), k1)
+        verts[rows, subsets[feas].ravel()] = np.maximum(g[feas], 0).ravel()
+        if not len(verts):
+            raise EstimationError(
+                "the ARP linear program is unbounded for this restriction (no dual vertex); "
+                "check that the restriction set is non-empty"
+            )
+        return np.unique(np.round(verts, 15), axis=0)
+
+    def _basis(self, lam: np.ndarray, binding: np.ndarray):
+        """k+1 binding rows with a nonsingular W_B that contain the dual support."""
+        k1 = self.W.shape[1]
+        chosen: list[int] = []
+        for i in [*np.flatnonzero(lam > 1e-12), *np.flatnonzero(binding & (lam <= 1e-12))]:
+            if np.linalg.matrix_rank(self.W[[*chosen, i]]) > len(chosen):
+                chosen.append(int(i))
+            if len(chosen) == k1:
+                idx = np.array(chosen)
+                winv = np.linalg.inv(self.W[idx])
+                return idx, winv, lam
+        return None
+
+    def maximize(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Optimal values and maximizing gammas (rows) for every column of F (m x n)."""
+        F = np.asarray(F, float)
+        if F.ndim == 1:
+            F = F[:, None]
+        if self.vertices is not None:
+            vals = self.vertices @ F  # nV x n
+            idx = np.argmax(vals, axis=0)
+            return vals[idx, np.arange(F.shape[1])], self.vertices[idx]
+        return self._maximize_lazy(F)
+
+    def _maximize_lazy(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Too many bases to enumerate: parametric simplex by hand. A dual-feasible basis
+        found by one LP (HiGHS dual simplex) stays optimal for every column whose primal
+        solution ``x = W_B^-1 f_B`` satisfies all constraints ``f - W x <= 0``; those are
+        checked at once, and an LP is solved only for columns no known basis covers."""
+        m, k1 = self.W.shape
+        n = F.shape[1]
+        vals, gams = np.full(n, np.nan), np.zeros((n, m))
+        rem = np.arange(n)
+        tol = 1e-9 * (np.abs(F).max() + 1.0)
+
+        def apply(basis):
+            nonlocal rem
+            idx, winv, gamma = basis
+            x = winv @ F[np.ix_(idx, rem)]
+            ok = (F[:, rem] - self.W @ x <= tol).all(axis=0)
+            vals[rem[ok]] = x[0, ok]
+            gams[rem[ok]] = gamma
+            rem = rem[~ok]
+
+        for basis in self._bases:
+            if not len(rem):
+                break
+            apply(basis)
+        while len(rem):
+            j = rem[0]
+            # primal LP  min eta  s.t.  f - W x <= 0  (x = (eta, delta) free), dual simplex
+            c = np.zeros(k1)
+            c[0] = 1.0
+            r = optimize.linprog(c, A_ub=-self.W, b_ub=-F[:, j], bounds=(None, None),
+                                 method="highs-ds")  # fmt: skip
+            rem = rem[1:]
+            if r.status != 0:
+                continue
+            lam = np.maximum(-r.ineqlin.marginals, 0.0)
+            vals[j], gams[j] = r.fun, lam
+            basis = self._basis(lam, np.abs(self.W @ r.x - F[:, j]) <= tol)
+            if basis is not None:
+                self._bases.append(basis)
+                apply(basis)
+        return vals, gams
+
+
+# --------------------------------------------------------------------------- least favourable cv
+def lf_cv_nuisance(X: np.ndarray, sigma: np.ndarray, kappa: float, seed: int = 0,
+                   sims: int = 1000) -> float:  # fmt: skip
+    """Least-favourable critical value: 1-kappa quantile of eta at y ~ N(0, sigma)."""
+    sd = np.sqrt(np.diag(sigma))
+    poly = DualPolytope(np.column_stack([sd, X]))
+    xi = rmvnorm(sims, sigma, seed)
+    eta, _ = poly.maximize(xi.T)
+    return quantile7(eta, 1 - kappa)
+
+
+def lf_cv_no_nuisance(sigma: np.ndarray, kappa: float, seed: int = 0, sims: int = 1000) -> float:
+    """Least-favourable critical value without nuisance parameters (max of t-statistics)."""
+    xi = rmvnorm(sims, sigma, seed) / np.sqrt(np.diag(sigma))
+    return quantile7(xi.max(axis=1), 1 - kappa)
+
+
+# --------------------------------------------------------------------------- nuisance-parameter test
+def _vlo_vup_dual(eta, s_T, gamma, sigma, poly: DualPolytope) -> tuple[float, float]:
+    """Truncation points by ARP's bisection over the dual polytope (Algorithm 1)."""
+    tol_c, tol_eq = 1e-6, 1e-6
+    gsg = float(gamma @ sigma @ gamma)
+    sigma_b = np.sqrt(gsg)
+    b = sigma @ gamma / gsg
+    low0, high0 = min(-100.0, eta - 20 * sigma_b), max(100.0, eta + 20 * sigma_b)
+    maxiters, switchiters = 10000, 10
+
+    def check(c):
+        val, g = poly.maximize(s_T + b * c)
+        return abs(c - val[0]) <= tol_eq, g[0]
+
+    def roundeps(x, eps=np.finfo(float).eps ** 0.75):
+        return 0.0 if abs(x) < eps else x
+
+    if not check(eta)[0]:
+        return eta, np.inf
+
+    def search(start, upward):
+        ok, sol = check(start)
+        if ok:
+            return np.inf if upward else -np.inf
+        dif, iters = 0.0, 1
+        mid = roundeps(sol @ s_T) / (1 - sol @ b)
+        while True:
+            ok, sol = check(mid)
+            if ok or iters >= maxiters:
+                break
+            iters += 1
+            if iters >= switchiters:
+                dif = tol_c + 1
+                break
+            mid = roundeps(sol @ s_T) / (1 - sol @ b)
+        lo, hi = (eta, mid) if upward else (mid, eta)
+        while dif > tol_c and iters < maxiters:
+            iters += 1
+            mid = (hi + lo) / 2
+            if check(mid)[0] == upward:
+                lo = mid
+            else:
+                hi = mid
+            dif = hi - lo
+        return mid
+
+    return search(low0, upward=False), search(high0, upward=True)
+
+
+class NuisanceTest:
+    """ARP test of ``y_T(theta) = Y - a theta`` with nuisance parameters X_T, over a grid."""
+
+    def __init__(self, X_T, sigma, rows, alpha, hybrid, kappa, seed=0, flci=None):
+        self.X = np.asarray(X_T, float)
+        if self.X.ndim == 1:
+            self.X = self.X[:, None]
+        self.sigma, self.rows = np.asarray(sigma, float), np.asarray(rows)
+        self.alpha, self.hybrid, self.kappa, self.flci = alpha, hybrid, kappa, flci
+        self.Xa = self.X[self.rows]
+        self.Sa = self.sigma[np.ix_(self.rows, self.rows)]
+        self.sd = np.sqrt(np.diag(self.Sa))
+        self.W = np.column_stack([self.sd, self.Xa])
+        self.poly = DualPolytope(self.W)
+        self.k = self.Xa.shape[1]
+        self.lf_cv = None
+        if hybrid == "LF":
+            self.lf_cv = lf_cv_nuisance(self.Xa, self.Sa, kappa, seed)
+        self.mod_size = alpha if hybrid == "ARP" else (alpha - kappa) / (1 - kappa)
+        self._cache: dict = {}
+
+    def _primal_parts(self, B: tuple):
+        if B not in self._cache:
+            M = len(self.sd)
+            Bi = np.array(B)
+            Bc = np.setdiff1d(np.arange(M), Bi)
+            WBinv = np.linalg.inv(self.W[Bi])
+            SB = np.eye(M)[Bi]
+            gammaB = self.W[Bc] @ WBinv @ SB - np.eye(M)[Bc]
+            vB = WBinv[0] @ SB
+            s2 = float(vB @ self.Sa @ vB)
+            rho = gammaB @ self.Sa @ vB / s2
+            self._cache[B] = (gammaB, vB, np.sqrt(s2), rho)
+        return self._cache[B]
+
+    def accept(self, Y: np.ndarray, a: np.ndarray, thetas: np.ndarray) -> np.ndarray:
+        """1 where theta is not rejected."""
+        Yt = Y[:, None] - a[:, None] * thetas[None, :]  # full y_T per theta (columns)
+        ya = Yt[self.rows]
+        eta, lam = self.poly.maximize(ya)
+        out = np.ones(len(thetas))
+        for j, th in enumerate(thetas):
+            out[j] = 0.0 if self._reject(eta[j], lam[j], ya[:, j], Yt[:, j], th, a) else 1.0
+        return out
+
+    def _reject(self, eta, lam, y, y_full, theta, a) -> bool:
+        if not np.isfinite(eta):
+            return False
+        dbar = None
+        if self.hybrid == "LF":
+            if eta > self.lf_cv:
+                return True
+        elif self.hybrid == "FLCI":
+            f = self.flci
+            dbar = np.array([f["halflength"] - f["vbar_d"] + (1 - f["vbar_a1"]) * theta,
+                             f["halflength"] + f["vbar_d"] - (1 - f["vbar_a1"]) * theta])  # fmt: skip
+            vy = float(f["vbar"] @ y_full)
+            if max(vy - dbar[0], -vy - dbar[1]) > 0:
+                return True
+        B = lam > TOL_LAMBDA
+        degenerate = int(B.sum()) != self.k + 1
+        XB = self.Xa[B]
+        xdim = min(XB.shape)
+        full_rank = xdim > 0 and np.linalg.matrix_rank(XB) == xdim
+        if not full_rank or degenerate:
+            return self._reject_dual(eta, lam, y, y_full, dbar)
+        gammaB, vB, sigma_b, rho = self._primal_parts(tuple(np.flatnonzero(B)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mm = -(gammaB @ y) / rho + float(vB @ y)
+        vlo = mm[rho > 0].max() if (rho > 0).any() else -np.inf
+        vup = mm[rho < 0].min() if (rho < 0).any() else np.inf
+        return self._decide(eta, vlo, vup, sigma_b, vB, y_full, dbar)
+
+    def _reject_dual(self, eta, gamma, y, y_full, dbar) -> bool:
+        S = self.Sa
+        gsg = float(gamma @ S @ gamma)
+        s_T = y - (S @ gamma) * float(gamma @ y) / gsg
+        vlo, vup = _vlo_vup_dual(eta, s_T, gamma, S, self.poly)
+        if abs(gsg) < np.finfo(float).eps:
+            return eta > 0
+        return self._decide(eta, vlo, vup, np.sqrt(gsg), gamma, y_full, dbar)
+
+    def _decide(self, eta, vlo, vup, sigma_b, gamma_ar, y_full, dbar) -> bool:
+        if self.hybrid == "LF":
+            vup = min(vup, self.lf_cv)
+        elif self.hybrid == "FLCI":
+            g = np.zeros(len(y_full))
+            g[self.rows] = gamma_ar
+            sg = self.sigma @ g / float(g @ self.sigma @ g)
+            S = y_full - sg * float(g @ y_full)
+            vb = self.flci["vbar"]
+            Vm = np.vstack([vb, -vb])
+            num, den = dbar - Vm @ S, Vm @ sg
+            flo = num[den < 0].max() if (den < 0).any() else -np.inf
+            fup = num[den > 0].min() if (den > 0).any() else np.inf
+            vlo, vup = max(vlo, flo), min(vup, fup)
+        zlo, zup, stat = vlo / sigma_b, vup / sigma_b, eta / sigma_b
+        if not (zlo <= stat <= zup):
+            return False
+        cval = max(0.0, norminvp(1 - self.mod_size, zlo, zup))
+        return stat > cval
+
+
+# --------------------------------------------------------------------------- no nuisance parameters
+def no_nuisance_accept(betahat, sigma, A, d, num_pre, thetas, alpha, hybrid, kappa, seed=0,
+                       flci=None) -> np.ndarray:  # fmt: skip
+    """ARP test without nuisance parameters (one post period), vectorised over theta."""
+    A, d = np.atleast_2d(np.asarray(A, float)), np.asarray(d, float)
+    sig_t = np.sqrt(np.diag(A @ sigma @ A.T))
+    At, dt = A / sig_t[:, None], d / sig_t
+    e = np.zeros(len(betahat))
+    e[num_pre] = 1.0
+    lf_cv = lf_cv_no_nuisance(A @ sigma @ A.T, kappa, seed) if hybrid == "LF" else None
+    size = alpha if hybrid == "ARP" else (alpha - kappa) / (1 - kappa)
+    out = np.ones(len(thetas))
+    for j, th in enumerate(thetas):
+        y = betahat - e * th
+        if hybrid == "FLCI":
+            fl = flci["l"] @ y
+            if max(fl - flci["halflength"], -fl - flci["halflength"]) > 0:
+                out[j] = 0.0
+                continue
+        nm = At @ y - dt
+        loc = int(np.argmax(nm))
+        mx = nm[loc]
+        if hybrid == "LF" and mx > lf_cv:
+            out[j] = 0.0
+            continue
+        g = At[loc]
+        Abar, dbar = At - At[loc], dt - dt[loc]
+        if hybrid == "FLCI":
+            Abar = np.vstack([Abar, flci["l"], -flci["l"]])
+            dbar = np.r_[dbar, flci["halflength"], flci["halflength"]]
+        gsg = float(g @ sigma @ g)
+        c = sigma @ g / gsg
+        z = y - c * float(g @ y)
+        ac = Abar @ c
+        obj = (dbar - Abar @ z) / np.where(ac == 0, np.nan, ac)
+        vlo = obj[ac < 0].max() if (ac < 0).any() else -np.inf
+        vup = obj[ac > 0].min() if (ac > 0).any() else np.inf
+        crit = max(0.0, norminvp(1 - size, vlo, vup, mu=dt[loc], sd=np.sqrt(gsg)))
+        out[j] = 0.0 if mx + dt[loc] > crit else 1.0
+    return out
