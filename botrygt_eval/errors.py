@@ -83,3 +83,11 @@ def check_option(name: str, value: object, allowed: tuple) -> None:
 
 class ReportError(BotrygtError):
     """A report could not be rendered (template missing, a notebook cell failed)."""
+
+
+class PropensityScoreError(EstimationError):
+    """The propensity score cannot be estimated (separation, no overlap, no convergence)."""
+
+
+class NoEstimableCellsError(EstimationError):
+    """Every ATT(g,t) cell is NaN, so there is nothing to aggregate."""

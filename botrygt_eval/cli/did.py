@@ -102,7 +102,9 @@ def att_gt_cmd(
         str | None, typer.Option("--covariates", help="Comma-separated covariate columns.")
     ] = None,
     control: Annotated[str, typer.Option("--control", help="never | notyet")] = "never",
-    method: Annotated[str, typer.Option("--method", help="dr | ipw | reg")] = "dr",
+    method: Annotated[
+        str, typer.Option("--method", help="dr | ipw | reg | dr_imp | ipw_unnormalized")
+    ] = "dr",
     weights: Annotated[str | None, typer.Option("--weights", help="Weight column.")] = None,
     cluster: Annotated[str | None, typer.Option("--cluster", help="Cluster column.")] = None,
     repeated_cross_section: Annotated[

@@ -31,7 +31,12 @@ from botrygt_eval.did.inference import (
     one_blas_thread,
 )
 from botrygt_eval.did.jackknife import jackknife_variance, replicates
-from botrygt_eval.errors import DidWarning, EstimationError, check_option
+from botrygt_eval.errors import (
+    DidWarning,
+    EstimationError,
+    NoEstimableCellsError,
+    check_option,
+)
 
 AggType = Literal["simple", "group", "dynamic", "calendar"]
 SE = Literal["analytic", "jackknife"]
@@ -155,6 +160,27 @@ def _wif_coef(pos, pg, att, member, nbins):
     return coef
 
 
+def _no_cells_message(tab: pd.DataFrame, shown: int = 5) -> str:
+    """Which ATT(g,t) cells failed and why (the reasons att_gt recorded), grouped by reason."""
+    reasons = tab.attrs.get("not_estimable", {})
+    by_reason: dict = {}
+    for g, t in zip(tab["group"], tab["time"], strict=True):
+        by_reason.setdefault(reasons.get((g, t), "reason not recorded"), []).append(
+            f"(g={g:g}, t={t:g})"
+        )
+    parts = []
+    for why, cells in by_reason.items():
+        more = f" and {len(cells) - shown} more" if len(cells) > shown else ""
+        parts.append(f"{', '.join(cells[:shown])}{more}: {why}")
+    return (
+        f"all {len(tab)} ATT(g,t) cells are NaN, so there is nothing to aggregate. "
+        + "; ".join(parts)
+        + ". Fix the cause above (e.g. method='reg' or fewer covariates for a propensity-"
+        "score failure, control='notyet' when there are no never-treated units) and rerun "
+        "att_gt"
+    )
+
+
 def _members(sets, n_cells):
     member = np.zeros((n_cells, len(sets)), bool)
     for j, idx in enumerate(sets):
@@ -201,6 +227,8 @@ def aggregate(
     d = res.data
     tab = res.table
     ok = tab["att"].notna().to_numpy()
+    if not ok.any():
+        raise NoEstimableCellsError(_no_cells_message(tab))
     if not ok.all():
         warnings.warn(
             f"{int((~ok).sum())} ATT(g,t) cell(s) are NaN and left out of the aggregation "

@@ -29,7 +29,7 @@ from botrygt_eval.did.inference import (
 from botrygt_eval.errors import BotrygtError, DidWarning, check_option
 
 Control = Literal["never", "notyet"]
-Method = Literal["dr", "ipw", "reg"]
+Method = Literal["dr", "ipw", "reg", "dr_imp", "ipw_unnormalized"]
 BasePeriod = Literal["varying", "universal"]
 FixWeights = Literal["earlier", "base_period", "first_period", "varying"]
 
@@ -434,7 +434,7 @@ def att_gt(
     the rows and influence functions are summed within units.
     """
     check_option("control", control, ("never", "notyet"))
-    check_option("method", method, ("dr", "ipw", "reg"))
+    check_option("method", method, drdid.METHODS)
     check_option("base_period", base_period, ("varying", "universal"))
     check_option("fix_weights", fix_weights, ("earlier", "base_period", "first_period", "varying"))
     if not panel and fix_weights in ("base_period", "first_period"):
@@ -490,6 +490,7 @@ def _estimate(d: DidData, control, method, base_period, anticipation, fix_weight
         ends = np.r_[starts[1:], n]
         block = {v: (int(a), int(b)) for v, a, b in zip(vals, starts, ends, strict=True)}
     cols_idx, cols_val, rows = [], [], []
+    failed: dict = {}  # (group, time) -> why the cell is NaN
 
     def control_blocks(g, tt, pret):
         is_ctrl = control_mask(vals, g, control_threshold(d, tt, pret, anticipation), control)
@@ -535,6 +536,7 @@ def _estimate(d: DidData, control, method, base_period, anticipation, fix_weight
                         idx = np.nonzero(col)[0]
                         col = col[idx]
             except (_Skip, BotrygtError, np.linalg.LinAlgError) as exc:
+                failed[(g, d.tlist[tt])] = str(exc)
                 if not quiet:
                     warnings.warn(
                         f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
@@ -558,4 +560,5 @@ def _estimate(d: DidData, control, method, base_period, anticipation, fix_weight
     table.loc[table["att"].isna(), "se"] = np.nan
     table = table[["group", "time", "base_period", "post", "att", "se", "n_treated", "n_control"]]
     inf.has_sorted_indices = True  # every column's rows are built in increasing order
+    table.attrs["not_estimable"] = failed
     return table, inf
