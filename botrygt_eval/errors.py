@@ -83,3 +83,7 @@ def check_option(name: str, value: object, allowed: tuple) -> None:
 
 class ReportError(BotrygtError):
     """A report could not be rendered (template missing, a notebook cell failed)."""
+
+
+class StatBankFetchError(BotrygtError):
+    """The StatBank API could not be reached or refused the request (``fetch statbank``)."""
