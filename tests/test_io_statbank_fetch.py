@@ -185,3 +185,22 @@ def test_cli_real_call_without_network_fails_fast_and_clean(tmp_path):
     assert "cannot reach the StatBank API" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "STRAF11.csv").exists()
+
+
+def test_fetched_folder_loads_with_the_workspace_loader(tmp_path):
+    from botrygt_eval.io.workspace import load_workspace
+
+    with respx.mock() as router:
+        _recorded(router)
+        fetch_statbank(TABLES, tmp_path / "statbank", from_period="2007K1", progress=False)
+    ws = load_workspace(tmp_path)
+    assert ws.burglaries_quarterly.query("kommune_kode == 825 and quarter == 1")[
+        "burglaries"
+    ].tolist() == [0]  # Læsø's zero quarter, left out by BULK, is 0
+    assert ws.households.set_index("kommune_kode")["households"][101] == 345678
+    assert len(ws.population) == 12 and set(ws.burglaries_annual["kommune_kode"]) == {
+        101,
+        492,
+        563,
+        825,
+    }

@@ -157,3 +157,20 @@ def test_zero_fill_does_not_guess_cells_a_quarantined_line_may_hold(tmp_path):
     assert got[(751, 1)] == 0  # left out: filled
     assert (147, 2) not in got.index  # the bad line 5 may be Frederiksberg K2: not guessed
     assert "1 absent cell not filled with 0 because a quarantined line may hold them" in res.notes
+
+
+def test_code_and_value_kommune_in_registers_and_sample(tmp_path):
+    from botrygt_eval.io.registers import load_nabohjaelp
+    from botrygt_eval.io.responses import load_sample
+
+    reg = tmp_path / "nabohjaelp.csv"
+    reg.write_text("kommune_kode,year,members\n101 København,2024,4650\n751 Aarhus,2024,3000\n")
+    res = load_nabohjaelp(reg)
+    assert res.n_quarantined == 0 and res.data["kommune_kode"].tolist() == [101, 751]
+    sample = (Path(__file__).parent / "fixtures" / "survey" / "sample_2025.csv").read_text()
+    path = tmp_path / "sample_2025.csv"
+    path.write_text(sample.replace(",101,", ",101 København,"))
+    plain = load_sample(Path(__file__).parent / "fixtures" / "survey" / "sample_2025.csv")
+    coded = load_sample(path)
+    assert coded.n_quarantined == plain.n_quarantined
+    pd.testing.assert_frame_equal(coded.data, plain.data)
