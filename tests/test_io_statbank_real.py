@@ -174,3 +174,15 @@ def test_code_and_value_kommune_in_registers_and_sample(tmp_path):
     coded = load_sample(path)
     assert coded.n_quarantined == plain.n_quarantined
     pd.testing.assert_frame_equal(coded.data, plain.data)
+
+
+def test_a_file_with_zero_cells_is_not_bulk_and_absent_cells_stay_absent(tmp_path):
+    path = tmp_path / "STRAF11.csv"
+    path.write_text(
+        "OMRÅDE;OVERTRÆD;TID;INDHOLD\n101;1320;2024K1;5\n101;1320;2024K2;0\n751;1320;2024K2;9\n"
+    )
+    res = load_straf11(path)
+    assert len(res.data) == 3
+    assert any(
+        n.startswith("1 absent cell (kommune_kode x year/quarter) not filled") for n in res.notes
+    )

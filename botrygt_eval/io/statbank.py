@@ -620,6 +620,15 @@ class _Loader:
             return good
         absent, blocked = _fill_zeros_grid(good, quarantined, axes)
         keys = [c for axis in axes for c in axis]
+        numbers = parse_numbers(self._original["value"])[0]
+        if len(absent) and numbers.eq(0).any():  # BULK never writes a 0: lines are missing
+            self.notes.append(
+                f"{count_phrase(len(absent), 'absent cell')} "
+                f"({' x '.join('/'.join(a) for a in axes)}) not filled with 0: the file has "
+                "cells with 0, so it is not a BULK file (which leaves zeros out); they stay "
+                "absent; export the table again if lines are missing"
+            )
+            return good
         if len(absent):
             fill = absent.reset_index(drop=True)
             for col in columns:
