@@ -186,3 +186,33 @@ def test_a_file_with_zero_cells_is_not_bulk_and_absent_cells_stay_absent(tmp_pat
     assert any(
         n.startswith("1 absent cell (kommune_kode x year/quarter) not filled") for n in res.notes
     )
+
+
+def test_jsonstat_1x_bundle_and_sparse_values_read_alike(tmp_path):
+    import json
+
+    doc = json.loads((FIX / "STRAF11_JSONSTAT_da.json").read_text(encoding="utf-8"))
+    dims = dict(doc["dimension"], id=doc["id"], size=doc["size"])
+    bundle = {"dataset": {"label": doc["label"], "dimension": dims, "value": doc["value"]}}
+    (tmp_path / "v1.json").write_text(json.dumps(bundle), encoding="utf-8")
+    # object form: a position left out is null (JSON-stat 2.0), like ".."
+    sparse = dict(doc, value={str(i): v for i, v in enumerate(doc["value"]) if v is not None})
+    (tmp_path / "sparse.json").write_text(json.dumps(sparse), encoding="utf-8")
+    ref = _tidy("STRAF11", "CSV_Code_da.csv")
+    for name in ("v1.json", "sparse.json"):
+        res = load_straf11(tmp_path / name)
+        got = res.data.sort_values(["kommune_kode", "year", "quarter"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, ref)
+
+
+def test_broken_jsonstat_is_refused_with_the_fix(tmp_path):
+    path = tmp_path / "STRAF11.json"
+    path.write_text(
+        '{"version": "2.0", "class": "dataset", "id": ["A"], "size": [2],'
+        ' "dimension": {"A": {"category": {"index": ["1", "2"]}}}, "value": [1]}'
+    )
+    with pytest.raises(InputFileError, match="JSON-stat has 1 values but its dimensions give 2"):
+        load_straf11(path)
+    path.write_text('{"rows": []}')
+    with pytest.raises(InputFileError, match="JSON but not a JSON-stat dataset"):
+        load_straf11(path)
