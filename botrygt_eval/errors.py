@@ -91,3 +91,7 @@ class PropensityScoreError(EstimationError):
 
 class NoEstimableCellsError(EstimationError):
     """Every ATT(g,t) cell is NaN, so there is nothing to aggregate."""
+
+
+class StatBankFetchError(BotrygtError):
+    """The StatBank API could not be reached or refused the request (``fetch statbank``)."""

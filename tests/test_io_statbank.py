@@ -118,7 +118,11 @@ def test_broken_rows_are_quarantined_with_their_reason_and_original_line(tmp_pat
         ("broken_binary.csv", r"the file is binary, not text"),
         ("broken_encoding.csv", r"cannot decode byte 0x81 at position 3 as UTF-8 or Windows-1252"),
         ("broken_mojibake.csv", r"double-encoded"),
-        ("broken_wide.csv", r"not a StatBank CSV export.*CSV \(semikolonsepareret\)"),
+        (
+            "broken_wide.csv",
+            r"not a StatBank CSV export.*periods as columns.*"
+            r"https://api\.statbank\.dk/v1/data/STRAF11/BULK\?lang=da&valuePresentation=Code&",
+        ),
         ("no_such_file.csv", r"file not found"),
     ],
 )

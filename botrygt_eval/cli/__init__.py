@@ -47,6 +47,7 @@ from botrygt_eval.cli import did as _did  # noqa: E402,F401
 from botrygt_eval.cli import did_panel as _did_panel  # noqa: E402,F401
 from botrygt_eval.cli import did_synth as _did_synth  # noqa: E402,F401
 from botrygt_eval.cli import estimate as _estimate  # noqa: E402,F401
+from botrygt_eval.cli import fetch as _fetch  # noqa: E402,F401
 from botrygt_eval.cli import figures as _figures  # noqa: E402,F401
 from botrygt_eval.cli import instrument as _instrument  # noqa: E402,F401
 from botrygt_eval.cli import media as _media  # noqa: E402,F401

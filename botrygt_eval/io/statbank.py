@@ -1,10 +1,16 @@
-"""Statistics Denmark (StatBank) CSV exports: STRAF11, STRAF10, FOLK1A and FAM55N.
+"""Statistics Denmark (StatBank) exports: STRAF11, STRAF10, FOLK1A and FAM55N.
 
-A StatBank CSV is semicolon-separated, UTF-8 with BOM (older exports Windows-1252),
-with one column per variable followed by ``INDHOLD``, decimal comma and ``..`` for
-a missing or confidential value; headings and labels are Danish or English.
+A StatBank CSV or BULK file (API ``/v1/data``) is semicolon-separated, UTF-8 with BOM
+(older exports Windows-1252), with one column per variable followed by ``INDHOLD``,
+decimal comma and ``..`` for a missing or confidential value; headings and labels are
+Danish or English, cells are codes (``101``), labels (``København``) or both
+(``101 København``). A JSON-stat dataset (``format=JSONSTAT``) is read too. The web
+table layout (periods as columns) is refused with the API call that gives the long form.
 :func:`read_statbank` turns any such file into strings under canonical column
 names; the table loaders turn that into the tidy frames of docs/DATA_FORMATS.md.
+
+BULK leaves out cells whose value is 0: the loaders fill 0 over the kommune x period
+(x sex x age) grid the file covers, keep ``..`` as missing, and say so in the notes.
 
 Rows that are not municipality data (national and regional totals, Christiansø,
 ``I alt``/``Total`` categories, other offences than 1320) are set aside explicitly:
@@ -53,11 +59,19 @@ HEADINGS: dict[str, tuple[str, ...]] = {
     "marital": ("CIVILSTAND", "MARITAL STATUS"),
     "time": ("TID", "TIME"),
     "value": ("INDHOLD", "CONTENT", "VALUE"),
+    # FAM55N as DST serves it: three household variables without a total code
+    "household_type": ("HUSTYP", "TYPE OF HOUSEHOLD", "HOUSEHOLD TYPE"),
+    "household_size": ("HUSSTØR", "HUSSTOR", "HUSSTOER", "SIZE OF HOUSEHOLD", "HOUSEHOLD SIZE"),
+    "children": ("ANTBORNH", "NUMBER OF CHILDREN", "NUMBER OF CHILDREN IN THE HOUSEHOLD"),
 }
+HOUSEHOLD_DIMS = ("household_type", "household_size", "children")
 _DANISH = {"OMRÅDE", "OMRAADE", "OMRADE", "OVERTRÆD", "OVERTRAED", "KØN", "KOEN", "ALDER"}
-_DANISH |= {"CIVILSTAND", "TID", "INDHOLD"}
+_DANISH |= {"CIVILSTAND", "TID", "INDHOLD", "HUSTYP", "HUSSTØR", "ANTBORNH"}
 
-TOTAL_LABELS = frozenset({"i alt", "ialt", "total", "tot", "in total", "all"})
+TOTAL_LABELS = frozenset(
+    {"i alt", "ialt", "total", "tot", "in total", "all", "alder i alt", "age, total"}
+    | {"total, all ages", "all ages", "køn i alt", "sex, total"}
+)
 NATIONAL_LABELS = frozenset({"hele landet", "all denmark", "denmark", "danmark", "i alt", "total"})
 REGION_LABELS = frozenset(
     {
@@ -69,6 +83,11 @@ REGION_LABELS = frozenset(
     }
 )
 CHRISTIANSOE_LABELS = frozenset({"christiansø", "christiansoe", "christianso"})
+#: StatBank's code for offences whose municipality is not known (STRAF11, STRAF10)
+UNKNOWN_KOMMUNE_CODE = 998
+UNKNOWN_KOMMUNE_LABELS = frozenset(
+    {"uoplyst kommune", "unknown municipality", "uoplyst", "unknown", "municipality unknown"}
+)
 BURGLARY_LABELS = frozenset(
     {
         "indbrud i beboelser",
@@ -97,7 +116,8 @@ _TIME = re.compile(r"^(\d{4})(?:\s*([KQ])([1-4]))?$", re.I)
 _CODE_AND_NAME = re.compile(r"^(\d+)\s+(\S.*)$")
 
 TimeKind = Literal["quarter", "year"]
-AreaKind = Literal["kommune", "national", "region", "christiansoe", "unknown"]
+AreaKind = Literal["kommune", "national", "region", "christiansoe", "no_kommune", "unknown"]
+_CODE_REST = re.compile(r"^(\S+)\s+(\S.*)$")
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,8 @@ class StatBankTable:
     blank_lines: int
     #: lines with more fields than the header (``source_row, reason, raw``)
     malformed: pd.DataFrame
+    #: ``"CSV"`` (CSV or BULK, one line per cell) or ``"JSON-stat"`` (source_row = cell number)
+    layout: str = "CSV"
 
 
 @dataclass(frozen=True)
@@ -146,9 +168,33 @@ _SPECS = {
         "FOLK1A, population by kommune, sex, age and quarter",
     ),
     "FAM55N": _Spec(
-        "FAM55N", ("area", "time", "value"), (), "year", "FAM55N, households by kommune and year"
+        "FAM55N",
+        ("area", "time", "value"),
+        HOUSEHOLD_DIMS,
+        "year",
+        "FAM55N, households by kommune and year",
     ),
 }
+
+API_DATA_URL = "https://api.statbank.dk/v1/data"
+#: variable selections that give each loader what it needs (``*`` = every value);
+#: BULK needs a selection for every variable of the table.
+API_SELECTIONS: dict[str, dict[str, str]] = {
+    "STRAF11": {"OMRÅDE": "*", "OVERTRÆD": "1320", "Tid": "*"},
+    "STRAF10": {"OMRÅDE": "*", "OVERTRÆD": "1320", "Tid": "*"},
+    "FOLK1A": {"OMRÅDE": "*", "KØN": "1,2", "ALDER": "*", "CIVILSTAND": "TOT", "Tid": "*"},
+    "FAM55N": {"OMRÅDE": "*", "HUSTYP": "*", "HUSSTØR": "*", "ANTBORNH": "*", "Tid": "*"},
+}
+
+
+def api_url(table: str, fmt: str = "BULK", lang: str = "da") -> str:
+    """The StatBank API call (GET form) that returns ``table`` in the long format we read."""
+    from urllib.parse import quote as url_quote
+
+    query = [("lang", lang), ("valuePresentation", "Code")]
+    query += list(API_SELECTIONS[table].items())
+    text = "&".join(f"{url_quote(k)}={url_quote(v, safe='*,')}" for k, v in query)
+    return f"{API_DATA_URL}/{table}/{fmt}?{text}"
 
 
 _ENGLISH = {
@@ -159,6 +205,9 @@ _ENGLISH = {
     "marital": "MARITAL STATUS",
     "time": "TIME",
     "value": "INDHOLD",
+    "household_type": "TYPE OF HOUSEHOLD",
+    "household_size": "SIZE OF HOUSEHOLD",
+    "children": "NUMBER OF CHILDREN",
 }
 
 
@@ -170,32 +219,40 @@ def _expected(spec: _Spec) -> str:
 
 
 def read_statbank(path: str | Path, table: str | None = None) -> StatBankTable:
-    """Read a StatBank CSV export into strings under canonical names.
+    """Read a StatBank export (CSV, BULK or JSON-stat) into strings under canonical names.
 
     Canonical columns: ``area, offence, sex, age, marital, time, value`` (those
-    present) plus ``source_row`` (line number in the file). Raises
-    :class:`InputFileError` when the file is missing, undecodable or not a
-    StatBank long-format export.
+    present) plus ``source_row`` (line number in the file; for JSON-stat the cell's
+    1-based position in ``value``). Raises :class:`InputFileError` when the file is
+    missing, undecodable, or not a StatBank long-format export (the web table layout
+    is refused with the API call that gives the long format).
     """
     spec = _SPECS.get(table or "")
     what = spec.what if spec else "StatBank export"
     path = existing_file(path, what)
     text, encoding = read_text(path, what)
-    first = text.split("\n", 1)[0]
-    if ";" not in first:
-        raise InputFileError(
-            f"{path}: not a StatBank CSV export ({what}): the first line {first[:80]!r} has no "
-            "';' separators; download the table from statistikbanken.dk as "
-            "'CSV (semikolonsepareret)'"
-        )
-    frame, blank, malformed = read_delimited(text, ";", path, what)
+    if text.lstrip().startswith("{"):
+        frame = _jsonstat_frame(text, path, what)
+        blank, malformed, layout = 0, frame.iloc[0:0][[SOURCE_ROW]], "JSON-stat"
+        malformed = malformed.assign(**{REASON: pd.Series(dtype=object)})
+    else:
+        _refuse_pivot(text, path, what, spec)
+        first = text.split("\n", 1)[0]
+        if ";" not in first:
+            raise InputFileError(
+                f"{path}: not a StatBank CSV export ({what}): the first line {first[:80]!r} "
+                f"has no ';' separators; {_long_format_fix(spec)}"
+            )
+        frame, blank, malformed = read_delimited(text, ";", path, what)
+        layout = "CSV"
     headings: dict[str, str] = {}
     unknown: list[str] = []
     for col in frame.columns:
         if col == SOURCE_ROW:
             continue
         key = next((k for k, names in HEADINGS.items() if col.upper() in names), None)
-        if key is None or key in headings:
+        wanted = spec is None or key in (*spec.required, *spec.optional)
+        if key is None or key in headings or not wanted:
             unknown.append(col)
         else:
             headings[key] = col
@@ -203,8 +260,7 @@ def read_statbank(path: str | Path, table: str | None = None) -> StatBankTable:
         raise InputFileError(
             f"{path}: not a StatBank long-format export ({what}): no INDHOLD column "
             f"(found: {', '.join(c for c in frame.columns if c != SOURCE_ROW)}); "
-            "download the table as 'CSV (semikolonsepareret)' with one column per variable "
-            "and INDHOLD last"
+            f"{_long_format_fix(spec)}"
         )
     frame = frame.rename(columns={v: k for k, v in headings.items()})
     if unknown:
@@ -227,14 +283,128 @@ def read_statbank(path: str | Path, table: str | None = None) -> StatBankTable:
             )
     danish = sum(h.upper() in _DANISH for h in headings.values() if h.upper() != "INDHOLD")
     language: Literal["da", "en"] = "da" if danish else "en"
-    return StatBankTable(frame, path, encoding, language, headings, blank, malformed)
+    return StatBankTable(frame, path, encoding, language, headings, blank, malformed, layout)
+
+
+_PERIOD_CELL = re.compile(r"^\s*\d{4}(?:[KQM]\d{1,2})?\s*$", re.I)
+
+
+def _refuse_pivot(text: str, path: Path, what: str, spec: _Spec | None) -> None:
+    """Refuse the web table layout (title lines, periods as columns) with the API call to use."""
+    lines = [line for line in text.splitlines()[:5] if line.strip()]
+    first = lines[0] if lines else ""
+    header = first.split(";")
+    periods_as_columns = any(
+        sum(bool(_PERIOD_CELL.match(c)) for c in line.split(";")) >= 1
+        and not any(c.strip().upper() in HEADINGS["value"] for c in line.split(";"))
+        and line.split(";")[0].strip() == ""
+        for line in lines
+    )
+    title_line = ";" not in first and not any(h in first.upper() for h in HEADINGS["value"])
+    if not (title_line or periods_as_columns) or any(
+        c.strip().upper() in HEADINGS["value"] for c in header
+    ):
+        return
+    shown = first[:80]
+    raise InputFileError(
+        f"{path}: not a StatBank CSV export in the long format ({what}): the first line "
+        f"{shown!r} is a title or a row of periods, as in statistikbanken.dk's table "
+        f"download (periods as columns), which is not read; {_long_format_fix(spec)}"
+    )
+
+
+def _long_format_fix(spec: _Spec | None) -> str:
+    """What to do instead: the exact API call (one column per variable, INDHOLD last)."""
+    if spec is None:
+        url = f"{API_DATA_URL}/<TABLE>/BULK?lang=da&valuePresentation=Code&OMR%C3%85DE=*&Tid=*"
+        return f"download the long format from the StatBank API instead, e.g. {url}"
+    return (
+        f"download the long format from the StatBank API instead: {api_url(spec.name)} "
+        f"(or run 'botrygt-eval fetch statbank {spec.name} --out WORKSPACE/statbank')"
+    )
+
+
+def _jsonstat_frame(text: str, path: Path, what: str) -> pd.DataFrame:
+    """A JSON-stat dataset (2.0, or the 1.x ``{"dataset": ...}`` bundle) as a long frame.
+
+    One row per cell: each dimension's category code (as a CSV in ``Code`` form
+    would have it), ``INDHOLD`` (``..`` where the value is null) and ``source_row``
+    (the cell's 1-based position in ``value``).
+    """
+    import json
+
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno} ({what}): "
+            f"{exc.msg}; download the table again (format=JSONSTAT or BULK)"
+        ) from None
+    ds = doc if isinstance(doc, dict) and doc.get("class") == "dataset" else None
+    if ds is None and isinstance(doc, dict) and isinstance(doc.get("dataset"), dict):
+        ds = doc["dataset"]  # JSON-stat 1.x bundle
+    if ds is None or "dimension" not in ds or "value" not in ds:
+        raise InputFileError(
+            f"{path}: JSON but not a JSON-stat dataset ({what}): no 'dimension'/'value'; "
+            "download the table with format=JSONSTAT, or as BULK/CSV"
+        )
+    dims = ds["dimension"]
+    ids = ds.get("id") or dims.get("id")
+    sizes = ds.get("size") or dims.get("size")
+    if not ids or not sizes or len(ids) != len(sizes):
+        raise InputFileError(
+            f"{path}: JSON-stat without a matching 'id' and 'size' ({what}); "
+            "download the table again"
+        )
+    codes: list[list[str]] = []
+    for dim_id, size in zip(ids, sizes, strict=True):
+        index = dims[dim_id]["category"].get("index")
+        if index is None:
+            index = list(dims[dim_id]["category"].get("label", {}))
+        if isinstance(index, dict):
+            index = sorted(index, key=index.get)
+        if len(index) != size:
+            raise InputFileError(
+                f"{path}: JSON-stat dimension {dim_id!r} has {len(index)} categories but "
+                f"size {size} ({what}); download the table again"
+            )
+        codes.append([str(c) for c in index])
+    n = int(np.prod(sizes)) if sizes else 0
+    raw = ds["value"]
+    values = np.full(n, None, dtype=object)
+    if isinstance(raw, dict):  # sparse form: {"position": value}
+        pos = np.array([int(k) for k in raw], dtype=np.int64)
+        values[pos] = list(raw.values())
+    else:
+        if len(raw) != n:
+            raise InputFileError(
+                f"{path}: JSON-stat has {len(raw)} values but its dimensions give {n} cells "
+                f"({what}); download the table again"
+            )
+        values[:] = raw
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
+    whole = numbers.notna() & (numbers == np.floor(numbers.fillna(0)))
+    cell = pd.Series(values, dtype=object).astype(str)
+    cell[whole] = numbers[whole].astype("int64").astype(str)
+    cell[pd.Series(values).isna()] = ".."
+    grid = np.unravel_index(np.arange(n), sizes) if n else [np.array([], int)] * len(ids)
+    frame = pd.DataFrame(
+        {
+            dim_id: np.asarray(c, dtype=object)[g]
+            for dim_id, c, g in zip(ids, codes, grid, strict=True)
+        }
+    )
+    frame["INDHOLD"] = cell.to_numpy()
+    frame[SOURCE_ROW] = np.arange(1, n + 1)
+    return frame
 
 
 def classify_areas(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Kind and kommune code of each ``OMRÅDE`` cell (code, name, or ``code name``).
 
     Kinds: ``kommune``, ``national``, ``region`` (regions 081-085 and landsdele),
-    ``christiansoe`` (411) and ``unknown``. Each distinct value is classified once.
+    ``christiansoe`` (411), ``no_kommune`` (998 ``Uoplyst kommune``) and ``unknown``.
+    Each distinct value is classified once.
     """
     kinds: dict[str, str] = {}
     codes: dict[str, float] = {}
@@ -252,6 +422,10 @@ def classify_areas(values: pd.Series) -> tuple[pd.Series, pd.Series]:
                 kind = "region"
             elif number == CHRISTIANSOE_CODE:
                 kind = "christiansoe"
+            elif number == UNKNOWN_KOMMUNE_CODE:
+                kind = "no_kommune"
+        elif low in UNKNOWN_KOMMUNE_LABELS:
+            kind = "no_kommune"
         elif low in NATIONAL_LABELS:
             kind = "national"
         elif (
@@ -276,7 +450,9 @@ def parse_periods(values: pd.Series, kind: TimeKind, table: str) -> tuple[pd.Dat
     """``year`` and ``quarter`` from ``2025K1`` / ``2025Q1`` / ``2025``, and a reason per bad cell."""
 
     def extract(u: pd.Series) -> pd.DataFrame:
-        parts = u.str.extract(_TIME)
+        text = u.astype(str).str.strip()
+        first = text.str.split().str[0].fillna("")
+        parts = text.where(text.str.match(_TIME), first).str.extract(_TIME)
         return pd.DataFrame(
             {
                 "year": pd.to_numeric(parts[0], errors="coerce").astype("Int64"),
@@ -315,6 +491,37 @@ def _offence_codes(values: pd.Series) -> pd.Series:
     return values.map(lookup).astype("Int64")
 
 
+def resolve_cells(values: pd.Series, parse) -> pd.Series:
+    """Parse each distinct cell as written, else its label (``1 Mænd``), else its code.
+
+    One rule for the three ``valuePresentation`` forms: ``Code`` (``1``), ``Value``
+    (``Mænd``) and ``CodeAndValue`` (``1 Mænd``). ``parse`` maps a Series of text to
+    values, NaN where it cannot.
+    """
+
+    def fn(u: pd.Series) -> pd.Series:
+        text = u.astype(str).str.strip()
+        parts = text.str.extract(_CODE_REST)
+        out = parse(text).astype(object)
+        for alt in (parts[1], parts[0]):
+            todo = out.isna() & alt.notna()
+            if todo.any():
+                out = out.where(~todo, parse(alt.fillna("")).astype(object))
+        return out
+
+    return on_uniques(values, fn)
+
+
+def is_total(values: pd.Series) -> pd.Series:
+    """``I alt``/``Total``/``TOT``/``IALT``/``Alder i alt``/``Age, total`` in any presentation."""
+
+    def parse(text: pd.Series) -> pd.Series:
+        hit = text.str.casefold().map(lambda v: " ".join(v.split())).isin(TOTAL_LABELS)
+        return hit.where(hit)
+
+    return resolve_cells(values, parse).notna()
+
+
 class _Loader:
     """Shared steps: read, set aside non-kommune rows, parse, quarantine, validate."""
 
@@ -350,15 +557,21 @@ class _Loader:
         counts = kinds.value_counts()
         n_tot = int(counts.get("national", 0) + counts.get("region", 0))
         n_chr = int(counts.get("christiansoe", 0))
+        n_unk = int(counts.get("no_kommune", 0))
         self.drop(kinds.isin(["national", "region"]), "national or regional total")
         self.drop(kinds == "christiansoe", "Christiansø (411) is not a municipality")
+        self.drop(
+            kinds == "no_kommune",
+            "Uoplyst kommune (998): offences whose municipality is unknown, out of scope",
+        )
         parts = [count_phrase(n_tot, "national/regional total row")] if n_tot else []
         parts += [count_phrase(n_chr, "Christiansø row")] if n_chr else []
+        parts += [count_phrase(n_unk, "'Uoplyst kommune' (998) row")] if n_unk else []
         if parts:
             self.notes.append("dropped " + " and ".join(parts))
 
     def drop_totals(self, column: str, heading: str) -> None:
-        total = on_uniques(self.frame[column], lambda u: u.str.casefold().isin(TOTAL_LABELS))
+        total = is_total(self.frame[column])
         if total.any():
             self.drop(total, f"{heading} total (I alt/Total)")
             self.notes.append(f"dropped {count_phrase(int(total.sum()), 'total row')} in {heading}")
@@ -394,6 +607,49 @@ class _Loader:
             )
         return problems
 
+    def fill_zeros(
+        self,
+        good: pd.DataFrame,
+        quarantined: list[pd.DataFrame],
+        axes: list[list[str]],
+        value: str,
+        columns: list[str],
+    ) -> pd.DataFrame:
+        """Add the grid cells the file leaves out as 0 (StatBank BULK omits zero cells)."""
+        if good.empty:
+            return good
+        absent, blocked = _fill_zeros_grid(good, quarantined, axes)
+        keys = [c for axis in axes for c in axis]
+        numbers = parse_numbers(self._original["value"])[0]
+        if len(absent) and numbers.eq(0).any():  # BULK never writes a 0: lines are missing
+            self.notes.append(
+                f"{count_phrase(len(absent), 'absent cell')} "
+                f"({' x '.join('/'.join(a) for a in axes)}) not filled with 0: the file has "
+                "cells with 0, so it is not a BULK file (which leaves zeros out); they stay "
+                "absent; export the table again if lines are missing"
+            )
+            return good
+        if len(absent):
+            fill = absent.reset_index(drop=True)
+            for col in columns:
+                if col not in keys and col != value:
+                    fill[col] = good[col].iloc[0]  # constant columns (offence_code)
+            fill[value] = pd.array(np.zeros(len(fill), dtype=np.int64), dtype="Int64")
+            fill[SOURCE_ROW] = 0
+            good = pd.concat([good, fill.astype(good[fill.columns].dtypes)], ignore_index=True)
+            self.notes.append(
+                f"filled {count_phrase(len(absent), 'absent cell')} "
+                f"({' x '.join('/'.join(a) for a in axes)}) with 0: StatBank's BULK format "
+                "leaves out cells whose value is 0; '..' cells stay missing; filled rows "
+                "have source_row 0"
+            )
+        if blocked:
+            self.notes.append(
+                f"{count_phrase(blocked, 'absent cell')} not filled with 0 because a "
+                "quarantined line may hold them"
+            )
+        return good
+
     def result(
         self,
         problems: RowProblems,
@@ -402,10 +658,14 @@ class _Loader:
         schema: pa.DataFrameSchema,
         quarantine_dir: str | Path | None,
         rename: dict[str, str],
+        grid: list[list[str]] | None = None,
     ) -> LoadResult:
         good, bad = problems.split(self.frame.rename(columns=rename))
         dup = duplicated_keys(good, keys)
         good, dups = good.loc[~dup], good.loc[dup].assign(**{REASON: dup_reason(keys)})
+        if grid:
+            value = next(iter(rename.values()))
+            good = self.fill_zeros(good, [bad, dups], grid, value, columns)
         dropped = (
             pd.concat(self.dropped, ignore_index=True)
             if self.dropped
@@ -426,6 +686,43 @@ class _Loader:
             dropped=dropped.sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True),
             raw=self.raw_for,
         )
+
+
+def _anti_join(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Rows of ``left`` whose ``on`` values do not occur in ``right``."""
+    if not on:
+        return left.iloc[0:0] if len(right) else left
+    hit = left[on].merge(right[on].drop_duplicates(), on=on, how="left", indicator=True)
+    return left.loc[(hit["_merge"] == "left_only").to_numpy()]
+
+
+def _fill_zeros_grid(
+    good: pd.DataFrame, quarantined: list[pd.DataFrame], axes: list[list[str]]
+) -> tuple[pd.DataFrame, int]:
+    """Cells of the grid the file covers that no row holds: ``(absent cells, n blocked)``.
+
+    The grid is the product of the values seen on each axis (kommune, period, sex,
+    age...). A cell that a quarantined line may hold (it matches that line on every
+    axis the line could be read on) is not filled: it is counted as blocked.
+    """
+    keys = [c for axis in axes for c in axis]
+    rows = [good[keys], *[q[[c for c in keys if c in q.columns]] for q in quarantined]]
+    grid: pd.DataFrame | None = None
+    for axis in axes:
+        seen = pd.concat([r[axis] for r in rows if set(axis) <= set(r.columns)])
+        levels = seen.dropna().drop_duplicates().reset_index(drop=True)
+        grid = levels if grid is None else grid.merge(levels, how="cross")
+    absent = _anti_join(grid, good, keys)
+    before = len(absent)
+    for q in quarantined:
+        if q.empty or absent.empty:
+            continue
+        q = q.reindex(columns=keys)
+        known = pd.DataFrame({i: q[axis].notna().all(axis=1) for i, axis in enumerate(axes)})
+        for pattern, part in q.groupby([known[i] for i in known.columns]):
+            on = [c for i, axis in enumerate(axes) if pattern[i] for c in axis]
+            absent = _anti_join(absent, part, on)
+    return absent, before - len(absent)
 
 
 def _burglaries(path, table, quarantine_dir) -> LoadResult:
@@ -456,8 +753,9 @@ def _burglaries(path, table, quarantine_dir) -> LoadResult:
     else:
         columns = ["kommune_kode", "year", "offence_code", "burglaries"]
         keys, schema = ["kommune_kode", "year"], schemas.BURGLARIES_ANNUAL
+    axes = [["kommune_kode"], ["year", "quarter"] if table == "STRAF11" else ["year"]]
     return loader.result(
-        problems, columns, keys, schema, quarantine_dir, {"value_int": "burglaries"}
+        problems, columns, keys, schema, quarantine_dir, {"value_int": "burglaries"}, axes
     )
 
 
@@ -487,7 +785,7 @@ def load_folk1a(path: str | Path, quarantine_dir: str | Path | None = None) -> L
     loader.drop_areas()
     if "marital" in loader.frame.columns:
         marital = loader.frame["marital"]
-        total = on_uniques(marital, lambda u: u.str.casefold().isin(TOTAL_LABELS))
+        total = is_total(marital)
         if not total.any() and marital.nunique() > 1:
             raise InputFileError(
                 f"{loader.src.path}: FOLK1A has CIVILSTAND categories but no 'I alt'/'Total'; "
@@ -504,7 +802,7 @@ def load_folk1a(path: str | Path, quarantine_dir: str | Path | None = None) -> L
     loader.drop_totals("age", heads["age"])
     problems = loader.problems()
     frame = loader.frame
-    sex = on_uniques(frame["sex"], lambda u: u.str.casefold().map(SEX_LABELS))
+    sex = resolve_cells(frame["sex"], lambda u: u.str.casefold().map(SEX_LABELS))
     problems.add(
         sex.isna(),
         heads["sex"]
@@ -512,7 +810,10 @@ def load_folk1a(path: str | Path, quarantine_dir: str | Path | None = None) -> L
         + quote(frame.loc[sex.isna(), "sex"])
         + " is not Mænd/Kvinder (Men/Women)",
     )
-    age = on_uniques(frame["age"], lambda u: pd.to_numeric(u.str.extract(_AGE)[0], errors="coerce"))
+    age = resolve_cells(
+        frame["age"], lambda u: pd.to_numeric(u.str.extract(_AGE)[0], errors="coerce")
+    )
+    age = pd.to_numeric(age, errors="coerce")
     problems.add(
         age.isna(),
         heads["age"]
@@ -529,13 +830,36 @@ def load_folk1a(path: str | Path, quarantine_dir: str | Path | None = None) -> L
         schemas.POPULATION,
         quarantine_dir,
         {"value_int": "population"},
+        [["kommune_kode"], ["year", "quarter"], ["sex"], ["age"]],
     )
 
 
 def load_households(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
-    """Households by kommune and year (FAM55N). ``.data``: ``kommune_kode, year, households``."""
+    """Households by kommune and year (FAM55N). ``.data``: ``kommune_kode, year, households``.
+
+    FAM55N as DST serves it also has ``HUSTYP``, ``HUSSTØR`` and ``ANTBORNH``; their
+    total is used where the file has one, otherwise the households are summed over
+    them (BULK forces a selection of every variable), and the notes say so.
+    """
     loader = _Loader(path, "FAM55N")
     loader.drop_areas()
+    heads = loader.src.headings
+    to_sum: list[str] = []
+    for dim in HOUSEHOLD_DIMS:
+        if dim not in loader.frame.columns:
+            continue
+        total = is_total(loader.frame[dim])
+        if total.any():
+            loader.drop(~total, f"{heads[dim]} category (the total is used)")
+            if (~total).any():
+                loader.notes.append(
+                    f"dropped {count_phrase(int((~total).sum()), 'row')} by {heads[dim]} "
+                    f"({heads[dim]} total used)"
+                )
+        elif loader.frame[dim].nunique() > 1:
+            to_sum.append(dim)
+    if to_sum:
+        _sum_households(loader, [heads[d] for d in to_sum])
     problems = loader.problems()
     return loader.result(
         problems,
@@ -544,4 +868,43 @@ def load_households(path: str | Path, quarantine_dir: str | Path | None = None) 
         schemas.HOUSEHOLDS,
         quarantine_dir,
         {"value_int": "households"},
+        [["kommune_kode"], ["year"]],
     )
+
+
+def _sum_households(loader: _Loader, names: list[str]) -> None:
+    """Sum INDHOLD over household variables without a total: one row per OMRÅDE x TID.
+
+    The first line of each OMRÅDE x TID group carries the sum; the other lines are
+    set aside as "added into line N". A ``..`` in any part makes the sum missing; an
+    unreadable part makes the first line carry that cell, so it is quarantined.
+    """
+    frame = loader.frame
+    numbers, missing, bad = parse_numbers(frame["value"])
+    group = frame.groupby(["area", "time"], sort=False, dropna=False).ngroup()
+    first_row = frame[SOURCE_ROW].groupby(group).transform("min")
+    is_first = frame[SOURCE_ROW] == first_row
+    total = numbers.groupby(group).transform("sum")
+    any_missing = missing.groupby(group).transform("any")
+    first_bad = frame["value"].where(bad).groupby(group).transform("first")
+    whole = np.isfinite(total) & (total == np.floor(total))
+    summed = total.astype(str)
+    summed[whole] = total[whole].astype("int64").astype(str)
+    summed = summed.where(~any_missing, "..")
+    summed = first_bad.where(first_bad.notna(), summed)
+    loader.frame = frame.assign(value=summed.where(is_first, frame["value"]))
+    loader.drop(
+        ~is_first,
+        "added into the household count on line " + first_row.astype(str),
+    )
+    parts = " x ".join(names)
+    loader.notes.append(
+        f"summed households over {parts} (no total in the file): "
+        f"{count_phrase(int(is_first.sum()), 'kommune-year row')} from "
+        f"{count_phrase(len(frame), 'line')}; the other lines are set aside as added into "
+        "the first line of their OMRÅDE x TID"
+    )
+    if any_missing[is_first].any():
+        loader.notes.append(
+            f"{count_phrase(int(any_missing[is_first].sum()), 'sum')} missing because a part is '..'"
+        )

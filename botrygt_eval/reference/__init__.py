@@ -6,6 +6,7 @@ StatBank writes a municipality either as its code (``101``) or its name
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 from importlib import resources
@@ -73,11 +74,14 @@ def is_kommune_code(code: object) -> bool:
 
 
 def to_kommune_kode(value: object) -> int:
-    """Map a code (``101``, ``"101"``, ``"0101"``) or a name (``"København"``) to the code.
+    """Map a code (``101``, ``"0101"``), a name (``"København"``) or both (``"101 København"``).
 
     Raises :class:`UnknownMunicipalityError` naming the value when it is neither.
     """
     text = str(value).strip()
+    code_and_name = _CODE_AND_NAME.match(text)
+    if code_and_name:  # StatBank's CodeAndValue form: "101 København"
+        return _code_and_name(code_and_name.group(1), code_and_name.group(2))
     if text.isdigit():
         code = int(text)
         if is_kommune_code(code):
@@ -91,6 +95,21 @@ def to_kommune_kode(value: object) -> int:
         raise UnknownMunicipalityError(
             f"{text!r} is not the name of a Danish municipality; "
             "use the names or codes in botrygt_eval.reference.kommuner()"
+        )
+    return code
+
+
+_CODE_AND_NAME = re.compile(r"^(\d{1,4})\s+(\D.*)$")
+
+
+def _code_and_name(code_text: str, name: str) -> int:
+    """``101 København``: the code, after checking that the name is that municipality's."""
+    code = to_kommune_kode(code_text)
+    named = _name_index().get(_normalise(name))
+    if named is not None and named != code:
+        raise UnknownMunicipalityError(
+            f"'{code_text} {name}': code {code_text} is not {name!r} (that is {named}); "
+            "correct the code or the name (see botrygt_eval.reference.kommuner())"
         )
     return code
 
