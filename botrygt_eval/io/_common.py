@@ -75,6 +75,14 @@ def read_text(path: Path, what: str) -> tuple[str, str]:
             else:
                 text = _decode(raw, "cp1252", path, what)
                 encoding = "Windows-1252 (not valid UTF-8; read as an older StatBank/Excel export)"
+    first_line = text.split("\n", 1)[0]
+    if re.search(_NOT_UTF8, first_line):  # a damaged header makes the file unusable
+        pos = re.search(_NOT_UTF8, first_line).start()
+        byte = ord(first_line[pos]) - 0xDC00
+        raise InputFileError(
+            f"{path}: cannot decode byte {byte:#04x} at position {pos} as UTF-8 or Windows-1252 "
+            f"({what}); save the file as UTF-8 CSV and try again"
+        )
     if not text.strip():
         raise InputFileError(f"{path}: the file is empty ({what}); export the table again")
     sample = text[:1_000_000]
@@ -98,13 +106,9 @@ def _control_bytes(head: bytes) -> int:
 
 
 def _decode(raw: bytes, codec: str, path: Path, what: str) -> str:
-    try:
-        return raw.decode(codec)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"{path}: cannot decode byte {raw[exc.start]:#04x} at position {exc.start} as "
-            f"UTF-8 or Windows-1252 ({what}); save the file as UTF-8 CSV and try again"
-        ) from None
+    """Decode; bytes the codec cannot read stay as surrogate escapes (their line is
+    quarantined, or the file refused when they are in the header)."""
+    return raw.decode(codec, "surrogateescape")
 
 
 def sniff_separator(text: str, preferred: str) -> str:
@@ -131,8 +135,8 @@ LINE_NOTES = "line_notes"
 SET_ASIDE = "_set_aside"
 BLANK_LINE = "blank line"
 REASON_NOT_UTF8 = (
-    "the line holds bytes that are not UTF-8 ({byte}) while the rest of the file is UTF-8; "
-    "correct the characters on this line or save the whole file again as UTF-8"
+    "the line holds bytes that are not text in the file's encoding ({byte}; the rest of the "
+    "file decodes): correct the characters on this line or save the whole file again as UTF-8"
 )
 REASON_NUL = "a NUL byte (\\x00) in the line (a damaged file); remove it or export the file again"
 REASON_QUOTE = (
@@ -306,7 +310,7 @@ def read_delimited(
     ends_cleanly = text.endswith(("\n", "\r"))
     if len(body) and not ends_cleanly and reason.iloc[-1] is not None:
         last = reason.index[-1]
-        if not reason[last].startswith(("repeated header", "the line holds bytes")):
+        if not reason[last].startswith(("repeated header", "the line holds bytes", "a NUL")):
             reason[last] = (
                 "truncated last line: the file ends inside this line without a line end "
                 f"({reason[last].split(';')[0]}); download or export the file again"

@@ -45,7 +45,9 @@ from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult
 
 #: columns of a response file that are not questionnaire items
 ID_COLUMNS = ("resp_id", "year")
-SchemaArg = pa.DataFrameSchema | Callable[[int], pa.DataFrameSchema] | None
+#: ``schema=ITEM_BANK``: validate against the year's response schema from the item bank
+ITEM_BANK = "item_bank"
+SchemaArg = pa.DataFrameSchema | Callable[[int], pa.DataFrameSchema] | str | None
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
@@ -170,6 +172,13 @@ def _resolve_schema(
     note = None
     if schema is None:
         return schemas.response_schema(items), None
+    if isinstance(schema, str):
+        if schema != ITEM_BANK:
+            raise InputFileError(f"unknown response schema {schema!r}; use {ITEM_BANK!r}")
+        if year is None:
+            note = "survey year unknown: answer codes checked as integers only"
+            return schemas.response_schema(items), note
+        schema = item_bank_schema(items)
     if not isinstance(schema, pa.DataFrameSchema):
         if year is None:
             raise InputFileError(
@@ -423,7 +432,7 @@ def load_sample(path: str | Path, quarantine_dir: str | Path | None = None) -> L
 def load_margins(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
     """Population margins ``variable,level,total`` (long). ``level`` is kept as text."""
     tab = CsvTable(path, "the calibration margins", ["variable", "level", "total"])
-    tab.number("total", whole=False, required=True)
+    tab.number("total", whole=False, required=True, count=True)  # totals: thousands separators
     empty = tab.frame["variable"] == ""
     tab.problems.add(empty, "variable is empty")
     return tab.result(schemas.MARGINS, ["variable", "level"], quarantine_dir)
