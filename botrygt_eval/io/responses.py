@@ -178,7 +178,10 @@ def _resolve_schema(
         if year is None:
             note = "survey year unknown: answer codes checked as integers only"
             return schemas.response_schema(items), note
-        schema = item_bank_schema(items)
+        resolved, note = _item_bank_schema(year, items)
+        if resolved is None:
+            return schemas.response_schema(items), note
+        return resolved, note
     if not isinstance(schema, pa.DataFrameSchema):
         if year is None:
             raise InputFileError(
@@ -194,23 +197,49 @@ def _resolve_schema(
     return schema, note
 
 
-def item_bank_schema(items: list[str] | None = None) -> Callable[[int], pa.DataFrameSchema | None]:
-    """``year -> schema`` from the item bank: the year's questionnaire, else the nearest
-    year whose items are all in the file (back-years written in a later layout), else None."""
+def _item_bank_schema(year: int, items: list[str]) -> tuple[pa.DataFrameSchema | None, str | None]:
+    """The year's response schema from the item bank, fitted to the file's item columns.
+
+    The year's questionnaire, else the nearest year whose items are all in the file
+    (back-years written in a later layout). Items of the questionnaire missing from the
+    file are not required here: the codes of the items present are checked, and the
+    routing/required checks that need a missing item are left out (the note says so).
+    """
     from botrygt_eval.instrument import response_schema
     from botrygt_eval.instrument.bank import available_years, load_instrument
 
-    def for_year(year: int) -> pa.DataFrameSchema | None:
-        years = available_years()
-        if year in years:
-            return response_schema(year)
-        fits = [y for y in years if items is None or set(load_instrument(y).item_ids) <= set(items)]
+    years = available_years()
+    if not years:
+        return None, "no item bank found: answer codes checked as integers only"
+    present = set(items)
+    if year in years:
+        best = year
+    else:
+        fits = [y for y in years if set(load_instrument(y).item_ids) <= present]
         if not fits:
-            return None
+            return None, (
+                f"no questionnaire for {year} in the item bank: answer codes checked as "
+                "integers only"
+            )
         best = min(fits, key=lambda y: (abs(y - year), -y))
-        return response_schema(year, instrument_year=best)
-
-    return for_year
+    inst = load_instrument(best)
+    schema = response_schema(year, instrument_year=best)
+    missing = [i for i in inst.item_ids if i not in present]
+    note = None if best == year else f"answer codes checked against the {best} questionnaire"
+    if missing:
+        schema = schema.remove_columns(missing)
+        needs = {f"routing_{i.id}": {i.id, *i.relevant.items} for i in inst.items if i.relevant}
+        needs |= {
+            f"required_{i.id}": {i.id, *(i.relevant.items if i.relevant else ())}
+            for i in inst.items
+        }
+        schema.checks = [c for c in schema.checks if needs.get(c.name, set()) <= present]
+        note = (
+            f"{len(missing)} item(s) of the {best} questionnaire are not in the file "
+            f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): codes of the "
+            "items present checked against the codebook"
+        )
+    return schema, note
 
 
 def _single_year(year: pd.Series) -> int | None:
