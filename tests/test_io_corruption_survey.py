@@ -185,3 +185,20 @@ def test_weight_and_estimate_keep_081_as_081(tmp_path):
     assert res.exit_code == 0, res.output
     domains = {rec["domain"] for rec in json.loads(est.read_text())}
     assert domains == {"region=081", "region=082", "region=083"}
+
+
+def test_read_table_turns_only_lossless_columns_into_numbers(tmp_path):
+    from botrygt_eval.cli.sample import read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "resp_id,region,kommune_kode,w,flag,note\n"
+        "0001,081,101,1.5,True,a\n0002,082,147,NA,False,\n0003,,751,2,True,c\n"
+    )
+    t = read_table(path)
+    assert t["resp_id"].tolist() == ["0001", "0002", "0003"]
+    assert t["region"].tolist()[:2] == ["081", "082"] and pd.isna(t["region"].iloc[2])
+    assert t["kommune_kode"].dtype.kind == "i" and t["kommune_kode"].tolist() == [101, 147, 751]
+    assert t["w"].dtype.kind == "f" and np.isnan(t["w"].iloc[1])
+    assert t["flag"].tolist() == [True, False, True]
+    assert t["note"].iloc[0] == "a"

@@ -30,7 +30,7 @@ def read_table(path: Path) -> pd.DataFrame:
             ) from exc
     if suffix == ".csv":
         try:
-            text = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            text = pd.read_csv(path, dtype=str)  # empty / NA / NaN cells stay missing
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
             raise InputFileError(
                 f"{path}: cannot read the CSV file ({str(exc).strip()}); check the line named "

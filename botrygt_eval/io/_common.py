@@ -290,7 +290,8 @@ def read_delimited(
         if (extra & quoted).any():
             idx = quoted_index.get_indexer(body.index[(extra & quoted).to_numpy()])
             quoted_tails = pd.Series(
-                ["".join(records[i][width:]) for i in idx], index=body.index[(extra & quoted)]
+                ["".join(records[i][width:]) for i in idx],
+                index=body.index[(extra & quoted).to_numpy()],
             )
             tails = pd.concat([tails, quoted_tails])
         harmless = tails.str.strip(" \t") == ""
@@ -308,7 +309,7 @@ def read_delimited(
             for i in body.index[too_few.to_numpy()]
         ]
     ends_cleanly = text.endswith(("\n", "\r"))
-    if len(body) and not ends_cleanly and reason.iloc[-1] is not None:
+    if len(body) and not ends_cleanly and pd.notna(reason.iloc[-1]):
         last = reason.index[-1]
         if not reason[last].startswith(("repeated header", "the line holds bytes", "a NUL")):
             reason[last] = (
