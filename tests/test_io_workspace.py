@@ -148,8 +148,9 @@ def write_workspace(
         items = ["worry_burglary", "safe_home_dark", "prev_nabohjaelp"] + (
             ["aware_botrygt"] if i > 0 else []  # the questionnaire changes between years
         )
-        for item in items:
-            codes_ = rng.integers(1, 5, len(resp)).astype(float)
+        for item in items:  # codes of the item bank's scales (4-point, or yes/no)
+            top = 5 if item in ("worry_burglary", "safe_home_dark") else 3
+            codes_ = rng.integers(1, top, len(resp)).astype(float)
             codes_[rng.random(len(resp)) < 0.05] = np.nan
             resp[item] = pd.array(codes_).astype("Int64")
         resp.to_csv(survey / f"responses_{year}.csv", index=False)

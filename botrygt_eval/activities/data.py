@@ -44,6 +44,13 @@ def load_activity_workspace(
             f"{root}: the activity evaluation needs {', '.join(missing)}; put the files there "
             "in the formats of docs/DATA_FORMATS.md"
         )
+    required = {str(root / rel) for rel, (name, _) in _NEEDED.items() if name in _REQUIRED}
+    for report in reports:
+        if report.source in required and report.lines == 0:
+            raise InputFileError(
+                f"{report.source}: the file holds only its header, no data lines; the activity "
+                "evaluation needs this table: export it again with its rows"
+            )
     return Workspace(
         root=root,
         population=pd.DataFrame(columns=_EMPTY_COLUMNS["population"]),

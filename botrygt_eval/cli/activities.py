@@ -50,7 +50,11 @@ def activities_cmd(
     from botrygt_eval.media.kpi import add_media_kpis
     from botrygt_eval.media.pipeline import analyse_media, has_media
 
-    ws = load_activity_workspace(data)
+    quarantine = json_path.parent / "quarantine"
+    ws = load_activity_workspace(data, quarantine_dir=quarantine)
+    for report in ws.reports:  # every file's load log: loaded, quarantined (where), set aside
+        if report.n_quarantined or not report.adds_up or report.lines == 0:
+            typer.echo(report.message(), err=True)
     ev = evaluate_activities(ws, rule=DecisionRule(delta=delta), window_quarters=window)
     kpis = partnership_kpis(ws)
     if has_media(data):  # constructive-media share and mentions per partnership

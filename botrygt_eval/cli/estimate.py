@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.sample import read_table
+from botrygt_eval.cli.sample import read_margins_file, read_table
 from botrygt_eval.errors import ConfigError
 
 
@@ -84,7 +84,6 @@ def estimate_cmd(
     """Estimate means and proportions with design-based SEs, CIs, deff and n per cell."""
     from botrygt_eval.estimation.table import declare_calibration, estimate_table, table_records
     from botrygt_eval.weighting.design import SurveyDesign
-    from botrygt_eval.weighting.margins import read_margins
 
     wanted = _split(variables)
     if not wanted:
@@ -100,7 +99,7 @@ def estimate_cmd(
     )
     if calibrated_on is not None:
         design = declare_calibration(
-            design, read_margins(calibrated_on), design_weight=str(design_weight)
+            design, read_margins_file(calibrated_on), design_weight=str(design_weight)
         )
     table = estimate_table(design, wanted, _split(by) or None, min_cell=min_cell, ci=ci)
     json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,59 @@ def read_table(path: Path) -> pd.DataFrame:
                 "pyarrow that matches numpy, or give the file as CSV"
             ) from exc
     if suffix == ".csv":
-        return pd.read_csv(path, dtype={"resp_id": str})
+        try:
+            text = pd.read_csv(path, dtype=str)  # empty / NA / NaN cells stay missing
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise InputFileError(
+                f"{path}: cannot read the CSV file ({str(exc).strip()}); check the line named "
+                "or export the file again as comma-separated UTF-8"
+            ) from None
+        return codes_as_text(text)
     raise InputFileError(f"{path}: use a .csv or .parquet file")
+
+
+_ZERO_PADDED = r"^[+-]?0\d"
+
+
+def codes_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells read as text become numbers only where that loses nothing.
+
+    A column stays text when any value is not a number or is a zero-padded code
+    (``081``, ``0101``): codes are text as written, so region ``081`` still matches
+    ``081`` in a margins file. ``resp_id`` is always text.
+    """
+    out = {}
+    for col in frame.columns:
+        values = frame[col]
+        if col == "resp_id" or values.dtype != object:
+            out[col] = values
+            continue
+        present = values.dropna()
+        stripped = present.str.strip()
+        numbers = pd.to_numeric(stripped, errors="coerce")
+        if len(present) and stripped.isin(["True", "False"]).all():
+            out[col] = values.map({"True": True, "False": False})
+        elif numbers.isna().any() or stripped.str.contains(_ZERO_PADDED, regex=True).any():
+            out[col] = values
+        else:
+            out[col] = pd.to_numeric(values.str.strip(), errors="coerce")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def read_margins_file(path: Path) -> pd.DataFrame:
+    """Margins ``variable,level,total`` through the validated loader: levels stay text as
+    written (``081``), totals read thousands separators; any bad line refuses the file
+    (calibrating to part of the margins would give wrong weights)."""
+    from botrygt_eval.io.responses import load_margins
+
+    result = load_margins(path)
+    if result.n_quarantined:
+        first = result.quarantined.iloc[0]
+        raise InputFileError(
+            f"{path}: {result.n_quarantined:,} margin line(s) cannot be used, e.g. line "
+            f"{first['source_row']}: {first['reason']}; correct the margins file and run again"
+        )
+    return result.data
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.sample import read_table, write_table
+from botrygt_eval.cli.sample import read_margins_file, read_table, write_table
 from botrygt_eval.errors import ConfigError
 
 
@@ -126,7 +126,6 @@ def weight_cmd(
 ) -> None:
     """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
     from botrygt_eval.errors import check_option
-    from botrygt_eval.weighting.margins import read_margins
     from botrygt_eval.weighting.pipeline import METHODS, join_sample, weight_responses
 
     check_option("--method", method, METHODS)
@@ -138,7 +137,7 @@ def weight_cmd(
     value, relative_to = parse_trim(trim_upper)
     result = weight_responses(
         data,
-        read_margins(margins),
+        read_margins_file(margins),
         design_weight=design_weight,
         strata=strata,
         method=method,  # type: ignore[arg-type]

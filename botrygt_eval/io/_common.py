@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import operator
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,8 @@ import pandera.pandas as pa
 from botrygt_eval.errors import InputFileError, UnknownMunicipalityError
 from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult, validate_rows
 from botrygt_eval.reference import to_kommune_kode
+
+log = logging.getLogger(__name__)
 
 UTF8_BOM = b"\xef\xbb\xbf"
 MISSING_MARKERS = ("", "..")
@@ -40,7 +43,11 @@ def existing_file(path: str | Path, what: str) -> Path:
 
 
 def read_text(path: Path, what: str) -> tuple[str, str]:
-    """Decode a text file and say how: UTF-8 (BOM or not), else Windows-1252; refuse binary."""
+    """Decode a text file and say how: UTF-8 (BOM or not), else Windows-1252; refuse binary.
+
+    A UTF-8 file with a few lines in another encoding keeps those lines' bad bytes
+    as surrogate escapes; :func:`read_delimited` quarantines exactly those lines.
+    """
     raw = path.read_bytes()
     head = raw[:4096]
     if head.startswith(b"PK\x03\x04"):
@@ -50,19 +57,32 @@ def read_text(path: Path, what: str) -> tuple[str, str]:
         )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         text, encoding = raw.decode("utf-16"), "UTF-16 with BOM"
-    elif b"\x00" in head:
+    elif head.count(b"\x00") > 2 or _control_bytes(head) > max(4, len(head) // 100):
+        # (a stray NUL byte or two is a problem of its line, not a binary file)
         raise InputFileError(
             f"{path}: the file is binary, not text ({what}); "
             "export the table again as CSV (UTF-8 or Windows-1252)"
         )
     elif raw.startswith(UTF8_BOM):
-        text, encoding = _decode(raw[3:], "utf-8", path, what), "UTF-8 with BOM"
+        text, encoding = raw[3:].decode("utf-8", "surrogateescape"), "UTF-8 with BOM"
     else:
         try:
             text, encoding = raw.decode("utf-8"), "UTF-8"
         except UnicodeDecodeError:
-            text = _decode(raw, "cp1252", path, what)
-            encoding = "Windows-1252 (not valid UTF-8; read as an older StatBank/Excel export)"
+            escaped = raw.decode("utf-8", "surrogateescape")
+            if _UTF8_LETTER.search(escaped):  # real UTF-8 elsewhere: only some lines are bad
+                text, encoding = escaped, "UTF-8"
+            else:
+                text = _decode(raw, "cp1252", path, what)
+                encoding = "Windows-1252 (not valid UTF-8; read as an older StatBank/Excel export)"
+    first_line = text.split("\n", 1)[0]
+    if re.search(_NOT_UTF8, first_line):  # a damaged header makes the file unusable
+        pos = re.search(_NOT_UTF8, first_line).start()
+        byte = ord(first_line[pos]) - 0xDC00
+        raise InputFileError(
+            f"{path}: cannot decode byte {byte:#04x} at position {pos} as UTF-8 or Windows-1252 "
+            f"({what}); save the file as UTF-8 CSV and try again"
+        )
     if not text.strip():
         raise InputFileError(f"{path}: the file is empty ({what}); export the table again")
     sample = text[:1_000_000]
@@ -81,14 +101,14 @@ def read_text(path: Path, what: str) -> tuple[str, str]:
     return text, encoding
 
 
+def _control_bytes(head: bytes) -> int:
+    return sum(head.count(bytes([c])) for c in (*range(0, 9), 11, 12, *range(14, 32)))
+
+
 def _decode(raw: bytes, codec: str, path: Path, what: str) -> str:
-    try:
-        return raw.decode(codec)
-    except UnicodeDecodeError as exc:
-        raise InputFileError(
-            f"{path}: cannot decode byte {raw[exc.start]:#04x} at position {exc.start} as "
-            f"UTF-8 or Windows-1252 ({what}); save the file as UTF-8 CSV and try again"
-        ) from None
+    """Decode; bytes the codec cannot read stay as surrogate escapes (their line is
+    quarantined, or the file refused when they are in the header)."""
+    return raw.decode(codec, "surrogateescape")
 
 
 def sniff_separator(text: str, preferred: str) -> str:
@@ -99,42 +119,314 @@ def sniff_separator(text: str, preferred: str) -> str:
     return best if counts[best] else preferred
 
 
+# --- physical lines ---------------------------------------------------------------------------
+#
+# A file is split into physical lines first and every line is parsed on its own, so a
+# stray quote can never swallow the lines after it (a value with an embedded newline is
+# not a legitimate case in these exports). Each line is then loaded, quarantined with a
+# true reason, or set aside as a blank line; the malformed-lines frame carries the count
+# of physical data lines in ``attrs[DATA_LINES]`` so the load log can add up.
+
+#: ``attrs`` key of the malformed-lines frame: physical lines after the header
+DATA_LINES = "physical_data_lines"
+#: ``attrs`` key of the malformed-lines frame: notes about the lines (stray BOMs, ...)
+LINE_NOTES = "line_notes"
+#: column of the malformed-lines frame flagging lines set aside (blank), not quarantined
+SET_ASIDE = "_set_aside"
+BLANK_LINE = "blank line"
+REASON_NOT_UTF8 = (
+    "the line holds bytes that are not text in the file's encoding ({byte}; the rest of the "
+    "file decodes): correct the characters on this line or save the whole file again as UTF-8"
+)
+REASON_NUL = "a NUL byte (\\x00) in the line (a damaged file); remove it or export the file again"
+REASON_QUOTE = (
+    "unbalanced quote: a '\"' opens a value that does not close on this line; "
+    "remove the stray quote or close it on the same line"
+)
+REASON_REPEATED_HEADER = (
+    "repeated header line (two exports pasted together?); delete the line or load the files "
+    "separately"
+)
+_UTF8_LETTER = re.compile("[^\x00-\x7f\udc80-\udcff]")
+_NOT_UTF8 = "[\udc80-\udcff]"
+
+
+def _count_in(lines: pd.Series, sep: str) -> np.ndarray:
+    """How often ``sep`` occurs in each line (``str.count`` mapped in C, no Python loop body)."""
+    return np.fromiter(
+        map(operator.methodcaller("count", sep), lines), dtype=np.int64, count=len(lines)
+    )
+
+
+def _has(text: str, pattern: str) -> bool:
+    return re.search(pattern, text) is not None
+
+
+def _physical_lines(text: str) -> list[str]:
+    """Lines split at ``\\n`` (``\\r\\n`` and a lone-``\\r`` file too), without line ends."""
+    if "\n" not in text and "\r" in text:
+        lines = text.split("\r")
+    else:
+        lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the final line end does not start a line
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def printable(line: str) -> str:
+    """A line for the quarantine file: bytes that were not UTF-8 shown as Windows-1252."""
+    if re.search(_NOT_UTF8, line):
+        line = line.encode("utf-8", "surrogateescape").decode("cp1252", "replace")
+    return line.replace("\x00", "\\x00")
+
+
+def _first_bad_byte(line: str) -> str:
+    found = re.search(_NOT_UTF8, line)
+    return f"byte {ord(found.group(0)) - 0xDC00:#04x}" if found else "bytes"
+
+
+def _parse_quoted(lines: list[str], sep: str) -> tuple[list[list[str] | None], dict[int, str]]:
+    """Parse lines holding quotes with one csv reader; a record spanning lines is refused.
+
+    Returns the fields of each line (``None`` for a bad line) and a reason per bad line.
+    """
+    records: list[list[str] | None] = [None] * len(lines)
+    bad: dict[int, str] = {}
+    start = 0
+    while start < len(lines):
+        reader = csv.reader(iter(lines[start:]), delimiter=sep, strict=True)
+        done = 0  # lines of this pass consumed by complete one-line records
+        try:
+            for record in reader:
+                if reader.line_num - done > 1:  # the record ran on into the next line
+                    raise csv.Error("a quoted value does not close on this line")
+                records[start + done] = record
+                done = reader.line_num
+            start = len(lines)
+        except csv.Error as exc:
+            bad[start + done] = f"malformed quoting ({exc}); " + REASON_QUOTE.split(": ", 1)[1]
+            start += done + 1
+    return records, bad
+
+
+def _normalised(values: pd.Series) -> pd.Series:
+    return values.str.replace('"', "", regex=False).str.replace(r"\s", "", regex=True).str.lower()
+
+
 def read_delimited(
     text: str, sep: str, path: Path, what: str
 ) -> tuple[pd.DataFrame, int, pd.DataFrame]:
-    """All cells as strings plus ``source_row`` (the line number); blank lines removed.
+    """All cells as strings plus ``source_row`` (the 1-based physical line number).
 
-    Returns the frame, the number of blank lines skipped, and the malformed lines
-    (more fields than the header: ``source_row, reason, raw``) for the quarantine.
+    Returns the frame, the number of blank lines (set aside), and the lines that
+    cannot be loaded (``source_row, reason, raw``; blank lines flagged in
+    ``SET_ASIDE``) for the quarantine. ``malformed.attrs[DATA_LINES]`` holds the
+    number of physical lines after the header.
     """
-    try:
-        with warnings.catch_warnings():
-            # extra fields on the first line would silently become an index or be cut
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=False,
-                index_col=False,
-                engine="c",
+    lines = _physical_lines(text)
+    first = 0
+    while first < len(lines) and not lines[first].strip(sep + " \t\ufeff"):
+        first += 1
+    if first == len(lines):
+        raise InputFileError(f"{path}: the file is empty ({what}); export it again")
+    header_line = lines[first].replace("\ufeff", "")
+    if header_line.count('"') % 2 or re.search(_NOT_UTF8, header_line) or "\x00" in header_line:
+        raise InputFileError(
+            f"{path}: line {first + 1} (the header) is damaged (an unbalanced quote, a NUL "
+            f"byte or bytes that are not text) ({what}); correct the header line or export "
+            "the file again"
+        )
+    header = next(csv.reader([header_line], delimiter=sep))
+    header = [h.strip().strip('"').strip() or f"Unnamed: {i}" for i, h in enumerate(header)]
+    width = len(header)
+    body = pd.Series(lines[first + 1 :], dtype=object)
+    numbers = np.arange(first + 2, first + 2 + len(body), dtype=np.int64)
+    notes: list[str] = []
+    if len(body) == 0:
+        notes.append("the file holds only the header: no data lines")
+    bom = body.str.contains("\ufeff", regex=False) if "\ufeff" in text else None
+    if bom is not None and bom.any():
+        body = body.str.replace("\ufeff", "", regex=False)
+        notes.append(f"removed stray byte-order marks on {count_phrase(int(bom.sum()), 'line')}")
+    reason = pd.Series(None, index=body.index, dtype=object)
+    length = pd.Series(np.fromiter(map(len, body), dtype=np.int64, count=len(body)), body.index)
+    short = (length < 2 * width + 8).to_numpy()  # only short lines can be blank
+    blank_arr = np.zeros(len(body), dtype=bool)
+    if short.any():
+        blank_arr[short] = (body[short].str.strip(sep + " \t") == "").to_numpy(dtype=bool)
+    blank = pd.Series(blank_arr, index=body.index)
+    not_utf8 = body.str.contains(_NOT_UTF8, regex=True) if _has(text, _NOT_UTF8) else None
+    if not_utf8 is not None and not_utf8.any():
+        reason[not_utf8] = [REASON_NOT_UTF8.format(byte=_first_bad_byte(x)) for x in body[not_utf8]]
+    if "\x00" in text:
+        nul = body.str.contains("\x00", regex=False) & reason.isna()
+        reason[nul] = REASON_NUL
+    has_quote = '"' in text
+    if has_quote:
+        odd = (body.str.count('"') % 2 == 1) & reason.isna() & ~blank
+        reason[odd] = REASON_QUOTE
+    rest = text[len(lines[first]) :] if first == 0 else text
+    if re.search(re.escape(header[0]), rest, re.IGNORECASE):  # cheap pre-filter
+        maybe = body.str.contains(header[0], case=False, regex=False)
+        own = _normalised(pd.Series([header_line])).iloc[0].rstrip(sep)
+        repeated = _normalised(body[maybe]).str.rstrip(sep) == own
+        repeated = repeated.reindex(body.index, fill_value=False)
+        reason[repeated & reason.isna()] = REASON_REPEATED_HEADER
+    todo = reason.isna() & ~blank
+    quoted = todo & body.str.contains('"', regex=False) if has_quote else todo & False
+    plain = todo & ~quoted
+    counts = pd.Series(np.zeros(len(body), dtype=np.int64), index=body.index)
+    counts[plain] = _count_in(body[plain], sep) + 1
+    records, bad_quotes = _parse_quoted(body[quoted].tolist(), sep)
+    quoted_index = body.index[quoted.to_numpy()]
+    for pos, why in bad_quotes.items():
+        reason[quoted_index[pos]] = why
+    sizes = np.array([len(r) if r is not None else 0 for r in records], dtype=np.int64)
+    counts[quoted_index] = sizes
+    ok = todo & reason.isna()
+    extra = ok & (counts > width)
+    if extra.any():  # trailing empty fields (a separator at the line end) are harmless
+        tails = _tails(body[extra & plain], sep, width)
+        if (extra & quoted).any():
+            idx = quoted_index.get_indexer(body.index[(extra & quoted).to_numpy()])
+            quoted_tails = pd.Series(
+                ["".join(records[i][width:]) for i in idx],
+                index=body.index[(extra & quoted).to_numpy()],
             )
-        malformed = _no_malformed()
-    except pd.errors.EmptyDataError:
-        raise InputFileError(f"{path}: the file is empty ({what}); export it again") from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning):
-        frame, malformed = _read_ragged(text, sep, path, what)
-    frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
+            tails = pd.concat([tails, quoted_tails])
+        harmless = tails.str.strip(" \t") == ""
+        too_many = harmless.index[~harmless.to_numpy()]
+        reason[too_many] = [
+            f"the line has {counts[i]} fields but the header has {width}: too many fields "
+            f"(a '{sep}' inside a value? quote the value or remove the '{sep}')"
+            for i in too_many
+        ]
+    too_few = ok & (counts < width) & reason.isna()
+    if too_few.any():
+        reason[too_few] = [
+            f"the line has {counts[i]} fields but the header has {width}: too few fields "
+            "(a value or a separator is missing; nothing is padded)"
+            for i in body.index[too_few.to_numpy()]
+        ]
+    ends_cleanly = text.endswith(("\n", "\r"))
+    if len(body) and not ends_cleanly and pd.notna(reason.iloc[-1]):
+        last = reason.index[-1]
+        if not reason[last].startswith(("repeated header", "the line holds bytes", "a NUL")):
+            reason[last] = (
+                "truncated last line: the file ends inside this line without a line end "
+                f"({reason[last].split(';')[0]}); download or export the file again"
+            )
+    good = todo & reason.isna()
+    frame = _good_frame(body, good, plain, records, quoted_index, header, sep, numbers)
+    bad = reason.notna()
+    malformed = pd.DataFrame(
+        {
+            SOURCE_ROW: np.concatenate([numbers[bad.to_numpy()], numbers[blank.to_numpy()]]),
+            REASON: [*reason[bad], *[BLANK_LINE] * int(blank.sum())],
+            "raw": [*(printable(x) for x in body[bad]), *body[blank]],
+            SET_ASIDE: [False] * int(bad.sum()) + [True] * int(blank.sum()),
+        }
+    )
+    if first:  # blank lines above the header
+        lead = pd.DataFrame(
+            {
+                SOURCE_ROW: np.arange(1, first + 1),
+                REASON: BLANK_LINE,
+                "raw": lines[:first],
+                SET_ASIDE: True,
+            }
+        )
+        malformed = pd.concat([lead, malformed], ignore_index=True)
+    malformed = malformed.sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True)
     if _padded(text, sep):  # strip only when some cell may be padded (a fast check on the text)
         for col in frame.columns.drop(SOURCE_ROW, errors="ignore"):
             frame[col] = on_uniques(frame[col], lambda u: u.str.strip())
-    if SOURCE_ROW not in frame.columns:
-        frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)
     cells = [frame[c].to_numpy() == "" for c in frame.columns if c != SOURCE_ROW]
-    blank = np.logical_and.reduce(cells) if cells else np.zeros(len(frame), dtype=bool)
-    return frame.loc[~blank].reset_index(drop=True), int(blank.sum()), malformed
+    empty = np.logical_and.reduce(cells) if cells else np.zeros(len(frame), dtype=bool)
+    if empty.any():  # e.g. '"";""': blank once the quotes are gone
+        extra_blank = pd.DataFrame(
+            {
+                SOURCE_ROW: frame.loc[empty, SOURCE_ROW].to_numpy(),
+                REASON: BLANK_LINE,
+                "raw": "",
+                SET_ASIDE: True,
+            }
+        )
+        malformed = pd.concat([malformed, extra_blank], ignore_index=True)
+        malformed = malformed.sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True)
+    n_blank = int(malformed[SET_ASIDE].sum())
+    malformed.attrs[DATA_LINES] = len(lines) - 1
+    malformed.attrs[LINE_NOTES] = notes
+    return frame.loc[~empty].reset_index(drop=True), n_blank, malformed
+
+
+def _tails(lines: pd.Series, sep: str, width: int) -> pd.Series:
+    """What follows the ``width``-th separator of each (unquoted) line."""
+    if lines.empty:
+        return pd.Series(dtype=object)
+    return lines.str.split(sep, n=width, regex=False).str[width].fillna("")
+
+
+def _good_frame(
+    body: pd.Series,
+    good: pd.Series,
+    plain: pd.Series,
+    records: list,
+    quoted_index: pd.Index,
+    header: list[str],
+    sep: str,
+    numbers: np.ndarray,
+) -> pd.DataFrame:
+    """One frame of the loadable lines: plain lines in one C-parser call, quoted ones from csv."""
+    width = len(header)
+    parts = []
+    easy = good & plain
+    if easy.any():
+        text = "\n".join(body[easy])
+        frame = _split_plain(text, body[easy], sep, width)
+        frame[SOURCE_ROW] = numbers[easy.to_numpy()]
+        parts.append(frame)
+    hard = good & ~plain
+    if hard.any():
+        idx = quoted_index.get_indexer(body.index[hard.to_numpy()])
+        rows = [records[i][:width] for i in idx]
+        frame = pd.DataFrame(rows, columns=range(width), dtype=object)
+        frame[SOURCE_ROW] = numbers[hard.to_numpy()]
+        parts.append(frame)
+    if not parts:
+        frame = pd.DataFrame({i: pd.Series(dtype=object) for i in range(width)})
+        frame[SOURCE_ROW] = pd.Series(dtype=np.int64)
+    else:
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        if len(parts) > 1:
+            frame = frame.sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True)
+    frame.columns = [*header, SOURCE_ROW]
+    return frame
+
+
+def _split_plain(text: str, lines: pd.Series, sep: str, width: int) -> pd.DataFrame:
+    """Lines without quotes, each with at least ``width`` fields, split in one C-parser call."""
+    n_fields = int(_count_in(lines, sep).max()) + 1
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=None,
+            names=range(n_fields),
+            dtype=str,
+            quoting=csv.QUOTE_NONE,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            lineterminator="\n",
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):  # pragma: no cover - defensive
+        frame = None
+    if frame is None or len(frame) != len(lines):  # pragma: no cover - defensive
+        frame = lines.str.split(sep, regex=False, expand=True).fillna("")
+        frame = frame.reindex(columns=range(max(n_fields, width)), fill_value="")
+    return frame.iloc[:, :width].reset_index(drop=True).set_axis(range(width), axis=1)
 
 
 def _padded(text: str, sep: str) -> bool:
@@ -143,38 +435,19 @@ def _padded(text: str, sep: str) -> bool:
     return text.startswith((" ", "\t")) or any(m in text for m in marks)
 
 
-def _no_malformed() -> pd.DataFrame:
-    return pd.DataFrame(
-        {SOURCE_ROW: pd.Series(dtype="int64"), REASON: pd.Series(dtype=object), "raw": ""}
-    )
-
-
-def _read_ragged(text: str, sep: str, path: Path, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Slow path for a file with lines of too many fields: keep the good lines, flag the rest."""
-    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
-    if not rows:
-        raise InputFileError(f"{path}: the file is empty ({what}); export it again")
-    header, body = rows[0], rows[1:]
-    width = len(header)
-    lines = np.arange(2, len(body) + 2)
-    sizes = np.array([len(r) for r in body], dtype=int)
-    ok = sizes <= width
-    good = [r + [""] * (width - len(r)) for r, k in zip(body, ok, strict=True) if k]
-    frame = pd.DataFrame(good, columns=header, dtype=object)
-    frame[SOURCE_ROW] = lines[ok]
-    bad_rows = [r for r, k in zip(body, ok, strict=True) if not k]
-    malformed = pd.DataFrame(
+def no_malformed(lines: int | None = None) -> pd.DataFrame:
+    """An empty malformed-lines frame (optionally carrying the physical line count)."""
+    frame = pd.DataFrame(
         {
-            SOURCE_ROW: lines[~ok],
-            REASON: [
-                f"the line has {len(r)} fields but the header has {width} "
-                f"(a '{sep}' inside a value? quote the value or remove the '{sep}')"
-                for r in bad_rows
-            ],
-            "raw": [sep.join(r) for r in bad_rows],
+            SOURCE_ROW: pd.Series(dtype="int64"),
+            REASON: pd.Series(dtype=object),
+            "raw": pd.Series(dtype=object),
+            SET_ASIDE: pd.Series(dtype=bool),
         }
     )
-    return frame, malformed
+    if lines is not None:
+        frame.attrs[DATA_LINES] = lines
+    return frame
 
 
 def on_uniques(values: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataFrame]):
@@ -188,27 +461,55 @@ def on_uniques(values: pd.Series, fn: Callable[[pd.Series], pd.Series | pd.DataF
     return out.take(codes).set_axis(values.index)
 
 
+#: ``1.000``, ``524.192``, ``-1.234.567`` and with a decimal comma ``1.234,5``
+_DOT_GROUPS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$")
+#: ``1,000``, ``1,234,567`` and with a decimal point ``1,234.5``
+_COMMA_GROUPS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+
+
 def parse_numbers(
-    values: pd.Series, decimal_comma: bool = True
+    values: pd.Series, decimal_comma: bool = True, count: bool = False
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Numbers from text: ``..`` and empty are missing, decimal comma allowed.
 
-    Returns ``(numbers as float, missing mask, bad mask)``.
+    Thousands separators: with a decimal comma (Danish files) a ``.`` before groups
+    of exactly three digits separates thousands (``524.192`` is 524192). For a
+    ``count`` column (integers by nature) that holds in any file, and ``1,000`` in a
+    decimal-point file is 1000; ``1,000`` in a decimal-comma file is ambiguous and
+    counted as bad (see :func:`ambiguous_thousands`). Returns ``(numbers as float,
+    missing mask, bad mask)``.
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         numbers = values.astype(float)
         return numbers, numbers.isna(), pd.Series(False, index=values.index)
-    parsed = on_uniques(values, lambda u: _parse_numbers(u, decimal_comma))
+    parsed = on_uniques(values, lambda u: _parse_numbers(u, decimal_comma, count))
     return parsed["number"], parsed["missing"].astype(bool), parsed["bad"].astype(bool)
 
 
-def _parse_numbers(values: pd.Series, decimal_comma: bool) -> pd.DataFrame:
+def ambiguous_thousands(values: pd.Series, decimal_comma: bool) -> pd.Series:
+    """Count cells like ``1,000`` in a decimal-comma file: 1000 or 1.0? Never guessed."""
+    if not decimal_comma or pd.api.types.is_numeric_dtype(values):
+        return pd.Series(False, index=values.index)
+    return on_uniques(
+        values, lambda u: u.astype(str).str.strip().str.fullmatch(_COMMA_GROUPS.pattern)
+    ).astype(bool)
+
+
+def _parse_numbers(values: pd.Series, decimal_comma: bool, count: bool) -> pd.DataFrame:
     text = values.astype(str).str.strip()
     missing = text.isin(MISSING_MARKERS) | values.isna()
     clean = text.str.replace(r"[\s\u00a0]", "", regex=True)
+    dots = clean.str.fullmatch(_DOT_GROUPS.pattern).fillna(False).astype(bool)
+    if not decimal_comma:  # '.' is the decimal point: grouping only in counts, never '1.5'
+        dots &= count & ~clean.str.contains(",", regex=False)
+    commas = clean.str.fullmatch(_COMMA_GROUPS.pattern).fillna(False).astype(bool)
+    ambiguous = commas & decimal_comma & count
+    clean = clean.where(~dots, clean.str.replace(".", "", regex=False))
+    if not decimal_comma and count:
+        clean = clean.where(~commas, clean.str.replace(",", "", regex=False))
     if decimal_comma:
         clean = clean.str.replace(",", ".", regex=False)
-    numbers = pd.to_numeric(clean.where(~missing), errors="coerce")
+    numbers = pd.to_numeric(clean.where(~missing & ~ambiguous), errors="coerce")
     bad = ~missing & numbers.isna()
     return pd.DataFrame({"number": numbers.astype(float), "missing": missing, "bad": bad})
 
@@ -326,8 +627,20 @@ def finish(
 
     ``raw`` maps source rows to their original text (only called for quarantined rows).
     """
+    lines = next((p.attrs[DATA_LINES] for p in prior if DATA_LINES in p.attrs), None)
+    notes = [*notes, *(n for p in prior for n in p.attrs.get(LINE_NOTES, ()))]
     parts = [p for p in prior if len(p)]
     prior_frame = pd.concat(parts, ignore_index=True) if parts else None
+    if prior_frame is not None and SET_ASIDE in prior_frame.columns:
+        aside = prior_frame[SET_ASIDE].astype("boolean").fillna(False).astype(bool)
+        blank = prior_frame.loc[aside, [SOURCE_ROW, REASON, "raw"]]
+        prior_frame = prior_frame.loc[~aside].drop(columns=SET_ASIDE)
+        if len(blank):
+            parts = [d for d in (dropped, blank) if d is not None and len(d)]
+            dropped = pd.concat(parts, ignore_index=True).sort_values(SOURCE_ROW, kind="stable")
+            dropped = dropped.reset_index(drop=True)
+        if prior_frame.empty:
+            prior_frame = None
     result = validate_rows(
         frame[[*columns, SOURCE_ROW]],
         schema,
@@ -353,7 +666,10 @@ def finish(
             path = target
         else:  # a file left by an earlier run would describe data that is now clean
             target.unlink(missing_ok=True)
-    return replace(result, data=data, quarantined=bad, quarantine_path=path)
+    out = replace(result, data=data, quarantined=bad, quarantine_path=path, lines=lines)
+    if lines == 0 or not out.adds_up:
+        log.warning(out.message())
+    return out
 
 
 def count_phrase(n: int, singular: str, plural: str | None = None) -> str:
@@ -375,6 +691,7 @@ class CsvTable:
         sep = sniff_separator(text, ",")
         self.decimal_comma = sep == ";"
         frame, blank, self.malformed = read_delimited(text, sep, self.path, what)
+        self._lines = _physical_lines(text)
         frame.columns = [c if c == SOURCE_ROW else c.strip().lower() for c in frame.columns]
         self.notes = [f"encoding: {encoding}"]
         if sep != ",":
@@ -416,8 +733,19 @@ class CsvTable:
             self.problems.add(dates.isna() & ~bad, f"{col} is empty")
         self.frame[col] = dates
 
-    def number(self, col: str, whole: bool, required: bool = False) -> None:
-        numbers, missing, bad = parse_numbers(self.frame[col], self.decimal_comma)
+    def number(self, col: str, whole: bool, required: bool = False, count: bool = False) -> None:
+        """Parse a numeric column; ``whole`` (and ``count``) columns read thousands separators."""
+        count = count or whole
+        values = self.frame[col]
+        numbers, missing, bad = parse_numbers(values, self.decimal_comma, count=count)
+        ambiguous = ambiguous_thousands(values, self.decimal_comma) if count else bad & False
+        self.problems.add(
+            ambiguous,
+            self.text(col, ambiguous)
+            + " is ambiguous (a thousands separator or a decimal comma?); write the number "
+            "without separators, e.g. 1000",
+        )
+        bad = bad & ~ambiguous
         self.problems.add(bad, self.text(col, bad) + " is not a number")
         if required:
             self.problems.add(missing, f"{col} is empty")
@@ -445,12 +773,10 @@ class CsvTable:
         )
 
     def raw_for(self, rows: pd.Series) -> pd.Series:
-        sub = self.raw_frame.loc[self.raw_frame[SOURCE_ROW].isin(rows)]
-        cols = [c for c in sub.columns if c != SOURCE_ROW]
-        joined = sub[cols[0]].astype(str)
-        for col in cols[1:]:
-            joined = joined + "," + sub[col].astype(str)
-        return pd.Series(joined.to_numpy(), index=sub[SOURCE_ROW].to_numpy())
+        """The physical lines of the given source rows, as written in the file."""
+        wanted = pd.unique(rows.dropna().astype(int))
+        wanted = wanted[(wanted >= 1) & (wanted <= len(self._lines))]
+        return pd.Series([printable(self._lines[r - 1]) for r in wanted], index=wanted)
 
 
 def quote(values: pd.Series) -> pd.Series:

@@ -36,6 +36,15 @@ class LoadResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: rows set aside on purpose (totals, Christiansø, other offences), with a ``reason``
     dropped: pd.DataFrame | None = None
+    #: physical data lines (rows) in the file after the header, when the loader counted them
+    lines: int | None = None
+
+    @property
+    def adds_up(self) -> bool:
+        """Whether loaded + quarantined + set aside equals the physical data lines."""
+        if self.lines is None:
+            return True
+        return len(self.data) + self.n_quarantined + self.n_dropped == self.lines
 
     @property
     def n_quarantined(self) -> int:
@@ -53,8 +62,23 @@ class LoadResult:
             where = f" -> {self.quarantine_path}" if self.quarantine_path else ""
             text += f", {self.n_quarantined:,} quarantined{where}"
         if self.n_dropped:
-            text += f", {self.n_dropped:,} set aside as totals or out of scope"
+            kinds = self._set_aside_kinds()
+            text += f", {self.n_dropped:,} set aside ({kinds})"
+        if self.lines is not None:
+            text += f" of {self.lines:,} data line{'' if self.lines == 1 else 's'}"
+            if self.lines == 0:
+                text += " (WARNING: the file holds only the header, no data)"
+            elif not self.adds_up:  # pragma: no cover - a loader defect, said loudly
+                text += " (WARNING: the counts do not add up; please report this)"
         return text
+
+    def _set_aside_kinds(self) -> str:
+        """The categories of the set-aside rows with their counts, e.g. ``12 totals, 1 blank line``."""
+        reasons = self.dropped[REASON].astype(str) if REASON in self.dropped.columns else None
+        if reasons is None:
+            return "totals or out of scope"
+        counts = reasons.value_counts(sort=False)
+        return ", ".join(f"{n:,} {why}" for why, n in counts.items())
 
 
 def _reason(row: pd.Series, unique: tuple[str, ...] = ()) -> str:

@@ -10,9 +10,7 @@ frame, item columns are coerced to nullable integers: ``1.0`` from SPSS becomes
 
 from __future__ import annotations
 
-import io
 import re
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +21,10 @@ import pandera.pandas as pa
 from botrygt_eval import schemas
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.io._common import (
+    BLANK_LINE,
+    DATA_LINES,
     MISSING_MARKERS,
+    SET_ASIDE,
     CsvTable,
     RowProblems,
     count_phrase,
@@ -31,6 +32,8 @@ from botrygt_eval.io._common import (
     duplicated_keys,
     existing_file,
     finish,
+    no_malformed,
+    on_uniques,
     parse_numbers,
     quote,
     read_delimited,
@@ -42,21 +45,24 @@ from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult
 
 #: columns of a response file that are not questionnaire items
 ID_COLUMNS = ("resp_id", "year")
-SchemaArg = pa.DataFrameSchema | Callable[[int], pa.DataFrameSchema] | None
+#: ``schema=ITEM_BANK``: validate against the year's response schema from the item bank
+ITEM_BANK = "item_bank"
+SchemaArg = pa.DataFrameSchema | Callable[[int], pa.DataFrameSchema] | str | None
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
-def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool, pd.DataFrame | None]:
+def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool, pd.DataFrame]:
     """Read CSV / XLSX / SAV into a frame with ``source_row``.
 
-    Also returns notes, whether decimals use a comma, and malformed lines (CSV only).
+    Also returns notes, whether decimals use a comma, and the lines that could not
+    be loaded or were set aside (blank); ``attrs[DATA_LINES]`` counts the data lines.
     """
     suffix = path.suffix.lower()
     notes: list[str] = []
     if suffix in (".csv", ".txt"):
         text, encoding = read_text(path, what)
         sep = sniff_separator(text, ",")
-        frame, blank, malformed = _read_typed_csv(text, sep, path, what)
+        frame, blank, malformed = read_delimited(text, sep, path, what)
         notes.append(f"encoding: {encoding}")
         if sep != ",":
             notes.append(f"separator {sep!r}: decimal comma assumed")
@@ -64,16 +70,8 @@ def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool, pd.
             notes.append(f"ignored {count_phrase(blank, 'blank line')}")
         return frame, notes, sep == ";", malformed
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            frame = pd.read_excel(path, engine="openpyxl", dtype=object)
-        except Exception as exc:  # openpyxl raises many kinds for a corrupt workbook
-            raise InputFileError(
-                f"{path}: cannot read the Excel workbook ({type(exc).__name__}: {exc}); "
-                "open it in Excel and save it again as .xlsx, or export CSV"
-            ) from None
-        frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)  # row 1 holds the headings
-        notes.append("Excel workbook (first sheet)")
-        return frame, notes, False, None
+        frame, malformed, sheet_notes = _read_workbook(path, what)
+        return frame, notes + sheet_notes, False, malformed
     if suffix in (".sav", ".zsav"):
         import pyreadstat
 
@@ -88,44 +86,102 @@ def _read_any(path: Path, what: str) -> tuple[pd.DataFrame, list[str], bool, pd.
             ) from None
         frame[SOURCE_ROW] = np.arange(1, len(frame) + 1)  # SPSS case number
         notes.append("SPSS file (numeric codes used; value labels and user-missing flags ignored)")
-        return frame, notes, False, None
+        frame, malformed = _blank_rows(frame, len(frame))
+        return frame, notes, False, malformed
     raise InputFileError(
         f"{path}: unsupported file type {suffix!r} ({what}); use .csv, .xlsx or .sav"
     )
 
 
-def _read_typed_csv(
-    text: str, sep: str, path: Path, what: str
-) -> tuple[pd.DataFrame, int, pd.DataFrame | None]:
-    """Let the C parser type the numeric columns (fast); ``resp_id`` always stays text."""
-    header = text.split("\n", 1)[0].split(sep)
-    ids = {h: str for h in header if h.strip().strip('"').strip().lower() == "resp_id"}
+def _blank_rows(frame: pd.DataFrame, lines: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set aside rows without any value (a workbook's empty rows) as blank lines."""
+    cells = frame.drop(columns=SOURCE_ROW)
+    empty = (cells.isna() | cells.astype(str).apply(lambda c: c.str.strip() == "")).all(axis=1)
+    malformed = no_malformed(lines)
+    if empty.any():
+        aside = pd.DataFrame(
+            {
+                SOURCE_ROW: frame.loc[empty, SOURCE_ROW].to_numpy(),
+                REASON: BLANK_LINE,
+                "raw": "",
+                SET_ASIDE: True,
+            }
+        )
+        aside.attrs[DATA_LINES] = lines
+        malformed = aside
+    return frame.loc[~empty].reset_index(drop=True), malformed
+
+
+def _read_workbook(path: Path, what: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every sheet of a workbook; sheets after the first must repeat its header row.
+
+    A platform splits a long export over several sheets; their rows are read as one
+    table numbered as if the sheets were pasted one under the other (the notes say
+    where each sheet starts). A sheet with other headings is refused, never skipped.
+    """
     try:
-        with warnings.catch_warnings():
-            # extra fields on the first line would silently become an index or be cut
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=sep,
-                dtype=ids,
-                keep_default_na=False,
-                na_values=list(MISSING_MARKERS),
-                skip_blank_lines=False,
-                index_col=False,
-                decimal="," if sep == ";" else ".",
-                engine="c",
+        sheets = pd.read_excel(path, engine="openpyxl", dtype=object, header=None, sheet_name=None)
+    except Exception as exc:  # openpyxl raises many kinds for a corrupt workbook
+        raise InputFileError(
+            f"{path}: cannot read the Excel workbook ({type(exc).__name__}: {exc}); "
+            "open it in Excel and save it again as .xlsx, or export CSV"
+        ) from None
+    filled = {name: sheet.dropna(how="all", axis=1) for name, sheet in sheets.items()}
+    filled = {n: s for n, s in filled.items() if not s.dropna(how="all").empty}
+    if not filled:
+        raise InputFileError(f"{path}: the workbook is empty ({what}); export it again")
+    names = list(filled)
+    first = sheets[names[0]]
+    header = [_heading(h) for h in first.iloc[0].tolist()]
+    parts, notes, start = [], [], 2
+    for name in names:
+        sheet = sheets[name]
+        heads = [_heading(h) for h in sheet.iloc[0].tolist()]
+        if [h for h in heads if h] != [h for h in header if h]:
+            raise InputFileError(
+                f"{path}: sheet {name!r} has other headings in row 1 ({', '.join(heads[:6])}, "
+                f"...) than the first sheet {names[0]!r} ({', '.join(header[:6])}, ...); "
+                "give every sheet of the export the same header row, or delete the sheet "
+                "that is not part of the responses"
             )
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, pd.errors.ParserWarning):
-        return read_delimited(text, sep, path, what)  # the careful path: quarantines bad lines
-    frame.columns = [str(c).strip().strip('"').strip() for c in frame.columns]
-    frame[SOURCE_ROW] = np.arange(2, len(frame) + 2)
-    blank = frame.drop(columns=SOURCE_ROW).isna().all(axis=1)
-    return frame.loc[~blank].reset_index(drop=True), int(blank.sum()), None
+        body = sheet.iloc[1:].reset_index(drop=True)
+        body = body.reindex(columns=range(len(header)))
+        body.columns = header
+        body[SOURCE_ROW] = np.arange(start, start + len(body))
+        if name != names[0]:
+            notes.append(f"sheet {name!r} continues the table: its row 2 is source_row {start:,}")
+        parts.append(body)
+        start += len(body)
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.loc[:, [c for c in frame.columns if c != ""]]
+    label = "first sheet" if len(names) == 1 else f"{len(names)} sheets with one header"
+    skipped = [n for n in sheets if n not in filled]
+    if skipped:
+        notes.append(f"ignored empty sheet(s): {', '.join(map(repr, skipped))}")
+    frame, malformed = _blank_rows(frame, start - 2)
+    return frame, malformed, [f"Excel workbook ({label})", *notes]
 
 
-def _resolve_schema(schema: SchemaArg, year: int | None, items: list[str]) -> pa.DataFrameSchema:
+def _heading(value: object) -> str:
+    return "" if pd.isna(value) else str(value).strip()
+
+
+def _resolve_schema(
+    schema: SchemaArg, year: int | None, items: list[str]
+) -> tuple[pa.DataFrameSchema, str | None]:
+    note = None
     if schema is None:
-        return schemas.response_schema(items)
+        return schemas.response_schema(items), None
+    if isinstance(schema, str):
+        if schema != ITEM_BANK:
+            raise InputFileError(f"unknown response schema {schema!r}; use {ITEM_BANK!r}")
+        if year is None:
+            note = "survey year unknown: answer codes checked as integers only"
+            return schemas.response_schema(items), note
+        resolved, note = _item_bank_schema(year, items)
+        if resolved is None:
+            return schemas.response_schema(items), note
+        return resolved, note
     if not isinstance(schema, pa.DataFrameSchema):
         if year is None:
             raise InputFileError(
@@ -133,9 +189,132 @@ def _resolve_schema(schema: SchemaArg, year: int | None, items: list[str]) -> pa
                 "or give every row the same year"
             )
         schema = schema(year)
+        if schema is None:  # the item bank has no questionnaire for the year
+            note = f"no questionnaire for {year} in the item bank: answer codes checked as integers only"
+            return schemas.response_schema(items), note
     if schema.strict and SOURCE_ROW not in schema.columns:
         schema = schema.add_columns({SOURCE_ROW: pa.Column("int64")})
-    return schema
+    return schema, note
+
+
+def _item_bank_schema(year: int, items: list[str]) -> tuple[pa.DataFrameSchema | None, str | None]:
+    """The year's response schema from the item bank, fitted to the file's item columns.
+
+    The year's questionnaire, else the nearest year whose items are all in the file
+    (back-years written in a later layout). Items of the questionnaire missing from the
+    file are not required here: the codes of the items present are checked, and the
+    routing/required checks that need a missing item are left out (the note says so).
+    """
+    from botrygt_eval.instrument import response_schema
+    from botrygt_eval.instrument.bank import available_years, load_instrument
+
+    years = available_years()
+    if not years:
+        return None, "no item bank found: answer codes checked as integers only"
+    present = set(items)
+    if year in years:
+        best = year
+    else:
+        fits = [y for y in years if set(load_instrument(y).item_ids) <= present]
+        if not fits:
+            return None, (
+                f"no questionnaire for {year} in the item bank: answer codes checked as "
+                "integers only"
+            )
+        best = min(fits, key=lambda y: (abs(y - year), -y))
+    inst = load_instrument(best)
+    schema = response_schema(year, instrument_year=best)
+    missing = [i for i in inst.item_ids if i not in present]
+    note = None if best == year else f"answer codes checked against the {best} questionnaire"
+    if missing:
+        schema = schema.remove_columns(missing)
+        needs = {f"routing_{i.id}": {i.id, *i.relevant.items} for i in inst.items if i.relevant}
+        needs |= {
+            f"required_{i.id}": {i.id, *(i.relevant.items if i.relevant else ())}
+            for i in inst.items
+        }
+        schema.checks = [c for c in schema.checks if needs.get(c.name, set()) <= present]
+        note = (
+            f"{len(missing)} item(s) of the {best} questionnaire are not in the file "
+            f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): codes of the "
+            "items present checked against the codebook"
+        )
+    return schema, note
+
+
+def _single_year(year: pd.Series) -> int | None:
+    years = year.dropna()
+    return int(years.iloc[0]) if len(years) and years.nunique() == 1 else None
+
+
+def _holds_labels(bad: pd.Series, numbers: pd.Series) -> bool:
+    """A column of answer labels (Ja/Nej), not codes with a few bad cells."""
+    n_bad = int(bad.sum())
+    return n_bad > 0 and n_bad >= int(numbers.notna().sum())
+
+
+def _recode_labels(
+    path: Path, labels: dict[str, pd.Series], year: int | None
+) -> tuple[dict[str, pd.Series | dict], str]:
+    """Answer labels -> codes through the year's codebook (Danish or English labels).
+
+    Refuses the file once when there is no codebook for the year or a label is not in it.
+    """
+    from botrygt_eval.errors import InstrumentError
+    from botrygt_eval.instrument.bank import load_instrument
+
+    cols = ", ".join(labels)
+    example = next(iter(labels.values()))
+    seen = ", ".join(repr(v) for v in pd.unique(example.dropna())[:3])
+    fix = (
+        "export the responses with numeric codes, or convert the platform export with "
+        "'botrygt-eval responses import'"
+    )
+    try:
+        if year is None:
+            raise InstrumentError("no year")
+        inst = load_instrument(year)
+    except InstrumentError:
+        raise InputFileError(
+            f"{path}: column(s) {cols} hold answer labels (e.g. {seen}), not numeric codes, and "
+            f"there is no codebook for {year or 'this year'} to recode them; {fix}"
+        ) from None
+    out: dict[str, pd.Series | dict] = {}
+    bad_cells: dict[str, pd.Series] = {}
+    for col, values in labels.items():
+        if col not in inst.item_ids:
+            raise InputFileError(
+                f"{path}: column(s) {col} hold text, not numeric answer codes (e.g. {seen}), "
+                f"and {col} is not an item of the {year} questionnaire; {fix}, or drop "
+                "free-text columns"
+            )
+        lookup = {}
+        for choice in inst.all_choices(col):
+            lookup[str(choice.code)] = choice.code
+            for label in choice.label.values():
+                lookup[" ".join(label.casefold().split())] = choice.code
+        text = values.astype(str).str.strip()
+        empty = values.isna() | text.isin(MISSING_MARKERS)
+        key = on_uniques(text, lambda u: u.str.casefold().str.split().str.join(" "))
+        codes = key.map(lookup)
+        bad_cells[col] = codes.isna() & ~empty
+        out[col] = codes.where(~empty).astype("Int64")
+    unmatched = [c for c in labels if out[c].notna().sum() == 0]
+    if unmatched:
+        raise InputFileError(
+            f"{path}: column(s) {', '.join(unmatched)} hold text, not numeric answer codes "
+            f"(e.g. {seen}), and not labels of the {year} codebook; {fix}, or drop free-text "
+            "columns"
+        )
+    n_bad = sum(int(b.sum()) for b in bad_cells.values())
+    n_cells = sum(int((~(v.isna())).sum()) for v in labels.values())
+    if n_bad > max(10, n_cells // 100):
+        raise InputFileError(
+            f"{path}: column(s) {cols} hold answer labels (e.g. {seen}) and {n_bad:,} of them "
+            f"are not in the {year} codebook; {fix}"
+        )
+    out["_bad"] = bad_cells
+    return out, f"recoded answer labels to codes through the {year} codebook in: {cols}"
 
 
 def load_responses(
@@ -190,23 +369,28 @@ def load_responses(
         "year " + quote(frame.loc[year_bad | year_frac, "year"]) + " is not a year",
     )
     out["year"] = year
-    text_columns = []
+    file_year = _YEAR_IN_NAME.search(path.stem)
+    label_year = int(file_year.group(1)) if file_year else _single_year(year)
+    labels = {}
     for col in items:
         numbers, _missing, bad = parse_numbers(frame[col], decimal_comma)
-        if bad.any() and numbers.notna().sum() == 0:
-            text_columns.append(col)
+        if _holds_labels(bad, numbers):
+            labels[col] = frame[col]
             continue
         codes, frac = whole_numbers(numbers)
         problems.add(bad, f"{col} " + quote(frame.loc[bad, col]) + " is not a numeric answer code")
         problems.add(frac, f"{col} " + quote(frame.loc[frac, col]) + " is not a whole answer code")
         out[col] = codes
-    if text_columns:
-        raise InputFileError(
-            f"{path}: column(s) {', '.join(text_columns)} hold text, not numeric answer codes; "
-            "export the responses with codes (not labels), or drop free-text columns"
-        )
+    if labels:
+        recoded, note = _recode_labels(path, labels, label_year)
+        bad_labels = recoded.pop("_bad")
+        out |= recoded
+        for col, bad in bad_labels.items():  # type: ignore[union-attr]
+            problems.add(
+                bad, f"{col} " + quote(frame.loc[bad, col]) + " is not an answer label or code"
+            )
+        notes.append(note)
     tidy = pd.DataFrame(out, index=frame.index)
-    file_year = _YEAR_IN_NAME.search(path.stem)
     expected = int(file_year.group(1)) if file_year else None
     if expected is not None:
         other = year.notna() & (year != expected)
@@ -214,13 +398,15 @@ def load_responses(
             other.fillna(False),
             "year " + year[other.fillna(False)].astype(str) + f" in the file for {expected}",
         )
-    elif year.dropna().nunique() == 1:
-        expected = int(year.dropna().iloc[0])
+    else:
+        expected = _single_year(year)
     good, bad = problems.split(tidy)
     dup = duplicated_keys(good, ["resp_id"])
     dups = good.loc[dup].assign(**{REASON: dup_reason(["resp_id"])})
     good = good.loc[~dup]
-    resolved = _resolve_schema(schema, expected, items)
+    resolved, schema_note = _resolve_schema(schema, expected, items)
+    if schema_note:
+        notes.append(schema_note)
     columns = [*ID_COLUMNS, *items]
     return finish(
         good,
@@ -275,7 +461,7 @@ def load_sample(path: str | Path, quarantine_dir: str | Path | None = None) -> L
 def load_margins(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
     """Population margins ``variable,level,total`` (long). ``level`` is kept as text."""
     tab = CsvTable(path, "the calibration margins", ["variable", "level", "total"])
-    tab.number("total", whole=False, required=True)
+    tab.number("total", whole=False, required=True, count=True)  # totals: thousands separators
     empty = tab.frame["variable"] == ""
     tab.problems.add(empty, "variable is empty")
     return tab.result(schemas.MARGINS, ["variable", "level"], quarantine_dir)

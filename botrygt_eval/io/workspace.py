@@ -127,12 +127,13 @@ def load_fixed_files(
 def load_workspace(
     root: str | Path,
     quarantine_dir: str | Path | None = None,
-    response_schema: SchemaArg = None,
+    response_schema: SchemaArg = responses.ITEM_BANK,
 ) -> Workspace:
     """Load every file of the workspace layout that exists under ``root``.
 
-    ``response_schema`` (a schema or ``year -> schema``) is passed to
-    :func:`~botrygt_eval.io.responses.load_responses`. Raises
+    ``response_schema`` (a schema or ``year -> schema``; by default the year's schema
+    from the item bank, so answer codes outside the questionnaire's codes are
+    quarantined) is passed to :func:`~botrygt_eval.io.responses.load_responses`. Raises
     :class:`InputFileError` when ``root`` is missing or holds none of the files.
     """
     root = Path(root)
