@@ -83,3 +83,7 @@ def check_option(name: str, value: object, allowed: tuple) -> None:
 
 class ReportError(BotrygtError):
     """A report could not be rendered (template missing, a notebook cell failed)."""
+
+
+class PersonalDataError(BotrygtError):
+    """Personal data (a CPR number) would be written where it must not be, or a key is unsafe."""
