@@ -140,6 +140,7 @@ def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cel
 
     import papermill as pm
 
+    from botrygt_eval.privacy.guard import check_tree
     from botrygt_eval.privacy.sandbox import start_kernel
     from botrygt_eval.reference import to_kommune_kode
     from botrygt_eval.reports_content import is_simulated, prepare_inputs
@@ -202,6 +203,7 @@ def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cel
             km.shutdown_kernel(now=True)  # also removes its connection file and sockets
     export_html(nb, html, title=_title(kind, kommune, lang), simulated=parameters["simulated"],
                 lang=lang)  # fmt: skip
+    check_tree(folder)  # the backstop: the notebook papermill wrote, figures' text, tables
     return ReportResult(kind, folder, html, nb, skipped=False, seconds=time.perf_counter() - t0)
 
 
@@ -238,7 +240,9 @@ def export_html(notebook: Path, html: Path, *, title: str, simulated: bool,
         head, sep, rest = body.partition("<body")
         tag_end = rest.index(">") + 1
         body = head + sep + rest[:tag_end] + banner + rest[tag_end:]
-    html.write_text(body, encoding="utf-8")
+    from botrygt_eval.privacy.guard import guarded_write_text
+
+    guarded_write_text(html, body)
     return html
 
 

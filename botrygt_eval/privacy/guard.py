@@ -117,14 +117,25 @@ def scan_tree(root: str | Path, *, max_bytes: int = 200_000_000) -> list[tuple[P
     return found
 
 
-def check_tree(root: str | Path) -> None:
-    """Raise :class:`PersonalDataError` naming the files under ``root`` that hold a CPR."""
+def check_tree(root: str | Path, *, remove: bool = True) -> None:
+    """Raise :class:`PersonalDataError` naming the files under ``root`` that hold a CPR.
+
+    The backstop for files written by code outside the guarded writers (papermill's
+    notebook, loaders' quarantine files): with ``remove`` (default) those files are
+    deleted before raising, so no CPR number stays in the outputs.
+    """
+    if not Path(root).exists():
+        return
     found = scan_tree(root)
     if found:
         listed = "; ".join(f"{p} line {line:,}" for p, line in found[:10])
+        if remove:
+            for path, _ in found:
+                path.unlink(missing_ok=True)
+        what = "were deleted" if remove else "must be deleted"
         raise PersonalDataError(
-            f"{len(found)} output file(s) contain CPR-shaped values: {listed}; delete them, "
-            f"then {_FIX}"
+            f"{len(found)} output file(s) contained CPR-shaped values and {what}: {listed}; "
+            f"{_FIX}"
         )
 
 
