@@ -72,7 +72,10 @@ def _load(ctx: DemoContext) -> None:
     from botrygt_eval.privacy.guard import check_tree, guarded_write_text
 
     folder = ctx.folder("loaded")
-    ws = load_workspace(ctx.produced["workspace"], quarantine_dir=folder / "quarantine")
+    try:
+        ws = load_workspace(ctx.produced["workspace"], quarantine_dir=folder / "quarantine")
+    finally:  # quarantined lines must not carry CPR numbers, even when a later file fails
+        check_tree(folder / "quarantine")
     ctx.produced["ws"] = ws
     summary = summarise_workspace(ws)
     ctx.table(summary, folder / "workspace_summary.csv", "validated workspace summary")
@@ -80,7 +83,6 @@ def _load(ctx: DemoContext) -> None:
     lines += [f"- {m}" for m in ws.messages()]
     guarded_write_text(folder / "load_log.md", "\n".join(lines) + "\n")
     ctx.outputs.append(("load log", folder / "load_log.md"))
-    check_tree(folder)  # quarantined lines must not carry CPR numbers
 
 
 def _instrument(ctx: DemoContext) -> None:

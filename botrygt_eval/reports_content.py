@@ -76,8 +76,10 @@ def prepare_inputs(
             return paths  # unchanged workspace: reuse (resumable batches)
     stamp_path.unlink(missing_ok=True)
     (cache / "partnership_effects.csv").unlink(missing_ok=True)
-    ws = load_workspace(data_dir, quarantine_dir=cache / "quarantine")
-    check_tree(cache / "quarantine")  # quarantined lines must not carry CPR numbers
+    try:
+        ws = load_workspace(data_dir, quarantine_dir=cache / "quarantine")
+    finally:  # quarantined lines must not carry CPR numbers, even when a later file fails
+        check_tree(cache / "quarantine")
     if survey_csv is not None and Path(survey_csv).exists():
         est = pd.read_csv(survey_csv)
     else:

@@ -134,8 +134,7 @@ def check_tree(root: str | Path, *, remove: bool = True) -> None:
                 path.unlink(missing_ok=True)
         what = "were deleted" if remove else "must be deleted"
         raise PersonalDataError(
-            f"{len(found)} output file(s) contained CPR-shaped values and {what}: {listed}; "
-            f"{_FIX}"
+            f"{len(found)} output file(s) contained CPR-shaped values and {what}: {listed}; {_FIX}"
         )
 
 
