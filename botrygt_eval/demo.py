@@ -337,17 +337,23 @@ def run_demo(out: Path, seed: int = 2018) -> DemoContext:
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(out=out, seed=seed)
     from botrygt_eval.privacy.guard import install_log_guard
+    from botrygt_eval.privacy.sandbox import report_sandbox
 
     install_log_guard()
     console.rule(f"[bold]botrygt-eval {__version__} demo[/] — {SIMULATED_BANNER}")
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    # matplotlib's and the report kernels' caches in a working folder under out, removed
+    # at the end: nothing is written outside out (docs/DATA_PROTECTION.md)
+    with (
+        report_sandbox(out),
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+    ):
         task = progress.add_task("demo", total=len(STAGES))
         for label, stage in STAGES:
             progress.update(task, description=label)
@@ -363,7 +369,7 @@ def run_demo(out: Path, seed: int = 2018) -> DemoContext:
     from botrygt_eval.privacy.guard import check_tree
 
     for child in sorted(out.iterdir()):  # the backstop over every output (not the inputs)
-        if child.is_dir() and child.name != "workspace":
+        if child.is_dir() and child.name != "workspace" and not child.name.startswith("."):
             check_tree(child)
     table = Table(title=f"Outputs in {out}/ ({SIMULATED_BANNER})")
     table.add_column("what")

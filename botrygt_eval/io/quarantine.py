@@ -149,7 +149,7 @@ def validate_rows(
         qdir = Path(quarantine_dir)
         qdir.mkdir(parents=True, exist_ok=True)
         path = qdir / f"{Path(source).stem}.quarantine.csv"
-        guarded_to_csv(quarantined, path, index=False)  # never a CPR number (docs/DATA_PROTECTION.md)
+        guarded_to_csv(quarantined, path, index=False)  # refuses CPR numbers
     result = LoadResult(
         data=data.reset_index(drop=True),
         quarantined=quarantined,
