@@ -38,10 +38,12 @@ class DemoContext:
         return path
 
     def table(self, frame: pd.DataFrame, path: Path, label: str) -> Path:
-        """Write an aggregate table, marked as simulated."""
+        """Write an aggregate table, marked as simulated (never with a CPR number)."""
+        from botrygt_eval.privacy.guard import guarded_to_csv
+
         frame = frame.copy()
         frame.insert(0, "data_source", SIMULATED_BANNER)
-        frame.to_csv(path, index=False)
+        guarded_to_csv(frame, path, index=False)
         self.outputs.append((label, path))
         return path
 
@@ -67,15 +69,19 @@ def _simulate(ctx: DemoContext) -> None:
 
 def _load(ctx: DemoContext) -> None:
     from botrygt_eval.io.workspace import load_workspace, summarise_workspace
+    from botrygt_eval.privacy.guard import check_tree, guarded_write_text
 
     folder = ctx.folder("loaded")
-    ws = load_workspace(ctx.produced["workspace"], quarantine_dir=folder / "quarantine")
+    try:
+        ws = load_workspace(ctx.produced["workspace"], quarantine_dir=folder / "quarantine")
+    finally:  # quarantined lines must not carry CPR numbers, even when a later file fails
+        check_tree(folder / "quarantine")
     ctx.produced["ws"] = ws
     summary = summarise_workspace(ws)
     ctx.table(summary, folder / "workspace_summary.csv", "validated workspace summary")
     lines = [f"# {SIMULATED_BANNER}", "", "Load log (rows loaded / quarantined):", ""]
     lines += [f"- {m}" for m in ws.messages()]
-    (folder / "load_log.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    guarded_write_text(folder / "load_log.md", "\n".join(lines) + "\n")
     ctx.outputs.append(("load log", folder / "load_log.md"))
 
 
@@ -87,17 +93,45 @@ def _instrument(ctx: DemoContext) -> None:
     ctx.outputs.append(("questionnaire 2025: XLSForm, HTML da/en, codebook, schema", folder))
 
 
+#: where the demo keeps person-level rows (the sample), apart from the shareable outputs
+MICRODATA = "mikrodata"
+MICRODATA_README = """PERSONOPLYSNINGER / PERSONAL DATA
+
+Denne mappe indeholder mikrodata: én række pr. person (pseudonymiseret id, kommune, køn,
+alder). Pseudonymiserede data er stadig personoplysninger (GDPR art. 4, nr. 5). Mappen må
+ikke deles, sendes, vedhæftes eller lægges i en mappe, der deles; slet den, når den ikke
+længere bruges. Rapporter og tabeller til deling ligger uden for denne mappe.
+
+This folder holds microdata: one row per person (pseudonymised id, kommune, sex, age).
+Pseudonymised data are still personal data (GDPR art. 4(5)). Do not share, send or attach
+this folder or put it in a shared folder; delete it when no longer needed. Reports and
+tables meant for sharing are outside this folder. See docs/DATA_PROTECTION.md.
+"""
+
+
+def microdata_folder(ctx: DemoContext, name: str) -> Path:
+    """``out/mikrodata/<name>/``, with the README saying it is personal data not to share."""
+    folder = ctx.folder(f"{MICRODATA}/{name}")
+    readme = ctx.out / MICRODATA / "README.txt"
+    if not readme.exists():
+        readme.write_text(MICRODATA_README, encoding="utf-8")
+    return folder
+
+
 def _sample(ctx: DemoContext) -> None:
+    from botrygt_eval.privacy.guard import guarded_to_csv
     from botrygt_eval.sampling import draw_sample
 
-    folder = ctx.folder("sampling")
+    folder = ctx.folder("sampling")  # the allocation report: aggregates, shareable
+    micro = microdata_folder(ctx, "sampling")  # the sample: one row per person
     frame = pd.read_parquet(ctx.produced["workspace"] / "survey" / "frame_2026.parquet")
     result = draw_sample(
         frame, year=2026, method="moe", target_moe=0.05, expected_response=0.4,
         min_per_stratum=300, seed=ctx.seed,
     )  # fmt: skip
-    result.sample.to_csv(folder / "sample_2026.csv", index=False)
-    ctx.outputs.append(("2026 sample to send (pseudonymised ids)", folder / "sample_2026.csv"))
+    guarded_to_csv(result.sample, micro / "sample_2026.csv", index=False)
+    ctx.outputs.append(("2026 sample to send (pseudonymised ids; MIKRODATA, do not share)",
+                        micro / "sample_2026.csv"))  # fmt: skip
     ctx.table(
         result.allocation,
         folder / "allocation_2026.csv",
@@ -295,15 +329,24 @@ def run_demo(out: Path, seed: int = 2018) -> DemoContext:
     out = Path(out).resolve()  # stages may report absolute paths; the manifest relates them to out
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(out=out, seed=seed)
+    from botrygt_eval.privacy.guard import install_log_guard
+    from botrygt_eval.privacy.sandbox import report_sandbox
+
+    install_log_guard()
     console.rule(f"[bold]botrygt-eval {__version__} demo[/] — {SIMULATED_BANNER}")
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
+    # matplotlib's and the report kernels' caches in a working folder under out, removed
+    # at the end: nothing is written outside out (docs/DATA_PROTECTION.md)
+    with (
+        report_sandbox(out),
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+    ):
         task = progress.add_task("demo", total=len(STAGES))
         for label, stage in STAGES:
             progress.update(task, description=label)
@@ -316,6 +359,11 @@ def run_demo(out: Path, seed: int = 2018) -> DemoContext:
         "outputs": [{"what": what, "path": str(p.relative_to(out))} for what, p in ctx.outputs],
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    from botrygt_eval.privacy.guard import check_tree
+
+    for child in sorted(out.iterdir()):  # the backstop over every output (not the inputs)
+        if child.is_dir() and child.name != "workspace" and not child.name.startswith("."):
+            check_tree(child)
     table = Table(title=f"Outputs in {out}/ ({SIMULATED_BANNER})")
     table.add_column("what")
     table.add_column("where")

@@ -95,3 +95,7 @@ class NoEstimableCellsError(EstimationError):
 
 class StatBankFetchError(BotrygtError):
     """The StatBank API could not be reached or refused the request (``fetch statbank``)."""
+
+
+class PersonalDataError(BotrygtError):
+    """Personal data (a CPR number) would be written where it must not be, or a key is unsafe."""

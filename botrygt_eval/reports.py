@@ -9,6 +9,10 @@ seed). A report whose parameters, inputs and template are unchanged is skipped
 (resumable). :func:`render_kommuner` renders many municipalities in parallel and
 reports failures per kommune without stopping the others. ``lang`` is ``"da"`` (default,
 what municipalities read) or ``"en"``; the text is in :mod:`botrygt_eval.report_text`.
+
+Kernels run in :func:`botrygt_eval.privacy.sandbox.report_sandbox`: over IPC, with
+IPython's history off, every cache and connection file in a hidden working folder under
+``out`` that is removed at the end, so nothing is written outside the output folder.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -120,10 +125,24 @@ def render_report(
     and the HTML exists, unless ``force``. ``km``: a running kernel manager to reuse
     (batches); its namespace is reset first. By default each report starts its own kernel.
     """
+    from botrygt_eval.privacy.sandbox import report_sandbox
+
+    with report_sandbox(Path(out).resolve()) as sandbox:
+        return _render_report(
+            kind, data, out, kommune=kommune, year=year, seed=seed, cache=cache, lang=lang,
+            min_cell=min_cell, hashes=hashes, force=force, survey_csv=survey_csv,
+            effects_csv=effects_csv, km=km, sandbox=sandbox,
+        )  # fmt: skip
+
+
+def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cell, hashes, force,
+                   survey_csv, effects_csv, km, sandbox: Path) -> ReportResult:  # fmt: skip
     import time
 
     import papermill as pm
 
+    from botrygt_eval.privacy.guard import check_tree
+    from botrygt_eval.privacy.sandbox import start_kernel
     from botrygt_eval.reference import to_kommune_kode
     from botrygt_eval.reports_content import is_simulated, prepare_inputs
 
@@ -163,20 +182,25 @@ def render_report(
     work.mkdir(parents=True)
     run_parameters = {**parameters, "out_dir": str(work)}
     t0 = time.perf_counter()
+    own_kernel = km is None
     try:
-        extra = {}
-        if km is not None:
+        if own_kernel:
+            km = start_kernel(kernel_name(), sandbox, cwd=work)
+        else:
             _reset(km)
-            extra["km"] = km
         pm.execute_notebook(str(template), str(work / nb.name), parameters=run_parameters,
                             kernel_name=kernel_name(), cwd=str(work), progress_bar=False,
-                            log_output=False, **extra)  # fmt: skip
+                            log_output=False, km=km)  # fmt: skip
     except pm.PapermillExecutionError as exc:
         raise ReportError(f"{stem}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue} "
                           f"(the executed notebook with the error is {work / nb.name}; the "
                           "last good report, if any, is unchanged)") from None  # fmt: skip
+    finally:
+        if own_kernel and km is not None:
+            km.shutdown_kernel(now=True)  # also removes its connection file and sockets
     export_html(work / nb.name, work / html.name, title=_title(kind, kommune, lang),
                 simulated=parameters["simulated"], lang=lang)  # fmt: skip
+    check_tree(work)  # the backstop: the notebook papermill wrote, figures' text, tables
     provenance = {"key": key, "report": kind, "package_version": __version__,
                   "template": template.name, "template_sha256": sha256(template),
                   "parameters": {k: v for k, v in parameters.items() if k != "cache_dir"},
@@ -243,7 +267,9 @@ def export_html(notebook: Path, html: Path, *, title: str, simulated: bool,
         head, sep, rest = body.partition("<body")
         tag_end = rest.index(">") + 1
         body = head + sep + rest[:tag_end] + banner + rest[tag_end:]
-    html.write_text(body, encoding="utf-8")
+    from botrygt_eval.privacy.guard import guarded_write_text
+
+    guarded_write_text(html, body)
     return html
 
 
@@ -281,10 +307,12 @@ def _worker_kernel():
     if _WORKER_KM is None or not _WORKER_KM.is_alive():
         import atexit
 
-        from jupyter_client.manager import KernelManager
+        from botrygt_eval.privacy.sandbox import active_sandbox, start_kernel
 
-        _WORKER_KM = KernelManager(kernel_name=kernel_name())
-        _WORKER_KM.start_kernel()
+        root = active_sandbox()
+        if root is None:  # pragma: no cover - render_kommuner always starts workers in one
+            raise ReportError("a batch worker must run inside the report sandbox")
+        _WORKER_KM = start_kernel(kernel_name(), root)
         atexit.register(_WORKER_KM.shutdown_kernel, now=True)
     return _WORKER_KM
 
@@ -345,12 +373,24 @@ def render_kommuner(
     The workspace is loaded and hashed once. A kommune that fails is recorded with its
     error; the others go on. ``on_done`` is called as each finishes (progress bars).
     """
+    from botrygt_eval.privacy.sandbox import report_sandbox
+
+    check_option("lang", lang, LANGS)
+    out = Path(out).resolve()
+    # the workers inherit the sandbox: their kernels' files live in out's working folder,
+    # which is removed when the batch ends, also when it is interrupted or fails
+    with report_sandbox(out):
+        return _render_batch(data, out, kommuner, year=year, seed=seed, cache=cache, jobs=jobs,
+                             force=force, survey_csv=survey_csv, lang=lang, on_done=on_done)  # fmt: skip
+
+
+def _render_batch(data, out, kommuner, *, year, seed, cache, jobs, force, survey_csv, lang,
+                  on_done) -> list[BatchOutcome]:  # fmt: skip
     import multiprocessing
 
     from botrygt_eval.reports_content import prepare_inputs
 
-    check_option("lang", lang, LANGS)
-    data, out = Path(data).resolve(), Path(out).resolve()
+    data = Path(data).resolve()
     if not data.is_dir():
         raise ReportError(
             f"data folder {data} does not exist: pass the workspace folder with --data"
@@ -364,12 +404,36 @@ def render_kommuner(
     jobs = jobs or min(len(kommuner), os.cpu_count() or 1)
     outcomes = []
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx,
-                             initializer=_die_with_parent) as pool:  # fmt: skip
+    pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx,
+                               initializer=_worker_init)  # fmt: skip
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
         futures = [pool.submit(_one, {**common, "kommune": int(k)}) for k in kommuner]
         for fut in as_completed(futures):
             o = fut.result()
             outcomes.append(o)
             if on_done is not None:
                 on_done(o)
+    finally:
+        # interrupted (Ctrl-C, SIGTERM) or done: drop the waiting kommuner, let the reports
+        # under way finish, and let each worker shut its kernel down (removing its files)
+        pool.shutdown(wait=True, cancel_futures=True)
+        signal.signal(signal.SIGTERM, previous)
     return sorted(outcomes, key=lambda o: o.kommune)
+
+
+def _worker_init() -> None:
+    """A batch worker: out of the terminal's process group, and ended with its parent."""
+    _detach_worker()
+    _die_with_parent()
+
+
+def _detach_worker() -> None:
+    """A batch worker leaves the terminal's process group: Ctrl-C reaches only the parent,
+    which then stops the batch in order (a worker interrupted mid-report would leave its
+    kernel running)."""
+    os.setsid()
+
+
+def _terminate(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # run the batch's clean-up, as on Ctrl-C

@@ -18,6 +18,7 @@ import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
 from botrygt_eval.plots.survey import plot_survey_trends as survey_trend_chart
+from botrygt_eval.privacy.guard import check_tree, guarded_to_csv
 from botrygt_eval.reference import kommune_name, kommuner
 from botrygt_eval.report_text import check_lang, labels, num, percent, t
 
@@ -88,29 +89,31 @@ def prepare_inputs(
             return paths  # unchanged workspace: reuse (resumable batches)
     stamp_path.unlink(missing_ok=True)
     (cache / "partnership_effects.csv").unlink(missing_ok=True)
-    ws = load_workspace(data_dir, quarantine_dir=cache / "quarantine")
+    try:
+        ws = load_workspace(data_dir, quarantine_dir=cache / "quarantine")
+    finally:  # quarantined lines must not carry CPR numbers, even when a later file fails
+        check_tree(cache / "quarantine")
     if survey_csv is not None and Path(survey_csv).exists():
         est = pd.read_csv(survey_csv)
     else:
         from botrygt_eval.survey_pipeline import survey_estimates
 
         est = survey_estimates(ws, min_cell=min_cell)[0]
-    est.drop(columns=["data_source"], errors="ignore").to_csv(
-        paths["survey_estimates"], index=False
-    )
-    burglary_panel(ws, "quarter").to_csv(paths["panel_quarter"], index=False)
-    burglary_panel(ws, "year").to_csv(paths["panel_year"], index=False)
-    ws.activities.to_csv(paths["activities"], index=False)
-    ws.partnerships.to_csv(paths["partnerships"], index=False)
-    ws.nabohjaelp.to_csv(paths["nabohjaelp"], index=False)
+    guarded_to_csv(est.drop(columns=["data_source"], errors="ignore"), paths["survey_estimates"],
+                   index=False)  # fmt: skip
+    guarded_to_csv(burglary_panel(ws, "quarter"), paths["panel_quarter"], index=False)
+    guarded_to_csv(burglary_panel(ws, "year"), paths["panel_year"], index=False)
+    guarded_to_csv(ws.activities, paths["activities"], index=False)
+    guarded_to_csv(ws.partnerships, paths["partnerships"], index=False)
+    guarded_to_csv(ws.nabohjaelp, paths["nabohjaelp"], index=False)
     if ws.partnerships is not None and len(ws.partnerships):
         kpis = partnership_kpis(ws, survey_estimates=est, min_cell=min_cell)
     else:
         kpis = pd.DataFrame(columns=["kommune_kode"])
-    kpis.to_csv(paths["partnership_kpis"], index=False)
+    guarded_to_csv(kpis, paths["partnership_kpis"], index=False)
     if effects_csv is not None and Path(effects_csv).exists():
         paths["partnership_effects"] = cache / "partnership_effects.csv"
-        pd.read_csv(effects_csv).to_csv(paths["partnership_effects"], index=False)
+        guarded_to_csv(pd.read_csv(effects_csv), paths["partnership_effects"], index=False)
     stamp_path.write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
     return paths
 
@@ -373,7 +376,7 @@ class ReportOutput:
         out = frame.copy()
         if self.simulated:
             out.insert(0, "data_source", SIMULATED_BANNER)
-        out.to_csv(self.out / "tabeller" / f"{name}.csv", index=False)
+        guarded_to_csv(out, self.out / "tabeller" / f"{name}.csv", index=False)
         return frame
 
 

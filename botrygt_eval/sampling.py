@@ -4,6 +4,11 @@ Allocation across strata (municipalities) by one of five rules, integer rounding
 keeps the total (largest remainder) and never exceeds N_h, then stratified simple
 random sampling without replacement: every frame row gets a uniform random key and
 the n_h smallest keys of each stratum are drawn (one argsort, no loop over strata).
+
+A frame of real people carries CPR numbers (column ``cpr``) instead of ``resp_id``:
+the drawn persons then get an HMAC-SHA256 pseudonym under a secret key as ``resp_id``
+(:mod:`botrygt_eval.privacy.pseudonym`), and the CPR numbers stay only in the
+distribution list (:attr:`SampleResult.distribution`), never in the sample.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from botrygt_eval.errors import ConfigError, InputFileError, check_option
 AllocationMethod = Literal["proportional", "equal", "power", "neyman", "moe"]
 ALLOCATIONS: tuple[str, ...] = ("proportional", "equal", "power", "neyman", "moe")
 FRAME_COLUMNS = ("resp_id", "kommune_kode", "sex", "age", "age_band")
+#: the column of a real frame holding CPR numbers (DDMMYY-XXXX or DDMMYYXXXX)
+CPR_COLUMN = "cpr"
 #: the proportion the survey is planned around (share worried about burglary)
 PLANNING_P = 0.2
 
@@ -198,6 +205,9 @@ class SampleResult:
     sample: pd.DataFrame
     allocation: pd.DataFrame
     settings: dict = field(default_factory=dict)
+    #: CPR number, pseudonym and year of each drawn person (frames with CPR only): the
+    #: e-Boks distribution list, the only table holding CPR numbers
+    distribution: pd.DataFrame | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The allocation report, one row per stratum."""
@@ -247,12 +257,18 @@ def draw_sample(
     min_per_stratum: int = 0,
     seed: int = 2018,
     strata: str = "kommune_kode",
+    pseudonym_key: bytes | None = None,
 ) -> SampleResult:
     """Allocate, draw a stratified SRS from ``frame`` and attach design weights.
 
     Output columns (DATA_FORMATS sample file without ``responded``): ``resp_id, year,
     kommune_kode, sex, age, age_band, incl_prob, design_weight, stratum_population``.
+    A frame with a ``cpr`` column needs ``pseudonym_key``: ``resp_id`` becomes the
+    keyed pseudonym of the CPR number and ``distribution`` holds ``cpr, resp_id, year``.
     """
+    has_cpr = CPR_COLUMN in frame.columns
+    if has_cpr:
+        frame = _with_pseudonym_slot(frame, pseudonym_key)
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if strata not in frame.columns:
         missing.append(strata)
@@ -279,6 +295,14 @@ def draw_sample(
     )
     chosen = select_stratified(s, n_h, seed)
     out = frame.loc[chosen, list(dict.fromkeys([*FRAME_COLUMNS, strata]))].reset_index(drop=True)
+    distribution = None
+    if has_cpr:
+        from botrygt_eval.privacy.pseudonym import pseudonymise_cpr
+
+        cpr = frame.loc[chosen, CPR_COLUMN].reset_index(drop=True)
+        out["resp_id"] = pseudonymise_cpr(cpr, pseudonym_key)
+        distribution = pd.DataFrame({"cpr": cpr.to_numpy(dtype=object),
+                                     "resp_id": out["resp_id"], "year": int(year)})  # fmt: skip
     N_row = population.reindex(out[strata]).to_numpy(dtype=float)
     n_row = n_h.reindex(out[strata]).to_numpy(dtype=float)
     out.insert(1, "year", int(year))
@@ -295,5 +319,42 @@ def draw_sample(
         "min_per_stratum": min_per_stratum,
         "seed": seed,
         "year": year,
+        "pseudonymised": has_cpr,
     }
-    return SampleResult(out, report, settings)
+    return SampleResult(out, report, settings, distribution)
+
+
+def _with_pseudonym_slot(frame: pd.DataFrame, key: bytes | None) -> pd.DataFrame:
+    """The frame with its CPR numbers normalised (10 digits) and ``resp_id`` left to fill.
+
+    Refuses a frame whose CPR numbers are missing, malformed or duplicated (naming the
+    rows, never the values) and a missing key.
+    """
+    from botrygt_eval.privacy.cpr import normalise_cpr
+    from botrygt_eval.privacy.pseudonym import MAKE_KEY
+
+    if key is None:
+        from botrygt_eval.errors import PersonalDataError
+
+        raise PersonalDataError(
+            "the frame holds CPR numbers (column 'cpr'), so the sample needs a secret pseudonym "
+            f"key (--key-file or $BOTRYGT_PSEUDONYM_KEY); {MAKE_KEY}"
+        )
+    cpr = normalise_cpr(frame[CPR_COLUMN])
+    bad = np.flatnonzero(cpr.isna().to_numpy())
+    if len(bad):
+        rows = ", ".join(str(r + 1) for r in bad[:5])
+        raise InputFileError(
+            f"{len(bad):,} frame row(s) have no valid CPR number in column 'cpr' (data row(s) "
+            f"{rows}); a CPR number is DDMMYY-XXXX or DDMMYYXXXX: correct or remove those rows"
+        )
+    dup = np.flatnonzero(cpr.duplicated(keep=False).to_numpy())
+    if len(dup):
+        rows = ", ".join(str(r + 1) for r in dup[:5])
+        raise InputFileError(
+            f"{len(dup):,} frame rows share a CPR number with another row (data row(s) {rows}); "
+            "a person must be in the frame once: remove the duplicates"
+        )
+    return frame.drop(columns=["resp_id"], errors="ignore").assign(
+        **{CPR_COLUMN: cpr.to_numpy(dtype=object), "resp_id": ""}
+    )

@@ -60,8 +60,11 @@ from botrygt_eval.cli import weight as _weight  # noqa: E402,F401
 
 def main() -> None:
     """Entry point: run the app, turning user errors into one-line messages (exit 2)."""
+    from botrygt_eval.privacy.guard import install_log_guard, redact_cpr
+
+    install_log_guard()  # no CPR number in any log line (docs/DATA_PROTECTION.md)
     try:
         app()  # standalone mode: usage errors and exit codes are handled by Typer
     except BotrygtError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {redact_cpr(str(exc))}", highlight=False)
         sys.exit(2)

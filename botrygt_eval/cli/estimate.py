@@ -13,6 +13,7 @@ from rich.console import Console
 from botrygt_eval.cli import app
 from botrygt_eval.cli.sample import read_margins_file, read_table
 from botrygt_eval.errors import ConfigError
+from botrygt_eval.privacy.guard import guarded_write_text
 
 
 def _split(text: str | None) -> list[str]:
@@ -103,7 +104,7 @@ def estimate_cmd(
         )
     table = estimate_table(design, wanted, _split(by) or None, min_cell=min_cell, ci=ci)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(json.dumps(table_records(table), indent=1, ensure_ascii=False))
+    guarded_write_text(json_out, json.dumps(table_records(table), indent=1, ensure_ascii=False))
     n_sup = int(table["suppressed"].sum())
     Console(stderr=True).print(
         f"{len(table):,} estimater skrevet til {json_out}"

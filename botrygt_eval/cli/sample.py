@@ -85,7 +85,10 @@ def read_margins_file(path: Path) -> pd.DataFrame:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a CSV or parquet file (by extension), creating the folder."""
+    """Write a CSV or parquet file (by extension), creating the folder; never a CPR number."""
+    from botrygt_eval.privacy.guard import check_no_cpr
+
+    check_no_cpr(frame, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
@@ -112,7 +115,10 @@ def _year_from_name(path: Path) -> int:
     epilog=(
         "Example: botrygt-eval sample --frame data/survey/frame_2026.parquet "
         "--out data/survey/sample_2026.csv --allocation moe --target-moe 0.05 "
-        "--expected-response 0.35 --seed 2026 --report allocation_2026.csv"
+        "--expected-response 0.35 --seed 2026 --report allocation_2026.csv\n\n"
+        "A real frame with CPR numbers (column cpr) needs a secret key: --key-file "
+        "~/.botrygt/pseudonym.key (or $BOTRYGT_PSEUDONYM_KEY); the distribution list with the "
+        "CPR numbers goes to FORTROLIGT_udsendelsesliste_cpr/ next to --out"
     ),
 )
 def sample_cmd(
@@ -155,12 +161,35 @@ def sample_cmd(
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the allocation report (CSV).")
     ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Secret pseudonym key (64+ hex characters) for a frame with CPR numbers; "
+            "default $BOTRYGT_PSEUDONYM_KEY. Never inside the repository or the outputs.",
+        ),
+    ] = None,
+    distribution_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--distribution-dir",
+            help="Folder of the distribution list (CPR numbers); its name must be "
+            "FORTROLIGT_udsendelsesliste_cpr (default: that folder next to --out).",
+        ),
+    ] = None,
 ) -> None:
     """Allocate across municipalities and draw a stratified random sample with design weights."""
-    from botrygt_eval.sampling import ALLOCATIONS, draw_sample
+    from botrygt_eval.privacy.guard import DISTRIBUTION_DIR, write_distribution_list
+    from botrygt_eval.privacy.pseudonym import load_key
+    from botrygt_eval.sampling import ALLOCATIONS, CPR_COLUMN, draw_sample
 
     check_option("--allocation", allocation, ALLOCATIONS)
     data = read_table(frame)
+    key = None
+    if CPR_COLUMN in data.columns:
+        distribution_dir = distribution_dir or out.parent / DISTRIBUTION_DIR
+        outputs = [out.parent, distribution_dir] + ([report.parent] if report else [])
+        key = load_key(key_file, forbidden=outputs)
     sd = None
     if sd_file is not None:
         sds = read_table(sd_file)
@@ -178,8 +207,21 @@ def sample_cmd(
         expected_response=expected_response,
         min_per_stratum=min_per_stratum,
         seed=seed,
+        pseudonym_key=key,
     )
     write_table(result.sample, out)
+    if result.distribution is not None:
+        year_ = result.settings["year"]
+        dist = write_distribution_list(
+            result.distribution, distribution_dir / f"udsendelsesliste_{year_}_FORTROLIG.csv"
+        )
+        Console(stderr=True).print(
+            f"[bold red]FORTROLIGT / CONFIDENTIAL:[/] {dist} holds the CPR numbers of "
+            f"{len(result.distribution):,} persons (the e-Boks distribution list, CPR → resp_id). "
+            "It is personal data: never share, copy or attach it; keep it only until the "
+            "invitations are sent, then delete it. The sample itself holds pseudonyms only.",
+            highlight=False,
+        )
     if report is not None:
         write_table(result.allocation, report)
     a = result.allocation

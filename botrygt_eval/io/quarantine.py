@@ -18,6 +18,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from botrygt_eval.errors import InputFileError
+from botrygt_eval.privacy.guard import guarded_to_csv
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ def validate_rows(
         qdir = Path(quarantine_dir)
         qdir.mkdir(parents=True, exist_ok=True)
         path = qdir / f"{Path(source).stem}.quarantine.csv"
-        quarantined.to_csv(path, index=False)
+        guarded_to_csv(quarantined, path, index=False)  # refuses CPR numbers
     result = LoadResult(
         data=data.reset_index(drop=True),
         quarantined=quarantined,
