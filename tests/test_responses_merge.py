@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -78,3 +79,50 @@ def test_cli_merge_writes_merged_and_quarantine(frames, tmp_path):
     assert merged["responded"].sum() == 4
     stray = pd.read_csv(tmp_path / "out" / "quarantine" / "merged_2025.not_in_sample.csv")
     assert len(stray) == 1 and stray.loc[0, "source_row"] == 6
+
+
+# ------------------------------------------------------------------ weight on a merged sample
+def _weight(tmp_path, data_path, m_path, out, *extra):
+    return CliRunner().invoke(
+        app,
+        [
+            "weight", "--responses", str(data_path), "--margins", str(m_path),
+            "--design-weight", "design_weight", "--out", str(out), *extra,
+        ],
+    )  # fmt: skip
+
+
+def test_weight_on_merged_sample_weights_respondents_only(tmp_path):
+    """Weighting the whole merged sample equals weighting its respondents alone."""
+    from tests.test_weighting_design import respondents_and_margins, sample_frame
+
+    s = sample_frame(7)  # the same draw respondents_and_margins() uses
+    _, m = respondents_and_margins()
+    whole, resp, mp = tmp_path / "merged.csv", tmp_path / "resp.csv", tmp_path / "m.csv"
+    s.to_csv(whole, index=False)
+    s.loc[s["responded"] == 1].to_csv(resp, index=False)
+    m.to_csv(mp, index=False)
+    r1 = _weight(tmp_path, whole, mp, tmp_path / "w_whole.csv")
+    r2 = _weight(tmp_path, resp, mp, tmp_path / "w_resp.csv")
+    assert r1.exit_code == 0 and r2.exit_code == 0, r1.output + r2.output
+    assert "non-respondents (responded = 0) were not weighted" in r1.output
+    w_whole = pd.read_csv(tmp_path / "w_whole.csv", dtype={"resp_id": str})
+    w_resp = pd.read_csv(tmp_path / "w_resp.csv", dtype={"resp_id": str})
+    assert len(w_whole) == len(s)  # every input row written
+    assert w_whole.loc[s["responded"] == 0, "weight"].isna().all()
+    got = w_whole.dropna(subset=["weight"]).set_index("resp_id")["weight"]
+    pd.testing.assert_series_equal(got, w_resp.set_index("resp_id")["weight"])
+    # calibrated totals come from the respondents only: they hit the kommune margins
+    tot = w_whole.groupby("kommune_kode")["weight"].sum()
+    target = m.loc[m["variable"] == "kommune_kode"].set_index("level")["total"]
+    np.testing.assert_allclose(tot.to_numpy(), target.loc[tot.index.astype(str)].to_numpy())
+
+
+def test_weight_responses_refuses_non_respondents():
+    from botrygt_eval.errors import ConfigError
+    from botrygt_eval.weighting.pipeline import weight_responses
+    from tests.test_weighting_design import respondents_and_margins, sample_frame
+
+    _, m = respondents_and_margins()
+    with pytest.raises(ConfigError, match="non-respondents"):
+        weight_responses(sample_frame(7), m, design_weight="design_weight")
