@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError, InputFileError
+from botrygt_eval.reference import kommune_name
 from botrygt_eval.sampling import PLANNING_P, moe, respondents_for_moe
 
 CELL = ["kommune_kode", "sex", "age_band"]
@@ -64,26 +65,32 @@ class FieldworkStatus:
         if ax is None:
             _, ax = plt.subplots(figsize=(7.5, 4.8))
         ok = k["meets_target"].to_numpy()
-        moe_now = np.minimum(k["moe_now"].to_numpy(), 0.5)  # no respondents yet: drawn at 0.5
+        # percentage points; a kommune without respondents yet is drawn at ±50
+        moe_now = 100 * np.minimum(k["moe_now"].to_numpy(), 0.5)
         rate = 100 * k["response_rate"].to_numpy()
         ax.scatter(rate[ok], moe_now[ok], s=18, color="#1b7837", label="når målet")
         ax.scatter(rate[~ok], moe_now[~ok], s=18, color="#c51b7d", label="under målet: påmind")
-        target = self.settings["target_moe"]
+        target = 100 * self.settings["target_moe"]
         ax.axhline(target, color="grey", lw=1, ls="--")
-        ax.text(
-            ax.get_xlim()[0], target, f" mål ±{100 * target:.1f} point", va="bottom", fontsize=8
+        ax.annotate(
+            f"mål ±{_da(target, 1)} point",
+            (0, target),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 3),
+            textcoords="offset points",
+            fontsize=8,
         )
-        worst = k.loc[~k["meets_target"]].nlargest(5, "moe_now")
-        for row in worst.itertuples():
+        worst = k.loc[~k["meets_target"]].nlargest(3, "moe_now")
+        for j, row in enumerate(worst.itertuples()):
             ax.annotate(
-                str(row.kommune_kode),
-                (100 * row.response_rate, min(row.moe_now, 0.5)),
-                xytext=(4, 2),
+                kommune_name(row.kommune_kode),
+                (100 * row.response_rate, 100 * min(row.moe_now, 0.5)),
+                xytext=(6, 6 - 10 * j),
                 textcoords="offset points",
                 fontsize=7,
             )
         ax.set_xlabel("svarprocent indtil nu (%)")
-        ax.set_ylabel(f"fejlmargin (95 %) for en andel på {PLANNING_P:.0%}")
+        ax.set_ylabel(f"fejlmargin (95 %) for en andel på {PLANNING_P:.0%}, procentpoint")
         ax.set_title("Fejlmargin pr. kommune med de svar, der er kommet")
         ax.legend(frameon=False, fontsize=8, loc="upper right")
         ax.figure.tight_layout()
@@ -202,7 +209,8 @@ def write_fieldwork(
     )
     table = pd.DataFrame(
         {
-            "Kommune": short["kommune_kode"],
+            "Kommune": short["kommune_kode"].map(kommune_name),
+            "Kode": short["kommune_kode"],
             "Udtrukket": short["n_sampled"],
             "Svar": short["n_responded"],
             "Svarprocent": (100 * short["response_rate"]).map(lambda v: _da(v, 1)),

@@ -131,3 +131,48 @@ def test_wrong_year_quarantined(known, tmp_path):
     assert len(result.data) == 0
     assert result.loaded.n_quarantined == N + 1
     assert "year '2024' is not 2025" in result.loaded.quarantined.loc[0, "reason"]
+
+
+def test_cli_import_writes_file_quarantine_and_superseded(known, tmp_path):
+    from typer.testing import CliRunner
+
+    from botrygt_eval.cli import app
+
+    inst, frame, original = known
+    export = px.write_odk(frame, inst, tmp_path / "odk.csv")
+    out = tmp_path / "survey" / "responses_2025.csv"
+    args = ["responses", "import", str(export), "--from", "odk", "--year", "2025"]
+    res = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == original.read_bytes()
+    sup = pd.read_csv(tmp_path / "survey" / "quarantine" / "responses_2025.superseded.csv")
+    assert sup["kept_row"].tolist() == [2]
+    assert "dropped" in res.output and "SubmissionDate" in res.output
+
+
+def test_cli_unknown_platform_is_a_message(known, tmp_path):
+    import subprocess
+    import sys
+
+    inst, frame, _ = known
+    export = px.write_odk(frame, inst, tmp_path / "odk.csv")
+    res = subprocess.run(
+        [sys.executable, "-m", "botrygt_eval.cli", "responses", "import", str(export),
+         "--from", "qualtrics", "--year", "2025", "--out", str(tmp_path / "r.csv")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert res.returncode == 2
+    assert "--from='qualtrics' is not a valid choice" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_large_spss_file_round_trips(tmp_path):
+    """16,000 cases (the size of a year's survey): pandas' to_numeric on pyreadstat's string
+    column crashed the interpreter at this size, so string variables are never parsed as numbers."""
+    inst = load_instrument(2025)
+    frame = synthetic_responses(inst, 16_000, seed=5)
+    original = write_csv(tmp_path / "responses_2025.csv", frame)
+    export = px.write_spss(frame, inst, tmp_path / "big.sav")
+    result = import_responses(export, "spss", 2025)
+    out = write_responses(result, tmp_path / "out" / "responses_2025.csv")
+    assert out.read_bytes() == original.read_bytes()

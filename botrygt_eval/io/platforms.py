@@ -14,6 +14,7 @@ duplicate submissions of one id keep the last complete one (reported).
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ class RawExport:
     frame: pd.DataFrame  # all cells str ("" when empty), plus SOURCE_ROW
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    decimal_comma: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,16 +129,12 @@ def _text_frame(frame: pd.DataFrame, first_row: int) -> pd.DataFrame:
 def _read_csv(path: Path, what: str, decimal_comma: bool | None = None) -> RawExport:
     text, encoding = read_text(path, what)
     sep = sniff_separator(text, ",")
-    import io
-
     frame = pd.read_csv(
         io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, index_col=False
     )
-    notes = [f"encoding: {encoding}", f"separator {sep!r}"]
-    out = _text_frame(frame, 2)
-    if decimal_comma if decimal_comma is not None else sep == ";":
-        notes.append("decimal comma")
-    return RawExport(out, {}, tuple(notes))
+    comma = decimal_comma if decimal_comma is not None else sep == ";"
+    notes = [f"encoding: {encoding}", f"separator {sep!r}" + (", decimal comma" if comma else "")]
+    return RawExport(_text_frame(frame, 2), {}, tuple(notes), comma)
 
 
 def _read_xlsx(path: Path) -> RawExport:
@@ -152,10 +150,13 @@ def _read_xlsx(path: Path) -> RawExport:
 
 def _number_text(values: pd.Series) -> pd.Series:
     """Numbers from a statistics file as text: 3.0 -> '3', NaN -> ''."""
-    num = pd.to_numeric(values, errors="coerce")
-    whole = num.notna() & (num == np.round(num))
-    text = values.astype(object).where(values.notna(), "").astype(str)
+    if not pd.api.types.is_numeric_dtype(values):  # string variables stay as they are
+        return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    num = values.to_numpy(dtype=float)
+    whole = np.isfinite(num) & (num == np.round(num))
+    text = pd.Series(num, index=values.index).astype(str)
     text[whole] = num[whole].astype(np.int64).astype(str)
+    text[np.isnan(num)] = ""
     return text
 
 
@@ -390,7 +391,7 @@ def import_responses(
             "(--instrument YYYY)"
         )
     tidy = raw[list(plan.rename)].rename(columns=plan.rename)
-    decimal_comma = "decimal comma" in raw_export.notes
+    decimal_comma = raw_export.decimal_comma
     out = pd.DataFrame({SOURCE_ROW: raw[SOURCE_ROW]})
     out["resp_id"] = tidy["resp_id"].str.strip().str.lower()
     reasons = pd.Series("", index=raw.index)
