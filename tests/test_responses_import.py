@@ -176,3 +176,13 @@ def test_large_spss_file_round_trips(tmp_path):
     result = import_responses(export, "spss", 2025)
     out = write_responses(result, tmp_path / "out" / "responses_2025.csv")
     assert out.read_bytes() == original.read_bytes()
+
+
+def test_kobo_xlsx_export_round_trips(known, tmp_path):
+    inst, frame, original = known
+    csv = px.write_kobo(frame, inst, tmp_path / "kobo.csv")
+    xlsx = tmp_path / "kobo.xlsx"
+    pd.read_csv(csv, sep=";", dtype=str, keep_default_na=False).to_excel(xlsx, index=False)
+    result = import_responses(xlsx, "kobo", 2025)
+    out = write_responses(result, tmp_path / "responses_2025.csv")
+    assert out.read_bytes() == original.read_bytes()
