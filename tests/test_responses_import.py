@@ -49,6 +49,10 @@ def test_round_trip_is_byte_identical(layout, known, tmp_path):
     out = write_responses(result, tmp_path / "responses_2025.csv")
     assert out.read_bytes() == original.read_bytes()
     assert len(result.data) == N
+    # every physical row is accounted for: imported, quarantined or superseded
+    assert len(result.data) + result.loaded.n_quarantined + len(result.superseded) == (
+        result.n_input_rows
+    )
 
 
 def test_odk_meta_dropped_and_duplicate_superseded(known, tmp_path):
@@ -97,6 +101,7 @@ def test_unmappable_value_quarantined_with_reason(known, tmp_path):
     result = import_responses(export, "kobo", 2025, quarantine_dir=tmp_path / "q")
     q = result.loaded.quarantined
     assert len(q) == 1 and len(result.data) == N - 1
+    assert len(result.data) + len(q) + len(result.superseded) == result.n_input_rows
     assert q.loc[0, "source_row"] == 6
     assert "'Måske' is not a code or label" in q.loc[0, "reason"]
     assert result.loaded.quarantine_path.exists()
@@ -186,3 +191,14 @@ def test_kobo_xlsx_export_round_trips(known, tmp_path):
     result = import_responses(xlsx, "kobo", 2025)
     out = write_responses(result, tmp_path / "responses_2025.csv")
     assert out.read_bytes() == original.read_bytes()
+
+
+def test_surveyxact_only_incomplete_session_is_kept_and_noted(known, tmp_path):
+    inst, frame, _ = known
+    export = px.write_surveyxact_csv(frame, inst, tmp_path / "sx.csv")
+    data = pd.read_csv(export, sep=";", dtype=str, keep_default_na=False, encoding="iso-8859-1")
+    data.loc[1, "closetime"] = ""  # respondent 2 never pressed 'finish'
+    data.to_csv(export, sep=";", index=False, encoding="iso-8859-1")
+    result = import_responses(export, "surveyxact", 2025)
+    assert len(result.data) == N
+    assert any("1 incomplete submission kept" in n for n in result.loaded.notes)

@@ -138,6 +138,11 @@ def weight_cmd(
     check_option("--method", method, METHODS)
     data = read_table(responses)
     sample_frame = None
+    if sample is not None and "responded" in data.columns:
+        raise ConfigError(
+            f"{responses} already has 'responded' (a merged sample); give it alone, without "
+            "--sample, or give the imported responses file with --sample"
+        )
     if sample is not None:
         sample_frame = read_table(sample)
         data = join_sample(data, sample_frame, sample_name=str(sample))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,13 +318,20 @@ def value_map(
 # --------------------------------------------------------------------------- import
 def _superseded(
     frame: pd.DataFrame, raw: pd.DataFrame, platform: str
-) -> tuple[pd.Series, pd.DataFrame]:
-    """Keep the last complete submission per resp_id (file order after the submission time)."""
+) -> tuple[pd.Series, pd.DataFrame, int]:
+    """Keep the last complete submission per resp_id (file order after the submission time).
+
+    Also returns how many kept submissions are incomplete (no complete one for that id).
+    """
     order_col = next((c for c in raw.columns if c.lower() == _ORDER_COLUMN.get(platform, "")), None)
     complete = pd.Series(True, index=frame.index)
     stamp = pd.Series(np.arange(len(frame)), index=frame.index, dtype=float)
     if order_col is not None:
-        when = pd.to_datetime(raw[order_col], errors="coerce", dayfirst=platform == "surveyxact")
+        with warnings.catch_warnings():  # "could not infer format": parsed one by one, fine
+            warnings.simplefilter("ignore", UserWarning)
+            when = pd.to_datetime(
+                raw[order_col], errors="coerce", dayfirst=platform == "surveyxact"
+            )
         if platform == "surveyxact":
             complete = when.notna()  # SurveyXact: no closetime = not completed
         stamp = pd.Series(when.rank(method="first").to_numpy(), index=frame.index).fillna(-1.0)
@@ -341,7 +349,7 @@ def _superseded(
     gone = frame.loc[~keep, [SOURCE_ROW, "resp_id"]].copy()
     gone["kept_row"] = gone["resp_id"].map(kept_row).to_numpy()
     gone["complete"] = complete[~keep].to_numpy()
-    return keep, gone.reset_index(drop=True)
+    return keep, gone.reset_index(drop=True), int((keep & ~complete).sum())
 
 
 def import_responses(
@@ -420,7 +428,7 @@ def import_responses(
         **{REASON: reasons[bad_rows].str.rstrip("; ")}
     )
     good = out.loc[~bad_rows]
-    keep, superseded = _superseded(good, raw.loc[good.index], platform)
+    keep, superseded, incomplete = _superseded(good, raw.loc[good.index], platform)
     good = good.loc[keep]
     notes = list(raw_export.notes)
     if plan.notes_fields:
@@ -431,6 +439,11 @@ def import_responses(
         notes.append(
             f"{count_phrase(len(superseded), 'earlier or incomplete submission')} of "
             f"{superseded['resp_id'].nunique():,} ids superseded (the last complete one kept)"
+        )
+    if incomplete:
+        notes.append(
+            f"{count_phrase(incomplete, 'incomplete submission')} kept (no completed one for "
+            "that id); its unanswered questions are empty"
         )
     columns = [*LINK_COLUMNS, *inst.item_ids]
     loaded = finish(
