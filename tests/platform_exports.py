@@ -158,3 +158,20 @@ def write_stata(frame: pd.DataFrame, inst: Instrument, path: Path) -> Path:
     data, labels = _stats_frame(frame, inst, STATA_SPECIAL)
     pyreadstat.write_dta(data, str(path), variable_value_labels=labels)
     return path
+
+
+def write_stata_extended_missing(frame: pd.DataFrame, inst: Instrument, path: Path) -> Path:
+    """.dta where "Ved ikke" / "Ønsker ikke at svare" are Stata's extended missing .a / .b."""
+    data = frame.copy()
+    labels = {}
+    special = {98: "a", 99: "b"}
+    for item in inst.items:
+        col = data[item.id].astype(object).where(data[item.id].notna(), None)
+        data[item.id] = col.replace({float(k): v for k, v in special.items()})
+        lab = {c.code: c.label["da"] for c in item.choices}
+        lab |= {special[c.code]: c.label["da"] for c in inst.special}
+        labels[item.id] = lab
+    data["year"] = data["year"].astype(float)
+    missing = {i: ["a", "b"] for i in inst.item_ids}
+    pyreadstat.write_dta(data, str(path), variable_value_labels=labels, missing_user_values=missing)
+    return path

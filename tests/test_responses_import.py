@@ -36,6 +36,7 @@ LAYOUTS = {
     "surveyxact_xml": ("surveyxact", "export.xml", px.write_surveyxact_xml),
     "spss": ("spss", "export.sav", px.write_spss),
     "stata": ("stata", "export.dta", px.write_stata),
+    "stata_extended_missing": ("stata", "export.dta", px.write_stata_extended_missing),
 }
 
 

@@ -306,8 +306,9 @@ def value_map(
             out[raw] = np.nan
             continue
         code = _code_text(raw, decimal_comma)
-        if file_labels and code is not None and code in file_labels:
-            out[raw] = by_label.get(_fold(file_labels[code]), -1.0)
+        key = code if code is not None else raw.strip()  # Stata's .a-.z read as 'a'-'z'
+        if file_labels and key in file_labels:
+            out[raw] = by_label.get(_fold(file_labels[key]), -1.0)
         elif code is not None:
             out[raw] = float(code) if float(code) in allowed else -1.0
         else:
