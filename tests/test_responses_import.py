@@ -203,3 +203,16 @@ def test_surveyxact_only_incomplete_session_is_kept_and_noted(known, tmp_path):
     result = import_responses(export, "surveyxact", 2025)
     assert len(result.data) == N
     assert any("1 incomplete submission kept" in n for n in result.loaded.notes)
+
+
+def test_instrument_year_for_a_form_of_another_year(tmp_path):
+    """A 2025 collection made with the 2024 form imports with --instrument 2024 only."""
+    inst24 = load_instrument(2024)
+    frame = synthetic_responses(inst24, 50, seed=8).assign(year=2025)
+    original = write_csv(tmp_path / "responses_2025.csv", frame)
+    export = px.write_odk(frame, inst24, tmp_path / "odk.csv")
+    with pytest.raises(InputFileError, match="--instrument"):
+        import_responses(export, "odk", 2025)
+    result = import_responses(export, "odk", 2025, instrument_year=2024)
+    out = write_responses(result, tmp_path / "out" / "responses_2025.csv")
+    assert out.read_bytes() == original.read_bytes()
