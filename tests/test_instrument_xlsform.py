@@ -72,3 +72,26 @@ def test_odk_validate(xlsform):
     inst, path = xlsform
     result = convert(xlsform=str(path), validate=True)  # raises ODKValidateError on failure
     assert result.warnings == []
+
+
+def test_link_fields_resp_id_and_year(xlsform):
+    """The form carries the link to the sample: a hidden resp_id and a calculated year."""
+    inst, path = xlsform
+    xml = convert(xlsform=str(path)).xform
+    # both at the top level of the instance, so exports name them without a group prefix
+    assert re.search(r"<data [^>]*><resp_id/><year/>", xml)
+    assert '<bind nodeset="/data/resp_id" type="string"/>' in xml
+    assert f'<bind nodeset="/data/year" type="string" calculate="{inst.year}"/>' in xml
+    # hidden: no control in the body, so only the survey link can fill it
+    assert 'ref="/data/resp_id"' not in xml.split("<h:body>")[1]
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="ODK Validate needs Java")
+def test_passes_odk_validate(xlsform, tmp_path):
+    """ODK Validate (the jar shipped with pyxform, run offline) accepts the 2024 and 2025 forms."""
+    from pyxform.validators.odk_validate import check_xform
+
+    _, path = xlsform
+    xml_path = tmp_path / "form.xml"
+    xml_path.write_text(convert(xlsform=str(path)).xform, encoding="utf-8")
+    assert check_xform(str(xml_path)) == []  # raises ODKValidateError on an invalid form

@@ -48,11 +48,14 @@ from botrygt_eval.cli import did_panel as _did_panel  # noqa: E402,F401
 from botrygt_eval.cli import did_synth as _did_synth  # noqa: E402,F401
 from botrygt_eval.cli import estimate as _estimate  # noqa: E402,F401
 from botrygt_eval.cli import fetch as _fetch  # noqa: E402,F401
+
+from botrygt_eval.cli import fieldwork as _fieldwork  # noqa: E402,F401
 from botrygt_eval.cli import figures as _figures  # noqa: E402,F401
 from botrygt_eval.cli import instrument as _instrument  # noqa: E402,F401
 from botrygt_eval.cli import media as _media  # noqa: E402,F401
 from botrygt_eval.cli import monitoring_map as _monitoring_map  # noqa: E402,F401
 from botrygt_eval.cli import report as _report  # noqa: E402,F401
+from botrygt_eval.cli import responses as _responses  # noqa: E402,F401
 from botrygt_eval.cli import sample as _sample  # noqa: E402,F401
 from botrygt_eval.cli import simulate as _simulate  # noqa: E402,F401
 from botrygt_eval.cli import weight as _weight  # noqa: E402,F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -126,17 +127,30 @@ def weight_cmd(
 ) -> None:
     """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
     from botrygt_eval.errors import check_option
-    from botrygt_eval.weighting.pipeline import METHODS, join_sample, weight_responses
+    from botrygt_eval.weighting.pipeline import (
+        METHODS,
+        join_sample,
+        respondents_only,
+        weight_responses,
+    )
 
     check_option("--method", method, METHODS)
     data = read_table(responses)
     sample_frame = None
+    if sample is not None and "responded" in data.columns:
+        raise ConfigError(
+            f"{responses} already has 'responded' (a merged sample); give it alone, without "
+            "--sample, or give the imported responses file with --sample"
+        )
     if sample is not None:
         sample_frame = read_table(sample)
         data = join_sample(data, sample_frame, sample_name=str(sample))
+    respondents, responded = respondents_only(data)  # a merged sample: non-respondents stay out
+    if sample_frame is None and not responded.all():
+        sample_frame = data  # the whole drawn sample, for --nonresponse
     value, relative_to = parse_trim(trim_upper)
     result = weight_responses(
-        data,
+        respondents,
         read_margins_file(margins),
         design_weight=design_weight,
         strata=strata,
@@ -150,13 +164,19 @@ def weight_cmd(
         nonresponse_vars=None if nonresponse_vars is None else nonresponse_vars.split(","),
     )
     frame = data.copy()
-    frame["weight"] = result.weights.to_numpy()
+    frame["weight"] = np.nan  # non-respondents get no weight
+    frame.loc[responded, "weight"] = result.weights.to_numpy()
     write_table(frame, out)
     if diagnostics is not None:
         write_table(result.diagnostics, diagnostics)
     console = Console()
     _print_diagnostics(result, console)
     console.print(result.summary())
+    if not responded.all():
+        console.print(
+            f"{int((~responded).sum()):,} non-respondents (responded = 0) were not weighted; "
+            "their weight is empty"
+        )
     console.print(f"Weights written to {out} ({len(frame):,} rows)")
 
 

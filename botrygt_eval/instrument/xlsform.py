@@ -31,7 +31,12 @@ SURVEY_COLUMNS = [
     *_REQ_MSG.values(),
     "relevant",
     "appearance",
+    "calculation",
 ]
+#: the field that links an answer to the sample (pre-filled from the survey link)
+RESP_ID_FIELD = "resp_id"
+#: the calculate field that stamps the survey year on every submission
+YEAR_FIELD = "year"
 CHOICE_COLUMNS = ["list_name", "name", *_LABEL.values()]
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -69,6 +74,7 @@ def survey_rows(
         }
         rows.append({"type": "note", "name": name, **_texts(_LABEL, text)})
 
+    rows.extend(link_rows(inst))
     note("privacy_page", "privacy")
     for group in inst.groups:
         rows.append(
@@ -97,6 +103,26 @@ def survey_rows(
         rows.append({"type": "end group", "name": f"grp_{group.name}"})
     note("closing_page", "closing")
     return rows
+
+
+def link_rows(inst: Instrument) -> list[dict]:
+    """Fields that link a submission to the sample: ``resp_id`` and ``year``.
+
+    ``resp_id`` is a hidden text field filled from the personal survey link
+    (ODK/Enketo: ``?d[/data/resp_id]=<id>``; KoboToolbox uses the same Enketo
+    parameter with the form's root name), so e-Boks can send each sampled person a
+    link that carries their pseudonymous id. It must be 16 hex characters. ``year``
+    is a calculate field holding the survey year. Both sit outside the item groups,
+    so exports name them ``resp_id`` and ``year`` without a group prefix.
+    """
+    return [
+        {
+            "type": "hidden",
+            "name": RESP_ID_FIELD,
+            **_texts(_LABEL, {"da": "Respondent-id (udfyldes af linket)", "en": "Respondent id"}),
+        },
+        {"type": "calculate", "name": YEAR_FIELD, "calculation": str(inst.year)},
+    ]
 
 
 def choice_rows(inst: Instrument) -> list[dict]:

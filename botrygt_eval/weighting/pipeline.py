@@ -200,6 +200,31 @@ def _nonresponse_weights(
     return got.to_numpy(dtype=float), adj.adjustments[-1]
 
 
+def respondents_only(data: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows with ``responded == 1`` and their mask (all rows when there is no such column).
+
+    A merged sample file (``responses merge``) holds non-respondents too; calibrating them
+    as if they had answered would weight the whole drawn sample, not the respondents.
+    """
+    if "responded" not in data.columns:
+        return data, np.ones(len(data), dtype=bool)
+    r = pd.to_numeric(data["responded"], errors="coerce")
+    bad = ~r.isin([0, 1])
+    if bad.any():
+        raise InputFileError(
+            f"'responded' must be 0 or 1; {int(bad.sum()):,} rows hold something else "
+            f"(first: {data.loc[bad, 'responded'].iloc[0]!r}); fix the sample file or merge the "
+            "responses again with 'botrygt-eval responses merge'"
+        )
+    mask = (r == 1).to_numpy()
+    if not mask.any():
+        raise InputFileError(
+            "no row has responded == 1: nobody to weight; merge the responses into the sample "
+            "first ('botrygt-eval responses merge')"
+        )
+    return data.loc[mask], mask
+
+
 def join_sample(
     responses: pd.DataFrame, sample: pd.DataFrame, *, sample_name: str = "the sample"
 ) -> pd.DataFrame:
@@ -279,6 +304,15 @@ def weight_responses(
             "(it has design_weight) on resp_id first"
         )
     check_option("nonresponse", nonresponse, NONRESPONSE)
+    if (
+        "responded" in responses.columns
+        and (pd.to_numeric(responses["responded"], errors="coerce") != 1).any()
+    ):
+        raise ConfigError(
+            "the rows to weight include non-respondents (responded != 1); weight only the "
+            "respondents (respondents_only(frame)) and pass the whole sample as sample= for the "
+            "nonresponse adjustment"
+        )
     m = parse_margins(margins, variables)
     data = responses.reset_index(drop=True)
     nr_record, nr_w = None, None
