@@ -48,7 +48,6 @@ from botrygt_eval.cli import did_panel as _did_panel  # noqa: E402,F401
 from botrygt_eval.cli import did_synth as _did_synth  # noqa: E402,F401
 from botrygt_eval.cli import estimate as _estimate  # noqa: E402,F401
 from botrygt_eval.cli import fetch as _fetch  # noqa: E402,F401
-
 from botrygt_eval.cli import fieldwork as _fieldwork  # noqa: E402,F401
 from botrygt_eval.cli import figures as _figures  # noqa: E402,F401
 from botrygt_eval.cli import instrument as _instrument  # noqa: E402,F401
