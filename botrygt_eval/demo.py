@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from botrygt_eval import SIMULATED_BANNER, __version__
+from botrygt_eval.plots.style import mark_simulated
 
 console = Console()
 
@@ -49,11 +50,6 @@ class DemoContext:
 
 
 Stage = Callable[[DemoContext], None]
-
-
-def mark_simulated(fig) -> None:
-    """Stamp a chart made from simulated data, in its top-left corner."""
-    fig.text(0.005, 0.995, SIMULATED_BANNER, ha="left", va="top", fontsize=8, color="firebrick")
 
 
 def _simulate(ctx: DemoContext) -> None:
@@ -160,7 +156,7 @@ def _plot_trend(national: pd.DataFrame, path: Path) -> None:
 
     fig = plot_survey_trends(national, title="Borgerundersøgelsen, hele landet (vægtet)")
     mark_simulated(fig)
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -260,7 +256,7 @@ def _media(ctx: DemoContext) -> None:
     national = res.series[res.series["scope"] == "national"]
     fig = media_series_figure(national)
     mark_simulated(fig)
-    fig.savefig(folder / "media_series.png", dpi=120)
+    fig.savefig(folder / "media_series.png", dpi=120, bbox_inches="tight")
     ctx.outputs.append(("constructive media coverage chart", folder / "media_series.png"))
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
+from botrygt_eval.plots.style import mark_simulated
 from botrygt_eval.plots.survey import plot_survey_trends as survey_trend_chart
 from botrygt_eval.privacy.guard import check_tree, guarded_to_csv
 from botrygt_eval.reference import kommune_name, kommuner
@@ -364,9 +365,7 @@ class ReportOutput:
     def figure(self, fig, name: str) -> Path:
         """Stamp SIMULEREDE DATA on a chart from simulated data and save it as PNG."""
         if self.simulated:
-            fig.text(0.5, 1.0, SIMULATED_BANNER, ha="center", va="bottom", fontsize=10,
-                     color="white", weight="bold",
-                     bbox=dict(facecolor="firebrick", edgecolor="none", pad=3))  # fmt: skip
+            mark_simulated(fig)
         path = self.out / "figurer" / f"{name}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Description": figure_alt(fig)})
         return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from botrygt_eval import SIMULATED_BANNER
+from botrygt_eval.plots.style import mark_simulated
 
 #: file name -> what it shows
 MAP_FILES = {
@@ -16,9 +16,7 @@ MAP_FILES = {
 
 def _save(fig, path: Path, simulated: bool) -> Path:
     if simulated:
-        fig.text(0.5, 1.0, SIMULATED_BANNER, ha="center", va="bottom", fontsize=10,
-                 color="white", weight="bold",
-                 bbox=dict(facecolor="firebrick", edgecolor="none", pad=3))  # fmt: skip
+        mark_simulated(fig)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     return path
 
