@@ -216,3 +216,10 @@ def test_instrument_year_for_a_form_of_another_year(tmp_path):
     result = import_responses(export, "odk", 2025, instrument_year=2024)
     out = write_responses(result, tmp_path / "out" / "responses_2025.csv")
     assert out.read_bytes() == original.read_bytes()
+
+
+def test_wrong_platform_for_file_type_names_the_right_one(known, tmp_path):
+    inst, frame, _ = known
+    export = px.write_spss(frame, inst, tmp_path / "x.sav")
+    with pytest.raises(InputFileError, match="use --from spss"):
+        import_responses(export, "odk", 2025)

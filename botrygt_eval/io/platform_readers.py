@@ -139,4 +139,10 @@ def read_export(path: str | Path, platform: str) -> RawExport:
         return _read_xlsx(path)
     if suffix in (".csv", ".txt"):
         return _read_csv(path, f"the {platform} export")
-    raise InputFileError(f"{path}: unsupported file type {suffix!r}; use .csv, .xlsx or .xml")
+    hint = {".sav": " (for SPSS use --from spss)", ".zsav": " (for SPSS use --from spss)",
+            ".dta": " (for Stata use --from stata)"}.get(suffix, "")  # fmt: skip
+    raise InputFileError(
+        f"{path}: --from {platform} reads .csv, .xlsx"
+        + (" or .xml" if platform == "surveyxact" else "")
+        + f", not {suffix!r}{hint}"
+    )
