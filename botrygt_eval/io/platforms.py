@@ -343,6 +343,6 @@ def import_responses(
 
 def write_responses(result: ImportResult, out: str | Path) -> Path:
     """The response file: ``resp_id, year`` and the item codes; empty for no answer."""
-    from botrygt_eval.simulate.writers import write_csv
+    from botrygt_eval.io.writers import write_csv
 
     return write_csv(Path(out), result.data)
