@@ -263,3 +263,17 @@ def test_aggregate_of_all_nan_cells_names_the_cells_and_why():
         assert "(g=2, t=2): " in msg and "propensity" in msg and "method='reg'" in msg
     # the reason survives in the table the result carries
     assert "propensity" in r.table.attrs["not_estimable"][(2, 2)]
+
+
+@pytest.mark.parametrize("method", ["ipw_unnormalized", "dr_imp"])
+def test_panel_estimators_take_several_outcome_columns(nsw, method):
+    """att_gt runs the cells sharing units and covariates as one matrix of outcome changes:
+    each column equals the single-outcome call."""
+    dy, D, X = nsw
+    Y = np.column_stack([dy, dy / 3 + X[:, 1], np.sqrt(np.abs(dy))])
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(D))
+    att, inf = drdid.PANEL[method](Y, D, X, w)
+    for j in range(Y.shape[1]):
+        a1, i1 = drdid.PANEL[method](Y[:, j], D, X, w)
+        assert att[j] == pytest.approx(a1, rel=1e-12)
+        np.testing.assert_allclose(inf[:, j], i1, rtol=1e-10, atol=1e-12 * np.abs(i1).max())
