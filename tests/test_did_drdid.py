@@ -98,6 +98,28 @@ def test_weighted_logit_matches_statsmodels(nsw):
     np.testing.assert_allclose(fit.coef, sm_fit.params, rtol=1e-6, atol=1e-12)
 
 
+def test_step_halving_recovers_from_overshooting_steps(nsw, monkeypatch):
+    """Make every IRLS step overshoot (three times as far as the least-squares solution
+    moved): the deviance rises, the halving pulls each step back, and the fit ends at R's
+    deviance. Without the halving the coefficients run off to 1e18 (checked by hand)."""
+    _, D, X = nsw
+    solve = drdid._qr_solve
+    last = {}
+
+    def overshoot(A, b):
+        beta = solve(A, b)
+        prev = last.get("beta")
+        last["beta"] = beta
+        return beta if prev is None else 3 * beta - 2 * prev
+
+    monkeypatch.setattr(drdid, "_qr_solve", overshoot)
+    fit = drdid.logit_fit(X, D, np.ones(len(D)), maxit=60)
+    ref = pd.read_csv(REF / "glm_nsw_cps.csv")
+    dev = -2 * np.sum(np.where(D > 0, np.log(fit.fitted), np.log1p(-fit.fitted)))
+    assert dev == pytest.approx(ref["deviance"].iloc[0], rel=1e-7)
+    np.testing.assert_allclose(fit.coef, ref["estimate"], rtol=1e-3)
+
+
 def test_separation_is_a_propensity_score_error_not_linalg():
     rng = np.random.default_rng(0)
     x = rng.normal(size=400)
