@@ -24,7 +24,7 @@ Weighted least squares needs a working model for the errors (``cr2_working``):
 Population weights are not known to be inverse variances (kommune-level burglary and survey
 outcomes carry shocks that do not shrink with size), and when they are not, the
 inverse-variance model overstates the df: with a few large kommuner the identity model's
-df are much smaller (7.1 against 17.9 in one activity fit), so it is the default. Both are
+df are much smaller (issue 21's example: 7.1 against 17.9), so it is the default. Both are
 tested against clubSandwich (tests/reference/clubsandwich/). The two agree without weights.
 
 Formulas (in the weighted coordinates ``X* = W^(1/2) X``, ``e* = W^(1/2) e``, so that
