@@ -120,6 +120,21 @@ def test_step_halving_recovers_from_overshooting_steps(nsw, monkeypatch):
     np.testing.assert_allclose(fit.coef, ref["estimate"], rtol=1e-3)
 
 
+def test_ipt_balances_covariate_means_exactly(nsw):
+    """Inverse probability tilting's first-order condition: the controls weighted by
+    p / (1 - p) reproduce the treated units' covariate totals (weighted), unlike the logit."""
+    _, D, X = nsw
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(D))
+    w = w / w.mean()
+    fit = drdid.logit_fit(X, D, w)
+    p = drdid.ipt_fit(X, D, w, fit.coef)
+    treated = X.T @ (w * D)
+    tilted = X.T @ (w * (1 - D) * p / (1 - p))
+    np.testing.assert_allclose(tilted, treated, rtol=1e-8)
+    logit_odds = X.T @ (w * (1 - D) * fit.fitted / (1 - fit.fitted))
+    assert not np.allclose(logit_odds, treated, rtol=1e-3)
+
+
 def test_separation_is_a_propensity_score_error_not_linalg():
     rng = np.random.default_rng(0)
     x = rng.normal(size=400)
