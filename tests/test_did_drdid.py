@@ -98,6 +98,43 @@ def test_weighted_logit_matches_statsmodels(nsw):
     np.testing.assert_allclose(fit.coef, sm_fit.params, rtol=1e-6, atol=1e-12)
 
 
+def test_step_halving_recovers_from_overshooting_steps(nsw, monkeypatch):
+    """Make every IRLS step overshoot (three times as far as the least-squares solution
+    moved): the deviance rises, the halving pulls each step back, and the fit ends at R's
+    deviance. Without the halving the coefficients run off to 1e18 (checked by hand)."""
+    _, D, X = nsw
+    solve = drdid._qr_solve
+    last = {}
+
+    def overshoot(A, b):
+        beta = solve(A, b)
+        prev = last.get("beta")
+        last["beta"] = beta
+        return beta if prev is None else 3 * beta - 2 * prev
+
+    monkeypatch.setattr(drdid, "_qr_solve", overshoot)
+    fit = drdid.logit_fit(X, D, np.ones(len(D)), maxit=60)
+    ref = pd.read_csv(REF / "glm_nsw_cps.csv")
+    dev = -2 * np.sum(np.where(D > 0, np.log(fit.fitted), np.log1p(-fit.fitted)))
+    assert dev == pytest.approx(ref["deviance"].iloc[0], rel=1e-7)
+    np.testing.assert_allclose(fit.coef, ref["estimate"], rtol=1e-3)
+
+
+def test_ipt_balances_covariate_means_exactly(nsw):
+    """Inverse probability tilting's first-order condition: the controls weighted by
+    p / (1 - p) reproduce the treated units' covariate totals (weighted), unlike the logit."""
+    _, D, X = nsw
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(D))
+    w = w / w.mean()
+    fit = drdid.logit_fit(X, D, w)
+    p = drdid.ipt_fit(X, D, w, fit.coef)
+    treated = X.T @ (w * D)
+    tilted = X.T @ (w * (1 - D) * p / (1 - p))
+    np.testing.assert_allclose(tilted, treated, rtol=1e-8)
+    logit_odds = X.T @ (w * (1 - D) * fit.fitted / (1 - fit.fitted))
+    assert not np.allclose(logit_odds, treated, rtol=1e-3)
+
+
 def test_separation_is_a_propensity_score_error_not_linalg():
     rng = np.random.default_rng(0)
     x = rng.normal(size=400)
@@ -263,3 +300,17 @@ def test_aggregate_of_all_nan_cells_names_the_cells_and_why():
         assert "(g=2, t=2): " in msg and "propensity" in msg and "method='reg'" in msg
     # the reason survives in the table the result carries
     assert "propensity" in r.table.attrs["not_estimable"][(2, 2)]
+
+
+@pytest.mark.parametrize("method", ["ipw_unnormalized", "dr_imp"])
+def test_panel_estimators_take_several_outcome_columns(nsw, method):
+    """att_gt runs the cells sharing units and covariates as one matrix of outcome changes:
+    each column equals the single-outcome call."""
+    dy, D, X = nsw
+    Y = np.column_stack([dy, dy / 3 + X[:, 1], np.sqrt(np.abs(dy))])
+    w = np.random.default_rng(1).uniform(0.5, 2.0, len(D))
+    att, inf = drdid.PANEL[method](Y, D, X, w)
+    for j in range(Y.shape[1]):
+        a1, i1 = drdid.PANEL[method](Y[:, j], D, X, w)
+        assert att[j] == pytest.approx(a1, rel=1e-12)
+        np.testing.assert_allclose(inf[:, j], i1, rtol=1e-10, atol=1e-12 * np.abs(i1).max())

@@ -4,6 +4,8 @@ with ``se="cr2"`` against that naive computation on the full dummy design."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,7 +69,8 @@ def test_weighted_clusters_of_one_give_wls_hc2_as_statsmodels():
     y = X @ [0.2, 1.0] + rng.normal(size=n) / np.sqrt(w)
     b, e = _ols(X, y, w)
     ref = sm.WLS(y, X, weights=w).fit(cov_type="HC2").cov_params()
-    np.testing.assert_allclose(cr2_vcov(X, e, np.arange(n), weights=w), ref, rtol=1e-10)
+    got = cr2_vcov(X, e, np.arange(n), weights=w, cr2_working="inverse_var")
+    np.testing.assert_allclose(got, ref, rtol=1e-10)
 
 
 def test_binary_regressor_hc2_is_neyman_variance_and_df_is_welch():
@@ -99,8 +102,11 @@ def test_mean_with_balanced_clusters_closed_form():
     assert df == pytest.approx(G - 1, rel=1e-10)
 
 
+@pytest.mark.parametrize("working", ["identity", "inverse_var"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_matches_naive_imbens_kolesar_on_unbalanced_clusters(weighted):
+def test_matches_naive_imbens_kolesar_on_unbalanced_clusters(weighted, working):
+    """Naive reference: inverse-variance weights are the target 1 on the weighted errors,
+    the identity model the target w."""
     rng = np.random.default_rng(5)
     sizes = [1, 2, 3, 3, 4, 6, 2, 5]
     cl = np.repeat(np.arange(len(sizes)), sizes)
@@ -110,12 +116,14 @@ def test_matches_naive_imbens_kolesar_on_unbalanced_clusters(weighted):
     y = X @ [1.0, -0.4, 0.3] + rng.normal(size=n)
     _, e = _ols(X, y, w)
     C = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, -1.0]])
-    se, df = cr2_test(X, e, cl, C, weights=w)
+    se, df = cr2_test(X, e, cl, C, weights=w, cr2_working=working)
+    phi = w if working == "identity" else None
     for j, c in enumerate(C):
-        V_ref, df_ref = _naive_cr2(X, e, cl, c, w)
+        V_ref, df_ref = _naive_cr2(X, e, cl, c, w, phi)
         assert se[j] ** 2 == pytest.approx(c @ V_ref @ c, rel=1e-9)
         assert df[j] == pytest.approx(df_ref, rel=1e-9)
-    np.testing.assert_allclose(cr2_vcov(X, e, cl, weights=w), V_ref, rtol=1e-9)
+    got = cr2_vcov(X, e, cl, weights=w, cr2_working=working)
+    np.testing.assert_allclose(got, V_ref, rtol=1e-9)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -150,7 +158,7 @@ def test_working_variance_target_matches_naive_and_is_unbiased(weighted):
             emeat += xg[:m].T @ a[:m, :m] @ cov_e[np.ix_(rows, rows)] @ a[:m, :m] @ xg[:m]
             want += xg[:m].T @ np.diag(phi[rows]) @ xg[:m]
     np.testing.assert_allclose(emeat, want, rtol=1e-9)
-    se1, df1 = cr2_test(X, e, cl, C, weights=w)
+    se1, df1 = cr2_test(X, e, cl, C, weights=w, cr2_working="inverse_var")
     se3, df3 = cr2_test(X, e, cl, C, weights=w, target=np.full(n, 3.0))
     np.testing.assert_allclose(se3, se1, rtol=1e-9)
     np.testing.assert_allclose(df3, df1, rtol=1e-9)
@@ -175,8 +183,9 @@ def _panel(rng, n_units=12, n_periods=6, weighted=False):
 
 
 @pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")  # sqrtm of singular I - H_gg
+@pytest.mark.parametrize("working", ["identity", "inverse_var"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_absorbed_fixed_effects_equal_full_dummy_design(weighted):
+def test_absorbed_fixed_effects_equal_full_dummy_design(weighted, working):
     """Two-way FE passed as codes (regressors raw or within-transformed) = the regressor
     block of the full-dummy computation, SEs and df; unit FE are nested in the clusters,
     so I - H_gg is singular and the pseudo-inverse square root is exercised."""
@@ -187,18 +196,19 @@ def test_absorbed_fixed_effects_equal_full_dummy_design(weighted):
     Xf = np.hstack([Xr, U, P])
     _, e = _ols(Xf, y, w)
     C = np.eye(Xf.shape[1])[:2]
-    se_full, df_full = cr2_test(Xf, e, unit, C, weights=w)
-    se_abs, df_abs = cr2_test(Xr, e, unit, np.eye(2), weights=w, fixed_effects=[unit, period])
+    kw = dict(weights=w, cr2_working=working)
+    se_full, df_full = cr2_test(Xf, e, unit, C, **kw)
+    se_abs, df_abs = cr2_test(Xr, e, unit, np.eye(2), fixed_effects=[unit, period], **kw)
     np.testing.assert_allclose(se_abs, se_full, rtol=1e-8)
     np.testing.assert_allclose(df_abs, df_full, rtol=1e-8)
     # within-transformed regressors give the same
     qf = np.linalg.qr(np.hstack([U, P]) * np.sqrt(w)[:, None])[0]
     Xw = Xr - (qf @ (qf.T @ (Xr * np.sqrt(w)[:, None]))) / np.sqrt(w)[:, None]
-    se_w, df_w = cr2_test(Xw, e, unit, np.eye(2), weights=w, fixed_effects=[unit, period])
+    se_w, df_w = cr2_test(Xw, e, unit, np.eye(2), fixed_effects=[unit, period], **kw)
     np.testing.assert_allclose(se_w, se_full, rtol=1e-8)
     np.testing.assert_allclose(df_w, df_full, rtol=1e-8)
     # and the naive computation agrees on the full design (pseudo-inverse square roots)
-    V_ref, df_ref = _naive_cr2(Xf, e, unit, C[0], w)
+    V_ref, df_ref = _naive_cr2(Xf, e, unit, C[0], w, w if working == "identity" else None)
     assert se_full[0] ** 2 == pytest.approx(V_ref[0, 0], rel=1e-8)
     assert df_full[0] == pytest.approx(df_ref, rel=1e-8)
 
@@ -271,7 +281,7 @@ def test_twfe_cr2_matches_naive_full_dummy_computation(weights):
     w = None if weights is None else df["w"].to_numpy(float)
     b, e = _ols(X, df["y"].to_numpy(float), w)
     c = np.eye(X.shape[1])[0]
-    V, dof = _naive_cr2(X, e, df["unit"].to_numpy(), c, w)
+    V, dof = _naive_cr2(X, e, df["unit"].to_numpy(), c, w, w)  # default: identity model
     assert r.estimate == pytest.approx(b[0], abs=1e-10)
     assert r.se == pytest.approx(np.sqrt(V[0, 0]), rel=1e-8)
     assert r.dof == pytest.approx(dof, rel=1e-8)
@@ -422,3 +432,55 @@ def test_ppml_cr3_is_the_one_step_jackknife(cluster):
     reps = [ppml(p[p[col] != c], se="cr1", **k).estimate for c in np.unique(p[col])]
     np.testing.assert_allclose(r.se**2, _loo_cv3(np.array(reps), r.estimate), rtol=2e-3)
     assert r.dof == len(reps) - 1
+
+
+# ---------------------------------------------------- clubSandwich, both working models
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
+@pytest.mark.parametrize("absorbed", [False, True])
+@pytest.mark.parametrize("working", ["identity", "inverse_var"])
+def test_weighted_cr2_matches_clubsandwich(working, absorbed):
+    """Weighted two-way FE regression with population weights (tests/reference/clubsandwich:
+    generate.R, clubSandwich 0.5.8): vcovCR(type = "CR2", inverse_var = FALSE | TRUE) and
+    coef_test(test = "Satterthwaite"): coefficients, SEs, covariance, df and p-values."""
+    ref_dir = Path(__file__).parent / "reference" / "clubsandwich"
+    d = pd.read_csv(ref_dir / "panel.csv")
+    ref = pd.read_csv(ref_dir / "cr2_reference.csv")
+    ref = ref[(ref["inverse_var"] == (working == "inverse_var")) & ref["term"].isin(["treat", "x"])]
+    unit, period = d["unit"].to_numpy(), d["period"].to_numpy()
+    Xf = np.column_stack([d[["treat", "x"]].to_numpy(float), np.eye(unit.max())[unit - 1],
+                          np.eye(period.max())[period - 1][:, 1:]])  # fmt: skip
+    w = d["pop"].to_numpy(float)
+    b, e = _ols(Xf, d["y"].to_numpy(float), w)
+    if absorbed:
+        fit = cr2_fit(d[["treat", "x"]].to_numpy(float), e, unit, weights=w,
+                      fixed_effects=[unit, period], cr2_working=working)  # fmt: skip
+        V, dof = fit.vcov, fit.df(np.eye(2))
+    else:
+        fit = cr2_fit(Xf, e, unit, weights=w, cr2_working=working)
+        V, dof = fit.vcov[:2, :2], fit.df(np.eye(Xf.shape[1])[:2])
+    se = np.sqrt(np.diag(V))
+    np.testing.assert_allclose(b[:2], ref["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(se, ref["se"], rtol=1e-10)
+    np.testing.assert_allclose(V[0, 1], ref["cov_treat_x"].iloc[0], rtol=1e-10)
+    np.testing.assert_allclose(dof, ref["df"], rtol=1e-10)
+    p = 2 * stats.t.sf(np.abs(b[:2] / se), dof)
+    np.testing.assert_allclose(p, ref["p_value"], rtol=1e-9)
+
+
+def test_identity_is_the_default_working_model_and_differs_with_unequal_weights():
+    d = pd.read_csv(Path(__file__).parent / "reference" / "clubsandwich" / "panel.csv")
+    unit, period = d["unit"].to_numpy(), d["period"].to_numpy()
+    X = d[["treat", "x"]].to_numpy(float)
+    e = d["y"].to_numpy(float) - d["y"].mean()
+    kw = dict(weights=d["pop"].to_numpy(float), fixed_effects=[unit, period])
+    default = cr2_fit(X, e, unit, **kw)
+    ident = cr2_fit(X, e, unit, cr2_working="identity", **kw)
+    inv = cr2_fit(X, e, unit, cr2_working="inverse_var", **kw)
+    np.testing.assert_array_equal(default.vcov, ident.vcov)
+    assert not np.allclose(ident.df(np.eye(2)), inv.df(np.eye(2)), rtol=1e-2)
+    # without weights (or with equal ones) the two models are the same
+    eq = dict(weights=np.full(len(e), 7.0), fixed_effects=[unit, period])
+    a, b = (cr2_fit(X, e, unit, cr2_working=m, **eq) for m in ("identity", "inverse_var"))
+    np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-12)
+    with pytest.raises(ConfigError, match="'identity', 'inverse_var'"):
+        cr2_fit(X, e, unit, cr2_working="precision", **kw)

@@ -106,8 +106,8 @@ def logit_fit(X: np.ndarray, D: np.ndarray, w: np.ndarray, *, epsilon: float = 1
               maxit: int = 25) -> LogitFit:  # fmt: skip
     """Weighted logit by R ``glm.fit``'s IRLS.
 
-    As R's ``glm(D ~ -1 + X, family = binomial, weights = w)`` (what DRDID 1.0.7 and, through
-    it, R ``did`` use): start at ``mu = (w D + 0.5) / (w + 1)``, solve each weighted least-
+    As R's ``glm(D ~ -1 + X, family = binomial, weights = w)`` (DRDID 1.0.7, whose printed
+    examples are the reference; DRDID >= 1.2 fits the same logit with ``fastglm``): start at ``mu = (w D + 0.5) / (w + 1)``, solve each weighted least-
     squares step by QR, stop when ``|dev - dev_old| / (|dev| + 0.1) < epsilon`` (1e-8) within
     ``maxit`` (25) iterations. Beyond R, a step that raises the deviance is halved towards the
     previous coefficients (as ``glm2``); where R's deviance falls every step, as on data R

@@ -9,11 +9,27 @@ and homoskedastic. Each contrast ``c'beta`` is then compared with a t distributi
 whose degrees of freedom are the Satterthwaite approximation of the distribution of
 ``c' V_CR2 c`` under that working model (Bell & McCaffrey 2002; Imbens & Kolesar
 2016, "K_BM"; Pustejovsky & Tipton 2018). This is what R clubSandwich's
-``coef_test(fit, vcov = "CR2", test = "Satterthwaite")`` computes for ``lm`` fits
-(working model: the inverse regression weights).
+``coef_test(fit, vcov = "CR2", test = "Satterthwaite")`` computes for ``lm`` fits.
+
+Weighted least squares needs a working model for the errors (``cr2_working``):
+
+- ``"identity"`` (default): errors homoskedastic on the outcome scale; the weights only
+  define the estimand (population weights: a kommune counts by its inhabitants). This is
+  clubSandwich's default for a weighted ``lm`` (``inverse_var = FALSE``) and estimatr's
+  ``lm_robust(se_type = "CR2")``.
+- ``"inverse_var"``: the weights are inverse variances (precision weights, e.g. group sizes
+  when each row is a group mean), so the *weighted* errors are homoskedastic;
+  clubSandwich's ``inverse_var = TRUE``.
+
+Population weights are not known to be inverse variances (kommune-level burglary and survey
+outcomes carry shocks that do not shrink with size), and when they are not, the
+inverse-variance model overstates the df: with a few large kommuner the identity model's
+df are much smaller (issue 21's example: 7.1 against 17.9), so it is the default. Both are
+tested against clubSandwich (tests/reference/clubsandwich/). The two agree without weights.
 
 Formulas (in the weighted coordinates ``X* = W^(1/2) X``, ``e* = W^(1/2) e``, so that
-WLS is OLS; clubSandwich's target ``Phi = W^-1``):
+WLS is OLS; written for the inverse-variance model, clubSandwich's target ``Phi = W^-1``;
+the identity model is the ``target`` case below with ``Phi* = W``):
 
 - ``M = (X*'X*)^-1``; ``A_g`` = symmetric (pseudo-)inverse square root of
   ``I - H_gg``; ``V = M (sum_g X*_g' A_g e*_g e*_g' A_g X*_g) M`` (no G/(G-1) factor);
@@ -50,10 +66,13 @@ eigendecomposition per cluster, batched over clusters of equal size: a 98-kommun
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from botrygt_eval.errors import EstimationError, InputFileError
+from botrygt_eval.errors import EstimationError, InputFileError, check_option
+
+CR2Working = Literal["identity", "inverse_var"]
 
 #: eigenvalues of I - H_gg below this count as zero (a fixed effect nested in the cluster)
 EIG_TOL = 1e-10
@@ -167,7 +186,15 @@ def _cluster_batches(clusters: np.ndarray):
 
 
 def cr2_fit(
-    X, resid, clusters, weights=None, fixed_effects=None, target=None, *, jackknife=False
+    X,
+    resid,
+    clusters,
+    weights=None,
+    fixed_effects=None,
+    target=None,
+    *,
+    jackknife=False,
+    cr2_working: CR2Working = "identity",
 ) -> CR2Fit:
     """CR2 covariance and the pieces for Bell-McCaffrey df (see the module docstring).
 
@@ -184,12 +211,18 @@ def cr2_fit(
     the true variance (Pustejovsky & Tipton 2018, eq. 7; clubSandwich's ``target``), and
     the df are computed under ``Phi``. Used for PPML with overdispersed counts.
 
+    ``cr2_working``: the working model for ``weights`` when no ``target`` is given (module
+    docstring): ``"identity"`` (default; clubSandwich's ``inverse_var = FALSE``, i.e. the
+    target ``w``) or ``"inverse_var"`` (``inverse_var = TRUE``). A ``target`` states the
+    working model itself (PPML: the IRLS weights are inverse variances) and overrides it.
+
     ``jackknife=True`` gives CR3 instead, ``(G - 1) / G`` times the sandwich with
     ``A_g = (I - H_gg)^-1`` (pseudo-inverse; ``target`` ignored): for least squares
     exactly the leave-one-cluster-out jackknife variance (MacKinnon, Nielsen & Webb
     2023, CV3), for a GLM its one-step approximation. Use it with t(G - 1); the
     Bell-McCaffrey ``df`` belong to CR2.
     """
+    check_option("cr2_working", cr2_working, ("identity", "inverse_var"))
     X = _as_2d(X, "X")
     n, k = X.shape
     e = _as_2d(resid, "resid", n)[:, 0]
@@ -203,6 +236,8 @@ def cr2_fit(
         if (w <= 0).any():
             raise InputFileError("weights must be positive; drop rows with zero weight first")
         sw = np.sqrt(w)
+        if target is None and cr2_working == "identity" and not np.allclose(w, w[0]):
+            target = w  # Var(w^(1/2) e) = w Var(e): homoskedastic on the outcome scale
     Xs, es = X * sw[:, None], e * sw
     if fixed_effects is not None and len(fixed_effects):
         qf = _orthonormal_basis(_dummies(fixed_effects, n) * sw[:, None], "fixed-effect design")
@@ -261,23 +296,40 @@ def cr2_fit(
                   n_clusters=n_clusters, qphiq=qphiq, jackknife=jackknife)  # fmt: skip
 
 
-def cr2_vcov(X, resid, clusters, weights=None, fixed_effects=None, target=None) -> np.ndarray:
+def cr2_vcov(
+    X,
+    resid,
+    clusters,
+    weights=None,
+    fixed_effects=None,
+    target=None,
+    *,
+    cr2_working: CR2Working = "identity",
+) -> np.ndarray:
     """CR2 (Bell-McCaffrey) cluster-robust covariance of the coefficients of ``X`` (k x k).
 
     See :func:`cr2_fit` for the arguments and the module docstring for the formula.
     """
-    return cr2_fit(X, resid, clusters, weights, fixed_effects, target).vcov
+    return cr2_fit(X, resid, clusters, weights, fixed_effects, target, cr2_working=cr2_working).vcov
 
 
 def cr2_test(
-    X, resid, clusters, contrast, weights=None, fixed_effects=None, target=None
+    X,
+    resid,
+    clusters,
+    contrast,
+    weights=None,
+    fixed_effects=None,
+    target=None,
+    *,
+    cr2_working: CR2Working = "identity",
 ) -> tuple[np.ndarray | float, np.ndarray | float]:
     """Standard error and Bell-McCaffrey df of the contrast(s) ``c' beta``.
 
     ``contrast``: a length-k vector (returns two floats) or a q x k matrix (returns two
     length-q arrays). An interval is ``c'b +/- t_{df}(1 - alpha/2) * se``.
     """
-    fit = cr2_fit(X, resid, clusters, weights, fixed_effects, target)
+    fit = cr2_fit(X, resid, clusters, weights, fixed_effects, target, cr2_working=cr2_working)
     c = np.asarray(contrast, float)
     C = np.atleast_2d(c)
     if C.shape[1] != fit.bread.shape[0]:
