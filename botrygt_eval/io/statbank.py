@@ -790,6 +790,8 @@ def load_straf11(
     """Reported burglaries of dwellings (offence 1320) by kommune and quarter.
 
     ``.data``: ``kommune_kode, year, quarter, offence_code, burglaries`` (Int64, missing for ``..``).
+    ``bulk``: the file is StatBank BULK (zero cells left out), so absent cells are filled
+    with 0; ``None`` asks the sidecar ``<name>.json`` written by ``fetch statbank``.
     """
     return _burglaries(path, "STRAF11", quarantine_dir, bulk)
 
