@@ -39,7 +39,8 @@ LAYOUTS = [
 
 def _tidy(table: str, name: str) -> pd.DataFrame:
     loader, keys = LOADERS[table]
-    res = loader(FIX / f"{table}_{name}")
+    # a BULK file is declared as such (bulk=True; the fetcher's sidecar does it too)
+    res = loader(FIX / f"{table}_{name}", bulk=True if "BULK" in name else None)
     assert res.n_quarantined == 0, res.quarantined
     return res.data.sort_values(keys).reset_index(drop=True)
 
@@ -73,7 +74,7 @@ def test_straf11_reference_numbers_zero_quarters_missing_and_set_aside():
 
 
 def test_bulk_zero_cells_are_filled_and_said_in_the_notes():
-    res = load_straf11(FIX / "STRAF11_BULK_Code_da.csv")
+    res = load_straf11(FIX / "STRAF11_BULK_Code_da.csv", bulk=True)
     # BULK left out Læsø K1, Fanø K1, Ærø K2 (and Christiansø, which is set aside anyway).
     filled = [n for n in res.notes if n.startswith("filled")]
     assert filled and filled[0].startswith("filled 3 absent cells (kommune_kode x year/quarter)")
@@ -152,7 +153,7 @@ def test_zero_fill_does_not_guess_cells_a_quarantined_line_may_hold(tmp_path):
         "OMRÅDE;OVERTRÆD;TID;INDHOLD\n101;1320;2024K1;5\n101;1320;2024K2;6\n"
         "147;1320;2024K1;3\n147;1320;2024X2;4\n751;1320;2024K2;9\n"
     )
-    res = load_straf11(path)
+    res = load_straf11(path, bulk=True)
     got = res.data.set_index(["kommune_kode", "quarter"])["burglaries"]
     assert got[(751, 1)] == 0  # left out: filled
     assert (147, 2) not in got.index  # the bad line 5 may be Frederiksberg K2: not guessed
@@ -176,16 +177,23 @@ def test_code_and_value_kommune_in_registers_and_sample(tmp_path):
     pd.testing.assert_frame_equal(coded.data, plain.data)
 
 
-def test_a_file_with_zero_cells_is_not_bulk_and_absent_cells_stay_absent(tmp_path):
+def test_absent_cells_are_filled_only_when_the_file_is_known_to_be_bulk(tmp_path):
+    bulk = (FIX / "STRAF11_BULK_Code_da.csv").read_bytes()
     path = tmp_path / "STRAF11.csv"
-    path.write_text(
-        "OMRÅDE;OVERTRÆD;TID;INDHOLD\n101;1320;2024K1;5\n101;1320;2024K2;0\n751;1320;2024K2;9\n"
-    )
-    res = load_straf11(path)
-    assert len(res.data) == 3
+    path.write_bytes(bulk)
+    res = load_straf11(path)  # nothing says BULK: a CSV with lost lines must not become zeros
+    assert len(res.data) == 5
     assert any(
-        n.startswith("1 absent cell (kommune_kode x year/quarter) not filled") for n in res.notes
+        n.startswith("3 absent cells (kommune_kode x year/quarter) left absent") for n in res.notes
     )
+    (tmp_path / "STRAF11.json").write_text('{"request": {"format": "BULK"}}', encoding="utf-8")
+    res = load_straf11(path)  # the sidecar of 'fetch statbank' says BULK
+    assert len(res.data) == 8
+    assert (
+        "StatBank BULK format (from the sidecar STRAF11.json): cells whose value is 0 are absent"
+        in res.notes
+    )
+    assert load_straf11(path, bulk=False).data.shape[0] == 5
 
 
 def test_jsonstat_1x_bundle_and_sparse_values_read_alike(tmp_path):

@@ -9,8 +9,10 @@ table layout (periods as columns) is refused with the API call that gives the lo
 :func:`read_statbank` turns any such file into strings under canonical column
 names; the table loaders turn that into the tidy frames of docs/DATA_FORMATS.md.
 
-BULK leaves out cells whose value is 0: the loaders fill 0 over the kommune x period
-(x sex x age) grid the file covers, keep ``..`` as missing, and say so in the notes.
+BULK leaves out cells whose value is 0: for a file known to be BULK (``bulk=True``, or the
+sidecar written by ``botrygt-eval fetch statbank``) the loaders fill 0 over the kommune x
+period (x sex x age) grid the file covers, keep ``..`` as missing, and say so in the notes;
+otherwise absent cells are only counted in the notes.
 
 Rows that are not municipality data (national and regional totals, Christiansø,
 ``I alt``/``Total`` categories, other offences than 1320) are set aside explicitly:
@@ -522,16 +524,38 @@ def is_total(values: pd.Series) -> pd.Series:
     return resolve_cells(values, parse).notna()
 
 
+def bulk_by_sidecar(src: StatBankTable) -> tuple[bool, str]:
+    """Is the file BULK? Yes when the sidecar that ``fetch statbank`` wrote next to it says so.
+
+    A BULK file cannot be told from a CSV export by its content, and filling zeros on a
+    guess would turn lost lines of a CSV into zeros; so the evidence must be explicit.
+    """
+    sidecar = src.path.with_suffix(".json")
+    if src.layout != "CSV" or not sidecar.is_file():
+        return False, ""
+    import json
+
+    try:
+        record = json.loads(sidecar.read_text(encoding="utf-8"))
+        fmt = str(record.get("request", {}).get("format", "")).upper()
+    except (ValueError, OSError, AttributeError):
+        return False, ""
+    return fmt == "BULK", f"from the sidecar {sidecar.name}"
+
+
 class _Loader:
     """Shared steps: read, set aside non-kommune rows, parse, quarantine, validate."""
 
-    def __init__(self, path: str | Path, table: str) -> None:
+    def __init__(self, path: str | Path, table: str, bulk: bool | None = None) -> None:
         self.spec = _SPECS[table]
         self.src = read_statbank(path, table)
         self.frame = self.src.frame
         self.notes: list[str] = [f"encoding: {self.src.encoding}"]
         if self.src.blank_lines:
             self.notes.append(f"ignored {count_phrase(self.src.blank_lines, 'blank line')}")
+        self.bulk, how = (bulk, "bulk=True") if bulk is not None else bulk_by_sidecar(self.src)
+        if self.bulk:
+            self.notes.append(f"StatBank BULK format ({how}): cells whose value is 0 are absent")
         self._original = self.frame
         self.dropped: list[pd.DataFrame] = []
 
@@ -620,13 +644,14 @@ class _Loader:
             return good
         absent, blocked = _fill_zeros_grid(good, quarantined, axes)
         keys = [c for axis in axes for c in axis]
-        numbers = parse_numbers(self._original["value"])[0]
-        if len(absent) and numbers.eq(0).any():  # BULK never writes a 0: lines are missing
+        if len(absent) and not self.bulk:
             self.notes.append(
                 f"{count_phrase(len(absent), 'absent cell')} "
-                f"({' x '.join('/'.join(a) for a in axes)}) not filled with 0: the file has "
-                "cells with 0, so it is not a BULK file (which leaves zeros out); they stay "
-                "absent; export the table again if lines are missing"
+                f"({' x '.join('/'.join(a) for a in axes)}) left absent: StatBank's BULK "
+                "format leaves out cells whose value is 0, but nothing marks this file as BULK "
+                "(no sidecar from 'botrygt-eval fetch statbank'); if it is BULK, load it with "
+                "bulk=True or fetch it with 'botrygt-eval fetch statbank', otherwise export "
+                "the table again"
             )
             return good
         if len(absent):
@@ -725,8 +750,8 @@ def _fill_zeros_grid(
     return absent, before - len(absent)
 
 
-def _burglaries(path, table, quarantine_dir) -> LoadResult:
-    loader = _Loader(path, table)
+def _burglaries(path, table, quarantine_dir, bulk) -> LoadResult:
+    loader = _Loader(path, table, bulk)
     loader.drop_areas()
     offence = _offence_codes(loader.frame["offence"])
     other = offence != schemas.BURGLARY_OFFENCE_CODE
@@ -759,29 +784,37 @@ def _burglaries(path, table, quarantine_dir) -> LoadResult:
     )
 
 
-def load_straf11(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
+def load_straf11(
+    path: str | Path, quarantine_dir: str | Path | None = None, bulk: bool | None = None
+) -> LoadResult:
     """Reported burglaries of dwellings (offence 1320) by kommune and quarter.
 
     ``.data``: ``kommune_kode, year, quarter, offence_code, burglaries`` (Int64, missing for ``..``).
+    ``bulk``: the file is StatBank BULK (zero cells left out), so absent cells are filled
+    with 0; ``None`` asks the sidecar ``<name>.json`` written by ``fetch statbank``.
     """
-    return _burglaries(path, "STRAF11", quarantine_dir)
+    return _burglaries(path, "STRAF11", quarantine_dir, bulk)
 
 
-def load_straf10(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
+def load_straf10(
+    path: str | Path, quarantine_dir: str | Path | None = None, bulk: bool | None = None
+) -> LoadResult:
     """Reported burglaries of dwellings (offence 1320) by kommune and year.
 
     ``.data``: ``kommune_kode, year, offence_code, burglaries``.
     """
-    return _burglaries(path, "STRAF10", quarantine_dir)
+    return _burglaries(path, "STRAF10", quarantine_dir, bulk)
 
 
-def load_folk1a(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
+def load_folk1a(
+    path: str | Path, quarantine_dir: str | Path | None = None, bulk: bool | None = None
+) -> LoadResult:
     """Population by kommune, sex and single year of age (FOLK1A).
 
     ``.data``: ``kommune_kode, year, quarter, sex, age, population``. Totals in KØN
     and ALDER are set aside; of CIVILSTAND only the total is kept (the file must have it).
     """
-    loader = _Loader(path, "FOLK1A")
+    loader = _Loader(path, "FOLK1A", bulk)
     loader.drop_areas()
     if "marital" in loader.frame.columns:
         marital = loader.frame["marital"]
@@ -834,14 +867,16 @@ def load_folk1a(path: str | Path, quarantine_dir: str | Path | None = None) -> L
     )
 
 
-def load_households(path: str | Path, quarantine_dir: str | Path | None = None) -> LoadResult:
+def load_households(
+    path: str | Path, quarantine_dir: str | Path | None = None, bulk: bool | None = None
+) -> LoadResult:
     """Households by kommune and year (FAM55N). ``.data``: ``kommune_kode, year, households``.
 
     FAM55N as DST serves it also has ``HUSTYP``, ``HUSSTØR`` and ``ANTBORNH``; their
     total is used where the file has one, otherwise the households are summed over
     them (BULK forces a selection of every variable), and the notes say so.
     """
-    loader = _Loader(path, "FAM55N")
+    loader = _Loader(path, "FAM55N", bulk)
     loader.drop_areas()
     heads = loader.src.headings
     to_sum: list[str] = []
