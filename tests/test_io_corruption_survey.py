@@ -202,3 +202,15 @@ def test_read_table_turns_only_lossless_columns_into_numbers(tmp_path):
     assert t["w"].dtype.kind == "f" and np.isnan(t["w"].iloc[1])
     assert t["flag"].tolist() == [True, False, True]
     assert t["note"].iloc[0] == "a"
+
+
+def test_well_formed_quoting_loads_and_counts_fields_outside_quotes(tmp_path):
+    """A ';' inside a quoted value is not a separator; '""' inside quotes is one quote."""
+    from botrygt_eval.io._common import read_delimited
+
+    text = 'a;b;c\n"1";"";"x;y"\n"";"2";"3";""\n"1";"2";"3";"q"\n"a""b";2;3\n'
+    frame, blank, bad = read_delimited(text, ";", tmp_path / "f.csv", "test")
+    assert frame["source_row"].tolist() == [2, 3, 5]
+    assert frame["c"].tolist() == ["x;y", "3", "3"] and frame["a"].tolist() == ["1", "", 'a"b']
+    assert bad["source_row"].tolist() == [4] and "too many fields" in bad["reason"].iloc[0]
+    assert blank == 0 and bad.attrs["physical_data_lines"] == 4
