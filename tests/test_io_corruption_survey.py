@@ -202,3 +202,46 @@ def test_read_table_turns_only_lossless_columns_into_numbers(tmp_path):
     assert t["w"].dtype.kind == "f" and np.isnan(t["w"].iloc[1])
     assert t["flag"].tolist() == [True, False, True]
     assert t["note"].iloc[0] == "a"
+
+
+def test_well_formed_quoting_loads_and_counts_fields_outside_quotes(tmp_path):
+    """A ';' inside a quoted value is not a separator; '""' inside quotes is one quote."""
+    from botrygt_eval.io._common import read_delimited
+
+    text = 'a;b;c\n"1";"";"x;y"\n"";"2";"3";""\n"1";"2";"3";"q"\n"a""b";2;3\n'
+    frame, blank, bad = read_delimited(text, ";", tmp_path / "f.csv", "test")
+    assert frame["source_row"].tolist() == [2, 3, 5]
+    assert frame["c"].tolist() == ["x;y", "3", "3"] and frame["a"].tolist() == ["1", "", 'a"b']
+    assert bad["source_row"].tolist() == [4] and "too many fields" in bad["reason"].iloc[0]
+    assert blank == 0 and bad.attrs["physical_data_lines"] == 4
+
+
+def test_xlsx_and_sav_account_for_every_row(tmp_path):
+    import pyreadstat
+
+    csv_path, frame = _clean_responses(tmp_path)
+    clean = load_responses(csv_path).data
+    codes = frame.copy()
+    for col in frame.columns[1:]:
+        codes[col] = pd.to_numeric(frame[col].replace("", None), errors="raise")
+    codes = codes.astype({c: float for c in frame.columns[1:]})
+    codes.loc[3, "worry_burglary"] = 7.5  # not a whole code: quarantined (row 5 / case 4)
+    blank = pd.DataFrame([[np.nan] * len(codes.columns)], columns=codes.columns)
+    with_blank = pd.concat([codes.iloc[:10], blank, codes.iloc[10:]], ignore_index=True)
+    book = tmp_path / "responses_2025.xlsx"
+    with_blank.to_excel(book, index=False, engine="openpyxl")
+    res = load_responses(book)
+    assert res.lines == len(with_blank) and res.adds_up
+    assert res.quarantined["source_row"].tolist() == [5]
+    assert res.dropped["source_row"].tolist() == [12]  # Excel row 12: the empty row
+    pd.testing.assert_frame_equal(res.data, clean.drop(index=3).reset_index(drop=True))
+    sav = tmp_path / "responses_2025.sav"
+    pyreadstat.write_sav(codes, str(sav))
+    res = load_responses(sav)
+    assert res.lines == len(codes) and res.adds_up
+    assert res.quarantined["source_row"].tolist() == [4]  # SPSS case number
+    header_only = tmp_path / "h" / "responses_2025.xlsx"
+    header_only.parent.mkdir()
+    codes.iloc[:0].to_excel(header_only, index=False, engine="openpyxl")
+    res = load_responses(header_only)
+    assert res.lines == 0 and "only the header" in res.message()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import operator
 import re
@@ -194,7 +195,7 @@ def _parse_quoted(lines: list[str], sep: str) -> tuple[list[list[str] | None], d
     bad: dict[int, str] = {}
     start = 0
     while start < len(lines):
-        reader = csv.reader(iter(lines[start:]), delimiter=sep, strict=True)
+        reader = csv.reader(itertools.islice(lines, start, None), delimiter=sep, strict=True)
         done = 0  # lines of this pass consumed by complete one-line records
         try:
             for record in reader:
@@ -274,9 +275,28 @@ def read_delimited(
         reason[repeated & reason.isna()] = REASON_REPEATED_HEADER
     todo = reason.isna() & ~blank
     quoted = todo & body.str.contains('"', regex=False) if has_quote else todo & False
+    # Well-formed quoting ("a";"b;c";"") goes through the C parser like plain lines; a
+    # shadow of each line with quoted values replaced by Q counts its fields.
+    shadow = body
+    regular = quoted & False
+    if quoted.any():
+        field = f'(?:"(?:[^"]|"")*"|[^"{re.escape(sep)}]*)'
+        regular = quoted & body.str.fullmatch(f"{field}(?:{re.escape(sep)}{field})*").fillna(
+            False
+        ).astype(bool)
+        if regular.any():
+            shadow = body.copy()
+            at = f"(?:^|(?<={re.escape(sep)}))"  # a value starts the line or follows sep
+            end = f"(?={re.escape(sep)}|$)"
+            shadow[regular] = (
+                body[regular]
+                .str.replace(f'{at}""{end}', "", regex=True)
+                .str.replace(f'{at}"(?:[^"]|"")*"{end}', "Q", regex=True)
+            )
+        quoted = quoted & ~regular
     plain = todo & ~quoted
     counts = pd.Series(np.zeros(len(body), dtype=np.int64), index=body.index)
-    counts[plain] = _count_in(body[plain], sep) + 1
+    counts[plain] = _count_in(shadow[plain], sep) + 1
     records, bad_quotes = _parse_quoted(body[quoted].tolist(), sep)
     quoted_index = body.index[quoted.to_numpy()]
     for pos, why in bad_quotes.items():
@@ -286,7 +306,7 @@ def read_delimited(
     ok = todo & reason.isna()
     extra = ok & (counts > width)
     if extra.any():  # trailing empty fields (a separator at the line end) are harmless
-        tails = _tails(body[extra & plain], sep, width)
+        tails = _tails(shadow[extra & plain], sep, width)
         if (extra & quoted).any():
             idx = quoted_index.get_indexer(body.index[(extra & quoted).to_numpy()])
             quoted_tails = pd.Series(
@@ -317,7 +337,7 @@ def read_delimited(
                 f"({reason[last].split(';')[0]}); download or export the file again"
             )
     good = todo & reason.isna()
-    frame = _good_frame(body, good, plain, records, quoted_index, header, sep, numbers)
+    frame = _good_frame(body, good, plain, regular, records, quoted_index, header, sep, numbers)
     bad = reason.notna()
     malformed = pd.DataFrame(
         {
@@ -371,6 +391,7 @@ def _good_frame(
     body: pd.Series,
     good: pd.Series,
     plain: pd.Series,
+    regular: pd.Series,
     records: list,
     quoted_index: pd.Index,
     header: list[str],
@@ -380,12 +401,12 @@ def _good_frame(
     """One frame of the loadable lines: plain lines in one C-parser call, quoted ones from csv."""
     width = len(header)
     parts = []
-    easy = good & plain
-    if easy.any():
-        text = "\n".join(body[easy])
-        frame = _split_plain(text, body[easy], sep, width)
-        frame[SOURCE_ROW] = numbers[easy.to_numpy()]
-        parts.append(frame)
+    for easy, quoting in ((good & plain & ~regular, csv.QUOTE_NONE), (good & regular, None)):
+        if easy.any():
+            text = "\n".join(body[easy])
+            frame = _split_plain(text, body[easy], sep, width, quoting)
+            frame[SOURCE_ROW] = numbers[easy.to_numpy()]
+            parts.append(frame)
     hard = good & ~plain
     if hard.any():
         idx = quoted_index.get_indexer(body.index[hard.to_numpy()])
@@ -404,8 +425,11 @@ def _good_frame(
     return frame
 
 
-def _split_plain(text: str, lines: pd.Series, sep: str, width: int) -> pd.DataFrame:
-    """Lines without quotes, each with at least ``width`` fields, split in one C-parser call."""
+def _split_plain(
+    text: str, lines: pd.Series, sep: str, width: int, quoting: int | None = csv.QUOTE_NONE
+) -> pd.DataFrame:
+    """Lines with at least ``width`` fields (no quotes, or well-formed quoting when
+    ``quoting`` is None), split in one C-parser call."""
     n_fields = int(_count_in(lines, sep).max()) + 1
     try:
         frame = pd.read_csv(
@@ -414,7 +438,7 @@ def _split_plain(text: str, lines: pd.Series, sep: str, width: int) -> pd.DataFr
             header=None,
             names=range(n_fields),
             dtype=str,
-            quoting=csv.QUOTE_NONE,
+            quoting=csv.QUOTE_MINIMAL if quoting is None else quoting,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,

@@ -39,13 +39,17 @@ class LoadResult:
     dropped: pd.DataFrame | None = None
     #: physical data lines (rows) in the file after the header, when the loader counted them
     lines: int | None = None
+    #: rows of ``data`` the loader made without a line of their own (e.g. zero-filled cells
+    #: of a StatBank BULK file); the notes must say so
+    added: int = 0
 
     @property
     def adds_up(self) -> bool:
-        """Whether loaded + quarantined + set aside equals the physical data lines."""
+        """Whether loaded (less rows added) + quarantined + set aside equals the data lines."""
         if self.lines is None:
             return True
-        return len(self.data) + self.n_quarantined + self.n_dropped == self.lines
+        loaded = len(self.data) - self.added
+        return loaded + self.n_quarantined + self.n_dropped == self.lines
 
     @property
     def n_quarantined(self) -> int:

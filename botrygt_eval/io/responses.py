@@ -2,10 +2,14 @@
 
 A response file holds ``resp_id``, ``year`` and one column per questionnaire item
 with integer answer codes (docs/DATA_FORMATS.md). The default schema checks only
-that much; the questionnaire module can pass a strict per-year schema (or a
-function ``year -> schema``) through ``schema=``. Before any schema sees the
+that much; ``schema=ITEM_BANK`` (the workspace's choice) validates against the
+year's response schema from the item bank, and a strict per-year schema (or a
+function ``year -> schema``) can be passed too. Before any schema sees the
 frame, item columns are coerced to nullable integers: ``1.0`` from SPSS becomes
-``1``, a value like ``1.5`` or ``ja`` is quarantined with its column named.
+``1``, a value like ``1.5`` is quarantined with its column named, and a column of
+answer labels (``Ja``/``Nej``) is recoded through the year's codebook or refused.
+Every line (CSV), worksheet row (all sheets of a workbook) or SPSS case is
+loaded, quarantined or set aside (docs/DATA_FORMATS.md).
 """
 
 from __future__ import annotations
@@ -325,9 +329,11 @@ def load_responses(
     """One year's survey platform export (``.csv``, ``.xlsx`` or ``.sav``).
 
     ``.data``: ``resp_id, year`` and the item columns as nullable integers. ``schema``
-    is a pandera schema or a function ``year -> schema`` (e.g. from the item bank);
-    by default :func:`botrygt_eval.schemas.response_schema` is used. A column of text
-    raises :class:`InputFileError`; a bad cell quarantines its row.
+    is a pandera schema, a function ``year -> schema``, or :data:`ITEM_BANK` (the
+    year's schema from the item bank); by default
+    :func:`botrygt_eval.schemas.response_schema` is used. A column of labels is
+    recoded through the codebook, a column of other text raises
+    :class:`InputFileError`; a bad cell quarantines its row.
     """
     what = "survey responses"
     path = existing_file(path, what)
