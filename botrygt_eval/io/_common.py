@@ -674,6 +674,9 @@ def finish(
         notes=tuple(notes),
         dropped=dropped,
     )
+    # rows a loader made without a line of their own carry source_row 0 (the zero cells
+    # of a StatBank BULK file): counted as added, so the load log still adds up
+    added = int((result.data[SOURCE_ROW] == 0).sum())
     data = result.data[columns].reset_index(drop=True)
     bad = result.quarantined
     if raw is not None and len(bad):
@@ -690,7 +693,8 @@ def finish(
             path = target
         else:  # a file left by an earlier run would describe data that is now clean
             target.unlink(missing_ok=True)
-    out = replace(result, data=data, quarantined=bad, quarantine_path=path, lines=lines)
+    out = replace(result, data=data, quarantined=bad, quarantine_path=path, lines=lines,
+                  added=added)  # fmt: skip
     if lines == 0 or not out.adds_up:
         log.warning(out.message())
     return out
