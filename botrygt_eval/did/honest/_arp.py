@@ -295,9 +295,11 @@ class NuisanceTest:
             S = y_full - sg * float(g @ y_full)
             vb = self.flci["vbar"]
             Vm = np.vstack([vb, -vb])
-            num, den = dbar - Vm @ S, Vm @ sg
-            flo = num[den < 0].max() if (den < 0).any() else -np.inf
-            fup = num[den > 0].min() if (den > 0).any() else np.inf
+            den = Vm @ sg
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = (dbar - Vm @ S) / den
+            flo = ratio[den < 0].max() if (den < 0).any() else -np.inf
+            fup = ratio[den > 0].min() if (den > 0).any() else np.inf
             vlo, vup = max(vlo, flo), min(vup, fup)
         zlo, zup, stat = vlo / sigma_b, vup / sigma_b, eta / sigma_b
         if not (zlo <= stat <= zup):
