@@ -76,3 +76,19 @@ def test_relative_magnitudes_shrink_to_the_identified_set(num_post, method):
                      grid_points=1201)  # fmt: skip
     assert pos.delta == "DeltaRMPB"
     check(pos, B0 - mbar * m, B0, 0.6 / 1200)
+
+
+@pytest.mark.parametrize("num_post", [1, 2])
+def test_increasing_bias_variants(num_post):
+    """Delta^SDI and Delta^RMI: delta increasing through delta_{-1} = 0, so delta_0 >= 0."""
+    beta, sigma = design(num_post)
+    beta[:2] = [-2 * C, -C]  # increasing linear pre-trend: delta_e = C (e + 1)
+    sdi = honest_did(beta, sigma, 2, num_post, restriction="smoothness", m_grid=[M],
+                     monotonicity="increasing")  # fmt: skip
+    assert sdi.delta == "DeltaSDI" and sdi.method == "C-F"
+    check(sdi, B0 - (C + M), B0 - max(C - M, 0.0), 2 * M / 999 * 2)
+    beta[:2] = [-0.08, -0.03]  # first differences 0.05, 0.03: m = 0.05
+    rmi = honest_did(beta, sigma, 2, num_post, m_grid=[2.0], monotonicity="increasing",
+                     grid_lb=B0 - 0.3, grid_ub=B0 + 0.3, grid_points=1201)  # fmt: skip
+    assert rmi.delta == "DeltaRMI"
+    check(rmi, B0 - 2.0 * 0.05, B0, 0.6 / 1200)

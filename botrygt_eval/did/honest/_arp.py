@@ -234,8 +234,13 @@ class NuisanceTest:
             gammaB = self.W[Bc] @ WBinv @ SB - np.eye(M)[Bc]
             vB = WBinv[0] @ SB
             s2 = float(vB @ self.Sa @ vB)
-            rho = gammaB @ self.Sa @ vB / s2
-            self._cache[B] = (gammaB, vB, np.sqrt(s2), rho)
+            if not s2 > np.finfo(float).eps * float(vB @ vB) * np.diag(self.Sa).max():
+                # the binding combination has no variance (R would fail on sqrt of <= 0):
+                # reject iff eta > 0, as the dual route does
+                self._cache[B] = None
+            else:
+                rho = gammaB @ self.Sa @ vB / s2
+                self._cache[B] = (gammaB, vB, np.sqrt(s2), rho)
         return self._cache[B]
 
     def accept(self, Y: np.ndarray, a: np.ndarray, thetas: np.ndarray) -> np.ndarray:
@@ -269,7 +274,10 @@ class NuisanceTest:
         full_rank = xdim > 0 and np.linalg.matrix_rank(XB) == xdim
         if not full_rank or degenerate:
             return self._reject_dual(eta, lam, y, y_full, dbar)
-        gammaB, vB, sigma_b, rho = self._primal_parts(tuple(np.flatnonzero(B)))
+        parts = self._primal_parts(tuple(np.flatnonzero(B)))
+        if parts is None:
+            return eta > 0
+        gammaB, vB, sigma_b, rho = parts
         with np.errstate(divide="ignore", invalid="ignore"):
             mm = -(gammaB @ y) / rho + float(vB @ y)
         vlo = mm[rho > 0].max() if (rho > 0).any() else -np.inf
