@@ -46,6 +46,13 @@ def event_study_inputs(result, reference: int = -1):
                 "use aggregate(res, type='dynamic')"
             )
         by = result.by.reset_index(drop=True)
+        ref_rows = by[by["egt"] == reference]
+        if len(ref_rows) and not (ref_rows["att"].fillna(0.0) == 0.0).all():
+            raise ConfigError(
+                f"the dynamic aggregate has a non-zero estimate at e = {reference}: it was "
+                "estimated with a varying base period; rerun att_gt(..., "
+                "base_period='universal') for honest_did (as HonestDiD requires)"
+            )
         keep = (by["egt"] != reference).to_numpy()
         times = [int(e) for e in by.loc[keep, "egt"]]
         inf = result.inf[:, : len(by)][:, keep]
