@@ -137,3 +137,14 @@ def test_evaluation_sensitivity_gives_a_breakdown_for_the_average_effect():
     assert res.to_dict()["breakdown"] == res.breakdown
     # a strong effect (1.0 with noise 0.5) survives Mbar = 0
     assert res.breakdown >= 0.0
+
+
+def test_refined_breakdown_lies_between_grid_values_and_is_a_crossing():
+    b, s = medicaid()
+    beta = b["betahat"].to_numpy()
+    res = honest_did(beta, s, 5, 2, restriction="smoothness", m_grid=[0.0, 0.02, 0.04])
+    assert res.breakdown == 0.02
+    bd = res.refine_breakdown(tol=1e-4)
+    assert 0.02 <= bd < 0.04
+    at = honest_did(beta, s, 5, 2, restriction="smoothness", m_grid=[bd, bd + 1e-4]).table
+    assert at["lb"].iloc[0] > 0 and at["lb"].iloc[1] <= 0

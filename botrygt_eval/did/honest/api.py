@@ -247,7 +247,8 @@ def _honest_did(beta, sigma, num_pre, num_post, *, restriction, m_grid, l_vec, m
             seed=seed,
             monotonicity=monotonicity,
             bias_direction=bias_direction,
-        ),  # fmt: skip
+            inputs=(beta, sigma, int(num_pre), int(num_post)),
+        ),
     )
 
 

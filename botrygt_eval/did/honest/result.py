@@ -43,6 +43,42 @@ class HonestResult:
     breakdown: float
     settings: dict = field(default_factory=dict)
 
+    def refine_breakdown(self, tol: float | None = None) -> float:
+        """The breakdown value to ``tol`` by bisection between the grid's breakdown value
+        (interval excludes 0) and the next grid value (includes 0); each step recomputes
+        one robust interval with the same settings. Without a crossing on the grid the
+        grid value is returned as is."""
+        from botrygt_eval.did.honest.api import honest_did
+
+        m = np.sort(self.table["m"].to_numpy(float))
+        b = self.breakdown
+        if np.isnan(b):
+            if m[0] <= 0:
+                return float("nan")
+            lo, hi = 0.0, float(m[0])
+        elif b >= m[-1]:
+            return float(b)
+        else:
+            lo, hi = float(b), float(m[np.searchsorted(m, b, side="right")])
+        tol = (hi - lo) / 64 if tol is None else tol
+        inp = self.settings["inputs"]
+        kw = {k: v for k, v in self.settings.items() if k != "inputs"}
+
+        def excludes_zero(mm: float) -> bool:
+            r = honest_did(*inp, restriction=self.restriction, m_grid=[mm], l_vec=self.l_vec,
+                           method=self.method, alpha=self.alpha, **kw).table.iloc[0]  # fmt: skip
+            return bool(r["lb"] > 0 or r["ub"] < 0)
+
+        if np.isnan(b) and not excludes_zero(lo):
+            return float("nan")
+        while hi - lo > tol:
+            mid = (lo + hi) / 2
+            if excludes_zero(mid):
+                lo = mid
+            else:
+                hi = mid
+        return float(lo)
+
     @property
     def m_name(self) -> str:
         return "Mbar" if self.restriction == "relative_magnitudes" else "M"
