@@ -92,3 +92,17 @@ def test_increasing_bias_variants(num_post):
                      grid_lb=B0 - 0.3, grid_ub=B0 + 0.3, grid_points=1201)  # fmt: skip
     assert rmi.delta == "DeltaRMI"
     check(rmi, B0 - 2.0 * 0.05, B0, 0.6 / 1200)
+
+
+@pytest.mark.parametrize("num_post", [1, 2])
+def test_deviation_from_linear_trend(num_post):
+    """Delta^SDRM: post second differences at most Mbar times the largest pre one.
+    Pre-periods e = -4, -3, -2 with second differences a and 0 give
+    delta_0 in [-c - Mbar a, -c + Mbar a]."""
+    a, mbar = 0.04, 1.5
+    beta = np.r_[3 * C + a, 2 * C, C, B0, np.full(num_post - 1, B0 + 0.3)]
+    sigma = EPS**2 * np.eye(len(beta))
+    res = honest_did(beta, sigma, 3, num_post, m_grid=[mbar], bound="deviation from linear trend",
+                     grid_lb=B0 - 0.3, grid_ub=B0 + 0.3, grid_points=1201)  # fmt: skip
+    assert res.delta == "DeltaSDRM"
+    check(res, B0 + C - mbar * a, B0 + C + mbar * a, 0.6 / 1200)
