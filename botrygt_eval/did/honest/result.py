@@ -14,7 +14,7 @@ LABELS = {
              "en": "M̄ (post violation relative to the largest pre violation)"},
     "x_sd": {"da": "M (største ændring i trendens hældning)",
              "en": "M (largest change in the slope of the trend)"},
-    "y": {"da": "Effekt (95 % konfidensinterval)", "en": "Effect (95 % confidence interval)"},
+    "y": {"da": "Effekt ({level} % konfidensinterval)", "en": "Effect ({level} % confidence interval)"},
 }  # fmt: skip
 
 
@@ -148,6 +148,6 @@ class HonestResult:
         ax.axhline(0, color="black", lw=0.8)
         key = "x_rm" if self.restriction == "relative_magnitudes" else "x_sd"
         ax.set_xlabel(LABELS[key][lang])
-        ax.set_ylabel(LABELS["y"][lang])
+        ax.set_ylabel(LABELS["y"][lang].format(level=f"{100 * (1 - self.alpha):g}"))
         ax.legend(frameon=False, fontsize=8, loc="best")
         return fig
