@@ -111,10 +111,16 @@ class HonestResult:
             "num_post": self.num_post,
         }
 
+    def _target(self) -> str:
+        lv = self.l_vec
+        if len(lv) > 1 and np.allclose(lv, lv[0]):
+            return f"the mean over the {len(lv)} post periods"
+        return str([round(float(x), 4) for x in lv])
+
     def summary(self) -> str:
         lines = [
             f"HonestDiD sensitivity ({self.delta}, {self.method}; Rambachan & Roth 2023)",
-            f"  target l'tau_post with l = {[round(float(x), 4) for x in self.l_vec]}: estimate "
+            f"  target l'tau_post with l = {self._target()}: estimate "
             f"{self.estimate:.5g} (se {self.se:.3g}), {100 * (1 - self.alpha):.0f} % original CI "
             f"[{self.original[0]:.5g}, {self.original[1]:.5g}]",
             self.table.rename(columns={"m": self.m_name}).to_string(
