@@ -148,3 +148,14 @@ def test_refined_breakdown_lies_between_grid_values_and_is_a_crossing():
     assert 0.02 <= bd < 0.04
     at = honest_did(beta, s, 5, 2, restriction="smoothness", m_grid=[bd, bd + 1e-4]).table
     assert at["lb"].iloc[0] > 0 and at["lb"].iloc[1] <= 0
+
+
+def test_a_restriction_the_data_reject_gives_nan_and_a_warning():
+    # a strongly bent pre-trend with tiny sampling noise: Delta^SD(M = 0) is rejected
+    # (one post period, so the pre-period moments enter the test, as in HonestDiD)
+    beta = np.array([0.5, 0.0, 0.2, 1.0])
+    sigma = 1e-8 * np.eye(4)
+    with pytest.warns(UserWarning, match="reject"):
+        res = honest_did(beta, sigma, 3, 1, restriction="smoothness", m_grid=[0.0],
+                         method="Conditional", grid_lb=-5, grid_ub=5, grid_points=101)  # fmt: skip
+    assert np.isnan(res.table["lb"].iloc[0]) and np.isnan(res.breakdown)

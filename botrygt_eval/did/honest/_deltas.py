@@ -13,7 +13,6 @@ from scipy import optimize
 
 from botrygt_eval.did.honest._arp import NuisanceTest, no_nuisance_accept
 from botrygt_eval.did.honest._flci import optimal_flci
-from botrygt_eval.errors import EstimationError
 
 
 # --------------------------------------------------------------------------- matrices
@@ -230,11 +229,6 @@ def sd_ci(betahat, sigma, num_pre, num_post, l_vec, M, alpha, hybrid, grid_point
     else:
         acc = arp_accept(betahat, sigma, num_pre, num_post, l_vec, A, d, rows, thetas, alpha,
                          hybrid, kappa, seed, flci)  # fmt: skip
-    if not (acc > 0).any():
-        raise EstimationError(
-            f"no theta on the grid [{lb:.4g}, {ub:.4g}] is accepted for M = {M}; widen the grid "
-            "(grid_lb/grid_ub) or check beta and sigma"
-        )
     return _interval(thetas, acc)
 
 

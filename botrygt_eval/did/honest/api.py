@@ -236,6 +236,15 @@ def _honest_did(beta, sigma, num_pre, num_post, *, restriction, m_grid, bound, l
     if (np.asarray(grid) < 0).any():
         raise ConfigError("M / Mbar values must be >= 0")
     table = pd.DataFrame(rows, columns=["m", "lb", "ub"]).assign(method=method, delta=delta)
+    empty = table.loc[table["lb"].isna(), "m"].tolist()
+    if empty:
+        warnings.warn(
+            f"no value of theta on the test grid is accepted at M = {empty}: the data reject "
+            f"{delta} at these values (or the grid misses the set: give grid_lb/grid_ub); "
+            "lb and ub are NaN there",
+            UserWarning,
+            stacklevel=3,
+        )
     table = table[["m", "lb", "ub", "method", "delta"]]
     orig = original_ci(beta, sigma, num_pre, num_post, l_vec, alpha)
     post = slice(num_pre, num_pre + num_post)
