@@ -125,3 +125,24 @@ def test_large_problem_route_gives_the_same_sets(monkeypatch):
                          grid_points=int(r0.gridPoints))  # fmt: skip
         np.testing.assert_allclose(res.table["lb"], rows["lb"], rtol=0, atol=1e-12)
         np.testing.assert_allclose(res.table["ub"], rows["ub"], rtol=0, atol=1e-12)
+
+
+def test_benzarti_carloni_runs_every_method_as_honestdid_tests_do():
+    """HonestDiD's tests/test_base.R runs createSensitivityResults on BCdata_EventStudy
+    (l = e1, M = 0, 0.1, 0.2, 0.3) with FLCI, Conditional, C-F and C-LF and expects no
+    warning; it stores no numbers. Same here, plus: finite, ordered, widening in M."""
+    import warnings
+
+    b = pd.read_csv(REF / "bcdata_betahat.csv")["betahat"].to_numpy()
+    s = pd.read_csv(REF / "bcdata_sigma.csv", index_col=0).to_numpy()
+    s = (s + s.T) / 2
+    ms = [0.0, 0.1, 0.2, 0.3]
+    for method in ("FLCI", "Conditional", "C-F", "C-LF"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            t = honest_did(b, s, 4, 4, restriction="smoothness", m_grid=ms, method=method,
+                           grid_points=200).table  # fmt: skip
+        assert np.isfinite(t[["lb", "ub"]].to_numpy()).all()
+        assert (t["lb"] < t["ub"]).all()
+        width = (t["ub"] - t["lb"]).to_numpy()
+        assert (np.diff(width) > -1e-12).all() if method == "FLCI" else width[-1] > width[0]

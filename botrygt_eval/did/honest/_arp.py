@@ -287,10 +287,10 @@ class NuisanceTest:
     def _reject_dual(self, eta, gamma, y, y_full, dbar) -> bool:
         S = self.Sa
         gsg = float(gamma @ S @ gamma)
+        if abs(gsg) < np.finfo(float).eps:  # no variance in the direction: reject iff eta > 0
+            return eta > 0
         s_T = y - (S @ gamma) * float(gamma @ y) / gsg
         vlo, vup = _vlo_vup_dual(eta, s_T, gamma, S, self.poly)
-        if abs(gsg) < np.finfo(float).eps:
-            return eta > 0
         return self._decide(eta, vlo, vup, np.sqrt(gsg), gamma, y_full, dbar)
 
     def _decide(self, eta, vlo, vup, sigma_b, gamma_ar, y_full, dbar) -> bool:
