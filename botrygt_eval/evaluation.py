@@ -129,3 +129,17 @@ def survey_effects(
                          s["estimate"], s["se"], s["ci_low"], s["ci_high"],
                          cs.data.n_units, cs.data.n_obs, excluded))  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def burglary_sensitivity(es, *, mbar=(0.0, 0.5, 1.0, 1.5, 2.0), grid_points: int = 200):
+    """HonestDiD relative-magnitude sensitivity of the average post-period effect of the
+    TWFE event study (``burglary_effects``' second value), with its breakdown M̄.
+
+    Returns a :class:`~botrygt_eval.did.honest.HonestResult`; ``.breakdown`` is the
+    largest M̄ of ``mbar`` up to which the robust interval excludes zero (docs/HONESTDID.md).
+    """
+    from botrygt_eval.did.honest import event_study_inputs, honest_did
+
+    _, _, _, num_post, _ = event_study_inputs(es)
+    return honest_did(es, restriction="relative_magnitudes", m_grid=list(mbar),
+                      l_vec=[1.0 / num_post] * num_post, grid_points=grid_points)  # fmt: skip

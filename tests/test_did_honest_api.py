@@ -112,3 +112,50 @@ def test_callaway_santanna_dynamic_aggregate_route():
     assert out.table["lb"].iloc[0] <= out.estimate <= out.table["ub"].iloc[0]
     with pytest.raises(ConfigError, match="dynamic"):
         honest_did(aggregate(res, "group"))
+
+
+def test_varying_base_period_is_refused():
+    from botrygt_eval.did import aggregate, att_gt
+    from tests.did_cs_sim import cs_panel
+
+    df = cs_panel(n_units=400, n_periods=7, cohorts=(0, 4, 5, 6), seed=4)
+    res = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y")
+    with pytest.raises(ConfigError, match="universal"):
+        honest_did(aggregate(res, "dynamic"))
+
+
+def test_evaluation_sensitivity_gives_a_breakdown_for_the_average_effect():
+    from botrygt_eval.did.twfe import event_study
+    from botrygt_eval.evaluation import burglary_sensitivity
+    from tests.did_panel_helpers import staggered_panel
+
+    df = staggered_panel(n_units=80, n_periods=12, effect=1.0, noise=0.5, seed=2)
+    es = event_study(df, unit="unit", time="time", cohort="cohort", outcome="y", leads=3, lags=2)
+    res = burglary_sensitivity(es, mbar=(0.0, 1.0, 3.0), grid_points=100)
+    _, _, npre, npost, _ = event_study_inputs(es)
+    np.testing.assert_allclose(res.l_vec, np.full(npost, 1 / npost))
+    assert res.to_dict()["breakdown"] == res.breakdown
+    # a strong effect (1.0 with noise 0.5) survives Mbar = 0
+    assert res.breakdown >= 0.0
+
+
+def test_refined_breakdown_lies_between_grid_values_and_is_a_crossing():
+    b, s = medicaid()
+    beta = b["betahat"].to_numpy()
+    res = honest_did(beta, s, 5, 2, restriction="smoothness", m_grid=[0.0, 0.02, 0.04])
+    assert res.breakdown == 0.02
+    bd = res.refine_breakdown(tol=1e-4)
+    assert 0.02 <= bd < 0.04
+    at = honest_did(beta, s, 5, 2, restriction="smoothness", m_grid=[bd, bd + 1e-4]).table
+    assert at["lb"].iloc[0] > 0 and at["lb"].iloc[1] <= 0
+
+
+def test_a_restriction_the_data_reject_gives_nan_and_a_warning():
+    # a strongly bent pre-trend with tiny sampling noise: Delta^SD(M = 0) is rejected
+    # (one post period, so the pre-period moments enter the test, as in HonestDiD)
+    beta = np.array([0.5, 0.0, 0.2, 1.0])
+    sigma = 1e-8 * np.eye(4)
+    with pytest.warns(UserWarning, match="reject"):
+        res = honest_did(beta, sigma, 3, 1, restriction="smoothness", m_grid=[0.0],
+                         method="Conditional", grid_lb=-5, grid_ub=5, grid_points=101)  # fmt: skip
+    assert np.isnan(res.table["lb"].iloc[0]) and np.isnan(res.breakdown)

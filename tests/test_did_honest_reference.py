@@ -125,3 +125,45 @@ def test_large_problem_route_gives_the_same_sets(monkeypatch):
                          grid_points=int(r0.gridPoints))  # fmt: skip
         np.testing.assert_allclose(res.table["lb"], rows["lb"], rtol=0, atol=1e-12)
         np.testing.assert_allclose(res.table["ub"], rows["ub"], rtol=0, atol=1e-12)
+
+
+def test_benzarti_carloni_runs_every_method_as_honestdid_tests_do():
+    """HonestDiD's tests/test_base.R runs createSensitivityResults on BCdata_EventStudy
+    (l = e1, M = 0, 0.1, 0.2, 0.3) with FLCI, Conditional, C-F and C-LF and expects no
+    warning; it stores no numbers. Same here, plus: finite, ordered, widening in M."""
+    import warnings
+
+    b = pd.read_csv(REF / "bcdata_betahat.csv")["betahat"].to_numpy()
+    s = pd.read_csv(REF / "bcdata_sigma.csv", index_col=0).to_numpy()
+    s = (s + s.T) / 2
+    ms = [0.0, 0.1, 0.2, 0.3]
+    for method in ("FLCI", "Conditional", "C-F", "C-LF"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            t = honest_did(b, s, 4, 4, restriction="smoothness", m_grid=ms, method=method,
+                           grid_points=200).table  # fmt: skip
+        assert np.isfinite(t[["lb", "ub"]].to_numpy()).all()
+        assert (t["lb"] < t["ub"]).all()
+        width = (t["ub"] - t["lb"]).to_numpy()
+        assert (np.diff(width) > -1e-12).all() if method == "FLCI" else width[-1] > width[0]
+
+
+@pytest.mark.parametrize("bound", ["deviation from parallel trends", "deviation from linear trend"])
+def test_benzarti_carloni_relative_magnitude_variants_as_honestdid_tests(bound):
+    """test_base.R's relative-magnitude loop: grid [-1, 1] with 100 points, Mbar = 0, 0.5,
+    1, every method and shape/sign restriction; no warning, and the sets grow with Mbar."""
+    import warnings
+
+    b = pd.read_csv(REF / "bcdata_betahat.csv")["betahat"].to_numpy()
+    s = pd.read_csv(REF / "bcdata_sigma.csv", index_col=0).to_numpy()
+    s = (s + s.T) / 2
+    variants = [{}, {"monotonicity": "increasing"}, {"monotonicity": "decreasing"},
+                {"bias_direction": "positive"}, {"bias_direction": "negative"}]  # fmt: skip
+    for method in ("C-LF", "Conditional"):
+        for extra in variants:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                t = honest_did(b, s, 4, 4, m_grid=[0.0, 0.5, 1.0], method=method, bound=bound,
+                               grid_lb=-1, grid_ub=1, grid_points=100, **extra).table  # fmt: skip
+            assert (t["lb"] <= t["ub"]).all(), (method, extra)
+            assert t["lb"].iloc[-1] <= t["lb"].iloc[0] and t["ub"].iloc[-1] >= t["ub"].iloc[0]

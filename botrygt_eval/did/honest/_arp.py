@@ -234,8 +234,13 @@ class NuisanceTest:
             gammaB = self.W[Bc] @ WBinv @ SB - np.eye(M)[Bc]
             vB = WBinv[0] @ SB
             s2 = float(vB @ self.Sa @ vB)
-            rho = gammaB @ self.Sa @ vB / s2
-            self._cache[B] = (gammaB, vB, np.sqrt(s2), rho)
+            if not s2 > np.finfo(float).eps * float(vB @ vB) * np.diag(self.Sa).max():
+                # the binding combination has no variance (R would fail on sqrt of <= 0):
+                # reject iff eta > 0, as the dual route does
+                self._cache[B] = None
+            else:
+                rho = gammaB @ self.Sa @ vB / s2
+                self._cache[B] = (gammaB, vB, np.sqrt(s2), rho)
         return self._cache[B]
 
     def accept(self, Y: np.ndarray, a: np.ndarray, thetas: np.ndarray) -> np.ndarray:
@@ -269,7 +274,10 @@ class NuisanceTest:
         full_rank = xdim > 0 and np.linalg.matrix_rank(XB) == xdim
         if not full_rank or degenerate:
             return self._reject_dual(eta, lam, y, y_full, dbar)
-        gammaB, vB, sigma_b, rho = self._primal_parts(tuple(np.flatnonzero(B)))
+        parts = self._primal_parts(tuple(np.flatnonzero(B)))
+        if parts is None:
+            return eta > 0
+        gammaB, vB, sigma_b, rho = parts
         with np.errstate(divide="ignore", invalid="ignore"):
             mm = -(gammaB @ y) / rho + float(vB @ y)
         vlo = mm[rho > 0].max() if (rho > 0).any() else -np.inf
@@ -279,10 +287,10 @@ class NuisanceTest:
     def _reject_dual(self, eta, gamma, y, y_full, dbar) -> bool:
         S = self.Sa
         gsg = float(gamma @ S @ gamma)
+        if abs(gsg) < np.finfo(float).eps:  # no variance in the direction: reject iff eta > 0
+            return eta > 0
         s_T = y - (S @ gamma) * float(gamma @ y) / gsg
         vlo, vup = _vlo_vup_dual(eta, s_T, gamma, S, self.poly)
-        if abs(gsg) < np.finfo(float).eps:
-            return eta > 0
         return self._decide(eta, vlo, vup, np.sqrt(gsg), gamma, y_full, dbar)
 
     def _decide(self, eta, vlo, vup, sigma_b, gamma_ar, y_full, dbar) -> bool:
@@ -295,9 +303,11 @@ class NuisanceTest:
             S = y_full - sg * float(g @ y_full)
             vb = self.flci["vbar"]
             Vm = np.vstack([vb, -vb])
-            num, den = dbar - Vm @ S, Vm @ sg
-            flo = num[den < 0].max() if (den < 0).any() else -np.inf
-            fup = num[den > 0].min() if (den > 0).any() else np.inf
+            den = Vm @ sg
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = (dbar - Vm @ S) / den
+            flo = ratio[den < 0].max() if (den < 0).any() else -np.inf
+            fup = ratio[den > 0].min() if (den > 0).any() else np.inf
             vlo, vup = max(vlo, flo), min(vup, fup)
         zlo, zup, stat = vlo / sigma_b, vup / sigma_b, eta / sigma_b
         if not (zlo <= stat <= zup):

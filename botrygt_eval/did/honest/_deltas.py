@@ -13,7 +13,6 @@ from scipy import optimize
 
 from botrygt_eval.did.honest._arp import NuisanceTest, no_nuisance_accept
 from botrygt_eval.did.honest._flci import optimal_flci
-from botrygt_eval.errors import EstimationError
 
 
 # --------------------------------------------------------------------------- matrices
@@ -28,6 +27,23 @@ def first_diff_rm(num_pre, num_post, mbar, s, max_positive=True) -> np.ndarray:
     if not max_positive:
         v = -v
     ub = np.vstack([np.tile(v, (num_pre, 1)), np.tile(mbar * v, (num_post, 1))])
+    A = np.vstack([at - ub, -at - ub])
+    A = A[(A**2).sum(axis=1) > 1e-10]
+    return np.delete(A, num_pre, axis=1)
+
+
+def second_diff_rm(num_pre, num_post, mbar, s, max_positive=True) -> np.ndarray:
+    """Delta^SDRM_{s,+/-}(Mbar): every second difference bounded by the one ending at
+    pre-period s ("deviation from a linear trend", HonestDiD R/deltasdrm.R)."""
+    T = num_pre + num_post
+    at = np.zeros((T - 1, T + 1))
+    for r in range(T - 1):
+        at[r, r : r + 3] = (1, -2, 1)
+    v = np.zeros(T + 1)
+    v[num_pre + s - 2 : num_pre + s + 1] = (1, -2, 1)
+    if not max_positive:
+        v = -v
+    ub = np.vstack([np.tile(v, (num_pre - 1, 1)), np.tile(mbar * v, (num_post, 1))])
     A = np.vstack([at - ub, -at - ub])
     A = A[(A**2).sum(axis=1) > 1e-10]
     return np.delete(A, num_pre, axis=1)
@@ -122,18 +138,20 @@ def _interval(thetas, accept) -> tuple[float, float]:
 
 # --------------------------------------------------------------------------- Delta^RM family
 def rm_ci(betahat, sigma, num_pre, num_post, l_vec, mbar, alpha, hybrid, grid_points,
-          grid_lb=None, grid_ub=None, extra=None, seed=0) -> tuple[float, float]:  # fmt: skip
+          grid_lb=None, grid_ub=None, extra=None, seed=0, linear_trend=False):  # fmt: skip
     """Union over s and sign of the ARP sets (HonestDiD ``computeConditionalCS_DeltaRM``).
 
-    ``extra`` = ("sign", direction) or ("monotone", direction) gives Delta^RMB / RMM.
+    ``extra`` = ("sign", direction) or ("monotone", direction) gives Delta^RMB / RMM;
+    ``linear_trend`` bounds second instead of first differences (Delta^SDRM).
     """
     kappa = alpha / 10
     post = slice(num_pre, num_pre + num_post)
     sd_theta = float(np.sqrt(l_vec @ sigma[post, post] @ l_vec))
     polys = []
-    for s in range(-(num_pre - 1), 1):
+    build = second_diff_rm if linear_trend else first_diff_rm
+    for s in range(-(num_pre - (2 if linear_trend else 1)), 1):
         for pos in (True, False):
-            A = first_diff_rm(num_pre, num_post, mbar, s, pos)
+            A = build(num_pre, num_post, mbar, s, pos)
             if extra is not None:
                 kind, direction = extra
                 add = (sign_rows(num_pre, num_post, direction) if kind == "sign"
@@ -211,11 +229,6 @@ def sd_ci(betahat, sigma, num_pre, num_post, l_vec, M, alpha, hybrid, grid_point
     else:
         acc = arp_accept(betahat, sigma, num_pre, num_post, l_vec, A, d, rows, thetas, alpha,
                          hybrid, kappa, seed, flci)  # fmt: skip
-    if not (acc > 0).any():
-        raise EstimationError(
-            f"no theta on the grid [{lb:.4g}, {ub:.4g}] is accepted for M = {M}; widen the grid "
-            "(grid_lb/grid_ub) or check beta and sigma"
-        )
     return _interval(thetas, acc)
 
 

@@ -16,6 +16,7 @@ from botrygt_eval.errors import ConfigError, EstimationError, check_option
 
 Restriction = Literal["relative_magnitudes", "smoothness"]
 RM_METHODS = ("C-LF", "Conditional")
+BOUNDS = ("deviation from parallel trends", "deviation from linear trend")
 SD_METHODS = ("FLCI", "Conditional", "C-F", "C-LF")
 HYBRID = {"C-LF": "LF", "Conditional": "ARP", "C-F": "FLCI"}
 
@@ -46,6 +47,13 @@ def event_study_inputs(result, reference: int = -1):
                 "use aggregate(res, type='dynamic')"
             )
         by = result.by.reset_index(drop=True)
+        ref_rows = by[by["egt"] == reference]
+        if len(ref_rows) and not (ref_rows["att"].fillna(0.0) == 0.0).all():
+            raise ConfigError(
+                f"the dynamic aggregate has a non-zero estimate at e = {reference}: it was "
+                "estimated with a varying base period; rerun att_gt(..., "
+                "base_period='universal') for honest_did (as HonestDiD requires)"
+            )
         keep = (by["egt"] != reference).to_numpy()
         times = [int(e) for e in by.loc[keep, "egt"]]
         inf = result.inf[:, : len(by)][:, keep]
@@ -103,6 +111,7 @@ def honest_did(
     *,
     restriction: Restriction = "relative_magnitudes",
     m_grid=None,
+    bound: str = "deviation from parallel trends",
     l_vec=None,
     method: str | None = None,
     alpha: float = 0.05,
@@ -126,10 +135,25 @@ def honest_did(
     hybrid, default) or "Conditional"; smoothness "FLCI" (default without sign or shape
     restrictions), "Conditional", "C-F" (conditional-FLCI hybrid, default with them) or
     "C-LF". ``monotonicity`` / ``bias_direction`` add Delta^SDI/SDD, SDPB/SDNB, RMI/RMD,
-    RMPB/RMNB. Test-inversion methods test ``grid_points`` values of theta (1000 by
+    RMPB/RMNB. ``bound="deviation from linear trend"`` (relative magnitudes only) bounds
+    post-period second differences by Mbar times the largest pre-period one (Delta^SDRM).
+    Test-inversion methods test ``grid_points`` values of theta (1000 by
     default, as HonestDiD) and report the smallest and largest accepted one; ``seed``
     seeds the simulated critical values exactly as R's ``set.seed``.
     """
+    from botrygt_eval.did.inference import one_blas_thread
+
+    with one_blas_thread():  # tiny matrices: threads only add overhead (10x in the FLCI)
+        return _honest_did(
+            beta, sigma, num_pre, num_post, restriction=restriction, m_grid=m_grid, bound=bound,
+            l_vec=l_vec, method=method, alpha=alpha, monotonicity=monotonicity,
+            bias_direction=bias_direction, grid_points=grid_points, grid_lb=grid_lb,
+            grid_ub=grid_ub, seed=seed,
+        )  # fmt: skip
+
+
+def _honest_did(beta, sigma, num_pre, num_post, *, restriction, m_grid, bound, l_vec, method,
+                alpha, monotonicity, bias_direction, grid_points, grid_lb, grid_ub, seed):  # fmt: skip
     if sigma is None:
         beta, sigma, num_pre, num_post, _ = event_study_inputs(beta)
     beta = np.asarray(beta, float).ravel()
@@ -163,17 +187,25 @@ def honest_did(
     elif bias_direction is not None:
         extra = ("sign", bias_direction)
 
+    check_option("bound", bound, BOUNDS)
+    if bound != "deviation from parallel trends" and restriction != "relative_magnitudes":
+        raise ConfigError("bound applies to restriction='relative_magnitudes' only")
     if restriction == "relative_magnitudes":
         method = "C-LF" if method is None else method
         check_option("method", method, RM_METHODS)
-        if num_pre < 1:
-            raise ConfigError("relative magnitudes need at least one pre-period")
+        linear = bound == "deviation from linear trend"
+        if num_pre < (2 if linear else 1):
+            raise ConfigError(
+                "bound='deviation from linear trend' needs at least two pre-periods"
+                if linear else "relative magnitudes need at least one pre-period"
+            )  # fmt: skip
         grid = np.linspace(0, 2, 10) if m_grid is None else np.asarray(m_grid, float)
-        delta = "DeltaRM" + _suffix(extra)
+        delta = ("DeltaSDRM" if linear else "DeltaRM") + _suffix(extra)
         rows = []
         for mb in grid:
             lb, ub = rm_ci(beta, sigma, num_pre, num_post, l_vec, float(mb), alpha,
-                           HYBRID[method], grid_points, grid_lb, grid_ub, extra, seed)  # fmt: skip
+                           HYBRID[method], grid_points, grid_lb, grid_ub, extra, seed,
+                           linear_trend=linear)  # fmt: skip
             rows.append((float(mb), lb, ub))
     else:
         method = ("FLCI" if extra is None else "C-F") if method is None else method
@@ -204,6 +236,15 @@ def honest_did(
     if (np.asarray(grid) < 0).any():
         raise ConfigError("M / Mbar values must be >= 0")
     table = pd.DataFrame(rows, columns=["m", "lb", "ub"]).assign(method=method, delta=delta)
+    empty = table.loc[table["lb"].isna(), "m"].tolist()
+    if empty:
+        warnings.warn(
+            f"no value of theta on the test grid is accepted at M = {empty}: the data reject "
+            f"{delta} at these values (or the grid misses the set: give grid_lb/grid_ub); "
+            "lb and ub are NaN there",
+            UserWarning,
+            stacklevel=3,
+        )
     table = table[["m", "lb", "ub", "method", "delta"]]
     orig = original_ci(beta, sigma, num_pre, num_post, l_vec, alpha)
     post = slice(num_pre, num_pre + num_post)
@@ -227,7 +268,9 @@ def honest_did(
             seed=seed,
             monotonicity=monotonicity,
             bias_direction=bias_direction,
-        ),  # fmt: skip
+            bound=bound,
+            inputs=(beta, sigma, int(num_pre), int(num_post)),
+        ),
     )
 
 

@@ -14,7 +14,7 @@ LABELS = {
              "en": "M̄ (post violation relative to the largest pre violation)"},
     "x_sd": {"da": "M (største ændring i trendens hældning)",
              "en": "M (largest change in the slope of the trend)"},
-    "y": {"da": "Effekt (95 % konfidensinterval)", "en": "Effect (95 % confidence interval)"},
+    "y": {"da": "Effekt ({level} % konfidensinterval)", "en": "Effect ({level} % confidence interval)"},
 }  # fmt: skip
 
 
@@ -42,6 +42,42 @@ class HonestResult:
     alpha: float
     breakdown: float
     settings: dict = field(default_factory=dict)
+
+    def refine_breakdown(self, tol: float | None = None) -> float:
+        """The breakdown value to ``tol`` by bisection between the grid's breakdown value
+        (interval excludes 0) and the next grid value (includes 0); each step recomputes
+        one robust interval with the same settings. Without a crossing on the grid the
+        grid value is returned as is."""
+        from botrygt_eval.did.honest.api import honest_did
+
+        m = np.sort(self.table["m"].to_numpy(float))
+        b = self.breakdown
+        if np.isnan(b):
+            if m[0] <= 0:
+                return float("nan")
+            lo, hi = 0.0, float(m[0])
+        elif b >= m[-1]:
+            return float(b)
+        else:
+            lo, hi = float(b), float(m[np.searchsorted(m, b, side="right")])
+        tol = (hi - lo) / 64 if tol is None else tol
+        inp = self.settings["inputs"]
+        kw = {k: v for k, v in self.settings.items() if k != "inputs"}
+
+        def excludes_zero(mm: float) -> bool:
+            r = honest_did(*inp, restriction=self.restriction, m_grid=[mm], l_vec=self.l_vec,
+                           method=self.method, alpha=self.alpha, **kw).table.iloc[0]  # fmt: skip
+            return bool(r["lb"] > 0 or r["ub"] < 0)
+
+        if np.isnan(b) and not excludes_zero(lo):
+            return float("nan")
+        while hi - lo > tol:
+            mid = (lo + hi) / 2
+            if excludes_zero(mid):
+                lo = mid
+            else:
+                hi = mid
+        return float(lo)
 
     @property
     def m_name(self) -> str:
@@ -75,10 +111,16 @@ class HonestResult:
             "num_post": self.num_post,
         }
 
+    def _target(self) -> str:
+        lv = self.l_vec
+        if len(lv) > 1 and np.allclose(lv, lv[0]):
+            return f"the mean over the {len(lv)} post periods"
+        return str([round(float(x), 4) for x in lv])
+
     def summary(self) -> str:
         lines = [
             f"HonestDiD sensitivity ({self.delta}, {self.method}; Rambachan & Roth 2023)",
-            f"  target l'tau_post with l = {[round(float(x), 4) for x in self.l_vec]}: estimate "
+            f"  target l'tau_post with l = {self._target()}: estimate "
             f"{self.estimate:.5g} (se {self.se:.3g}), {100 * (1 - self.alpha):.0f} % original CI "
             f"[{self.original[0]:.5g}, {self.original[1]:.5g}]",
             self.table.rename(columns={"m": self.m_name}).to_string(
@@ -112,6 +154,6 @@ class HonestResult:
         ax.axhline(0, color="black", lw=0.8)
         key = "x_rm" if self.restriction == "relative_magnitudes" else "x_sd"
         ax.set_xlabel(LABELS[key][lang])
-        ax.set_ylabel(LABELS["y"][lang])
+        ax.set_ylabel(LABELS["y"][lang].format(level=f"{100 * (1 - self.alpha):g}"))
         ax.legend(frameon=False, fontsize=8, loc="best")
         return fig
