@@ -290,3 +290,22 @@ def test_area_lookup_errors(tmp_path):
         load_area_lookup(two)
     with pytest.raises(InputFileError, match="no such area lookup"):
         load_area_lookup(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ('100m_61757_7244,8000\n"100m_61757_7245,8000\n100m_61757_7246,8000\n', "line 3"),
+        ("100m_61757_7244,8000\n100m_61757_7245,\n", "line 3: an empty cell_id or area"),
+        ("100m_61757_7244,8000,extra\n", "line 2"),
+    ],
+)
+def test_area_lookup_refuses_a_broken_line_by_number(tmp_path, body, problem):
+    """A stray quote, an empty area or an extra field is named by its line, never dropped."""
+    from botrygt_eval.errors import InputFileError
+    from botrygt_eval.monitoring.local import load_area_lookup
+
+    path = tmp_path / "omraader.csv"
+    path.write_text("cell_id,area\n" + body, encoding="utf-8")
+    with pytest.raises(InputFileError, match=problem):
+        load_area_lookup(path)

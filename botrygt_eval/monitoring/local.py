@@ -206,15 +206,38 @@ def _last_quarters(events: pd.DataFrame, code: int, periods: int):
 
 def load_area_lookup(path: str | Path) -> pd.DataFrame:
     """A user's area lookup ``cell_id,area``: each DST 100 m cell in one postal code or parish."""
+    from botrygt_eval.io._common import (
+        SET_ASIDE,
+        SOURCE_ROW,
+        read_delimited,
+        read_text,
+        sniff_separator,
+    )
     from botrygt_eval.monitoring.grid import parse_cell_ids
 
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such area lookup file (columns cell_id,area)")
-    lookup = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    if not {"cell_id", "area"} <= set(lookup.columns):
+    what = "area lookup cell_id,area"
+    text, _ = read_text(path, what)
+    frame, _, malformed = read_delimited(text, sniff_separator(text, ","), path, what)
+    frame.columns = [c if c == SOURCE_ROW else c.strip().lower() for c in frame.columns]
+    if not {"cell_id", "area"} <= set(frame.columns):
         raise InputFileError(f"{path}: an area lookup needs the columns cell_id and area")
-    lookup = lookup.dropna(subset=["cell_id", "area"])
+    aside = malformed.get(SET_ASIDE, pd.Series(False, index=malformed.index))
+    bad = malformed[~aside.astype("boolean").fillna(False).astype(bool)]  # blank lines: fine
+    frame["cell_id"], frame["area"] = frame["cell_id"].str.strip(), frame["area"].str.strip()
+    empty = frame["cell_id"].fillna("").eq("") | frame["area"].fillna("").eq("")
+    if len(bad) or empty.any():  # a lookup decides which area a burglary counts in: no gaps
+        line = (
+            int(bad[SOURCE_ROW].iloc[0]) if len(bad) else int(frame.loc[empty, SOURCE_ROW].iloc[0])
+        )
+        why = str(bad["reason"].iloc[0]) if len(bad) else "an empty cell_id or area"
+        raise InputFileError(
+            f"{path}: line {line}: {why} ({len(bad) + int(empty.sum())} such line(s)); every "
+            "line of an area lookup must be cell_id,area: correct those lines"
+        )
+    lookup = frame[["cell_id", "area"]]
     if lookup.empty or not (parse_cell_ids(lookup["cell_id"])["size_m"] == 100).all():
         raise InputFileError(f"{path}: cell_id must be DST 100 m cell ids like 100m_61757_7244")
     dup = lookup.groupby("cell_id")["area"].nunique()
