@@ -11,6 +11,7 @@ Display text comes from :mod:`botrygt_eval.report_text` in the report's ``lang``
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,10 @@ from botrygt_eval import SIMULATED_BANNER
 from botrygt_eval.plots.style import mark_simulated
 from botrygt_eval.plots.survey import plot_survey_trends as survey_trend_chart
 from botrygt_eval.privacy.guard import check_tree, guarded_to_csv
-from botrygt_eval.reference import kommune_name, kommuner
+from botrygt_eval.reference import kommune_name, kommuner, to_kommune_kode
 from botrygt_eval.report_text import check_lang, labels, num, percent, t
+
+log = logging.getLogger(__name__)
 
 #: Danish labels of the codes (docs/DATA_FORMATS.md); other languages: ``labels(group, lang)``.
 OUTCOME_LABELS = labels("outcome", "da")
@@ -78,7 +81,7 @@ def prepare_inputs(
     cache.mkdir(parents=True, exist_ok=True)
     paths = {name: cache / f"{name}.csv" for name in
              ("survey_estimates", "panel_quarter", "panel_year", "activities", "partnerships",
-              "nabohjaelp", "partnership_kpis")}  # fmt: skip
+              "nabohjaelp", "partnership_kpis", "group_changes")}  # fmt: skip
     given = {k: sha256(Path(v)) for k, v in (("survey", survey_csv), ("effects", effects_csv))
              if v is not None and Path(v).exists()}  # fmt: skip
     stamp = {"inputs": input_hashes(data_dir), "given": given, "min_cell": min_cell}
@@ -112,11 +115,51 @@ def prepare_inputs(
     else:
         kpis = pd.DataFrame(columns=["kommune_kode"])
     guarded_to_csv(kpis, paths["partnership_kpis"], index=False)
+    changes = group_changes(ws)
+    guarded_to_csv(changes, paths["group_changes"], index=False)
+    for r in changes.itertuples(index=False):  # on the console, with the file to correct
+        log.warning("%s line %s was quarantined (%s): %s is left out of the partnership "
+                    "group in every report until the line is corrected", ws.root / r.file,
+                    r.line, r.reason, r.kommune)  # fmt: skip
     if effects_csv is not None and Path(effects_csv).exists():
         paths["partnership_effects"] = cache / "partnership_effects.csv"
         guarded_to_csv(pd.read_csv(effects_csv), paths["partnership_effects"], index=False)
     stamp_path.write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
     return paths
+
+
+def group_changes(ws) -> pd.DataFrame:
+    """Quarantined lines of the partnership register: each one moves a kommune out of the
+    partnership group, so the reports must say so (``file, line, kommune_kode, kommune,
+    reason``)."""
+    rows = []
+    for r in ws.reports:
+        if Path(r.source).name != "partnerships.csv" or not r.n_quarantined:
+            continue
+        for q in r.quarantined.itertuples(index=False):
+            code = _code_of(getattr(q, "kommune_kode", None), str(getattr(q, "raw", "")))
+            rows.append({"file": _relative(r.source, ws.root), "line": int(q.source_row),
+                         "kommune_kode": code,
+                         "kommune": kommune_name(code) if code else "?", "reason": q.reason})  # fmt: skip
+    return pd.DataFrame(rows, columns=["file", "line", "kommune_kode", "kommune", "reason"])
+
+
+def _relative(path, root) -> str:
+    """A workspace file as ``registers/partnerships.csv`` (no machine paths in a report)."""
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def _code_of(parsed, raw: str) -> int | None:
+    """The kommune of a quarantined line: the parsed code, else the line's first field."""
+    for candidate in (parsed, raw.replace(";", ",").split(",")[0].strip().strip('"')):
+        try:
+            return int(to_kommune_kode(candidate))
+        except Exception:  # noqa: BLE001 - not a kommune: try the next, else unknown
+            continue
+    return None
 
 
 def read_inputs(cache_dir: str | Path) -> dict[str, pd.DataFrame]:

@@ -67,6 +67,12 @@ out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)
 panel_y, est = inp["panel_year"], inp["survey_estimates"]
 partner = inp["partnerships"][inp["partnerships"]["kommune_kode"].eq(kommune)]
+changes = inp["group_changes"]
+changes = changes[changes["kommune_kode"].eq(kommune)] if len(changes) else changes
+if len(changes):  # this kommune's partnership line was quarantined: say so first
+    say(t("common.group_changes", lang, n=len(changes), items="; ".join(
+        t("common.group_change", lang, kommune=r.kommune, line=r.line, file=r.file, reason=r.reason)
+        for r in changes.itertuples())))  # fmt: skip
 
 # %%
 say(f"## {t('common.in_short', lang)}")

@@ -69,6 +69,11 @@ out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)
 panel_q, panel_y, est = inp["panel_quarter"], inp["panel_year"], inp["survey_estimates"]
 partnerships = inp["partnerships"]
+changes = inp["group_changes"]
+if len(changes):  # quarantined register lines that move a kommune out of the partnerships
+    say(t("common.group_changes", lang, n=len(changes), items="; ".join(
+        t("common.group_change", lang, kommune=r.kommune, line=r.line, file=r.file, reason=r.reason)
+        for r in changes.itertuples())))  # fmt: skip
 if "partnership_effects" in inp:
     effects = inp["partnership_effects"].drop(
         columns=["data_source", "true_effect"], errors="ignore"

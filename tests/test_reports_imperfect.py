@@ -74,3 +74,28 @@ def test_killing_a_batch_ends_its_workers_and_kernels(workspace, tmp_path):
     while time.time() < deadline and any(alive(k) for k in kids):
         time.sleep(0.5)
     assert not [k.cmdline()[:3] for k in kids if alive(k)]
+
+
+def test_a_quarantined_partnership_line_is_named_in_the_report_and_on_the_console(
+    workspace, tmp_path, caplog
+):
+    """København's partnership line with an impossible date: the national and the
+    København report say it is left out and why, naming the line; the console names the
+    file to correct."""
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(workspace, ws)
+    path = ws / "registers" / "partnerships.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("101,"))
+    fields = lines[row].split(",")
+    fields[1] = "2019-13-01"
+    lines[row] = ",".join(fields)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        r = render_report("kommune", ws, tmp_path / "out", kommune=101, seed=3)
+    html = r.html.read_text(encoding="utf-8")
+    assert "sat i karantæne" in html and f"linje {row + 1} i registers/partnerships.csv" in html
+    assert str(ws) not in html
+    assert any(str(path) in m and "København" in m for m in caplog.messages)
