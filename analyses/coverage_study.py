@@ -10,7 +10,11 @@ dynamic aggregates, analytic SEs and cluster-jackknife SEs with t(G - 1) interva
 the simple ATT also with the multiplier bootstrap), the TWFE event study on the log rate (leads 8, lags 12, binned, as the
 evaluation runs it) and PPML (counts, household offset); TWFE, the event study and
 PPML each with CR1 (normal interval) and CR2 (t interval with Bell-McCaffrey df) SEs
-(PPML also with CR3, the one-step cluster jackknife, and a t(G - 1) interval).
+(PPML also with CR3, the one-step cluster jackknife, and a t(G - 1) interval), and with
+the wild bootstrap of :mod:`botrygt_eval.did.wild` (``--wild`` draws, Rademacher): TWFE and
+the event study with the restricted wild cluster bootstrap (intervals by test inversion;
+the event study also with its sup-t band over the single event times e = -7..11, joint
+coverage), PPML with the Kline-Santos score bootstrap (null imposed).
 Every estimate is compared with its exact true target in that replication, and each
 estimator is also run on the draw's noise-free expected outcome to split its bias into
 design and count-noise parts.
@@ -232,7 +236,7 @@ def cs_truths(draw: Draw, table: pd.DataFrame) -> dict[str, float]:
 
 
 def replicate(
-    config: SimulationConfig, seed: int, method: str = "dr", boot: int = 999
+    config: SimulationConfig, seed: int, method: str = "dr", boot: int = 999, wild: int = 999
 ) -> list[dict]:
     """Estimates, SEs, true targets and noise-free estimates for one synthetic Denmark.
 
@@ -245,10 +249,12 @@ def replicate(
     panel = draw.panel
     rows: list[dict] = []
 
-    def add(quantity, estimator, est, se, truth, noise_free=np.nan, df=np.inf, crit=np.nan):
+    def add(quantity, estimator, est, se, truth, noise_free=np.nan, df=np.inf, crit=np.nan,
+            ci=(np.nan, np.nan)):  # fmt: skip
         rows.append({"seed": seed, "quantity": quantity, "estimator": estimator,
                      "estimate": est, "se": se, "df": df, "truth": truth,
-                     "noise_free": noise_free, "crit": crit})  # fmt: skip
+                     "noise_free": noise_free, "crit": crit, "ci_low": ci[0],
+                     "ci_high": ci[1]})  # fmt: skip
 
     post = panel["treated"].to_numpy() == 1
     att_truth = float(draw.effects.ravel()[post].mean())  # mean over treated kommune-quarters
@@ -278,6 +284,11 @@ def replicate(
         pm2 = ppml(panel, outcome="burglaries", se="cr2", **pm_keys)
         pm3 = ppml(panel, outcome="burglaries", se="cr3", **pm_keys)
         pm0 = ppml(panel, outcome="expected", se="cr1", **pm_keys)
+        if wild:  # the wild bootstrap rows (botrygt_eval.did.wild), same seed as the draw
+            wk = dict(se="wild", bootstrap=wild, seed=seed)
+            tww = twfe(panel, treat="treated", outcome="log_rate", **wk, **KEYS)
+            esw = event_study(panel, outcome="log_rate", **wk, **es_keys)
+            pmw = ppml(panel, outcome="burglaries", **wk, **pm_keys)
     truths = cs_truths(draw, cs.table)
     add("cs_simple", "CS simple", simple.overall_att, simple.overall_se, truths["cs_simple"],
         simple0.overall_att)  # fmt: skip
@@ -335,6 +346,26 @@ def replicate(
         pm2.se, att_truth, pm0.estimate, pm2.dof)  # fmt: skip
     add("ppml_cr3", "PPML (static dummy, counts, households offset), CR3 jackknife, t(G-1)",
         pm3.estimate, pm3.se, att_truth, pm0.estimate, pm3.dof)  # fmt: skip
+    if wild:
+        add("twfe_wild", f"naive TWFE (static dummy, log rate), wild WCR ({wild} draws)",
+            tww.estimate, tww.se, att_truth, tw0, ci=(tww.ci_low, tww.ci_high))  # fmt: skip
+        t = esw.table.set_index("event_time")
+        label = f"TWFE event study (wild WCR, {wild} draws)"
+        for e in EVENT_TIMES:
+            if e != esw.reference:
+                add(f"es_wild_e{e}", f"{label} e={e}", t.loc[e, "estimate"], t.loc[e, "se"],
+                    truths[f"cs_dynamic_e{e}"], t0.loc[e, "estimate"],
+                    ci=(t.loc[e, "ci_low"], t.loc[e, "ci_high"]))  # fmt: skip
+        single = t[t["band_low"].notna()]
+        truth_b = np.array([truths[f"cs_dynamic_e{int(e)}"] for e in single.index])
+        sup_t = np.max(np.abs(single["estimate"].to_numpy() - truth_b) / single["se"].to_numpy())
+        lo, hi = int(single.index.min()), int(single.index.max())
+        add("es_band_joint_wild", f"TWFE event study e={lo}..{hi} (single event times), "
+            f"wild sup-t band ({wild} draws)", float(sup_t), 1.0, 0.0,
+            crit=esw.settings["inference"]["band_crit"])  # fmt: skip
+        add("ppml_wild", f"PPML (static dummy, counts, households offset), score bootstrap "
+            f"({wild} draws)", pmw.estimate, pmw.se, att_truth, pm0.estimate,
+            ci=(pmw.ci_low, pmw.ci_high))  # fmt: skip
     return rows
 
 
@@ -353,10 +384,15 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     crit = np.where(np.isfinite(df), stats.t.ppf(0.975, df.clip(lower=1e-9)), Z95)
     if "crit" in results:  # a row's own critical value (the sup-t band)
         crit = np.where(results["crit"].notna(), results["crit"], crit)
+    covered = err.abs() <= crit * results["se"]
+    if "ci_low" in results:  # a row's own interval (wild bootstrap: test inversion)
+        own = results["ci_low"].notna()
+        inside = (results["ci_low"] <= results["truth"]) & (results["truth"] <= results["ci_high"])
+        covered = covered.where(~own, inside)
     r = results.assign(
         err=err,
         err0=results["noise_free"] - results["truth"],
-        covered=err.abs() <= crit * results["se"],
+        covered=covered,
         dfin=df.where(np.isfinite(df)),
     )
     g = r.groupby("quantity", sort=False)
@@ -406,14 +442,16 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
         "analytic SEs clustered by kommune (one row with the multiplier bootstrap), "
         "intervals estimate +/- 1.96 SE; cluster-jackknife rows +/- t(97) SE; TWFE, TWFE event study (leads 8, lags 12, endpoints "
         "binned, reference e = -1) and PPML: clustered by kommune, CR1 with +/- 1.96 SE or "
-        "CR2 with +/- t(df) SE, df = Bell-McCaffrey (column *mean df*)",
+        "CR2 with +/- t(df) SE, df = Bell-McCaffrey (column *mean df*); wild rows: the "
+        "bootstrap's own interval by test inversion (Rademacher draws, seed = the draw's seed; "
+        "*mean SE* is the CR1 SE)",
         f"- run: {meta['started']} UTC, {meta['seconds']:.0f} s, {meta['host']}",
         "",
         "| quantity | reps | mean truth | mean estimate | bias (MC SE) | bias without count "
         "noise | SD of error | mean SE | SE/SD | mean df | coverage 95 % (MC SE) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    band = summary[summary["quantity"].str.startswith("cs_band_joint")]
+    band = summary[summary["quantity"].str.contains("band_joint")]
     for row in summary.drop(band.index).itertuples(index=False):
         lines.append(
             f"| {row.estimator} | {row.reps} | {_fmt(row.mean_truth)} | {_fmt(row.mean_estimate)} "
@@ -424,7 +462,8 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
     lines.append("")
     for q in ("cs_simple", "cs_simple_boot", "cs_simple_jk", "cs_dynamic_avg", "cs_jk_avg", "twfe",
               "twfe_cr2", "es_cr1_avg",
-              "es_cr2_avg", "ppml", "ppml_cr2", "ppml_cr3"):  # fmt: skip
+              "es_cr2_avg", "ppml", "ppml_cr2", "ppml_cr3", "twfe_wild",
+              "ppml_wild"):  # fmt: skip
         s = summary[summary["quantity"] == q]
         if len(s):
             c = float(s["coverage"].iloc[0])
@@ -433,7 +472,7 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
                 f"- {s['estimator'].iloc[0]}: coverage {c:.3f}, {verdict} the 93-97 % band "
                 "of issue 6."
             )
-    for prefix in ("cs_dynamic_e", "cs_jk_e", "es_cr1_e", "es_cr2_e"):
+    for prefix in ("cs_dynamic_e", "cs_jk_e", "es_cr1_e", "es_cr2_e", "es_wild_e"):
         s = summary[summary["quantity"].str.startswith(prefix)]
         s = s[s["mean_truth"] != 0]  # post-treatment event times
         if len(s):
@@ -505,7 +544,7 @@ def _write(rows, config, seed, out, with_activities, method, started, t0) -> pd.
 
 def run(reps: int, seed: int, out: Path, with_activities: bool = False,
         method: str = "dr", quiet: bool = False, checkpoint: int = 25,
-        boot: int = 999) -> pd.DataFrame:  # fmt: skip
+        boot: int = 999, wild: int = 999) -> pd.DataFrame:  # fmt: skip
     """Run ``reps`` replications (seeds ``seed, seed+1, ...``); write CSV and Markdown.
 
     The files are rewritten every ``checkpoint`` replications, so an interrupted run
@@ -521,7 +560,7 @@ def run(reps: int, seed: int, out: Path, with_activities: bool = False,
     with Progress(*cols, disable=quiet) as bar:
         task = bar.add_task("replications", total=reps)
         for r in range(reps):
-            rows.extend(replicate(config, seed + r, method=method, boot=boot))
+            rows.extend(replicate(config, seed + r, method=method, boot=boot, wild=wild))
             bar.advance(task)
             if checkpoint and (r + 1) % checkpoint == 0 and r + 1 < reps:
                 _write(rows, *args)
@@ -538,6 +577,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--method", default="dr", choices=["dr", "reg", "ipw"])
     ap.add_argument("--bootstrap", type=int, default=999,
                     help="multiplier-bootstrap draws for the CS simple row (0 = skip it)")  # fmt: skip
+    ap.add_argument("--wild", type=int, default=999,
+                    help="wild / score bootstrap draws for the wild rows (0 = skip them)")  # fmt: skip
     ap.add_argument("--diagnostics", type=int, default=0, metavar="N",
                     help="instead of the study: diagnose() on N draws -> coverage_diagnostics.csv")  # fmt: skip
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -551,7 +592,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if a.reps < 2:
         ap.error("--reps must be at least 2 (a coverage needs several draws)")
-    summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet, boot=a.bootstrap)
+    summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet, boot=a.bootstrap,
+                  wild=a.wild)  # fmt: skip
     cols = ["quantity", "reps", "mean_truth", "bias", "bias_noise_free", "sd", "mean_se",
             "coverage", "coverage_mc_se"]  # fmt: skip
     print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
