@@ -21,7 +21,8 @@ design and count-noise parts.
 
 Run: ``python analyses/coverage_study.py --reps 500 --out analyses/results``
 (``make coverage``); writes ``coverage.csv`` (one row per replication and
-quantity) and ``coverage.md`` (the summary). ``--diagnostics N`` instead writes
+quantity) and ``coverage.md`` (the summary); ``--only-wild`` runs only the wild bootstrap
+rows and writes ``coverage_wild.csv`` / ``coverage_wild.md``. ``--diagnostics N`` instead writes
 ``coverage_diagnostics.csv`` (log-transform bias, effective df of the CS SE, TWFE
 design bias by build-up length). See docs/COVERAGE.md.
 """
@@ -284,11 +285,6 @@ def replicate(
         pm2 = ppml(panel, outcome="burglaries", se="cr2", **pm_keys)
         pm3 = ppml(panel, outcome="burglaries", se="cr3", **pm_keys)
         pm0 = ppml(panel, outcome="expected", se="cr1", **pm_keys)
-        if wild:  # the wild bootstrap rows (botrygt_eval.did.wild), same seed as the draw
-            wk = dict(se="wild", bootstrap=wild, seed=seed)
-            tww = twfe(panel, treat="treated", outcome="log_rate", **wk, **KEYS)
-            esw = event_study(panel, outcome="log_rate", **wk, **es_keys)
-            pmw = ppml(panel, outcome="burglaries", **wk, **pm_keys)
     truths = cs_truths(draw, cs.table)
     add("cs_simple", "CS simple", simple.overall_att, simple.overall_se, truths["cs_simple"],
         simple0.overall_att)  # fmt: skip
@@ -347,26 +343,73 @@ def replicate(
     add("ppml_cr3", "PPML (static dummy, counts, households offset), CR3 jackknife, t(G-1)",
         pm3.estimate, pm3.se, att_truth, pm0.estimate, pm3.dof)  # fmt: skip
     if wild:
-        add("twfe_wild", f"naive TWFE (static dummy, log rate), wild WCR ({wild} draws)",
-            tww.estimate, tww.se, att_truth, tw0, ci=(tww.ci_low, tww.ci_high))  # fmt: skip
-        t = esw.table.set_index("event_time")
-        label = f"TWFE event study (wild WCR, {wild} draws)"
-        for e in EVENT_TIMES:
-            if e != esw.reference:
-                add(f"es_wild_e{e}", f"{label} e={e}", t.loc[e, "estimate"], t.loc[e, "se"],
-                    truths[f"cs_dynamic_e{e}"], t0.loc[e, "estimate"],
-                    ci=(t.loc[e, "ci_low"], t.loc[e, "ci_high"]))  # fmt: skip
-        single = t[t["band_low"].notna()]
-        truth_b = np.array([truths[f"cs_dynamic_e{int(e)}"] for e in single.index])
-        sup_t = np.max(np.abs(single["estimate"].to_numpy() - truth_b) / single["se"].to_numpy())
-        lo, hi = int(single.index.min()), int(single.index.max())
-        add("es_band_joint_wild", f"TWFE event study e={lo}..{hi} (single event times), "
-            f"wild sup-t band ({wild} draws)", float(sup_t), 1.0, 0.0,
-            crit=esw.settings["inference"]["band_crit"])  # fmt: skip
-        add("ppml_wild", f"PPML (static dummy, counts, households offset), score bootstrap "
-            f"({wild} draws)", pmw.estimate, pmw.se, att_truth, pm0.estimate,
-            ci=(pmw.ci_low, pmw.ci_high))  # fmt: skip
+        rows += wild_rows(draw, seed, wild, truths, att_truth, tw0, t0, pm0.estimate)
     return rows
+
+
+def wild_rows(draw, seed, wild, truths, att_truth, tw0, t0, pm0) -> list[dict]:
+    """The wild bootstrap rows (botrygt_eval.did.wild; Rademacher, seed = the draw's seed):
+    TWFE and event study WCR (own intervals), the event study's sup-t band, PPML score
+    bootstrap. ``truths``/``att_truth``: as in :func:`replicate`; ``tw0``, ``t0``, ``pm0``:
+    the noise-free TWFE estimate, event-study table and PPML estimate."""
+    panel = draw.panel
+    rows: list[dict] = []
+
+    def add(quantity, estimator, est, se, truth, noise_free=np.nan, crit=np.nan,
+            ci=(np.nan, np.nan)):  # fmt: skip
+        rows.append({"seed": seed, "quantity": quantity, "estimator": estimator,
+                     "estimate": est, "se": se, "df": np.inf, "truth": truth,
+                     "noise_free": noise_free, "crit": crit, "ci_low": ci[0],
+                     "ci_high": ci[1]})  # fmt: skip
+
+    wk = dict(se="wild", bootstrap=wild, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tww = twfe(panel, treat="treated", outcome="log_rate", **wk, **KEYS)
+        esw = event_study(panel, outcome="log_rate", cohort="cohort", **wk, **ES_WINDOW, **KEYS)
+        pmw = ppml(panel, outcome="burglaries", treat="treated", offset="households", **wk,
+                   **KEYS)  # fmt: skip
+    add("twfe_wild", f"naive TWFE (static dummy, log rate), wild WCR ({wild} draws)",
+        tww.estimate, tww.se, att_truth, tw0, ci=(tww.ci_low, tww.ci_high))  # fmt: skip
+    t = esw.table.set_index("event_time")
+    label = f"TWFE event study (wild WCR, {wild} draws)"
+    for e in EVENT_TIMES:
+        if e != esw.reference:
+            add(f"es_wild_e{e}", f"{label} e={e}", t.loc[e, "estimate"], t.loc[e, "se"],
+                truths[f"cs_dynamic_e{e}"], t0.loc[e, "estimate"],
+                ci=(t.loc[e, "ci_low"], t.loc[e, "ci_high"]))  # fmt: skip
+    single = t[t["band_low"].notna()]
+    truth_b = np.array([truths[f"cs_dynamic_e{int(e)}"] for e in single.index])
+    sup_t = np.max(np.abs(single["estimate"].to_numpy() - truth_b) / single["se"].to_numpy())
+    lo, hi = int(single.index.min()), int(single.index.max())
+    add("es_band_joint_wild", f"TWFE event study e={lo}..{hi} (single event times), "
+        f"wild sup-t band ({wild} draws)", float(sup_t), 1.0, 0.0,
+        crit=esw.settings["inference"]["band_crit"])  # fmt: skip
+    add("ppml_wild", f"PPML (static dummy, counts, households offset), score bootstrap "
+        f"({wild} draws)", pmw.estimate, pmw.se, att_truth, pm0,
+        ci=(pmw.ci_low, pmw.ci_high))  # fmt: skip
+    return rows
+
+
+def replicate_wild(config: SimulationConfig, seed: int, method: str = "dr", wild: int = 999):
+    """Only the wild bootstrap rows of one replication (``--only-wild``): the same draw,
+    truths and noise-free estimates as :func:`replicate`, without the other estimators."""
+    draw = simulate_draw(config, seed)
+    panel = draw.panel
+    post = panel["treated"].to_numpy() == 1
+    att_truth = float(draw.effects.ravel()[post].mean())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = att_gt(panel, outcome="log_rate", cohort="cohort", control="notyet", method=method,
+                    **KEYS)  # fmt: skip
+        es0 = event_study(panel, outcome="log_expected_rate", se="cr1", cohort="cohort",
+                          **ES_WINDOW, **KEYS)  # fmt: skip
+        pm0 = ppml(panel, outcome="expected", se="cr1", treat="treated", offset="households",
+                   **KEYS)  # fmt: skip
+    truths = cs_truths(draw, cs.table)
+    tw0 = twfe_balanced(panel, "log_expected_rate")
+    return wild_rows(draw, seed, wild, truths, att_truth, tw0,
+                     es0.table.set_index("event_time"), pm0.estimate)  # fmt: skip
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
@@ -530,21 +573,21 @@ def _meta(config, reps, seed, with_activities, method, started, seconds) -> dict
     }
 
 
-def _write(rows, config, seed, out, with_activities, method, started, t0) -> pd.DataFrame:
-    """Write ``coverage.csv`` and ``coverage.md`` for the replications done so far."""
+def _write(rows, config, seed, out, with_activities, method, started, t0, stem="coverage"):
+    """Write ``{stem}.csv`` and ``{stem}.md`` for the replications done so far."""
     results = pd.DataFrame(rows)
     results.insert(0, "rep", (results["seed"] - seed).astype("int64"))
-    results.to_csv(out / "coverage.csv", index=False, float_format="%.10g")
+    results.to_csv(out / f"{stem}.csv", index=False, float_format="%.10g")
     summary = summarise(results)
     reps = int(results["rep"].nunique())
     meta = _meta(config, reps, seed, with_activities, method, started, time.perf_counter() - t0)
-    write_report(summary, meta, out / "coverage.md")
+    write_report(summary, meta, out / f"{stem}.md")
     return summary
 
 
 def run(reps: int, seed: int, out: Path, with_activities: bool = False,
         method: str = "dr", quiet: bool = False, checkpoint: int = 25,
-        boot: int = 999, wild: int = 999) -> pd.DataFrame:  # fmt: skip
+        boot: int = 999, wild: int = 999, only_wild: bool = False) -> pd.DataFrame:  # fmt: skip
     """Run ``reps`` replications (seeds ``seed, seed+1, ...``); write CSV and Markdown.
 
     The files are rewritten every ``checkpoint`` replications, so an interrupted run
@@ -556,11 +599,15 @@ def run(reps: int, seed: int, out: Path, with_activities: bool = False,
     t0 = time.perf_counter()
     rows: list[dict] = []
     cols = [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-    args = (config, seed, out, with_activities, method, started, t0)
+    args = (config, seed, out, with_activities, method, started, t0,
+            "coverage_wild" if only_wild else "coverage")  # fmt: skip
     with Progress(*cols, disable=quiet) as bar:
         task = bar.add_task("replications", total=reps)
         for r in range(reps):
-            rows.extend(replicate(config, seed + r, method=method, boot=boot, wild=wild))
+            if only_wild:
+                rows.extend(replicate_wild(config, seed + r, method=method, wild=wild))
+            else:
+                rows.extend(replicate(config, seed + r, method=method, boot=boot, wild=wild))
             bar.advance(task)
             if checkpoint and (r + 1) % checkpoint == 0 and r + 1 < reps:
                 _write(rows, *args)
@@ -579,6 +626,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="multiplier-bootstrap draws for the CS simple row (0 = skip it)")  # fmt: skip
     ap.add_argument("--wild", type=int, default=999,
                     help="wild / score bootstrap draws for the wild rows (0 = skip them)")  # fmt: skip
+    ap.add_argument("--only-wild", action="store_true",
+                    help="only the wild bootstrap rows -> coverage_wild.csv / coverage_wild.md")  # fmt: skip
     ap.add_argument("--diagnostics", type=int, default=0, metavar="N",
                     help="instead of the study: diagnose() on N draws -> coverage_diagnostics.csv")  # fmt: skip
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -593,7 +642,7 @@ def main(argv: list[str] | None = None) -> None:
     if a.reps < 2:
         ap.error("--reps must be at least 2 (a coverage needs several draws)")
     summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet, boot=a.bootstrap,
-                  wild=a.wild)  # fmt: skip
+                  wild=a.wild, only_wild=a.only_wild)  # fmt: skip
     cols = ["quantity", "reps", "mean_truth", "bias", "bias_noise_free", "sd", "mean_se",
             "coverage", "coverage_mc_se"]  # fmt: skip
     print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
