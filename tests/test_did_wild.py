@@ -197,3 +197,25 @@ def test_random_draws_are_reproducible_and_seeded(panel):
 def test_bad_options_are_refused(panel, kwargs, match):
     with pytest.raises(ConfigError, match=match):
         twfe(panel, treat="treated", outcome="y", se="wild", **kwargs, **KEYS)
+
+
+def test_cli_se_wild_writes_the_bootstrap_settings(panel, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from botrygt_eval.cli import app
+
+    out = tmp_path / "twfe.json"
+    args = ["did", "twfe", "--data", str(PANEL), "--unit", "unit", "--time", "time", "--treat",
+            "treated", "--outcome", "y", "--se", "wild", "--bootstrap", "999", "--seed", "3",
+            "--event-study", "--json", str(out)]  # fmt: skip
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    got = json.loads(out.read_text())
+    direct = twfe(panel, treat="treated", outcome="y", se="wild", bootstrap=999, **KEYS)
+    assert got["pvalue"] == direct.pvalue and got["ci_low"] == direct.ci_low
+    assert got["inference"]["enumerated"] and got["event_study"]["inference"]["band_crit"] > 1.96
+    # a wrong weight type is the package's ConfigError (main() prints it and exits 2)
+    bad = CliRunner().invoke(app, [*args[:-2], "--weights-type", "mammen", "--json", str(out)])
+    assert isinstance(bad.exception, ConfigError) and "weights_type" in str(bad.exception)

@@ -470,7 +470,8 @@ class EventStudyResult:
     def to_dict(self) -> dict:
         rows = self.table.replace({np.nan: None}).to_dict(orient="records")
         return {"coefficients": rows, "reference": self.reference, "pretrend": self.pretrend,
-                "average_post": self.average_post()}  # fmt: skip
+                "average_post": self.average_post(),
+                "inference": self.settings.get("inference")}  # fmt: skip
 
     def summary(self) -> str:
         lines = [
@@ -483,6 +484,13 @@ class EventStudyResult:
         ]
         ap = self.average_post()
         lines.append(f"  average post effect {ap['estimate']:.5g} (SE {ap['se']:.5g})")
+        inf = self.settings.get("inference")
+        if inf:
+            lines.append(
+                f"  intervals: {self.settings['se_convention']}; band_low/band_high: "
+                f"simultaneous {100 * (1 - self.alpha):g}% sup-t band (critical value "
+                f"{inf['band_crit']:.3f})"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
