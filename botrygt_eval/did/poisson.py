@@ -18,7 +18,10 @@ Standard errors are cluster-robust (by unit unless ``cluster`` is given), CR1:
 non-fixed-effect regressors; this equals pyfixest
 ``fepois(..., vcov={"CRV1": cluster}, ssc=ssc(k_adj=True, k_fixef="none", G_adj=True))``.
 
-``se="cr2"`` (the default) applies CR2 with Bell-McCaffrey degrees of freedom
+``se="wild"`` (the default of :func:`ppml`) is the Kline-Santos score bootstrap
+(:mod:`botrygt_eval.did.wild`): its intervals covered 93.2 % in the coverage study, the
+only PPML option inside 93-97 %.
+``se="cr2"`` (the default of :func:`ppml_event_study`) applies CR2 with Bell-McCaffrey degrees of freedom
 (:mod:`botrygt_eval.did.small_sample`) to the IRLS problem at convergence: working
 weights ``mu``, working residuals ``(y - mu) / mu`` (so the unadjusted meat is the score
 sum above), unit and period effects in the leverage, and a negative-binomial working
@@ -309,7 +312,7 @@ def ppml(
     cluster: str | None = None,
     alpha: float = 0.05,
     tol: float = 1e-12,
-    se: SEType = "cr2",
+    se: SEType = "wild",
     bootstrap: int = DEFAULT_DRAWS,
     weights_type: str = "rademacher",
     seed: int | None = 0,
@@ -317,11 +320,12 @@ def ppml(
     """PPML DiD of the 0/1 column ``treat`` on the count ``outcome``.
 
     ``offset`` names the exposure column (households or population); its log
-    enters with coefficient 1, so ``beta`` is the effect on the rate. ``se``: ``"cr2"``
-    (default; t interval with Bell-McCaffrey df), ``"cr3"`` (one-step cluster jackknife,
-    t(G - 1)), ``"cr1"`` (pyfixest's CR1, normal interval) or ``"wild"`` (Kline-Santos score
-    bootstrap with the null imposed, ``bootstrap`` draws of ``weights_type`` weights, ``seed``;
-    p-value and interval by test inversion, SE CR1); see the module docstring.
+    enters with coefficient 1, so ``beta`` is the effect on the rate. ``se``: ``"wild"``
+    (default: Kline-Santos score bootstrap with the null imposed, ``bootstrap`` draws of
+    ``weights_type`` weights, ``seed``; p-value and interval by test inversion, SE CR1; the
+    only PPML option whose intervals covered 93-97 % in the coverage study), ``"cr2"`` (t
+    interval with Bell-McCaffrey df; conservative), ``"cr3"`` (one-step cluster jackknife,
+    t(G - 1)) or ``"cr1"`` (pyfixest's CR1, normal interval); see the module docstring.
     """
     check_option("se", se, SE_TYPES)
     cols = [outcome, treat] + ([offset] if offset else []) + ([cluster] if cluster else [])
