@@ -219,3 +219,24 @@ def test_cli_se_wild_writes_the_bootstrap_settings(panel, tmp_path):
     # a wrong weight type is the package's ConfigError (main() prints it and exits 2)
     bad = CliRunner().invoke(app, [*args[:-2], "--weights-type", "mammen", "--json", str(out)])
     assert isinstance(bad.exception, ConfigError) and "weights_type" in str(bad.exception)
+
+
+def test_wcr_size_under_the_null_by_simulation():
+    """Balanced two-way panel, 12 clusters (4 treated), normal errors with a cluster effect:
+    the WCR test of the true effect rejects at 5 % in about 5 % of 400 simulated panels
+    (MC SE 1.1 points); the CR1 normal test, with 12 clusters, rejects clearly more often."""
+    from scipy import stats
+
+    rng = np.random.default_rng(12)
+    g_n, t_n, sims = 12, 8, 400
+    unit, time = np.repeat(np.arange(g_n), t_n), np.tile(np.arange(t_n), g_n)
+    d = ((unit < 4) & (time >= 4)).astype(float)[:, None]
+    reject_wcr = reject_cr1 = 0
+    for _ in range(sims):  # simulation replicates, not bootstrap draws
+        y = 0.5 * d[:, 0] + rng.normal(size=g_n)[unit] + rng.normal(size=g_n * t_n)
+        prob = linear_problem(d, y, unit, unit, time)
+        test = prob.restricted(0, draw_weights(g_n, 399, seed=int(rng.integers(1 << 30))))
+        reject_wcr += test.pvalue(0.5) <= 0.05
+        reject_cr1 += 2 * stats.norm.sf(abs(test.estimate - 0.5) / test.se) <= 0.05
+    assert 0.025 <= reject_wcr / sims <= 0.08
+    assert reject_cr1 > reject_wcr
