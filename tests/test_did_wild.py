@@ -34,20 +34,21 @@ def panel() -> pd.DataFrame:
     return pd.read_csv(PANEL)
 
 
-def _wildboottest(df, x, theta=0.0, col=0, weights=None, v=None):
+def _wildboottest(df, x, theta=0.0, col=0, weights=None, v=None, cluster=None):
     """wildboottest's WCR '11' test of coefficient ``col`` of ``x`` = theta, with dummies."""
     unit, time = df["unit"].to_numpy(), df["time"].to_numpy()
+    cluster = unit if cluster is None else cluster
     d = np.column_stack([x, np.eye(unit.max() + 1)[unit], np.eye(time.max())[time - 1][:, 1:]])
     y = df["y"].to_numpy() - theta * x[:, col]
     sw = np.ones(len(y)) if weights is None else np.sqrt(weights)
     r = np.zeros(d.shape[1])
     r[col] = 1.0
-    wb = WildboottestCL(X=d * sw[:, None], Y=y * sw, cluster=unit, R=r, B=999, seed=1,
+    wb = WildboottestCL(X=d * sw[:, None], Y=y * sw, cluster=cluster, R=r, B=999, seed=1,
                         parallel=False)  # fmt: skip
     wb.get_scores(bootstrap_type="11", impose_null=True)
     if v is None:
         wb.get_weights(weights_type="rademacher")
-        assert wb.full_enumeration and wb.v.shape[1] == 256
+        assert wb.full_enumeration and wb.v.shape[1] == 2 ** len(np.unique(cluster))
     else:
         wb.v, wb.B = v, v.shape[1]
     for step in (wb.get_numer, wb.get_denom, wb.get_tboot, wb.get_vcov, wb.get_tstat):
@@ -240,3 +241,13 @@ def test_wcr_size_under_the_null_by_simulation():
         reject_cr1 += 2 * stats.norm.sf(abs(test.estimate - 0.5) / test.se) <= 0.05
     assert 0.025 <= reject_wcr / sims <= 0.08
     assert reject_cr1 > reject_wcr
+
+
+def test_clusters_coarser_than_units_match_wildboottest(panel):
+    """Pairs of units as clusters (4 clusters, 16 sign vectors): the unit effects are now
+    nested in the clusters but the period effects are not."""
+    pairs = panel.assign(pair=panel["unit"] // 2)
+    res = twfe(pairs, treat="treated", outcome="y", cluster="pair", se="wild", **KEYS)
+    assert res.inference["draws"] == 16 and res.n_clusters == 4
+    wb = _wildboottest(pairs, pairs[["treated"]].to_numpy(float), cluster=pairs["pair"].to_numpy())
+    assert res.pvalue == _p_from(wb)
