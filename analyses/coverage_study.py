@@ -10,14 +10,19 @@ dynamic aggregates, analytic SEs and cluster-jackknife SEs with t(G - 1) interva
 the simple ATT also with the multiplier bootstrap), the TWFE event study on the log rate (leads 8, lags 12, binned, as the
 evaluation runs it) and PPML (counts, household offset); TWFE, the event study and
 PPML each with CR1 (normal interval) and CR2 (t interval with Bell-McCaffrey df) SEs
-(PPML also with CR3, the one-step cluster jackknife, and a t(G - 1) interval).
+(PPML also with CR3, the one-step cluster jackknife, and a t(G - 1) interval), and with
+the wild bootstrap of :mod:`botrygt_eval.did.wild` (``--wild`` draws, Rademacher): TWFE and
+the event study with the restricted wild cluster bootstrap (intervals by test inversion;
+the event study also with its sup-t band over the single event times e = -7..11, joint
+coverage), PPML with the Kline-Santos score bootstrap (null imposed).
 Every estimate is compared with its exact true target in that replication, and each
 estimator is also run on the draw's noise-free expected outcome to split its bias into
 design and count-noise parts.
 
 Run: ``python analyses/coverage_study.py --reps 500 --out analyses/results``
 (``make coverage``); writes ``coverage.csv`` (one row per replication and
-quantity) and ``coverage.md`` (the summary). ``--diagnostics N`` instead writes
+quantity) and ``coverage.md`` (the summary); ``--only-wild`` runs only the wild bootstrap
+rows and writes ``coverage_wild.csv`` / ``coverage_wild.md``. ``--diagnostics N`` instead writes
 ``coverage_diagnostics.csv`` (log-transform bias, effective df of the CS SE, TWFE
 design bias by build-up length). See docs/COVERAGE.md.
 """
@@ -232,7 +237,7 @@ def cs_truths(draw: Draw, table: pd.DataFrame) -> dict[str, float]:
 
 
 def replicate(
-    config: SimulationConfig, seed: int, method: str = "dr", boot: int = 999
+    config: SimulationConfig, seed: int, method: str = "dr", boot: int = 999, wild: int = 999
 ) -> list[dict]:
     """Estimates, SEs, true targets and noise-free estimates for one synthetic Denmark.
 
@@ -245,10 +250,12 @@ def replicate(
     panel = draw.panel
     rows: list[dict] = []
 
-    def add(quantity, estimator, est, se, truth, noise_free=np.nan, df=np.inf, crit=np.nan):
+    def add(quantity, estimator, est, se, truth, noise_free=np.nan, df=np.inf, crit=np.nan,
+            ci=(np.nan, np.nan)):  # fmt: skip
         rows.append({"seed": seed, "quantity": quantity, "estimator": estimator,
                      "estimate": est, "se": se, "df": df, "truth": truth,
-                     "noise_free": noise_free, "crit": crit})  # fmt: skip
+                     "noise_free": noise_free, "crit": crit, "ci_low": ci[0],
+                     "ci_high": ci[1]})  # fmt: skip
 
     post = panel["treated"].to_numpy() == 1
     att_truth = float(draw.effects.ravel()[post].mean())  # mean over treated kommune-quarters
@@ -335,7 +342,74 @@ def replicate(
         pm2.se, att_truth, pm0.estimate, pm2.dof)  # fmt: skip
     add("ppml_cr3", "PPML (static dummy, counts, households offset), CR3 jackknife, t(G-1)",
         pm3.estimate, pm3.se, att_truth, pm0.estimate, pm3.dof)  # fmt: skip
+    if wild:
+        rows += wild_rows(draw, seed, wild, truths, att_truth, tw0, t0, pm0.estimate)
     return rows
+
+
+def wild_rows(draw, seed, wild, truths, att_truth, tw0, t0, pm0) -> list[dict]:
+    """The wild bootstrap rows (botrygt_eval.did.wild; Rademacher, seed = the draw's seed):
+    TWFE and event study WCR (own intervals), the event study's sup-t band, PPML score
+    bootstrap. ``truths``/``att_truth``: as in :func:`replicate`; ``tw0``, ``t0``, ``pm0``:
+    the noise-free TWFE estimate, event-study table and PPML estimate."""
+    panel = draw.panel
+    rows: list[dict] = []
+
+    def add(quantity, estimator, est, se, truth, noise_free=np.nan, crit=np.nan,
+            ci=(np.nan, np.nan)):  # fmt: skip
+        rows.append({"seed": seed, "quantity": quantity, "estimator": estimator,
+                     "estimate": est, "se": se, "df": np.inf, "truth": truth,
+                     "noise_free": noise_free, "crit": crit, "ci_low": ci[0],
+                     "ci_high": ci[1]})  # fmt: skip
+
+    wk = dict(se="wild", bootstrap=wild, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tww = twfe(panel, treat="treated", outcome="log_rate", **wk, **KEYS)
+        esw = event_study(panel, outcome="log_rate", cohort="cohort", **wk, **ES_WINDOW, **KEYS)
+        pmw = ppml(panel, outcome="burglaries", treat="treated", offset="households", **wk,
+                   **KEYS)  # fmt: skip
+    add("twfe_wild", f"naive TWFE (static dummy, log rate), wild WCR ({wild} draws)",
+        tww.estimate, tww.se, att_truth, tw0, ci=(tww.ci_low, tww.ci_high))  # fmt: skip
+    t = esw.table.set_index("event_time")
+    label = f"TWFE event study (wild WCR, {wild} draws)"
+    for e in EVENT_TIMES:
+        if e != esw.reference:
+            add(f"es_wild_e{e}", f"{label} e={e}", t.loc[e, "estimate"], t.loc[e, "se"],
+                truths[f"cs_dynamic_e{e}"], t0.loc[e, "estimate"],
+                ci=(t.loc[e, "ci_low"], t.loc[e, "ci_high"]))  # fmt: skip
+    single = t[t["band_low"].notna()]
+    truth_b = np.array([truths[f"cs_dynamic_e{int(e)}"] for e in single.index])
+    sup_t = np.max(np.abs(single["estimate"].to_numpy() - truth_b) / single["se"].to_numpy())
+    lo, hi = int(single.index.min()), int(single.index.max())
+    add("es_band_joint_wild", f"TWFE event study e={lo}..{hi} (single event times), "
+        f"wild sup-t band ({wild} draws)", float(sup_t), 1.0, 0.0,
+        crit=esw.settings["inference"]["band_crit"])  # fmt: skip
+    add("ppml_wild", f"PPML (static dummy, counts, households offset), score bootstrap "
+        f"({wild} draws)", pmw.estimate, pmw.se, att_truth, pm0,
+        ci=(pmw.ci_low, pmw.ci_high))  # fmt: skip
+    return rows
+
+
+def replicate_wild(config: SimulationConfig, seed: int, method: str = "dr", wild: int = 999):
+    """Only the wild bootstrap rows of one replication (``--only-wild``): the same draw,
+    truths and noise-free estimates as :func:`replicate`, without the other estimators."""
+    draw = simulate_draw(config, seed)
+    panel = draw.panel
+    post = panel["treated"].to_numpy() == 1
+    att_truth = float(draw.effects.ravel()[post].mean())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = att_gt(panel, outcome="log_rate", cohort="cohort", control="notyet", method=method,
+                    **KEYS)  # fmt: skip
+        es0 = event_study(panel, outcome="log_expected_rate", se="cr1", cohort="cohort",
+                          **ES_WINDOW, **KEYS)  # fmt: skip
+        pm0 = ppml(panel, outcome="expected", se="cr1", treat="treated", offset="households",
+                   **KEYS)  # fmt: skip
+    truths = cs_truths(draw, cs.table)
+    tw0 = twfe_balanced(panel, "log_expected_rate")
+    return wild_rows(draw, seed, wild, truths, att_truth, tw0,
+                     es0.table.set_index("event_time"), pm0.estimate)  # fmt: skip
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
@@ -353,10 +427,15 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     crit = np.where(np.isfinite(df), stats.t.ppf(0.975, df.clip(lower=1e-9)), Z95)
     if "crit" in results:  # a row's own critical value (the sup-t band)
         crit = np.where(results["crit"].notna(), results["crit"], crit)
+    covered = err.abs() <= crit * results["se"]
+    if "ci_low" in results:  # a row's own interval (wild bootstrap: test inversion)
+        own = results["ci_low"].notna()
+        inside = (results["ci_low"] <= results["truth"]) & (results["truth"] <= results["ci_high"])
+        covered = covered.where(~own, inside)
     r = results.assign(
         err=err,
         err0=results["noise_free"] - results["truth"],
-        covered=err.abs() <= crit * results["se"],
+        covered=covered,
         dfin=df.where(np.isfinite(df)),
     )
     g = r.groupby("quantity", sort=False)
@@ -406,14 +485,16 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
         "analytic SEs clustered by kommune (one row with the multiplier bootstrap), "
         "intervals estimate +/- 1.96 SE; cluster-jackknife rows +/- t(97) SE; TWFE, TWFE event study (leads 8, lags 12, endpoints "
         "binned, reference e = -1) and PPML: clustered by kommune, CR1 with +/- 1.96 SE or "
-        "CR2 with +/- t(df) SE, df = Bell-McCaffrey (column *mean df*)",
+        "CR2 with +/- t(df) SE, df = Bell-McCaffrey (column *mean df*); wild rows: the "
+        "bootstrap's own interval by test inversion (Rademacher draws, seed = the draw's seed; "
+        "*mean SE* is the CR1 SE)",
         f"- run: {meta['started']} UTC, {meta['seconds']:.0f} s, {meta['host']}",
         "",
         "| quantity | reps | mean truth | mean estimate | bias (MC SE) | bias without count "
         "noise | SD of error | mean SE | SE/SD | mean df | coverage 95 % (MC SE) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    band = summary[summary["quantity"].str.startswith("cs_band_joint")]
+    band = summary[summary["quantity"].str.contains("band_joint")]
     for row in summary.drop(band.index).itertuples(index=False):
         lines.append(
             f"| {row.estimator} | {row.reps} | {_fmt(row.mean_truth)} | {_fmt(row.mean_estimate)} "
@@ -424,7 +505,8 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
     lines.append("")
     for q in ("cs_simple", "cs_simple_boot", "cs_simple_jk", "cs_dynamic_avg", "cs_jk_avg", "twfe",
               "twfe_cr2", "es_cr1_avg",
-              "es_cr2_avg", "ppml", "ppml_cr2", "ppml_cr3"):  # fmt: skip
+              "es_cr2_avg", "ppml", "ppml_cr2", "ppml_cr3", "twfe_wild",
+              "ppml_wild"):  # fmt: skip
         s = summary[summary["quantity"] == q]
         if len(s):
             c = float(s["coverage"].iloc[0])
@@ -433,7 +515,7 @@ def write_report(summary: pd.DataFrame, meta: dict, path: Path) -> None:
                 f"- {s['estimator'].iloc[0]}: coverage {c:.3f}, {verdict} the 93-97 % band "
                 "of issue 6."
             )
-    for prefix in ("cs_dynamic_e", "cs_jk_e", "es_cr1_e", "es_cr2_e"):
+    for prefix in ("cs_dynamic_e", "cs_jk_e", "es_cr1_e", "es_cr2_e", "es_wild_e"):
         s = summary[summary["quantity"].str.startswith(prefix)]
         s = s[s["mean_truth"] != 0]  # post-treatment event times
         if len(s):
@@ -491,21 +573,21 @@ def _meta(config, reps, seed, with_activities, method, started, seconds) -> dict
     }
 
 
-def _write(rows, config, seed, out, with_activities, method, started, t0) -> pd.DataFrame:
-    """Write ``coverage.csv`` and ``coverage.md`` for the replications done so far."""
+def _write(rows, config, seed, out, with_activities, method, started, t0, stem="coverage"):
+    """Write ``{stem}.csv`` and ``{stem}.md`` for the replications done so far."""
     results = pd.DataFrame(rows)
     results.insert(0, "rep", (results["seed"] - seed).astype("int64"))
-    results.to_csv(out / "coverage.csv", index=False, float_format="%.10g")
+    results.to_csv(out / f"{stem}.csv", index=False, float_format="%.10g")
     summary = summarise(results)
     reps = int(results["rep"].nunique())
     meta = _meta(config, reps, seed, with_activities, method, started, time.perf_counter() - t0)
-    write_report(summary, meta, out / "coverage.md")
+    write_report(summary, meta, out / f"{stem}.md")
     return summary
 
 
 def run(reps: int, seed: int, out: Path, with_activities: bool = False,
         method: str = "dr", quiet: bool = False, checkpoint: int = 25,
-        boot: int = 999) -> pd.DataFrame:  # fmt: skip
+        boot: int = 999, wild: int = 999, only_wild: bool = False) -> pd.DataFrame:  # fmt: skip
     """Run ``reps`` replications (seeds ``seed, seed+1, ...``); write CSV and Markdown.
 
     The files are rewritten every ``checkpoint`` replications, so an interrupted run
@@ -517,11 +599,15 @@ def run(reps: int, seed: int, out: Path, with_activities: bool = False,
     t0 = time.perf_counter()
     rows: list[dict] = []
     cols = [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-    args = (config, seed, out, with_activities, method, started, t0)
+    args = (config, seed, out, with_activities, method, started, t0,
+            "coverage_wild" if only_wild else "coverage")  # fmt: skip
     with Progress(*cols, disable=quiet) as bar:
         task = bar.add_task("replications", total=reps)
         for r in range(reps):
-            rows.extend(replicate(config, seed + r, method=method, boot=boot))
+            if only_wild:
+                rows.extend(replicate_wild(config, seed + r, method=method, wild=wild))
+            else:
+                rows.extend(replicate(config, seed + r, method=method, boot=boot, wild=wild))
             bar.advance(task)
             if checkpoint and (r + 1) % checkpoint == 0 and r + 1 < reps:
                 _write(rows, *args)
@@ -538,6 +624,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--method", default="dr", choices=["dr", "reg", "ipw"])
     ap.add_argument("--bootstrap", type=int, default=999,
                     help="multiplier-bootstrap draws for the CS simple row (0 = skip it)")  # fmt: skip
+    ap.add_argument("--wild", type=int, default=999,
+                    help="wild / score bootstrap draws for the wild rows (0 = skip them)")  # fmt: skip
+    ap.add_argument("--only-wild", action="store_true",
+                    help="only the wild bootstrap rows -> coverage_wild.csv / coverage_wild.md")  # fmt: skip
     ap.add_argument("--diagnostics", type=int, default=0, metavar="N",
                     help="instead of the study: diagnose() on N draws -> coverage_diagnostics.csv")  # fmt: skip
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -551,7 +641,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if a.reps < 2:
         ap.error("--reps must be at least 2 (a coverage needs several draws)")
-    summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet, boot=a.bootstrap)
+    summary = run(a.reps, a.seed, a.out, a.with_activities, a.method, a.quiet, boot=a.bootstrap,
+                  wild=a.wild, only_wild=a.only_wild)  # fmt: skip
     cols = ["quantity", "reps", "mean_truth", "bias", "bias_noise_free", "sd", "mean_se",
             "coverage", "coverage_mc_se"]  # fmt: skip
     print(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4f}"))

@@ -45,11 +45,12 @@ def test_smoke_run_writes_csv_and_report(cs, tmp_path):
     want |= {f"es_{se}_e{e}" for se in ("cr1", "cr2") for e in range(-4, 9) if e != -1}
     want |= {"cs_simple_jk", "cs_jk_avg"} | {f"cs_jk_e{e}" for e in range(-4, 9)}
     want |= {"cs_band_joint", "cs_band_joint_jk"}
+    want |= WILD
     assert set(res["quantity"]) == want
     assert (res.groupby("quantity").size() == 3).all()
     assert np.isfinite(res[["estimate", "se", "truth"]].to_numpy()).all()
     assert (res["se"] > 0).all()
-    assert res.loc[~res["quantity"].str.startswith("cs_band"), "noise_free"].notna().all()
+    assert res.loc[~res["quantity"].str.contains("band_joint"), "noise_free"].notna().all()
     # the bootstrap row has the analytic row's estimate, only its SE differs
     by = res.set_index(["quantity", "rep"])
     np.testing.assert_array_equal(
@@ -64,8 +65,28 @@ def test_smoke_run_writes_csv_and_report(cs, tmp_path):
         assert np.isinf(by.loc[a, "df"]).all() and (by.loc[b, "df"].between(1, 97)).all()
     report = (tmp_path / "coverage.md").read_text(encoding="utf-8")
     assert "replications: **3**" in report and "SIMULATED DATA" in report
-    assert report.count("\n| ") == len(want) - 1  # header + a row per quantity but the bands
+    assert report.count("\n| ") == len(want) - 2  # header + a row per quantity but the 3 bands
     assert "bootstrap sup-t band" in report and "joint coverage" in report
+
+
+WILD = {"twfe_wild", "ppml_wild", "es_band_joint_wild"}
+WILD |= {f"es_wild_e{e}" for e in range(-4, 9) if e != -1}
+
+
+def test_only_wild_runs_the_wild_rows_of_the_full_study(cs, tmp_path):
+    """``--only-wild``: the wild rows alone, identical to the full study's (same seeds)."""
+    cs.main(["--reps", "2", "--seed", "11", "--out", str(tmp_path), "--quiet", "--only-wild"])
+    res = pd.read_csv(tmp_path / "coverage_wild.csv")
+    assert set(res["quantity"]) == WILD and not (tmp_path / "coverage.csv").exists()
+    full = pd.DataFrame(cs.replicate(cs.study_config(), 12, boot=0))
+    a = res[res["seed"] == 12].set_index("quantity").sort_index()
+    b = full[full["quantity"].isin(WILD)].set_index("quantity").sort_index()
+    cols = ["estimate", "se", "truth", "noise_free", "ci_low", "ci_high", "crit"]
+    np.testing.assert_allclose(a[cols].to_numpy(float), b[cols].to_numpy(float), rtol=1e-9)
+    # wild rows carry their own (test-inversion) interval; the band rows a critical value
+    own = a.drop(index="es_band_joint_wild")
+    assert (own["ci_low"] < own["estimate"]).all() and (own["estimate"] < own["ci_high"]).all()
+    assert a.loc["es_band_joint_wild", "crit"] > 1.96
 
 
 def test_panel_is_the_simulators_panel(cs, draw):
@@ -143,6 +164,11 @@ def test_summary_coverage_and_mc_se(cs):
     assert s.loc["q2", "sd"] == 0.0
     assert s.loc["q1", "sd"] == pytest.approx(np.std([0.0, 0.1, -0.1, 0.5], ddof=1))
     assert s.loc["q1", "rmse"] == pytest.approx(np.sqrt((0.01 + 0.01 + 0.25) / 4))
+    # a row with its own interval (wild bootstrap) is covered by that interval, not +/- 1.96 SE
+    own = rows.assign(ci_low=[np.nan] * 4 + [-1.0, 0.5, -1.0, 0.0],
+                      ci_high=[np.nan] * 4 + [1.0, 2.0, 0.0, 0.5])  # fmt: skip
+    s2 = cs.summarise(own).set_index("quantity")
+    assert s2.loc["q1", "coverage"] == 0.75 and s2.loc["q2", "coverage"] == 0.75
 
 
 def test_with_activities_changes_only_the_effects(cs):

@@ -29,7 +29,7 @@ def cohort_from_treat(df: pd.DataFrame, unit: str, time: str, treat: str) -> pd.
     epilog=(
         "Example: botrygt-eval did twfe --data panel.csv --unit kommune_kode --time period "
         "--treat treated --outcome log_rate --cluster politikreds --event-study --leads 8 "
-        "--lags 12 --json twfe.json"
+        "--lags 12 --json twfe.json. Few clusters: add --se wild --bootstrap 9999 --seed 1"
     ),
 )
 def twfe_cmd(
@@ -58,16 +58,26 @@ def twfe_cmd(
         typer.Option(
             "--se",
             help="cr1 (fixest convention, normal interval), cr2 (small-sample CR2, t interval "
-            "with Bell-McCaffrey df) or cr3 (cluster jackknife, t(G-1) interval). Default: cr1 "
-            "for the coefficient, the event study's own.",
+            "with Bell-McCaffrey df), cr3 (cluster jackknife, t(G-1) interval) or wild "
+            "(restricted wild cluster bootstrap, interval by test inversion; the event study "
+            "adds a sup-t band). Default: cr1 for the coefficient, the event study's own.",
         ),
     ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Wild bootstrap draws (with --se wild).")
+    ] = 9999,
+    weights_type: Annotated[
+        str, typer.Option("--weights-type", help="rademacher | webb (with --se wild).")
+    ] = "rademacher",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the wild draws.")] = 0,
 ) -> None:
     """Two-way fixed effects DiD with unit and period effects and clustered SEs."""
     df = read_table(data)
     if treat not in df.columns:
         raise InputFileError(f"--treat column {treat!r} is not in {data}")
     se_kw = {} if se is None else {"se": se}
+    if se == "wild":
+        se_kw |= {"bootstrap": bootstrap, "weights_type": weights_type, "seed": seed}
     res = twfe(df, unit=unit, time=time, treat=treat, outcome=outcome, weights=weights,
                cluster=cluster, **se_kw)  # fmt: skip
     out = res.to_dict()

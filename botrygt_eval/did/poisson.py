@@ -18,7 +18,10 @@ Standard errors are cluster-robust (by unit unless ``cluster`` is given), CR1:
 non-fixed-effect regressors; this equals pyfixest
 ``fepois(..., vcov={"CRV1": cluster}, ssc=ssc(k_adj=True, k_fixef="none", G_adj=True))``.
 
-``se="cr2"`` (the default) applies CR2 with Bell-McCaffrey degrees of freedom
+``se="wild"`` (the default of :func:`ppml`) is the Kline-Santos score bootstrap
+(:mod:`botrygt_eval.did.wild`): its intervals covered 93.2 % in the coverage study, the
+only PPML option inside 93-97 %.
+``se="cr2"`` (the default of :func:`ppml_event_study`) applies CR2 with Bell-McCaffrey degrees of freedom
 (:mod:`botrygt_eval.did.small_sample`) to the IRLS problem at convergence: working
 weights ``mu``, working residuals ``(y - mu) / mu`` (so the unadjusted meat is the score
 sum above), unit and period effects in the leverage, and a negative-binomial working
@@ -57,9 +60,18 @@ from botrygt_eval.did.twfe import (
     t_ci,
     wald_test,
 )
+from botrygt_eval.did.wild import (
+    DEFAULT_DRAWS,
+    describe,
+    draw_weights,
+    invert,
+    score_components,
+    score_test,
+)
 from botrygt_eval.errors import ConvergenceError, EstimationError, InputFileError, check_option
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), fixed effects not counted"
+WILD_SCORE = "score bootstrap (Kline-Santos, null imposed) of the score t statistic"
 SE_CONVENTION_CR2_NB = (
     "CR2 (Bell-McCaffrey) with a negative-binomial working variance, t intervals with "
     "Bell-McCaffrey df"
@@ -165,7 +177,31 @@ def _fit(
         if (expo <= 0).any():
             raise InputFileError(f"offset column {offset!r} must be positive (it is logged)")
         off = np.log(expo)
-    mu = (y + y.mean()) / 2
+    beta, mu, xr = _irls(y, x, off, ui, ti, tol, maxiter)
+    hess = xr.T @ (xr * mu[:, None])
+    try:
+        bread = np.linalg.inv(hess)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError("PPML Hessian is singular: a regressor is absorbed") from exc
+    if se == "wild":
+        return beta[:, 0], bread, (y, x, off, ui, ti)
+    if se != "cr1":  # CR2 / CR3 on the IRLS problem at convergence (module docstring)
+        target = None if se == "cr3" else 1 + overdispersion(y, mu) * mu
+        fit = cr2_fit(xr, (y - mu) / mu, clusters, weights=mu, fixed_effects=[ui, ti],
+                      target=target, jackknife=se == "cr3")  # fmt: skip
+        return beta[:, 0], fit.vcov, fit
+    g = int(clusters.max()) + 1
+    sg = np.zeros((g, k))
+    np.add.at(sg, clusters, xr * (y - mu)[:, None])
+    scale = g / (g - 1) * (n - 1) / (n - k)
+    return beta[:, 0], scale * bread @ (sg.T @ sg) @ bread, None
+
+
+def _irls(y, x, off, ui, ti, tol, maxiter=100, mu=None):
+    """Poisson IRLS with two-way fixed effects: ``(beta (k x 1), mu, x residualised on the
+    fixed effects with weights mu)``. ``mu``: a starting value (default ``(y + mean) / 2``)."""
+    n = len(y)
+    mu = (y + y.mean()) / 2 if mu is None else mu
     eta = np.log(mu)
     dev_old = np.inf
     try:
@@ -190,22 +226,44 @@ def _fit(
             "PPML normal equations are singular: a regressor is collinear with the fixed "
             "effects or with another regressor (drop or bin event-time dummies)"
         ) from exc
-    xr = x - a_x[ui] - g_x[ti]
-    hess = xr.T @ (xr * mu[:, None])
-    try:
-        bread = np.linalg.inv(hess)
-    except np.linalg.LinAlgError as exc:
-        raise EstimationError("PPML Hessian is singular: a regressor is absorbed") from exc
-    if se != "cr1":  # CR2 / CR3 on the IRLS problem at convergence (module docstring)
-        target = None if se == "cr3" else 1 + overdispersion(y, mu) * mu
-        fit = cr2_fit(xr, (y - mu) / mu, clusters, weights=mu, fixed_effects=[ui, ti],
-                      target=target, jackknife=se == "cr3")  # fmt: skip
-        return beta[:, 0], fit.vcov, fit
+    return beta, mu, x - a_x[ui] - g_x[ti]
+
+
+@dataclass(frozen=True)
+class ScoreBootstrap:
+    """Kline-Santos score bootstrap of one PPML coefficient (null imposed, no re-fitting
+    per draw; :mod:`botrygt_eval.did.wild`). ``pvalue(theta0)`` re-fits the model with
+    ``theta0 x_j`` in the offset."""
+
+    problem: tuple  # y, x, offset, unit codes, time codes
+    clusters: np.ndarray
+    draws: object
+    j: int
+    tol: float
+
+    def pvalue(self, theta0: float = 0.0) -> float:
+        y, x, off, ui, ti = self.problem
+        _, mu, _ = _irls(y, np.delete(x, self.j, axis=1), off + theta0 * x[:, self.j], ui, ti,
+                         self.tol)  # fmt: skip
+        _, a_x, g_x = two_way_wls(mu, ui, ti, np.zeros((len(y), 0)), x)
+        c = score_components(x - a_x[ui] - g_x[ti], y, mu, self.clusters, self.j)
+        return score_test(c, self.draws)
+
+    def ci(self, estimate: float, se: float, alpha: float) -> tuple[float, float]:
+        return invert(self.pvalue, estimate, se, alpha, rtol=1e-4)
+
+
+def _score_band(problem, beta, clusters, draws, cols, alpha, tol) -> float:
+    """Sup-t critical value over ``cols`` from the unperturbed-fit score bootstrap."""
+    y, x, off, ui, ti = problem
+    _, mu, xr = _irls(y, x, off, ui, ti, tol)
+    hinv = np.linalg.inv(xr.T @ (xr * mu[:, None]))[cols]  # q x k
     g = int(clusters.max()) + 1
-    sg = np.zeros((g, k))
-    np.add.at(sg, clusters, xr * (y - mu)[:, None])
-    scale = g / (g - 1) * (n - 1) / (n - k)
-    return beta[:, 0], scale * bread @ (sg.T @ sg) @ bread, None
+    ind = sparse.csr_matrix((np.ones(len(y)), (clusters, np.arange(len(y)))), shape=(g, len(y)))
+    c = np.asarray(ind @ ((xr @ hinv.T) * (y - mu)[:, None])).T  # q x G
+    cv = c[:, :, None] * draws.v[None]
+    tstar = cv.sum(1) / np.sqrt(np.sum(cv * cv, 1))
+    return float(np.quantile(np.max(np.abs(tstar), 0), 1 - alpha))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,13 +312,19 @@ def ppml(
     cluster: str | None = None,
     alpha: float = 0.05,
     tol: float = 1e-12,
-    se: SEType = "cr2",
+    se: SEType = "wild",
+    bootstrap: int = DEFAULT_DRAWS,
+    weights_type: str = "rademacher",
+    seed: int | None = 0,
 ) -> PoissonResult:
     """PPML DiD of the 0/1 column ``treat`` on the count ``outcome``.
 
     ``offset`` names the exposure column (households or population); its log
-    enters with coefficient 1, so ``beta`` is the effect on the rate. ``se``: ``"cr2"``
-    (default; t interval with Bell-McCaffrey df), ``"cr3"`` (one-step cluster jackknife,
+    enters with coefficient 1, so ``beta`` is the effect on the rate. ``se``: ``"wild"``
+    (default: Kline-Santos score bootstrap with the null imposed, ``bootstrap`` draws of
+    ``weights_type`` weights, ``seed``; p-value and interval by test inversion, SE CR1; the
+    only PPML option whose intervals covered 93-97 % in the coverage study), ``"cr2"`` (t
+    interval with Bell-McCaffrey df; conservative), ``"cr3"`` (one-step cluster jackknife,
     t(G - 1)) or ``"cr1"`` (pyfixest's CR1, normal interval); see the module docstring.
     """
     check_option("se", se, SE_TYPES)
@@ -269,16 +333,27 @@ def ppml(
     df, n_zero = _drop_all_zero(df, unit, time, outcome)
     clusters, cname = cluster_codes(df, cluster, unit)
     b, v, fit = _fit(df, unit=unit, time=time, outcome=outcome, regressors=[treat],
-                     offset=offset, clusters=clusters, tol=tol, se=se)  # fmt: skip
+                     offset=offset, clusters=clusters, tol=tol, se="cr1" if se == "wild" else se)  # fmt: skip
     est, s = float(b[0]), float(np.sqrt(v[0, 0]))
-    dof = None if fit is None else float(fit.df(np.ones((1, 1)))[0])
-    lo, hi, p = t_ci(est, s, alpha, dof)
+    dof = inference = None
+    conv = _convention(fit)
+    if se == "wild":
+        _, _, problem = _fit(df, unit=unit, time=time, outcome=outcome, regressors=[treat],
+                             offset=offset, clusters=clusters, tol=tol, se="wild")  # fmt: skip
+        draws = draw_weights(int(clusters.max()) + 1, bootstrap, weights_type, seed)
+        sb = ScoreBootstrap(problem, clusters, draws, 0, tol)
+        (lo, hi), p = sb.ci(est, s, alpha), sb.pvalue(0.0)
+        inference = {"method": "score bootstrap (Kline-Santos, null imposed)", **draws.describe()}
+        conv = describe(WILD_SCORE, draws, alpha)
+    else:
+        dof = None if fit is None else float(fit.df(np.ones((1, 1)))[0])
+        lo, hi, p = t_ci(est, s, alpha, dof)
     return PoissonResult(
         estimate=est, se=s, ci_low=float(lo), ci_high=float(hi), pvalue=float(p),
         n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
         offset=offset, alpha=alpha, n_dropped=n_dropped, n_dropped_zero=n_zero, dof=dof,
-        se_convention=_convention(fit),
+        se_convention=conv, inference=inference,
     )  # fmt: skip
 
 
@@ -298,11 +373,17 @@ def ppml_event_study(
     alpha: float = 0.05,
     tol: float = 1e-12,
     se: SEType = "cr2",
+    bootstrap: int = DEFAULT_DRAWS,
+    weights_type: str = "rademacher",
+    seed: int | None = 0,
 ) -> EventStudyResult:
     """Event-study PPML: log rate ratios by event time relative to ``reference``.
 
     Same event-time coding as :func:`botrygt_eval.did.twfe.event_study`; ``se`` as in
-    :func:`ppml`.
+    :func:`ppml`. ``se="wild"``: per event time the score bootstrap p-value of ``beta_e = 0``
+    (``pvalue`` column) and interval by test inversion (one restricted fit per trial value,
+    so it takes seconds per event time), and a sup-t band (``band_low``, ``band_high``) over
+    the single event times from the same draws of the unrestricted scores.
     """
     check_option("se", se, SE_TYPES)
     cols = [outcome, cohort] + ([offset] if offset else []) + ([cluster] if cluster else [])
@@ -316,18 +397,42 @@ def ppml_event_study(
     df = pd.concat([df, dummies], axis=1)[keep].reset_index(drop=True)
     names = list(dummies.columns)
     clusters, cname = cluster_codes(df, cluster, unit)
+    wild = se == "wild"
     est, v, fit = _fit(df, unit=unit, time=time, outcome=outcome, regressors=names,
-                       offset=offset, clusters=clusters, tol=tol, se=se)  # fmt: skip
+                       offset=offset, clusters=clusters, tol=tol, se="cr1" if wild else se)  # fmt: skip
     dof = None if fit is None else fit.df(np.eye(len(names)))
     counts, binned = _event_counts(df, time, cohort, leads_, lags_, bin_endpoints)
     table = event_table(est, v, times, reference, counts, binned, alpha, dof)
+    settings = _settings(leads_, lags_, bin_endpoints, offset, n_dropped, n_zero, fit)
+    if wild:
+        _, _, problem = _fit(df, unit=unit, time=time, outcome=outcome, regressors=names,
+                             offset=offset, clusters=clusters, tol=tol, se="wild")  # fmt: skip
+        draws = draw_weights(int(clusters.max()) + 1, bootstrap, weights_type, seed)
+        t = table.set_index("event_time")
+        t["pvalue"] = np.nan
+        for j, e in enumerate(times):
+            sb = ScoreBootstrap(problem, clusters, draws, j, tol)
+            t.loc[e, ["ci_low", "ci_high"]] = sb.ci(float(est[j]), float(t.loc[e, "se"]), alpha)
+            t.loc[e, "pvalue"] = sb.pvalue(0.0)
+        single = [j for j, e in enumerate(times) if e not in binned]
+        crit = _score_band(problem, est, clusters, draws, single, alpha, tol) if single else np.nan
+        n, g = len(df), int(clusters.max()) + 1
+        se0 = t["se"] / np.sqrt(g / (g - 1) * (n - 1) / (n - len(names)))  # CR0: the draws' scale
+        rows = [times[j] for j in single]
+        t["band_low"] = t["band_high"] = np.nan
+        t.loc[rows, "band_low"] = t.loc[rows, "estimate"] - crit * se0[rows]
+        t.loc[rows, "band_high"] = t.loc[rows, "estimate"] + crit * se0[rows]
+        table = t.reset_index()
+        settings["se_convention"] = describe(WILD_SCORE, draws, alpha)
+        settings["inference"] = {"method": "score bootstrap (Kline-Santos, null imposed)",
+                                 "band": "sup-t (unrestricted scores)", "band_crit": crit,
+                                 **draws.describe()}  # fmt: skip
     pre = [i for i, e in enumerate(times) if e < 0]
     return EventStudyResult(
         table=table, vcov=v, event_times=tuple(times), reference=reference,
         pretrend=wald_test(est[pre], v[np.ix_(pre, pre)]), n_obs=len(df),
         n_units=int(df[unit].nunique()), n_clusters=int(clusters.max() + 1), cluster=cname,
-        outcome=outcome, model="PPML", alpha=alpha,
-        settings=_settings(leads_, lags_, bin_endpoints, offset, n_dropped, n_zero, fit),
+        outcome=outcome, model="PPML", alpha=alpha, settings=settings,
         cr2=fit,
     )  # fmt: skip
 

@@ -25,6 +25,11 @@ test = "Satterthwaite")``). The event study uses it by default: with 25 partners
 kommuner a single event time rests on few effective clusters (docs/COVERAGE.md).
 ``se="cr3"`` gives the cluster jackknife (exactly leave-one-cluster-out, CV3) with a
 t(G - 1) interval.
+``se="wild"`` gives the restricted wild cluster bootstrap (WCR, :mod:`botrygt_eval.did.wild`):
+p-value and interval by test inversion of the CR1 t statistic, ``bootstrap`` draws of
+``weights_type`` weights (Rademacher enumerated when ``2^G <= bootstrap``) with ``seed``; the
+reported SE stays CR1. The event study adds a sup-t band over its single event times from the
+same draws (columns ``band_low``, ``band_high``).
 """
 
 from __future__ import annotations
@@ -37,13 +42,15 @@ import pandas as pd
 from scipy import stats
 
 from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
+from botrygt_eval.did.wild import DEFAULT_DRAWS, describe, draw_weights, linear_problem
 from botrygt_eval.errors import ConfigError, EstimationError, InputFileError, check_option
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), absorbed fixed effects not counted"
 SE_CONVENTION_CR2 = "CR2 (Bell-McCaffrey), t intervals with Bell-McCaffrey df"
 SE_CONVENTION_CR3 = "CR3 (cluster jackknife), t intervals with G - 1 df"
-SE_TYPES = ("cr1", "cr2", "cr3")
-SEType = Literal["cr1", "cr2", "cr3"]
+SE_TYPES = ("cr1", "cr2", "cr3", "wild")
+SEType = Literal["cr1", "cr2", "cr3", "wild"]
+WILD_LINEAR = "wild cluster bootstrap (WCR) of the CR1 t statistic"
 
 
 # --------------------------------------------------------------------------- data
@@ -190,6 +197,7 @@ class CoefficientResult:
     alpha: float
     n_dropped: int = 0
     dof: float | None = None  # t degrees of freedom of the interval (None: normal)
+    inference: dict | None = None  # se="wild": method, draws, weights_type, seed, enumerated
 
     def _row(self) -> dict:
         return {"term": self.treat, "estimate": self.estimate, "se": self.se,
@@ -235,6 +243,8 @@ class TWFEResult(CoefficientResult):
             "n_units": self.n_units,
             "cluster": self.cluster,
             "df": self.dof,  # t degrees of freedom under se="cr2"; None = normal interval
+            "pvalue": self.pvalue,
+            "inference": self.inference,  # se="wild": how the bootstrap was run; else None
         }
 
     def summary(self) -> str:
@@ -261,6 +271,9 @@ def twfe(
     cluster: str | None = None,
     alpha: float = 0.05,
     se: SEType = "cr1",
+    bootstrap: int = DEFAULT_DRAWS,
+    weights_type: str = "rademacher",
+    seed: int | None = 0,
 ) -> TWFEResult:
     """TWFE DiD coefficient of the 0/1 column ``treat`` on ``outcome``.
 
@@ -268,7 +281,9 @@ def twfe(
     unbalanced panels are fine. ``cluster`` defaults to ``unit``. ``se="cr1"``
     (default; R fixest / pyfixest convention, normal interval), ``"cr2"`` (CR2 with a
     Bell-McCaffrey t interval, for few or unevenly informative clusters) or ``"cr3"``
-    (cluster jackknife with a t(G - 1) interval).
+    (cluster jackknife with a t(G - 1) interval) or ``"wild"`` (restricted wild cluster
+    bootstrap with ``bootstrap`` draws of ``weights_type`` ("rademacher" | "webb") weights
+    and ``seed``; p-value and interval by test inversion, SE CR1; :mod:`botrygt_eval.did.wild`).
     """
     check_option("se", se, SE_TYPES)
     cols = [outcome, treat] + ([weights] if weights else []) + ([cluster] if cluster else [])
@@ -281,21 +296,42 @@ def twfe(
         clusters=clusters, weights=weights,
     )  # fmt: skip
     est = float(params[treat])
-    dof = None
-    if se != "cr1":
+    dof = inference = None
+    conv = se_convention(se) if se != "wild" else ""
+    if se == "wild":
+        prob, draws = _wild_problem(df, unit, time, outcome, [treat], clusters, weights,
+                                    bootstrap, weights_type, seed)  # fmt: skip
+        test = prob.restricted(0, draws)
+        s = float(np.sqrt(cov.loc[treat, treat]))
+        (lo, hi), p = test.ci(alpha), test.pvalue(0.0)
+        inference = {"method": "WCR", **draws.describe()}
+        conv = describe(WILD_LINEAR, draws, alpha)
+    elif se != "cr1":
         fit = cr2_panel(df, unit=unit, time=time, regressors=[treat], resid=res.resids,
                         clusters=clusters, weights=weights, jackknife=se == "cr3")  # fmt: skip
         s, dof = float(np.sqrt(fit.vcov[0, 0])), float(fit.df(np.ones((1, 1)))[0])
     else:
         s = float(np.sqrt(cov.loc[treat, treat]))
-    lo, hi, p = t_ci(est, s, alpha, dof)
+    if se != "wild":
+        lo, hi, p = t_ci(est, s, alpha, dof)
     return TWFEResult(
         estimate=est, se=s, ci_low=float(lo), ci_high=float(hi), pvalue=float(p),
         n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
         weights=weights, alpha=alpha, n_dropped=n_dropped, dof=dof,
-        se_convention=se_convention(se),
+        se_convention=conv, inference=inference,
     )  # fmt: skip
+
+
+def _wild_problem(df, unit, time, outcome, regressors, clusters, weights, bootstrap,
+                  weights_type, seed):  # fmt: skip
+    """The partialled-out problem and the draw matrix of a ``se="wild"`` fit."""
+    ui, _ = pd.factorize(df[unit], sort=True)
+    ti, _ = pd.factorize(df[time], sort=True)
+    w = None if weights is None else df[weights].to_numpy(float)
+    prob = linear_problem(df[regressors].to_numpy(float), df[outcome].to_numpy(float),
+                          clusters, ui, ti, w)  # fmt: skip
+    return prob, draw_weights(prob.n_clusters, bootstrap, weights_type, seed)
 
 
 # --------------------------------------------------------------------------- event study
@@ -434,7 +470,8 @@ class EventStudyResult:
     def to_dict(self) -> dict:
         rows = self.table.replace({np.nan: None}).to_dict(orient="records")
         return {"coefficients": rows, "reference": self.reference, "pretrend": self.pretrend,
-                "average_post": self.average_post()}  # fmt: skip
+                "average_post": self.average_post(),
+                "inference": self.settings.get("inference")}  # fmt: skip
 
     def summary(self) -> str:
         lines = [
@@ -447,6 +484,13 @@ class EventStudyResult:
         ]
         ap = self.average_post()
         lines.append(f"  average post effect {ap['estimate']:.5g} (SE {ap['se']:.5g})")
+        inf = self.settings.get("inference")
+        if inf:
+            lines.append(
+                f"  intervals: {self.settings['se_convention']}; band_low/band_high: "
+                f"simultaneous {100 * (1 - self.alpha):g}% sup-t band (critical value "
+                f"{inf['band_crit']:.3f})"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -484,6 +528,24 @@ def event_table(
     return t
 
 
+def wild_event_table(table, prob, draws, times, binned, alpha) -> tuple[pd.DataFrame, float]:
+    """Replace the intervals of an event-study table by WCR test inversion, add the
+    bootstrap p-value of ``beta_e = 0`` and the sup-t band over the single event times."""
+    t = table.set_index("event_time")
+    t["pvalue"] = np.nan
+    for j, e in enumerate(times):
+        test = prob.restricted(j, draws)
+        t.loc[e, ["ci_low", "ci_high"]] = test.ci(alpha)
+        t.loc[e, "pvalue"] = test.pvalue(0.0)
+    single = [j for j, e in enumerate(times) if e not in binned]
+    crit = prob.sup_t(single, draws, alpha) if single else np.nan
+    t["band_low"] = t["band_high"] = np.nan
+    rows = [times[j] for j in single]
+    t.loc[rows, "band_low"] = t.loc[rows, "estimate"] - crit * t.loc[rows, "se"]
+    t.loc[rows, "band_high"] = t.loc[rows, "estimate"] + crit * t.loc[rows, "se"]
+    return t.reset_index(), float(crit)
+
+
 def _event_counts(df, time, cohort, leads, lags, bin_endpoints) -> tuple[dict, set]:
     g = df[cohort].to_numpy()
     e = (df[time].to_numpy() - g)[g > 0]
@@ -513,6 +575,9 @@ def event_study(
     cluster: str | None = None,
     alpha: float = 0.05,
     se: SEType = "cr2",
+    bootstrap: int = DEFAULT_DRAWS,
+    weights_type: str = "rademacher",
+    seed: int | None = 0,
 ) -> EventStudyResult:
     """Dynamic TWFE: event-time dummies e = time - cohort for treated units.
 
@@ -525,7 +590,10 @@ def event_study(
     2021); compare with the Callaway-Sant'Anna dynamic aggregation. ``se``: as in
     :func:`twfe`, but CR2 by default: a single event time rests on few treated units,
     and in the coverage study CR1 normal intervals for them were too short
-    (docs/COVERAGE.md).
+    (docs/COVERAGE.md). ``se="wild"``: per event time the restricted wild cluster bootstrap
+    (p-value of ``beta_e = 0`` in a ``pvalue`` column, interval by test inversion) and a
+    sup-t band over the single (not binned) event times from the same draws
+    (``band_low``, ``band_high``); ``bootstrap``, ``weights_type``, ``seed`` as in :func:`twfe`.
     """
     check_option("se", se, SE_TYPES)
     cols = [outcome, cohort] + ([weights] if weights else []) + ([cluster] if cluster else [])
@@ -544,7 +612,7 @@ def event_study(
     )  # fmt: skip
     est = params[names].to_numpy()
     fit = dof = None
-    if se != "cr1":
+    if se not in ("cr1", "wild"):
         fit = cr2_panel(df, unit=unit, time=time, regressors=names, resid=res.resids,
                         clusters=clusters, weights=weights, jackknife=se == "cr3")  # fmt: skip
         v, dof = fit.vcov, fit.df(np.eye(len(names)))
@@ -552,6 +620,15 @@ def event_study(
         v = cov.loc[names, names].to_numpy()
     counts, binned = _event_counts(df, time, cohort, leads_, lags_, bin_endpoints)
     table = event_table(est, v, times, reference, counts, binned, alpha, dof)
+    conv = se_convention(se) if se != "wild" else ""
+    extra = {}
+    if se == "wild":
+        prob, draws = _wild_problem(df, unit, time, outcome, names, clusters, weights,
+                                    bootstrap, weights_type, seed)  # fmt: skip
+        table, crit = wild_event_table(table, prob, draws, times, binned, alpha)
+        conv = describe(WILD_LINEAR, draws, alpha)
+        extra = {"inference": {"method": "WCR", "band": "sup-t (WCU draws)",
+                               "band_crit": crit, **draws.describe()}}  # fmt: skip
     pre = [i for i, e in enumerate(times) if e < 0]
     pretrend = wald_test(est[pre], v[np.ix_(pre, pre)])
     return EventStudyResult(
@@ -560,6 +637,6 @@ def event_study(
         cluster=cname, outcome=outcome, alpha=alpha,
         settings={"leads": leads_, "lags": lags_, "bin_endpoints": bin_endpoints,
                   "weights": weights, "n_dropped": n_dropped,
-                  "se_convention": se_convention(se)},
+                  "se_convention": conv, **extra},
         cr2=fit,
     )  # fmt: skip
