@@ -47,3 +47,25 @@ def test_single_problem_path_full_step_to_a_vertex():
     fast = frank_wolfe(A, b, x0, single=True, **kw)
     np.testing.assert_allclose(fast, frank_wolfe(A, b, x0, single=False, **kw), atol=1e-12)
     assert fast[0, 2] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_padding_and_trimming_do_not_change_weights(seed):
+    """Two shapes solved in one padded batch (padding cut away as problems finish) give the
+    weights each batch gets on its own, unpadded."""
+    from botrygt_eval.did.synth_weights import WeightProblem, solve_weights
+
+    rng = np.random.default_rng(seed)
+    probs = []
+    for kind in range(2):
+        n, k1 = int(rng.integers(5, 30)), int(rng.integers(4, 40))
+        cv = rng.random((6, k1 - 1)) > 0.2 if seed % 2 else None
+        if cv is not None:
+            cv[:, 0] = True
+        probs.append(WeightProblem(
+            rng.normal(size=(6, n, k1)), rng.dirichlet(np.ones(k1 - 1), size=6), zeta=0.1 * kind,
+            intercept=bool(kind), min_decrease=np.array([1e-2, 1e-6])[kind], col_valid=cv,
+        ))  # fmt: skip
+    together = solve_weights(probs, max_iter=2000)
+    for p, w in zip(probs, together, strict=True):
+        np.testing.assert_allclose(w, solve_weights([p], max_iter=2000)[0], atol=1e-12)

@@ -94,6 +94,13 @@ def frank_wolfe(
     err = (A @ out[:, :, None])[:, :, 0] - b
     xx = np.einsum("rk,rk->r", out, out)
     ids = np.arange(nb)  # positions in ``out`` of the working rows
+    # trailing padding (all-zero rows of A and b; invalid columns starting at 0) is cut away
+    # when finished problems are dropped, once no live problem uses it
+    used_row = (A != 0).any(axis=2) | (b != 0)
+    row_end = np.where(used_row.any(axis=1), A.shape[1] - np.argmax(used_row[:, ::-1], axis=1), 0)
+    used_col = (out != 0) if col_valid is None else (np.asarray(col_valid, bool) | (out != 0))
+    col_end = k if col_valid is None else k - np.argmax(used_col[:, ::-1], axis=1)
+    col_end = np.broadcast_to(col_end, (nb,)).copy()
     running = np.ones(nb, bool)
     rows = np.arange(nb)
     prev = np.full(nb, np.nan)
@@ -105,7 +112,8 @@ def frank_wolfe(
         d_err -= err
         denom = np.einsum("rn,rn->r", d_err, d_err) + eta * (xx - 2.0 * xi + 1.0)
         num = np.einsum("rk,rk->r", g, x) - g[rows, i]
-        step = np.clip(np.divide(num, denom, out=np.zeros_like(num), where=denom > 0), 0.0, 1.0)
+        step = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
+        np.minimum(np.maximum(step, 0.0, out=step), 1.0, out=step)
         step *= running
         keep = 1.0 - step
         xg *= keep[:, None]
@@ -121,14 +129,36 @@ def frank_wolfe(
                 break
             if n_live <= 0.75 * len(ids):  # drop finished problems from the working arrays
                 done = ~running
-                out[ids[done]] = xg[done, :k]
-                ids, xg, err, xx, val, H, AbT, eta, zeta2, inv_n, md2 = (
-                    a[running] for a in (ids, xg, err, xx, val, H, AbT, eta, zeta2, inv_n, md2)
+                out[ids[done], :k] = xg[done, :k]
+                ids, xg, err, xx, val, H, AbT, eta, zeta2, inv_n, md2, row_end, col_end = (
+                    a[running]
+                    for a in (
+                        ids,
+                        xg,
+                        err,
+                        xx,
+                        val,
+                        H,
+                        AbT,
+                        eta,
+                        zeta2,
+                        inv_n,
+                        md2,
+                        row_end,
+                        col_end,
+                    )  # fmt: skip
                 )
+                n_cut, k_cut = int(row_end.max()), int(col_end.max())
+                if n_cut < err.shape[1] or k_cut < k:
+                    xg = np.concatenate([xg[:, :k_cut], xg[:, k : k + k_cut]], axis=1)
+                    H = np.ascontiguousarray(H[:, :k_cut, :k_cut])
+                    AbT = np.ascontiguousarray(AbT[:, :k_cut, :n_cut])
+                    err = np.ascontiguousarray(err[:, :n_cut])
+                    k = k_cut
                 running = np.ones(n_live, bool)
                 rows = np.arange(n_live)
         prev = val
-    out[ids] = xg[:, :k]
+    out[ids, :k] = xg[:, :k]
     return out
 
 
