@@ -34,6 +34,8 @@ MAX_ITER = 10_000
 MAX_ITER_PRE_SPARSIFY = 100
 #: gradient given to padded columns so that Frank-Wolfe never picks them
 _NEVER = 1e100
+#: row-wise dot product: the ``np.vecdot`` ufunc (numpy >= 2) costs half an einsum call
+_rowdot = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("rk,rk->r", a, b))
 #: batches up to this size run problem by problem through the scalar-state loop
 SINGLE_MAX_BATCH = 2
 #: rescale the lazily scaled state when its scale factor falls below this
@@ -110,18 +112,21 @@ def frank_wolfe(
         xi = x[rows, i]
         d_err = AbT[rows, i]
         d_err -= err
-        denom = np.einsum("rn,rn->r", d_err, d_err) + eta * (xx - 2.0 * xi + 1.0)
-        num = np.einsum("rk,rk->r", g, x) - g[rows, i]
+        denom = _rowdot(d_err, d_err) + eta * (xx - 2.0 * xi + 1.0)
+        num = _rowdot(g, x) - g[rows, i]
         step = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
         np.minimum(np.maximum(step, 0.0, out=step), 1.0, out=step)
         step *= running
         keep = 1.0 - step
         xg *= keep[:, None]
         x[rows, i] += step
-        g += step[:, None] * H[rows, i]
+        h = H[rows, i]  # a fresh gather: scaled in place, no temporary
+        h *= step[:, None]
+        g += h
         xx = keep * keep * xx + 2.0 * step * keep * xi + step * step
-        err += step[:, None] * d_err
-        val = zeta2 * xx + np.einsum("rn,rn->r", err, err) * inv_n
+        d_err *= step[:, None]
+        err += d_err
+        val = zeta2 * xx + _rowdot(err, err) * inv_n
         if t >= 2:
             running &= (prev - val) > md2
             n_live = int(running.sum())
