@@ -103,7 +103,10 @@ def predictor_matrix(data: pd.DataFrame, unit: str, time: str, spec: PredictorSp
         rows.append(agg.reindex(units).T)
     for i, (var, periods, op) in enumerate(spec.special_predictors, 1):
         sub = data[data[time].isin(periods)]
-        s = sub.groupby(unit)[var].agg(op).reindex(units)
+        # each unit's Series aggregated on its own (pandas' Series reduction), as pysyncon does:
+        # groupby's cython mean sums differently and moves the last bit, which is enough to
+        # send the outer Nelder-Mead elsewhere in ``inner="slsqp"`` mode
+        s = sub.groupby(unit)[var].apply(lambda x, op=op: x.agg(op)).reindex(units)
         rows.append(s.rename(f"special.{i}.{var}").to_frame().T)
     X = pd.concat(rows, axis=0)
     X.index = spec.names
