@@ -66,6 +66,7 @@ Inference = Literal["placebo", "jackknife", "bootstrap", "none"]
 METHODS: tuple[str, ...] = ("sdid", "sc", "did")
 INFERENCES: tuple[str, ...] = ("placebo", "jackknife", "bootstrap", "none")
 METHOD_LABELS = {
+    "sc_predictor": "Syntetisk kontrol (prædiktorer)",
     "sdid": "Syntetisk DiD",
     "sc": "Syntetisk kontrol",
     "did": "Difference-in-differences",
