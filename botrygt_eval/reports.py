@@ -201,9 +201,9 @@ def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cel
     finally:
         if own_kernel and km is not None:
             km.shutdown_kernel(now=True)  # also removes its connection file and sockets
+        check_tree(folder)  # the backstop: the notebook papermill wrote (also a failed one)
     export_html(nb, html, title=_title(kind, kommune, lang), simulated=parameters["simulated"],
                 lang=lang)  # fmt: skip
-    check_tree(folder)  # the backstop: the notebook papermill wrote, figures' text, tables
     return ReportResult(kind, folder, html, nb, skipped=False, seconds=time.perf_counter() - t0)
 
 

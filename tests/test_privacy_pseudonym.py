@@ -185,3 +185,17 @@ def test_sample_cli_refuses_key_in_output_folder_and_missing_key(tmp_path, monke
     res = CliRunner().invoke(app, base)
     assert isinstance(res.exception, PersonalDataError) and "token_hex" in str(res.exception)
     assert not out.exists()
+
+
+def test_output_in_the_home_folder_still_allows_a_key_beneath_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    key = tmp_path / ".botrygt" / "pseudonym.key"
+    key.parent.mkdir()
+    key.write_text(KEY_HEX)
+    key.chmod(0o600)
+    assert load_key(key, forbidden=[tmp_path]) == KEY  # --out ~/sample.csv
+    beside = tmp_path / "k.key"
+    beside.write_text(KEY_HEX)
+    beside.chmod(0o600)
+    with pytest.raises(PersonalDataError, match="inside the output folder"):
+        load_key(beside, forbidden=[tmp_path])
