@@ -153,6 +153,7 @@ def test_sample_cli_writes_distribution_list_apart_and_no_cpr_elsewhere(tmp_path
     assert res.exit_code == 0, res.output
     assert "FORTROLIGT" in res.output and "never share" in res.output
     dist = tmp_path / "out" / DISTRIBUTION_DIR / "udsendelsesliste_2026_FORTROLIG.csv"
+    assert dist.stat().st_mode & 0o077 == 0  # only the user can read the CPR numbers
     d = pd.read_csv(dist, dtype=str)
     assert list(d.columns) == ["cpr", "resp_id", "year"] and len(d) == 800
     s = pd.read_csv(out, dtype={"resp_id": str})
