@@ -198,9 +198,9 @@ def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cel
     finally:
         if own_kernel and km is not None:
             km.shutdown_kernel(now=True)  # also removes its connection file and sockets
+        check_tree(work)  # the backstop: the notebook papermill wrote (also a failed one)
     export_html(work / nb.name, work / html.name, title=_title(kind, kommune, lang),
                 simulated=parameters["simulated"], lang=lang)  # fmt: skip
-    check_tree(work)  # the backstop: the notebook papermill wrote, figures' text, tables
     provenance = {"key": key, "report": kind, "package_version": __version__,
                   "template": template.name, "template_sha256": sha256(template),
                   "parameters": {k: v for k, v in parameters.items() if k != "cache_dir"},

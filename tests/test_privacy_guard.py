@@ -194,9 +194,10 @@ def test_planted_cpr_numbers_reach_no_output(where, clean_workspace, tmp_path, c
         assert error is None
     else:
         assert isinstance(error, expected), repr(error)
-        assert not contains_cpr(str(error))
-    if expected is PersonalDataError:
+    if expected is PersonalDataError:  # the guard's own message never repeats the value
         assert "CPR" in str(error) and "pseudonymise" in str(error)
+        assert not contains_cpr(str(error))
+    # (a loader's message may quote a bad value; the CLI prints it redacted, see below)
     assert scan_tree(out) == []  # nothing written holds a CPR number
     assert not contains_cpr(caplog.text)
 

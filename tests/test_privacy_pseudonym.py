@@ -153,6 +153,7 @@ def test_sample_cli_writes_distribution_list_apart_and_no_cpr_elsewhere(tmp_path
     assert res.exit_code == 0, res.output
     assert "FORTROLIGT" in res.output and "never share" in res.output
     dist = tmp_path / "out" / DISTRIBUTION_DIR / "udsendelsesliste_2026_FORTROLIG.csv"
+    assert dist.stat().st_mode & 0o077 == 0  # only the user can read the CPR numbers
     d = pd.read_csv(dist, dtype=str)
     assert list(d.columns) == ["cpr", "resp_id", "year"] and len(d) == 800
     s = pd.read_csv(out, dtype={"resp_id": str})
@@ -185,3 +186,17 @@ def test_sample_cli_refuses_key_in_output_folder_and_missing_key(tmp_path, monke
     res = CliRunner().invoke(app, base)
     assert isinstance(res.exception, PersonalDataError) and "token_hex" in str(res.exception)
     assert not out.exists()
+
+
+def test_output_in_the_home_folder_still_allows_a_key_beneath_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    key = tmp_path / ".botrygt" / "pseudonym.key"
+    key.parent.mkdir()
+    key.write_text(KEY_HEX)
+    key.chmod(0o600)
+    assert load_key(key, forbidden=[tmp_path]) == KEY  # --out ~/sample.csv
+    beside = tmp_path / "k.key"
+    beside.write_text(KEY_HEX)
+    beside.chmod(0o600)
+    with pytest.raises(PersonalDataError, match="inside the output folder"):
+        load_key(beside, forbidden=[tmp_path])

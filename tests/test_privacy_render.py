@@ -96,3 +96,28 @@ def test_interrupted_batch_leaves_no_kernel_files(workspace, tmp_path):
     assert not list(out.glob(f"{SANDBOX_PREFIX}*")), everything_under(out)
     assert everything_under(home) == [] and everything_under(tmp) == []
     assert TCP_WARNING not in log.decode(errors="replace")
+
+
+def test_interrupted_single_report_leaves_no_kernel_files(workspace, tmp_path):
+    env, home, tmp = clean_env(tmp_path)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "botrygt_eval.cli", "report", "national",
+           "--data", str(workspace), "--out", str(out)]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline, found = time.monotonic() + 300, []
+        while time.monotonic() < deadline and not found and proc.poll() is None:
+            found = list(out.glob(f"{SANDBOX_PREFIX}*/runtime/kernel-*.json"))
+            time.sleep(0.2)
+        assert found, "the kernel connection file should be in the output's working folder"
+        time.sleep(2)  # the kernel is running a cell
+        os.killpg(proc.pid, signal.SIGINT)
+        log, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:  # pragma: no cover - only when the clean-up hangs
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0
+    assert not list(out.glob(f"{SANDBOX_PREFIX}*")), everything_under(out)
+    assert everything_under(home) == [] and everything_under(tmp) == []
+    assert TCP_WARNING not in log.decode(errors="replace")

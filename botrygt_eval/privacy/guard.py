@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -87,15 +88,18 @@ def guarded_write_json(path: str | Path, obj, *, indent: int | None = 2, **kwarg
 
 
 def write_distribution_list(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write the distribution list (CPR + pseudonym): only inside a ``FORTROLIGT_...`` folder."""
+    """Write the distribution list (CPR + pseudonym): only inside a ``FORTROLIGT_...`` folder,
+    readable by this user only (file 0600, new folder 0700)."""
     path = Path(path)
     if not _in_distribution_dir(path):
         raise PersonalDataError(
             f"the distribution list {path} must be written inside a folder named "
             f"{DISTRIBUTION_DIR}/ so that nobody shares it by mistake"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # only this user reads it
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        frame.to_csv(fh, index=False)
     return path
 
 

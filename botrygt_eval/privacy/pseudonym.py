@@ -87,7 +87,10 @@ def load_key(
         raise PersonalDataError(f"the key file {path} does not exist; {MAKE_KEY}")
     for folder in forbidden:
         folder = Path(folder).expanduser().resolve()
-        if path.is_relative_to(folder):
+        # an output folder that is the home folder (or /) forbids only the folder itself,
+        # not ~/.botrygt/ beneath it
+        broad = folder in (Path.home().resolve(), Path(folder.anchor))
+        if (path.parent == folder) if broad else path.is_relative_to(folder):
             raise PersonalDataError(
                 f"the key file {path} lies inside the output folder {folder}: outputs are "
                 "shared and the key must never travel with them; move the key elsewhere"
