@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError, InputFileError
+from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
 from botrygt_eval.reference import kommune_name
 from botrygt_eval.sampling import PLANNING_P, moe, respondents_for_moe
 
@@ -199,8 +200,8 @@ def write_fieldwork(
         "chart": out / "fieldwork_moe.png",
         "html": out / "fieldwork.html",
     }
-    status.cells.to_csv(paths["cells"], index=False, lineterminator="\n")
-    status.kommuner.to_csv(paths["kommuner"], index=False, lineterminator="\n")
+    guarded_to_csv(status.cells, paths["cells"], index=False, lineterminator="\n")
+    guarded_to_csv(status.kommuner, paths["kommuner"], index=False, lineterminator="\n")
     fig = status.plot()
     fig.savefig(paths["chart"], dpi=120, metadata={"Software": None})
     plt.close(fig)
@@ -228,7 +229,8 @@ def write_fieldwork(
         f"ikke svar nok til en fejlmargin på ±{_da(100 * status.settings['target_moe'], 1)} "
         "procentpoint."
     )
-    paths["html"].write_text(
+    guarded_write_text(
+        paths["html"],
         _PAGE.format(
             banner=banner,
             year=html.escape(str(year or "")),
@@ -239,6 +241,5 @@ def write_fieldwork(
             table=table,
             n_rem=int(status.cells["reminder_priority"].notna().sum()),
         ),
-        encoding="utf-8",
     )
     return paths

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
+from botrygt_eval.privacy.guard import guarded_to_csv
 
 responses_app = typer.Typer(
     help="Survey responses: import a platform export, link it to the drawn sample.",
@@ -61,7 +62,7 @@ def import_cmd(
     if len(result.superseded):
         path = out.parent / "quarantine" / f"{out.stem}.superseded.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        result.superseded.to_csv(path, index=False)
+        guarded_to_csv(result.superseded, path, index=False)
     console = Console()
     console.print(result.summary(), highlight=False)
     console.print(f"Responses written to {out} ({len(result.data):,} rows)")
@@ -91,7 +92,7 @@ def merge_cmd(
     from botrygt_eval.instrument.schema import response_schema
     from botrygt_eval.io.merge import merge_responses
     from botrygt_eval.io.responses import load_responses, load_sample
-    from botrygt_eval.simulate.writers import write_csv
+    from botrygt_eval.io.writers import write_csv
 
     qdir = out.parent / "quarantine"
     s = load_sample(sample, quarantine_dir=qdir)
@@ -117,7 +118,7 @@ def merge_cmd(
     if len(result.not_in_sample):
         path = qdir / f"{out.stem}.not_in_sample.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        result.not_in_sample.to_csv(path, index=False)
+        guarded_to_csv(result.not_in_sample, path, index=False)
         console.print(f"Responses not in the sample: {path}")
     console.print(f"Merged sample written to {out} ({len(result.merged):,} rows)")
 

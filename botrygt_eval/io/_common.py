@@ -23,6 +23,7 @@ import pandera.pandas as pa
 
 from botrygt_eval.errors import InputFileError, UnknownMunicipalityError
 from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult, validate_rows
+from botrygt_eval.privacy.guard import guarded_to_csv
 from botrygt_eval.reference import to_kommune_kode
 
 log = logging.getLogger(__name__)
@@ -689,7 +690,7 @@ def finish(
         target = Path(quarantine_dir) / f"{Path(source).stem}.quarantine.csv"
         if len(bad):
             target.parent.mkdir(parents=True, exist_ok=True)
-            bad.to_csv(target, index=False)
+            guarded_to_csv(bad, target, index=False)
             path = target
         else:  # a file left by an earlier run would describe data that is now clean
             target.unlink(missing_ok=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from botrygt_eval.privacy.guard import check_no_cpr
+
 FLOAT_FORMAT = "%.10g"
 
 
@@ -38,6 +40,7 @@ def _text(values: pd.Series) -> np.ndarray:
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     """Comma-separated UTF-8 (no BOM), ISO dates, floats as ``%.10g``, empty for missing."""
+    check_no_cpr(frame, path)  # no CPR number leaves through the workspace writer
     path.parent.mkdir(parents=True, exist_ok=True)
     text = pd.DataFrame({c: _text(frame[c]) for c in frame.columns})
     text.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
