@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from botrygt_eval.cli import app
+from botrygt_eval.privacy.guard import guarded_write_text
 
 
 def _clean(value):
@@ -66,7 +67,7 @@ def activities_cmd(
         "settings": json.loads(json.dumps(ev.settings, default=str)),
     }
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    guarded_write_text(json_path, json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     counts = ev.decisions["verdict"].value_counts().to_dict()
     summary = ", ".join(f"{v}: {n}" for v, n in counts.items())
     typer.echo(

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
+from botrygt_eval.privacy.guard import guarded_write_text
 
 did_app = typer.Typer(
     help="Difference-in-differences: TWFE, event studies, Callaway-Sant'Anna.\n\n"
@@ -163,6 +164,6 @@ def att_gt_cmd(
         console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
     doc = att_gt_json(res, aggs)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
+    guarded_write_text(json_out, json.dumps(doc, indent=2, ensure_ascii=False))
     console.print(aggs["simple"].summary(), highlight=False)
     console.print(f"wrote {json_out}", highlight=False)

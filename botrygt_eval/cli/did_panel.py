@@ -15,6 +15,7 @@ from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.sample import read_table
 from botrygt_eval.did.twfe import event_study, twfe
 from botrygt_eval.errors import InputFileError
+from botrygt_eval.privacy.guard import guarded_write_text
 
 
 def cohort_from_treat(df: pd.DataFrame, unit: str, time: str, treat: str) -> pd.Series:
@@ -93,5 +94,5 @@ def twfe_cmd(
         out["event_study"] = es.to_dict()
         console.print(es.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(json.dumps(json_safe(out), indent=2, ensure_ascii=False), encoding="utf-8")
+    guarded_write_text(json_out, json.dumps(json_safe(out), indent=2, ensure_ascii=False))
     console.print(f"wrote {json_out}", highlight=False)

@@ -15,6 +15,7 @@ from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.sample import read_table
 from botrygt_eval.did.synth import INFERENCES, METHODS, synth_did
 from botrygt_eval.errors import InputFileError, check_option
+from botrygt_eval.privacy.guard import guarded_write_text
 
 
 @did_app.command(
@@ -71,6 +72,5 @@ def synth_cmd(
                     inference=inference, replications=placebo, seed=seed, target=tgt)  # fmt: skip
     Console().print(res.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    json_out.write_text(json.dumps(json_safe(res.to_dict()), indent=2, ensure_ascii=False),
-                        encoding="utf-8")  # fmt: skip
+    guarded_write_text(json_out, json.dumps(json_safe(res.to_dict()), indent=2, ensure_ascii=False))
     typer.echo(f"wrote {json_out}")

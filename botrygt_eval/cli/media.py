@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from botrygt_eval.cli import app
+from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
 
 
 @app.command(
@@ -51,15 +52,15 @@ def media_cmd(
         data, kommune=code, hand_coded=hand_coded, dictionary=dictionary, min_n=min_n,
         quarantine_dir=out / "quarantine",
     )  # fmt: skip
-    res.series.to_csv(out / "media_series.csv", index=False)
-    res.rules.to_csv(out / "media_rules.csv", index=False)
-    (out / "media_summary.json").write_text(
+    guarded_to_csv(res.series, out / "media_series.csv", index=False)
+    guarded_to_csv(res.rules, out / "media_rules.csv", index=False)
+    guarded_write_text(
+        out / "media_summary.json",
         json.dumps(res.summary(), indent=2, ensure_ascii=False, default=_plain) + "\n",
-        encoding="utf-8",
     )
     if res.agreement is not None:
-        (out / "media_kappa.json").write_text(
-            json.dumps(res.agreement, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        guarded_write_text(
+            out / "media_kappa.json", json.dumps(res.agreement, indent=2, ensure_ascii=False) + "\n"
         )
     shown = res.series[(res.series["scope"] == "national") | (res.series["kommune_kode"] == code)]
     fig = media_series_figure(shown)

@@ -10,6 +10,7 @@ import typer
 
 from botrygt_eval.cli import app
 from botrygt_eval.cli._json import json_safe
+from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
 
 
 @app.command(
@@ -97,11 +98,13 @@ def map_cmd(
     )
     out.mkdir(parents=True, exist_ok=True)
     result.cells.to_csv(out / "celler.csv", index=False, lineterminator="\n")
-    result.near_repeat.to_csv(out / "naergentagelse.csv", index=False, lineterminator="\n")
+    guarded_to_csv(result.near_repeat, out / "naergentagelse.csv", index=False,
+                   lineterminator="\n")  # fmt: skip
     summary = {**result.summary, "near_repeat": result.near_repeat.to_dict(orient="records")}
     summary["load_log"] = [line.replace(str(data), "<data>") for line in summary["load_log"]]
-    (out / "opsummering.json").write_text(
-        json.dumps(json_safe(summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    guarded_write_text(
+        out / "opsummering.json",
+        json.dumps(json_safe(summary), indent=2, ensure_ascii=False) + "\n",
     )
     if areas is not None:
         from botrygt_eval.monitoring import area_monitoring, load_area_lookup
