@@ -66,7 +66,24 @@ def main() -> None:
 
     install_log_guard()  # no CPR number in any log line (docs/DATA_PROTECTION.md)
     try:
-        app()  # standalone mode: usage errors and exit codes are handled by Typer
+        out = _out_folder(sys.argv[1:])
+        if out is None:
+            app()  # standalone mode: usage errors and exit codes are handled by Typer
+        else:  # caches and temporary files (matplotlib, Jupyter) stay under --out
+            from botrygt_eval.privacy.sandbox import report_sandbox
+
+            with report_sandbox(out):
+                app()
     except BotrygtError as exc:
         err_console.print(f"[bold red]error:[/] {redact_cpr(str(exc))}", highlight=False)
         sys.exit(2)
+
+
+def _out_folder(argv: list[str]) -> str | None:
+    """The command's ``--out`` folder, if it has one (``--out DIR`` or ``--out=DIR``)."""
+    for i, arg in enumerate(argv):
+        if arg == "--out" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--out="):
+            return arg.split("=", 1)[1]
+    return None
