@@ -17,7 +17,7 @@ from botrygt_eval.did.aggregate import aggregate
 from botrygt_eval.did.att_gt import att_gt
 from botrygt_eval.did.poisson import ppml
 from botrygt_eval.did.twfe import event_study, twfe
-from botrygt_eval.instrument.comparability import SeriesBreak, comparable_years, series_breaks
+from botrygt_eval.instrument.comparability import SeriesBreak, first_series, series_breaks
 from botrygt_eval.panel import build_panel, survey_panel
 
 COLUMNS = [
@@ -115,13 +115,11 @@ def survey_effects(
     sp = survey_panel(local[["kommune_kode", "year", "variable", "estimate", "se", "n"]])
     cohorts = survey_cohorts(partnerships)
     sp["cohort"] = sp["kommune_kode"].map(cohorts).fillna(0).astype(int)
+    sp, left_out = first_series(sp[sp["estimate"].notna()], outcomes, breaks)
     rows = []
     for outcome in outcomes:
-        d = sp[(sp["variable"] == outcome) & sp["estimate"].notna()]
-        years = sorted(d["year"].unique())
-        keep = comparable_years(outcome, years, breaks, anchor=years[0]) if years else []
-        d = d[d["year"].isin(keep)]
-        excluded = ", ".join(str(y) for y in years if y not in keep)
+        d = sp[sp["variable"] == outcome]
+        excluded = ", ".join(map(str, left_out[outcome]))
         cs = att_gt(d, unit="kommune_kode", time="year", cohort="cohort", outcome="estimate",
                     control="notyet", method="dr")  # fmt: skip
         s = aggregate(cs, "simple", se="jackknife").to_frame().iloc[0]

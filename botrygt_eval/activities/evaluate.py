@@ -18,7 +18,7 @@ from botrygt_eval.activities.effects import (
 )
 from botrygt_eval.activities.rule import DecisionRule, decide
 from botrygt_eval.errors import ConfigError, InputFileError
-from botrygt_eval.instrument.comparability import comparable_years, series_breaks
+from botrygt_eval.instrument.comparability import first_series, series_breaks
 from botrygt_eval.panel import panel_from_workspace
 
 DECISION_COLUMNS = [
@@ -112,15 +112,7 @@ def _prevented(design: pd.DataFrame, types: list[str], b: np.ndarray) -> np.ndar
 
 def _comparable_series(estimates: pd.DataFrame, outcomes) -> pd.DataFrame:
     """The survey estimates of each outcome on the years comparable with its first year."""
-    breaks = series_breaks()
-    keep = np.ones(len(estimates), bool)
-    for var in outcomes:
-        rows = (estimates["variable"] == var).to_numpy()
-        years = sorted(estimates.loc[rows, "year"].unique())
-        if years:
-            same = comparable_years(var, years, breaks, anchor=years[0])
-            keep &= ~rows | estimates["year"].isin(same).to_numpy()
-    return estimates.loc[keep]
+    return first_series(estimates, outcomes, series_breaks())[0]
 
 
 def evaluate_activities(

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from botrygt_eval.instrument.bank import available_years
 from botrygt_eval.instrument.diff import diff_instruments
 
@@ -53,3 +56,21 @@ def comparable_years(
     breaks = tuple(breaks)
     ids = series_id(outcome, [*years, anchor], breaks)
     return [y for y, s in zip(years, ids[:-1], strict=True) if s == ids[-1]]
+
+
+def first_series(frame: pd.DataFrame, outcomes, breaks: Iterable[SeriesBreak]):
+    """The rows of ``frame`` (``variable, year``) that lie in each of ``outcomes``' first
+    series, other variables untouched; and per outcome the years left out.
+
+    Effects and targets on an outcome use one series only: the one its data start in.
+    """
+    breaks = tuple(breaks)
+    keep = np.ones(len(frame), bool)
+    excluded: dict[str, list[int]] = {}
+    for var in outcomes:
+        rows = (frame["variable"] == var).to_numpy()
+        years = sorted(frame.loc[rows, "year"].unique())
+        same = comparable_years(var, years, breaks, anchor=years[0]) if years else []
+        keep &= ~rows | frame["year"].isin(same).to_numpy()
+        excluded[var] = [int(y) for y in years if y not in same]
+    return frame.loc[keep], excluded
