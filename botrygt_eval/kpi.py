@@ -92,13 +92,12 @@ def _judged_years(part: pd.DataFrame, latest_year: int) -> tuple[np.ndarray, np.
     return ended, judged.astype(int)
 
 
-def _baseline_log_rates(wide: pd.DataFrame, households: pd.DataFrame | None, year) -> pd.Series:
+def _baseline_log_rates(wide: pd.DataFrame, hh: pd.DataFrame | None, year) -> pd.Series:
     """log((burglaries + 0.5) per household) by kommune in ``year`` (log counts without
-    household figures); the households of the nearest year with data."""
+    household figures ``hh``, kommune x year); the households of the nearest year."""
     counts = np.log(wide[year] + 0.5)
-    if households is None or len(households) == 0:
+    if hh is None:
         return counts
-    hh = households.pivot_table(index="kommune_kode", columns="year", values="households")
     near = hh.columns[np.argmin(np.abs(hh.columns.to_numpy() - year))]
     return counts - np.log(hh[near].reindex(counts.index))
 
@@ -117,7 +116,10 @@ def net_changes(wide, households, partnerships, judged, *, n_similar=10, level=0
     """
     signed = pd.to_datetime(partnerships["signed_date"]).dt.year.to_numpy()
     codes = partnerships["kommune_kode"].to_numpy()
-    rows = []
+    hh = None
+    if households is not None and len(households):
+        hh = households.pivot_table(index="kommune_kode", columns="year", values="households")
+    rows, rates = [], {}
     for k, b, j in zip(codes, partnerships["baseline_year"], judged, strict=True):  # <= 98
         empty = dict(net_log=np.nan, net_se=np.nan, net_df=np.nan, similar=())
         if pd.isna(b) or b not in wide.columns or j not in wide.columns or k not in wide.index:
@@ -128,7 +130,9 @@ def net_changes(wide, households, partnerships, judged, *, n_similar=10, level=0
         if len(pool) < 3 or wide.loc[k, [b, j]].isna().any():
             rows.append(empty)
             continue
-        rate = _baseline_log_rates(wide.loc[[*pool.index, k]], households, b)
+        if b not in rates:  # once per baseline year, for every kommune
+            rates[b] = _baseline_log_rates(wide, hh, b)
+        rate = rates[b]
         dist = (rate.loc[pool.index] - rate.loc[k]).abs().sort_values(kind="stable")
         near = pool.loc[dist.index[: min(n_similar, len(pool))]]
         d = np.log(near[j] + 0.5) - np.log(near[b] + 0.5)
