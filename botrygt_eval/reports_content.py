@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
+from botrygt_eval.activities.reasons import activity_reasons  # noqa: F401 (for the templates)
 from botrygt_eval.plots.style import mark_simulated
 from botrygt_eval.plots.survey import plot_survey_trends as survey_trend_chart
 from botrygt_eval.privacy.guard import check_tree, guarded_to_csv
@@ -727,12 +728,3 @@ def comparison_kommuner(res, k: int = 5, lang: str = "da") -> str:
     w = res.weights_frame().sort_values("weight", ascending=False).head(k)
     return ", ".join(f"{n} ({percent(100 * v, lang, 0)})" for n, v in zip(w["kommune"], w["weight"],
                                                                           strict=True))  # fmt: skip
-
-
-# --------------------------------------------------------------------------- activity verdicts
-def activity_reasons(decisions: pd.DataFrame, rule, lang: str = "da") -> list[str]:
-    """One plain-language reason per activity type, in ``lang``
-    (:func:`botrygt_eval.activities.reasons.activity_reasons`)."""
-    from botrygt_eval.activities.reasons import activity_reasons as reasons
-
-    return reasons(decisions, rule, lang)
