@@ -69,6 +69,27 @@ def test_report_render_writes_nothing_outside_out(workspace, tmp_path):
     assert not list(out.rglob("history.sqlite")) and not list(out.rglob("kernel-*.json"))
 
 
+def interrupt_once_a_kernel_runs(cmd, env, out, pause: float = 0.0, **popen) -> bytes:
+    """Start ``cmd`` in its own session, wait for a kernel connection file under ``out``'s
+    working folder, wait ``pause`` s more, press Ctrl-C (SIGINT to the group); its output."""
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, **popen)  # fmt: skip
+    try:
+        deadline, found = time.monotonic() + 300, []
+        while time.monotonic() < deadline and not found and proc.poll() is None:
+            found = list(out.glob(f"{SANDBOX_PREFIX}*/runtime/kernel-*.json"))
+            time.sleep(0.2)
+        assert found, "the kernel connection file should be in the output's working folder"
+        time.sleep(pause)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        log, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:  # pragma: no cover - only when the clean-up hangs
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode != 0  # it was interrupted
+    return log
+
+
 def test_interrupted_batch_leaves_no_kernel_files(workspace, tmp_path):
     env, home, tmp = clean_env(tmp_path)
     out = tmp_path / "out"
@@ -78,21 +99,8 @@ def test_interrupted_batch_leaves_no_kernel_files(workspace, tmp_path):
         "    render_kommuner(sys.argv[1], sys.argv[2], [101, 147, 151], jobs=1, seed=3)\n"
     )
     (tmp_path / "batch.py").write_text(script)
-    proc = subprocess.Popen([sys.executable, str(tmp_path / "batch.py"), str(workspace), str(out)],
-                            env=env, cwd=tmp_path, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        deadline, found = time.monotonic() + 300, []
-        while time.monotonic() < deadline and not found and proc.poll() is None:
-            found = list(out.glob(f"{SANDBOX_PREFIX}*/runtime/kernel-*.json"))
-            time.sleep(0.2)
-        assert found, "the batch's kernel connection file should be in the output's working folder"
-        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
-        log, _ = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:  # pragma: no cover - only when the clean-up hangs
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode != 0  # it was interrupted
+    cmd = [sys.executable, str(tmp_path / "batch.py"), str(workspace), str(out)]
+    log = interrupt_once_a_kernel_runs(cmd, env, out, cwd=tmp_path)
     assert not list(out.glob(f"{SANDBOX_PREFIX}*")), everything_under(out)
     assert everything_under(home) == [] and everything_under(tmp) == []
     assert TCP_WARNING not in log.decode(errors="replace")
@@ -103,21 +111,7 @@ def test_interrupted_single_report_leaves_no_kernel_files(workspace, tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "botrygt_eval.cli", "report", "national",
            "--data", str(workspace), "--out", str(out)]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        deadline, found = time.monotonic() + 300, []
-        while time.monotonic() < deadline and not found and proc.poll() is None:
-            found = list(out.glob(f"{SANDBOX_PREFIX}*/runtime/kernel-*.json"))
-            time.sleep(0.2)
-        assert found, "the kernel connection file should be in the output's working folder"
-        time.sleep(2)  # the kernel is running a cell
-        os.killpg(proc.pid, signal.SIGINT)
-        log, _ = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:  # pragma: no cover - only when the clean-up hangs
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode != 0
+    log = interrupt_once_a_kernel_runs(cmd, env, out, pause=2)  # the kernel runs a cell
     assert not list(out.glob(f"{SANDBOX_PREFIX}*")), everything_under(out)
     assert everything_under(home) == [] and everything_under(tmp) == []
     assert TCP_WARNING not in log.decode(errors="replace")
