@@ -32,12 +32,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from botrygt_eval.activities.power import (  # noqa: E402
+from botrygt_eval.simulate import SimulationConfig  # noqa: E402
+from botrygt_eval.simulate.activity_power import (  # noqa: E402
     error_rates,
     simulate_verdicts,
     verdict_rates,
 )
-from botrygt_eval.simulate import SimulationConfig  # noqa: E402
 
 
 def main() -> None:

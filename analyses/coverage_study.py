@@ -46,7 +46,7 @@ from botrygt_eval.did.aggregate import aggregate
 from botrygt_eval.did.att_gt import att_gt
 from botrygt_eval.did.poisson import ppml
 from botrygt_eval.did.twfe import event_study, twfe
-from botrygt_eval.panel import LOG_OFFSET
+from botrygt_eval.panel.build import LOG_OFFSET
 from botrygt_eval.simulate.burglary import base_rates, quarter_years, simulate_burglaries
 from botrygt_eval.simulate.config import DEFAULT_ACTIVITY_BURGLARY_EFFECTS, SimulationConfig
 from botrygt_eval.simulate.partnerships import (
@@ -65,7 +65,7 @@ BAND_EVENT_TIMES = tuple(range(-12, 17))
 KEYS = dict(unit="kommune_kode", time="period")
 #: build-up lengths (quarters) at which --diagnostics measures TWFE's design bias
 DESIGN_BUILDUPS = (4, 12, 24)
-#: the TWFE event-study window of botrygt_eval.evaluation (endpoints binned)
+#: the TWFE event-study window of botrygt_eval.did.compare (endpoints binned)
 ES_WINDOW = dict(leads=8, lags=12)
 
 

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from harness import Case
 
-from botrygt_eval.estimation import svymean
-from botrygt_eval.estimation.table import declare_calibration
 from botrygt_eval.reference import kommuner
-from botrygt_eval.weighting.design import SurveyDesign
+from botrygt_eval.survey.design import SurveyDesign
+from botrygt_eval.survey.estimators import svymean
+from botrygt_eval.survey.estimators.table import declare_calibration
 
 VARS = ["fear_burglary", "nabohjaelper"]
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from harness import Case
 
-from botrygt_eval import schemas
+from botrygt_eval.io import schemas
 from botrygt_eval.io.responses import load_responses
 from botrygt_eval.io.statbank import load_folk1a
 from botrygt_eval.reference import kommuner, to_kommune_kode

@@ -14,13 +14,13 @@ from pathlib import Path
 from harness import Case
 
 from botrygt_eval.reference import kommuner
-from botrygt_eval.reports import render_kommuner, render_report
-from botrygt_eval.reports_content import prepare_inputs
+from botrygt_eval.reports.content import prepare_inputs
+from botrygt_eval.reports.render import render_kommuner, render_report
 
 
 def _setup():
-    from botrygt_eval.learning_review.simulate import write_projektleder_responses
     from botrygt_eval.simulate import simulate_workspace
+    from botrygt_eval.simulate.learning_review import write_projektleder_responses
 
     root = Path(tempfile.mkdtemp(prefix="bench_reports_"))
     ws = root / "workspace"

@@ -20,7 +20,7 @@ import pandas as pd
 from harness import Case
 
 from botrygt_eval.reference import kommuner
-from botrygt_eval.weighting.calibrate import rake_weights
+from botrygt_eval.survey.calibrate import rake_weights
 
 N_ROWS = 1_000_000
 VARS = ["kommune_kode", "sex", "age_band", "education"]

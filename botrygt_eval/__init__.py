@@ -8,3 +8,6 @@ districts working together against residential burglary.
 __version__ = "0.1.0"
 
 SIMULATED_BANNER = "SIMULEREDE DATA / SIMULATED DATA"
+
+#: Column that marks rows written by the simulator (1 = simulated); the data, not the folder, says so.
+SIMULATED_MARKER = "simulated"

@@ -116,7 +116,7 @@ def microdata_folder(ctx: DemoContext, name: str) -> Path:
 
 def _sample(ctx: DemoContext) -> None:
     from botrygt_eval.privacy.guard import guarded_to_csv
-    from botrygt_eval.sampling import draw_sample
+    from botrygt_eval.sampling.draw import draw_sample
 
     folder = ctx.folder("sampling")  # the allocation report: aggregates, shareable
     micro = microdata_folder(ctx, "sampling")  # the sample: one row per person
@@ -136,7 +136,7 @@ def _sample(ctx: DemoContext) -> None:
 
 
 def _survey(ctx: DemoContext) -> None:
-    from botrygt_eval.survey_pipeline import survey_estimates
+    from botrygt_eval.survey.pipeline import survey_estimates
 
     folder = ctx.folder("survey")
     estimates, diagnostics = survey_estimates(ctx.produced["ws"])
@@ -166,7 +166,7 @@ def _did(ctx: DemoContext) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from botrygt_eval.evaluation import burglary_effects, burglary_panel, survey_effects
+    from botrygt_eval.did.compare import burglary_effects, burglary_panel, survey_effects
 
     folder = ctx.folder("did")
     ws = ctx.produced["ws"]
@@ -200,7 +200,7 @@ def _did(ctx: DemoContext) -> None:
 
 def _learning_review(ctx: DemoContext) -> None:
     from botrygt_eval.learning_review.pipeline import reproduce_learning_review
-    from botrygt_eval.learning_review.simulate import write_projektleder_responses
+    from botrygt_eval.simulate.learning_review import write_projektleder_responses
 
     responses = ctx.produced["workspace"] / "survey" / "projektleder_2025.csv"
     if not responses.exists():  # older workspaces lack the project-leader survey
@@ -212,7 +212,7 @@ def _learning_review(ctx: DemoContext) -> None:
 
 def _activities(ctx: DemoContext) -> None:
     from botrygt_eval.activities import evaluate_activities
-    from botrygt_eval.kpi import partnership_kpis
+    from botrygt_eval.kpi.targets import partnership_kpis
 
     folder = ctx.folder("activities")
     ws = ctx.produced["ws"]
@@ -263,7 +263,7 @@ def _media(ctx: DemoContext) -> None:
 def _report_kommune(ctx: DemoContext) -> int:
     """The kommune of the demo's municipality report: a partnership kommune with local
     (geocoded) data when there is one, so the report shows its maps; else Aalborg (851)."""
-    from botrygt_eval.reports_local import has_local_data
+    from botrygt_eval.reports.local import has_local_data
 
     partners = [int(k) for k in ctx.produced["ws"].partnerships["kommune_kode"]]
     local = [k for k in partners if has_local_data(ctx.produced["workspace"], k)]
@@ -276,7 +276,7 @@ def _local_monitoring(ctx: DemoContext) -> None:
     """The report kommune's grid tables and maps (suppressed; docs/MONITORING.md)."""
     from botrygt_eval.monitoring import local_monitoring
     from botrygt_eval.monitoring.png import write_map_pngs
-    from botrygt_eval.reports_local import has_local_data
+    from botrygt_eval.reports.local import has_local_data
 
     kommune = _report_kommune(ctx)
     if not has_local_data(ctx.produced["workspace"], kommune):
@@ -291,7 +291,7 @@ def _local_monitoring(ctx: DemoContext) -> None:
 
 def _reports(ctx: DemoContext) -> None:
     """Render the national, one kommune, the activities and the learning-review reports."""
-    from botrygt_eval.reports import render_report
+    from botrygt_eval.reports.render import render_report
 
     folder = ctx.folder("reports")
     kommune = _report_kommune(ctx)

@@ -33,8 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from botrygt_eval.report_text import cols, labels, num, t
-from botrygt_eval.reports_content import (
+from botrygt_eval.reports.content import (
     activity_reasons,
     activity_summary,
     activity_totals,
@@ -46,6 +45,7 @@ from botrygt_eval.reports_content import (
     show_table,
     start,
 )
+from botrygt_eval.text.catalogue import cols, labels, num, t
 
 warnings.filterwarnings("ignore")
 say(f"# {t('activities.title', lang)}")
@@ -122,7 +122,7 @@ say(f"## {t('activities.h_media', lang)}")
 from botrygt_eval.media.pipeline import analyse_media, has_media
 
 if has_media(data_dir) and has_judgement:
-    from botrygt_eval.kpi import partnership_kpis
+    from botrygt_eval.kpi.targets import partnership_kpis
     from botrygt_eval.media.kpi import add_media_kpis
     from botrygt_eval.media.plots import media_series_figure
 

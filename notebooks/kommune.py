@@ -31,8 +31,7 @@ import warnings
 import matplotlib.pyplot as plt
 
 from botrygt_eval.reference import kommune_name, politikreds_of
-from botrygt_eval.report_text import cols, date, label, num, t
-from botrygt_eval.reports_content import (
+from botrygt_eval.reports.content import (
     activity_summary,
     comparison_kommuner,
     district_survey,
@@ -53,6 +52,7 @@ from botrygt_eval.reports_content import (
     targets_long,
     targets_table,
 )
+from botrygt_eval.text.catalogue import cols, date, label, num, t
 
 
 def p(x, digits=1):
@@ -175,7 +175,7 @@ else:
     say(t("kommune.no_activities", lang))
 
 # %%
-from botrygt_eval.reports_local import show_local_monitoring, show_media_series
+from botrygt_eval.reports.local import show_local_monitoring, show_media_series
 
 local = show_local_monitoring(out, data_dir, kommune, seed=seed, lang=lang)
 media = show_media_series(out, data_dir, cache_dir, kommune, lang=lang)

@@ -31,14 +31,14 @@ from pathlib import Path
 
 from botrygt_eval.learning_review.pipeline import reproduce_learning_review
 from botrygt_eval.learning_review.spec import load_instrument_pl
-from botrygt_eval.report_text import cols, num, t
-from botrygt_eval.reports_content import (
+from botrygt_eval.reports.content import (
     learning_review_file,
     say,
     show_figure,
     show_table,
     start,
 )
+from botrygt_eval.text.catalogue import cols, num, t
 
 warnings.filterwarnings("ignore")
 say(f"# {t('review.title', lang)}")

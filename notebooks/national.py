@@ -31,6 +31,7 @@ import warnings
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from botrygt_eval.did.compare import burglary_sensitivity
 from botrygt_eval.did.diagnostics import (
     bacon_decomposition,
     randomization_inference,
@@ -38,10 +39,8 @@ from botrygt_eval.did.diagnostics import (
 from botrygt_eval.did.headline import headline
 from botrygt_eval.did.inference import one_blas_thread
 from botrygt_eval.did.twfe import event_study
-from botrygt_eval.evaluation import burglary_sensitivity
 from botrygt_eval.reference import kommune_name
-from botrygt_eval.report_text import cols, labels, num, t
-from botrygt_eval.reports_content import (
+from botrygt_eval.reports.content import (
     balanced,
     burglary_trends,
     count_targets,
@@ -56,6 +55,7 @@ from botrygt_eval.reports_content import (
     survey_table,
     targets_table,
 )
+from botrygt_eval.text.catalogue import cols, labels, num, t
 
 
 def p(x, digits=1):
@@ -79,7 +79,7 @@ if "partnership_effects" in inp:
         columns=["data_source", "true_effect"], errors="ignore"
     )
 else:
-    from botrygt_eval.evaluation import burglary_effects, survey_effects
+    from botrygt_eval.did.compare import burglary_effects, survey_effects
 
     effects = pd.concat([burglary_effects(panel_q)[0], survey_effects(est, partnerships)])
 keys = dict(unit="kommune_kode", time="period", cohort="cohort", outcome="log_rate")
@@ -140,7 +140,7 @@ show_figure(out.figure(fig, "indbrud_udvikling"), lang=lang)
 plt.close(fig)
 
 # %%
-from botrygt_eval.reports_local import show_tile_map
+from botrygt_eval.reports.local import show_tile_map
 
 _ = show_tile_map(out, panel_y, partnerships, year, lang=lang)
 

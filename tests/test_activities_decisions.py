@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from botrygt_eval.activities import DecisionRule, evaluate_activities, simulated
+from botrygt_eval.activities import DecisionRule, evaluate_activities
+from botrygt_eval.simulate import activities as simulated
 from botrygt_eval.activities.effects import _col, _lead
 from botrygt_eval.activities.evaluate import _prevented
 from botrygt_eval.activities.rule import decide
-from botrygt_eval.activities.simulated import simulated_activity_workspace
 from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.simulate import SimulationConfig
+from botrygt_eval.simulate.activities import simulated_activity_workspace
 
 #: a larger effect than the default (log 0.95 per Bo trygt-korps visit) to test "repeat"
 STRONG = {"bo_trygt_korps": math.log(0.85), "tryghedsvandring": math.log(0.88)}
@@ -125,7 +126,7 @@ def test_against_pyfixest(default_run):
     CR1 SE is kept as ``se_cr1`` next to the CR2 ``se`` the rule uses."""
     pf = pytest.importorskip("pyfixest")
     from botrygt_eval.activities.effects import burglary_design
-    from botrygt_eval.panel import panel_from_workspace
+    from botrygt_eval.panel.build import panel_from_workspace
 
     _, ws, ev = default_run
     types = sorted(ws.activities["activity_type"].unique())
@@ -147,7 +148,7 @@ def test_against_pyfixest(default_run):
 def test_cost_per_prevented_closed_form(strong_run):
     _, ws, ev = strong_run
     from botrygt_eval.activities.effects import burglary_design
-    from botrygt_eval.panel import panel_from_workspace
+    from botrygt_eval.panel.build import panel_from_workspace
 
     types = sorted(ws.activities["activity_type"].unique())
     design = burglary_design(panel_from_workspace(ws), ws.activities, types, 4,
@@ -284,7 +285,7 @@ def test_burglary_se_and_df_are_cr2_test_on_the_full_dummy_design(default_run):
     not from linearmodels), and the interval is the Bonferroni t(df) interval."""
     from botrygt_eval.activities.effects import burglary_design
     from botrygt_eval.did.small_sample import cr2_test
-    from botrygt_eval.panel import panel_from_workspace
+    from botrygt_eval.panel.build import panel_from_workspace
 
     _, ws, ev = default_run
     types = sorted(ws.activities["activity_type"].unique())

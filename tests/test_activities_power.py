@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from botrygt_eval.activities.power import simulate_verdicts, verdict_rates
 from botrygt_eval.simulate import SimulationConfig
+from botrygt_eval.simulate.activity_power import simulate_verdicts, verdict_rates
 
 N_SIMS = 14
 
@@ -34,7 +34,7 @@ def test_drop_rate_for_beneficial_type_at_most_five_percent():
 def test_clopper_pearson_against_statsmodels():
     from statsmodels.stats.proportion import proportion_confint
 
-    from botrygt_eval.activities.power import clopper_pearson
+    from botrygt_eval.simulate.activity_power import clopper_pearson
 
     for k, n in [(0, 50), (3, 2000), (14, 2000), (50, 50), (7, 11)]:
         lo, hi = proportion_confint(k, n, alpha=0.05, method="beta")
@@ -47,7 +47,7 @@ def test_error_rates_count_null_repeats_and_beneficial_drops():
     import numpy as np
     import pandas as pd
 
-    from botrygt_eval.activities.power import error_rates
+    from botrygt_eval.simulate.activity_power import error_rates
 
     cfg = SimulationConfig()
     types = sorted(cfg.activity_burglary_effects)

@@ -8,9 +8,9 @@ from botrygt_eval.activities import evaluate_activities
 from botrygt_eval.activities.effects import _col, survey_design
 from botrygt_eval.activities.evaluate import _comparable_series
 from botrygt_eval.io.workspace import load_workspace
-from botrygt_eval.panel import panel_from_workspace
+from botrygt_eval.panel.build import panel_from_workspace
 from botrygt_eval.simulate import SimulationConfig, simulate_workspace
-from botrygt_eval.survey_pipeline import survey_estimates
+from botrygt_eval.survey.pipeline import survey_estimates
 
 
 @pytest.fixture(scope="module")

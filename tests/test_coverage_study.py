@@ -215,7 +215,7 @@ def test_diagnostics_mode(cs, tmp_path):
 def test_in_memory_panel_equals_the_workspace_route(cs, tmp_path):
     """Same seed: the study's panel = simulate_workspace -> loaders -> build_panel."""
     from botrygt_eval.io import registers, statbank
-    from botrygt_eval.panel import build_panel
+    from botrygt_eval.panel.build import build_panel
     from botrygt_eval.simulate import simulate_workspace
 
     cfg = dataclasses.replace(cs.study_config(), survey_fraction=0.0005, survey_min_n=20)

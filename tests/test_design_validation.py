@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from botrygt_eval.errors import ConfigError, DesignError
-from botrygt_eval.estimation import svymean, svytotal
-from botrygt_eval.weighting.design import Adjustment, SurveyDesign
-from botrygt_eval.weighting.variance import linearization_vcov, stratified_vcov
+from botrygt_eval.survey.design import Adjustment, SurveyDesign
+from botrygt_eval.survey.estimators import svymean, svytotal
+from botrygt_eval.survey.variance import linearization_vcov, stratified_vcov
 
 
 def frame(n: int = 12) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The evaluation's side-by-side effects (``botrygt_eval.evaluation``), tested directly.
+"""The evaluation's side-by-side effects (``botrygt_eval.did.compare``), tested directly.
 
 Cohort timing against hand-worked dates; each row of the effects table is the estimator
 it names, called on its own (an identity between two routes to one number); and the
@@ -13,9 +13,9 @@ import pytest
 
 from botrygt_eval.did.aggregate import aggregate
 from botrygt_eval.did.att_gt import att_gt
+from botrygt_eval.did.compare import COLUMNS, burglary_effects, survey_cohorts, survey_effects
 from botrygt_eval.did.poisson import ppml
 from botrygt_eval.did.twfe import twfe
-from botrygt_eval.evaluation import COLUMNS, burglary_effects, survey_cohorts, survey_effects
 from tests.did_panel_helpers import staggered_panel
 
 

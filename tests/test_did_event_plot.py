@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from botrygt_eval.did.plots import plot_event_study  # noqa: E402
+from botrygt_eval.plots.did import plot_event_study  # noqa: E402
 
 
 def test_percent_scale_and_integer_event_times():

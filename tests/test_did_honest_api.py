@@ -125,8 +125,8 @@ def test_varying_base_period_is_refused():
 
 
 def test_evaluation_sensitivity_gives_a_breakdown_for_the_average_effect():
+    from botrygt_eval.did.compare import burglary_sensitivity
     from botrygt_eval.did.twfe import event_study
-    from botrygt_eval.evaluation import burglary_sensitivity
     from tests.did_panel_helpers import staggered_panel
 
     df = staggered_panel(n_units=80, n_periods=12, effect=1.0, noise=0.5, seed=2)

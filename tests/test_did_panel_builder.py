@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from botrygt_eval.errors import ConfigError, InputFileError
-from botrygt_eval.panel import (
+from botrygt_eval.panel.build import (
     PanelWarning,
     build_panel,
     first_treated_period,
@@ -214,7 +214,7 @@ def test_year_window():
 def test_survey_panel_accepts_json_records_and_panel_from_workspace():
     from types import SimpleNamespace
 
-    from botrygt_eval.panel import panel_from_workspace
+    from botrygt_eval.panel.build import panel_from_workspace
 
     records = [{"variable": "fear_burglary", "domain": "147", "estimate": 0.3, "se": 0.04,
                 "ci_low": 0.22, "ci_high": 0.38, "n": 380, "deff": 1.1}]  # fmt: skip

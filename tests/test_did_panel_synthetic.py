@@ -15,7 +15,7 @@ import pytest
 from botrygt_eval.did.poisson import ppml
 from botrygt_eval.did.twfe import twfe
 from botrygt_eval.io import registers, statbank
-from botrygt_eval.panel import build_panel
+from botrygt_eval.panel.build import build_panel
 
 simulate = pytest.importorskip("botrygt_eval.simulate")
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def denmark(tmp_path_factory):
     from botrygt_eval.io import load_households, load_partnerships, load_straf11
-    from botrygt_eval.panel import build_panel
+    from botrygt_eval.panel.build import build_panel
     from botrygt_eval.simulate import simulate_workspace
 
     root = tmp_path_factory.mktemp("denmark")

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from botrygt_eval.cli import app
 from botrygt_eval.errors import ConfigError, MarginsError
-from botrygt_eval.estimation.table import declare_calibration, estimate_table, table_records
-from botrygt_eval.weighting.design import SurveyDesign
+from botrygt_eval.survey.design import SurveyDesign
+from botrygt_eval.survey.estimators.table import declare_calibration, estimate_table, table_records
 
 KEYS = ["variable", "domain", "estimate", "se", "ci_low", "ci_high", "n", "deff", "suppressed"]
 
@@ -69,7 +69,7 @@ def respondents(seed: int = 4) -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def calibrated():
     """Weights raked by the weighting module (calibrate(), raking link: GREG residuals)."""
-    cal = pytest.importorskip("botrygt_eval.weighting.calibrate")
+    cal = pytest.importorskip("botrygt_eval.survey.calibrate")
     d, m = respondents()
     des = SurveyDesign.from_frame(
         d, weights="design_weight", strata="kommune_kode", fpc="stratum_population"
@@ -168,7 +168,7 @@ def test_cli_refuses_half_a_calibration_and_mismatched_margins(tmp_path, calibra
 
 
 def test_cli_derives_outcomes_from_item_codes(tmp_path):
-    synth = pytest.importorskip("botrygt_eval.instrument.synthetic")
+    synth = pytest.importorskip("botrygt_eval.simulate.responses")
     r = synth.synthetic_responses(2025, 300, seed=2)
     r["kommune_kode"] = np.where(np.arange(300) < 150, 101, 147)
     r["w"] = np.where(r["kommune_kode"] == 101, 3000.0, 600.0)

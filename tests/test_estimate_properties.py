@@ -11,16 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from botrygt_eval.estimation import (
+from botrygt_eval.survey.design import Adjustment, SurveyDesign
+from botrygt_eval.survey.estimators import (
     as_replicate,
     svyglm,
     svymean,
     svyquantile,
     svytotal,
 )
-from botrygt_eval.estimation._common import logit_ci, proportion_ci, wilson_ci
-from botrygt_eval.weighting.design import Adjustment, SurveyDesign
-from botrygt_eval.weighting.variance import linearization_vcov, variance_sparse
+from botrygt_eval.survey.estimators._common import logit_ci, proportion_ci, wilson_ci
+from botrygt_eval.survey.variance import linearization_vcov, variance_sparse
 
 
 def synthetic(seed: int, n_strata: int = 4, psu_per: int = 5, per_psu: int = 6) -> pd.DataFrame:
@@ -260,7 +260,7 @@ def test_ratio_by_domain_and_results_objects(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from botrygt_eval.estimation import svyratio
+    from botrygt_eval.survey.estimators import svyratio
 
     d = synthetic(13).assign(x=lambda f: f["y"] + 5)
     des = SurveyDesign.from_frame(d, weights="w", strata="stratum", clusters="psu", fpc="N")

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from botrygt_eval.estimation import (
+from botrygt_eval.survey.design import Adjustment, SurveyDesign
+from botrygt_eval.survey.estimators import (
     ReplicateDesign,
     as_replicate,
     svyby,
@@ -26,7 +27,6 @@ from botrygt_eval.estimation import (
     svyratio,
     svytotal,
 )
-from botrygt_eval.weighting.design import Adjustment, SurveyDesign
 
 REF = Path(__file__).parent / "reference" / "survey"
 EST_RTOL = 1e-8
@@ -261,8 +261,8 @@ def test_trimmed_weights_in_fresh_design(ref, apiclus1):
 
 def test_weighting_pipeline_designs_give_r_standard_errors(ref, dclus1):
     """The same cases through the weighting module's functions (design in, design out)."""
-    cal = pytest.importorskip("botrygt_eval.weighting.calibrate")
-    trim_mod = pytest.importorskip("botrygt_eval.weighting.trim")
+    cal = pytest.importorskip("botrygt_eval.survey.calibrate")
+    trim_mod = pytest.importorskip("botrygt_eval.survey.trim")
     pop = pd.read_csv(REF / "api_population_totals.csv")
     m2 = pop[pop["variable"].isin(["stype", "sch.wide"])]
     stype = pop[pop["variable"] == "stype"]
@@ -410,7 +410,7 @@ def test_poststratification_with_varying_input_weights_follows_r_formula(apistra
 
 def test_poststratify_function_records_the_input_weights_as_r_does(apistrat, dstrat):
     """The public poststratify() route gives the SE of R's formula above on varying weights."""
-    from botrygt_eval.weighting.calibrate import poststratify
+    from botrygt_eval.survey.calibrate import poststratify
 
     pop = pd.read_csv(REF / "api_population_totals.csv")
     margins = pop[pop["variable"] == "sch.wide"][["variable", "level", "total"]]

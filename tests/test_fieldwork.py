@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from botrygt_eval.cli import app
-from botrygt_eval.fieldwork import fieldwork_status, write_fieldwork
+from botrygt_eval.sampling.fieldwork import fieldwork_status, write_fieldwork
 
 Z = 1.959963984540054  # qnorm(0.975)
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from botrygt_eval.errors import InputFileError
-from botrygt_eval.instrument import derive_outcomes, load_instrument, synthetic_responses
+from botrygt_eval.instrument import derive_outcomes, load_instrument
+from botrygt_eval.simulate.responses import synthetic_responses
 
 NA = np.nan
 

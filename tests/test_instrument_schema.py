@@ -8,8 +8,9 @@ import pytest
 from pandera.errors import SchemaErrors
 
 from botrygt_eval.errors import InputFileError
-from botrygt_eval.instrument import load_instrument, response_schema, synthetic_responses
+from botrygt_eval.instrument import load_instrument, response_schema
 from botrygt_eval.io.quarantine import validate_rows
+from botrygt_eval.simulate.responses import synthetic_responses
 
 
 def _frame(year=2025, n=400, seed=11) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botrygt_eval.io import monitoring, registers, responses, statbank
-from botrygt_eval.media.io import load_articles
+from botrygt_eval.io.media import load_articles
 
 FIX = Path(__file__).parent / "fixtures" / "corruption"
 

@@ -148,7 +148,7 @@ def test_margins_duplicated_and_negative(tmp_path):
 def test_the_item_bank_schema_plugs_in(tmp_path):
     """The questionnaire's generated per-year schema (year -> schema) works as ``schema=``."""
     from botrygt_eval.instrument.schema import response_schema
-    from botrygt_eval.instrument.synthetic import synthetic_responses
+    from botrygt_eval.simulate.responses import synthetic_responses
 
     frame = synthetic_responses(2025, n=300, seed=3)
     frame.loc[4, "worry_burglary"] = 7  # not in the codebook

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from pandera.errors import SchemaErrors
 
-from botrygt_eval import schemas
+from botrygt_eval.io import schemas
 
 
 def _errors(schema, frame) -> set[str]:

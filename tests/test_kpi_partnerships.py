@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from botrygt_eval.activities.simulated import simulated_activity_workspace
 from botrygt_eval.errors import InputFileError
-from botrygt_eval.kpi import annual_counts, partnership_kpis, poisson_ratio_ci
+from botrygt_eval.kpi.targets import annual_counts, partnership_kpis, poisson_ratio_ci
+from botrygt_eval.simulate.activities import simulated_activity_workspace
 
 
 @pytest.fixture(scope="module")

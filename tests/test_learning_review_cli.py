@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from botrygt_eval.cli import app
 from botrygt_eval.learning_review.charts import figure_chart, save
 from botrygt_eval.learning_review.figures import recompute
-from botrygt_eval.learning_review.simulate import write_projektleder_responses
 from botrygt_eval.learning_review.timeseries import _number
+from botrygt_eval.simulate.learning_review import write_projektleder_responses
 
 REF = Path(__file__).parent / "reference" / "laeringsopsamling"
 PUBLISHED = pd.read_csv(REF / "published_figures.csv")

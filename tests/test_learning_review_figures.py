@@ -19,12 +19,12 @@ from botrygt_eval.learning_review.figures import (
     recompute,
 )
 from botrygt_eval.learning_review.grim import round_pct
-from botrygt_eval.learning_review.simulate import (
+from botrygt_eval.learning_review.spec import default_root, load_spec, reference_path
+from botrygt_eval.simulate.learning_review import (
     choose_bases,
     simulate_projektleder_responses,
     write_projektleder_responses,
 )
-from botrygt_eval.learning_review.spec import default_root, load_spec, reference_path
 
 REF = Path(__file__).parent / "reference" / "laeringsopsamling"
 PUBLISHED = pd.read_csv(REF / "published_figures.csv")

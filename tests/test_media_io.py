@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from botrygt_eval.errors import InputFileError
-from botrygt_eval.media.io import load_articles
+from botrygt_eval.io.media import load_articles
 
 GOOD = (
     "date,outlet,kommune,headline,text\n"

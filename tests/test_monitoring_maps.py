@@ -302,7 +302,7 @@ def test_near_repeat_heatmap_keeps_band_order_and_stars_only_significant_excess(
 
 # --------------------------------------------------------------------------- report helpers
 def test_hotspot_table_lists_only_published_hotspots_highest_rate_first():
-    from botrygt_eval.reports_local import hotspot_table, probability_text
+    from botrygt_eval.reports.local import hotspot_table, probability_text
 
     cells = fake_cells()
     cells.loc[cells.index[:3], ["hotspot", "suppressed"]] = True  # hidden hotspots: never listed
@@ -320,7 +320,7 @@ def test_hotspot_table_lists_only_published_hotspots_highest_rate_first():
 
 
 def test_places_and_probabilities_in_words():
-    from botrygt_eval.reports_local import place, probability_text
+    from botrygt_eval.reports.local import place, probability_text
 
     centre = (500_000.0, 6_200_000.0)
     got = place([503_000, 500_000, 497_900, 500_400], [6_203_000, 6_195_000, 6_200_000,
@@ -334,7 +334,7 @@ def test_places_and_probabilities_in_words():
 
 
 def test_rate_change_by_kommune_against_a_hand_computed_panel():
-    from botrygt_eval.reports_local import rate_change_by_kommune
+    from botrygt_eval.reports.local import rate_change_by_kommune
 
     panel = pd.DataFrame({
         "kommune_kode": [101, 101, 101, 825, 825, 825],
@@ -356,7 +356,7 @@ def test_rate_change_by_kommune_against_a_hand_computed_panel():
 
 
 def test_local_data_is_found_only_for_kommuner_in_the_lokal_files(tmp_path):
-    from botrygt_eval.reports_local import has_local_data
+    from botrygt_eval.reports.local import has_local_data
 
     assert not has_local_data(tmp_path, 101)
     lokal = tmp_path / "lokal"
@@ -397,7 +397,7 @@ def test_map_cli_writes_the_pngs_with_a_boundary(tmp_path):
 def test_report_text_has_both_languages_with_the_same_placeholders():
     import string
 
-    from botrygt_eval.report_text import TEXT, t
+    from botrygt_eval.text.catalogue import TEXT, t
 
     def fields(text: str) -> set[str]:
         return {f for _, f, _, _ in string.Formatter().parse(text) if f}

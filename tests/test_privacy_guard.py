@@ -22,6 +22,7 @@ import pytest
 
 from botrygt_eval.errors import BotrygtError, InputFileError, PersonalDataError
 from botrygt_eval.io.quarantine import validate_rows
+from botrygt_eval.io.schemas import SURVEY_SAMPLE
 from botrygt_eval.privacy.cpr import contains_cpr, cpr_mask, redact_cpr
 from botrygt_eval.privacy.guard import (
     check_no_cpr,
@@ -32,8 +33,7 @@ from botrygt_eval.privacy.guard import (
     scan_tree,
     write_distribution_list,
 )
-from botrygt_eval.reports_content import prepare_inputs
-from botrygt_eval.schemas import SURVEY_SAMPLE
+from botrygt_eval.reports.content import prepare_inputs
 from botrygt_eval.simulate import simulate_workspace
 from botrygt_eval.simulate.config import SimulationConfig
 

@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 
 from botrygt_eval.cli import app
 from botrygt_eval.errors import InputFileError, PersonalDataError
+from botrygt_eval.io.schemas import RESP_ID_PATTERN
 from botrygt_eval.privacy.guard import DISTRIBUTION_DIR, scan_tree
 from botrygt_eval.privacy.pseudonym import KEY_ENV, load_key, pseudonymise_cpr
-from botrygt_eval.sampling import draw_sample
-from botrygt_eval.schemas import RESP_ID_PATTERN
+from botrygt_eval.sampling.draw import draw_sample
 
 KEY = bytes(range(32))
 KEY_HEX = KEY.hex()

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from botrygt_eval.learning_review.simulate import write_projektleder_responses
 from botrygt_eval.privacy.sandbox import SANDBOX_PREFIX
 from botrygt_eval.simulate import simulate_workspace
 from botrygt_eval.simulate.config import SimulationConfig
+from botrygt_eval.simulate.learning_review import write_projektleder_responses
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +94,7 @@ def test_interrupted_batch_leaves_no_kernel_files(workspace, tmp_path):
     env, home, tmp = clean_env(tmp_path)
     out = tmp_path / "out"
     script = (
-        "import sys\nfrom botrygt_eval.reports import render_kommuner\n"
+        "import sys\nfrom botrygt_eval.reports.render import render_kommuner\n"
         "if __name__ == '__main__':\n"
         "    render_kommuner(sys.argv[1], sys.argv[2], [101, 147, 151], jobs=1, seed=3)\n"
     )

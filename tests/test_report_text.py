@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from botrygt_eval.errors import ConfigError, ReportError
-from botrygt_eval.report_text import (
+from botrygt_eval.reports.content import fmt_interval, pct
+from botrygt_eval.text.catalogue import (
     LANGS,
     TEXT,
     cols,
@@ -27,7 +28,6 @@ from botrygt_eval.report_text import (
     placeholders,
     t,
 )
-from botrygt_eval.reports_content import fmt_interval, pct
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 #: letters only Danish uses; an English text with one of them is (probably) untranslated
@@ -129,7 +129,7 @@ def test_unknown_language_and_message_are_clear_errors():
     ],
 )
 def test_catalogue_loader_refuses_a_bad_entry_by_name(tmp_path, entry, problem):
-    from botrygt_eval.report_text import load_catalogue
+    from botrygt_eval.text.catalogue import load_catalogue
 
     path = tmp_path / "text.yaml"
     path.write_text(entry, encoding="utf-8")
@@ -138,7 +138,7 @@ def test_catalogue_loader_refuses_a_bad_entry_by_name(tmp_path, entry, problem):
 
 
 def test_catalogue_is_read_from_the_data_file():
-    from botrygt_eval.report_text import CATALOGUE, load_catalogue
+    from botrygt_eval.text.catalogue import CATALOGUE, load_catalogue
 
     assert CATALOGUE.suffix == ".yaml" and CATALOGUE.is_file()
     assert load_catalogue(CATALOGUE) == TEXT and len(TEXT) > 200

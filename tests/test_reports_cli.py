@@ -8,7 +8,7 @@ import sys
 from typer.testing import CliRunner
 
 from botrygt_eval.cli import app
-from botrygt_eval.reports import BatchOutcome, render_kommuner
+from botrygt_eval.reports.render import BatchOutcome, render_kommuner
 
 runner = CliRunner()
 
@@ -39,7 +39,7 @@ def test_kommune_needs_a_code_or_all(tmp_path):
 
 
 def test_all_reports_each_failure_and_exits_non_zero(tmp_path, monkeypatch):
-    import botrygt_eval.reports as reports
+    import botrygt_eval.reports.render as reports
 
     def fake(data, out, kommuner, **kwargs):
         outs = [BatchOutcome(k, "ok") for k in kommuner[:-1]]
@@ -65,7 +65,7 @@ def test_a_failing_kommune_does_not_stop_the_batch(tmp_path):
 
 
 def test_lang_flows_from_every_report_command_to_the_renderer(tmp_path, monkeypatch):
-    import botrygt_eval.reports as reports
+    import botrygt_eval.reports.render as reports
 
     seen = []
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from botrygt_eval.reports import render_report
+from botrygt_eval.reports.render import render_report
 from botrygt_eval.simulate import simulate_workspace
 from botrygt_eval.simulate.config import SimulationConfig
 
@@ -47,7 +47,7 @@ def test_killing_a_batch_ends_its_workers_and_kernels(workspace, tmp_path):
     import time
 
     psutil = pytest.importorskip("psutil")
-    code = ("from botrygt_eval.reports import render_kommuner\n"
+    code = ("from botrygt_eval.reports.render import render_kommuner\n"
             f"render_kommuner({str(workspace)!r}, {str(tmp_path)!r}, [101, 147, 151, 153, 155], "
             "jobs=2)\n")  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL,

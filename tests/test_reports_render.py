@@ -26,11 +26,11 @@ import pandas as pd
 import pytest
 
 from botrygt_eval.errors import ReportError
-from botrygt_eval.learning_review.simulate import write_projektleder_responses
-from botrygt_eval.reports import render_kommuner, render_report
-from botrygt_eval.reports_content import prepare_inputs
+from botrygt_eval.reports.content import prepare_inputs
+from botrygt_eval.reports.render import render_kommuner, render_report
 from botrygt_eval.simulate import simulate_workspace
 from botrygt_eval.simulate.config import SimulationConfig
+from botrygt_eval.simulate.learning_review import write_projektleder_responses
 
 #: small samples (about 15 respondents per kommune and year): some cells fall under 10
 SMALL = SimulationConfig(
@@ -138,7 +138,7 @@ def test_unchanged_report_is_skipped_and_a_changed_input_is_not(rendered, tmp_pa
     ws, out, results, _ = rendered
     again = render_report("activities", ws, out, seed=3, min_cell=MIN_CELL)
     assert again.skipped
-    from botrygt_eval.reports import _key, input_hashes, template_path
+    from botrygt_eval.reports.render import _key, input_hashes, template_path
 
     hashes = input_hashes(ws)
     params = {"year": 2025, "seed": 3}
@@ -209,7 +209,7 @@ def test_local_monitoring_media_and_tile_map_sections(rendered):
     for the kommune (the fixture's partnership kommune, 101, has), never a cell under the
     disclosure threshold; every kommune report has the media chart; the national report
     has the tile map."""
-    from botrygt_eval.reports_local import has_local_data
+    from botrygt_eval.reports.local import has_local_data
 
     ws, _, results, _ = rendered
     seen = False
@@ -267,7 +267,7 @@ def _visible_text(html: str, tag: str) -> list[str]:
 
 def test_english_reports_have_english_titles_headings_and_headers(rendered, rendered_en):
     from botrygt_eval.reference import kommune_name
-    from botrygt_eval.report_text import TEXT
+    from botrygt_eval.text.catalogue import TEXT
 
     danish_only = {v["da"] for v in TEXT.values() if v["da"] != v["en"]}
     titles = {"national": "national", "activities": "activities",
@@ -311,7 +311,7 @@ def test_national_key_results_carry_every_estimator_and_the_evidence_against_it(
     """The key results name every burglary estimator with its interval, say whether they
     agree, give the pre-trend verdict and the sensitivity breakdown value in plain Danish,
     and open with 'usikkert' exactly when the checks fail (issue 18)."""
-    from botrygt_eval.report_text import TEXT
+    from botrygt_eval.text.catalogue import TEXT
 
     _, _, results, _ = rendered
     html = results["national"].html.read_text(encoding="utf-8")

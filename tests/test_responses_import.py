@@ -7,8 +7,8 @@ import pytest
 
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.instrument import load_instrument
-from botrygt_eval.instrument.synthetic import synthetic_responses
 from botrygt_eval.io.platforms import import_responses, write_responses
+from botrygt_eval.simulate.responses import synthetic_responses
 from botrygt_eval.simulate.writers import write_csv
 from tests import platform_exports as px
 

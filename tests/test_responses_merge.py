@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from botrygt_eval.cli import app
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.instrument import load_instrument
-from botrygt_eval.instrument.synthetic import synthetic_responses
 from botrygt_eval.io.merge import merge_responses
+from botrygt_eval.simulate.responses import synthetic_responses
 from botrygt_eval.simulate.writers import write_csv
 
 
@@ -120,7 +120,7 @@ def test_weight_on_merged_sample_weights_respondents_only(tmp_path):
 
 def test_weight_responses_refuses_non_respondents():
     from botrygt_eval.errors import ConfigError
-    from botrygt_eval.weighting.pipeline import weight_responses
+    from botrygt_eval.survey.weighting import weight_responses
     from tests.test_weighting_design import respondents_and_margins, sample_frame
 
     _, m = respondents_and_margins()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from botrygt_eval.cli import app
 from botrygt_eval.errors import ConfigError, InputFileError
-from botrygt_eval.sampling import (
+from botrygt_eval.sampling.draw import (
     allocate,
     draw_sample,
     largest_remainder,

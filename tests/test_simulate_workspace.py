@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from botrygt_eval import schemas
 from botrygt_eval.cli import app
 from botrygt_eval.instrument.bank import available_years
 from botrygt_eval.instrument.schema import response_schema as instrument_schema
+from botrygt_eval.io import schemas
 from botrygt_eval.io.workspace import load_workspace
 
 REFERENCE = Path(__file__).parent / "reference" / "denmark" / "README.md"
@@ -298,7 +298,7 @@ def test_fear_truth_and_survey_agree(survey, truth):
 def test_raking_removes_the_nonresponse_bias(survey, ws, truth):
     """Known truth for the weighting chain: design weights alone under-estimate fear (the old
     respond more and worry less); raking to the margins file recovers the true share."""
-    from botrygt_eval.weighting.calibrate import rake_weights
+    from botrygt_eval.survey.calibrate import rake_weights
 
     design_err, raked_err = [], []
     for year, d in survey.groupby("year"):

@@ -10,19 +10,19 @@ import pytest
 from typer.testing import CliRunner
 
 from botrygt_eval.errors import ConfigError, NonresponseError
-from botrygt_eval.weighting.margins import read_margins
+from botrygt_eval.survey.margins import read_margins
 
-design_mod = pytest.importorskip("botrygt_eval.weighting.design")
+design_mod = pytest.importorskip("botrygt_eval.survey.design")
 SurveyDesign = design_mod.SurveyDesign
 
-from botrygt_eval.weighting.calibrate import calibrate, poststratify, rake  # noqa: E402
-from botrygt_eval.weighting.nonresponse import (  # noqa: E402
+from botrygt_eval.survey.calibrate import calibrate, poststratify, rake  # noqa: E402
+from botrygt_eval.survey.nonresponse import (  # noqa: E402
     adjust_propensity,
     adjust_weighting_class,
     weighting_classes,
 )
-from botrygt_eval.weighting.pipeline import weight_responses  # noqa: E402
-from botrygt_eval.weighting.trim import trim  # noqa: E402
+from botrygt_eval.survey.trim import trim  # noqa: E402
+from botrygt_eval.survey.weighting import weight_responses  # noqa: E402
 
 REF = Path(__file__).parent / "reference" / "survey"
 RTOL = 1e-8
@@ -412,7 +412,7 @@ def test_weight_responses_with_nonresponse_step(how):
         rec = res.design.adjustments[0]
         assert rec.details["method"] == "weighting_class"
         # raking starts from the nonresponse-adjusted weights: same result as raking them
-        from botrygt_eval.weighting.calibrate import rake_weights
+        from botrygt_eval.survey.calibrate import rake_weights
 
         direct = rake_weights(r.reset_index(drop=True), nr.reindex(r["resp_id"]).to_numpy(), m)
         np.testing.assert_allclose(res.weights.to_numpy(), direct.weights, rtol=1e-9)

@@ -8,8 +8,8 @@ import pytest
 from botrygt_eval.errors import MarginsError
 from botrygt_eval.io.workspace import load_workspace
 from botrygt_eval.simulate import SimulationConfig, simulate_workspace
-from botrygt_eval.survey_pipeline import survey_estimates
-from botrygt_eval.weighting.empty_cells import fix_empty_cells
+from botrygt_eval.survey.empty_cells import fix_empty_cells
+from botrygt_eval.survey.pipeline import survey_estimates
 
 MARGINS = pd.DataFrame(
     {

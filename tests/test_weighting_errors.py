@@ -13,15 +13,15 @@ from botrygt_eval.errors import (
     DesignError,
     MarginsError,
 )
-from botrygt_eval.weighting.calibrate import (
+from botrygt_eval.survey.calibrate import (
     calibrate_weights,
     calibration_matrix,
     poststratify_weights,
     rake_cells,
     rake_weights,
 )
-from botrygt_eval.weighting.margins import encode, parse_margins
-from botrygt_eval.weighting.trim import trim_weights
+from botrygt_eval.survey.margins import encode, parse_margins
+from botrygt_eval.survey.trim import trim_weights
 
 
 def data() -> pd.DataFrame:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from botrygt_eval.weighting.calibrate import calibrate, poststratify, rake
-from botrygt_eval.weighting.margins import read_margins
-from botrygt_eval.weighting.trim import trim
+from botrygt_eval.survey.calibrate import calibrate, poststratify, rake
+from botrygt_eval.survey.margins import read_margins
+from botrygt_eval.survey.trim import trim
 
-estimation = pytest.importorskip("botrygt_eval.estimation")
-from botrygt_eval.weighting.design import SurveyDesign  # noqa: E402
+estimation = pytest.importorskip("botrygt_eval.survey.estimators")
+from botrygt_eval.survey.design import SurveyDesign  # noqa: E402
 
 REF = Path(__file__).parent / "reference" / "survey"
 

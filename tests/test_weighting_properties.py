@@ -9,14 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botrygt_eval.errors import ConvergenceError
-from botrygt_eval.weighting.calibrate import (
+from botrygt_eval.survey.calibrate import (
     calibrate_weights,
     calibration_matrix,
     poststratify_weights,
     rake_weights,
 )
-from botrygt_eval.weighting.margins import parse_margins
-from botrygt_eval.weighting.trim import trim_weights
+from botrygt_eval.survey.margins import parse_margins
+from botrygt_eval.survey.trim import trim_weights
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

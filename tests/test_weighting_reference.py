@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from botrygt_eval.weighting.calibrate import (
+from botrygt_eval.survey.calibrate import (
     calibrate_weights,
     calibration_matrix,
     poststratify_weights,
     rake_weights,
 )
-from botrygt_eval.weighting.diagnostics import weight_summary
-from botrygt_eval.weighting.margins import read_margins
-from botrygt_eval.weighting.trim import trim_weights
+from botrygt_eval.survey.diagnostics import weight_summary
+from botrygt_eval.survey.margins import read_margins
+from botrygt_eval.survey.trim import trim_weights
 
 REF = Path(__file__).parent / "reference" / "survey"
 RTOL = 1e-8  # README: point estimates and weights

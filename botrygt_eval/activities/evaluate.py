@@ -19,7 +19,7 @@ from botrygt_eval.activities.effects import (
 from botrygt_eval.activities.rule import DecisionRule, decide
 from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.instrument.comparability import first_series, series_breaks
-from botrygt_eval.panel import panel_from_workspace
+from botrygt_eval.panel.build import panel_from_workspace
 
 DECISION_COLUMNS = [
     "activity_type", "n_activities", "n_kommuner", "outcome", "estimate", "se", "df", "ci_low",
@@ -136,7 +136,7 @@ def evaluate_activities(
     ``nabohjaelp_cap``: at most this many activities count for Nabohjælp sign-ups;
     ``start_year``: first year of the burglary panel (default three years before the first
     activity). ``survey_estimates`` (kommune-year estimates from
-    :func:`botrygt_eval.survey_pipeline.survey_estimates`) adds, per type, the change in
+    :func:`botrygt_eval.survey.pipeline.survey_estimates`) adds, per type, the change in
     each of ``survey_outcomes`` (points), on the years comparable with the outcome's first
     year (the item bank's record of breaks); worry about burglary (``fear_burglary``) joins
     the rule for the types that aim at tryghed. Design and rule:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from botrygt_eval.report_text import check_lang, num, percent, t
+from botrygt_eval.text.catalogue import check_lang, num, percent, t
 
 
 def signed_pct(log_ratio: float, lang: str) -> str:

@@ -47,7 +47,7 @@ def activities_cmd(
 ) -> None:
     """Which activity types to repeat, change or drop, and each partnership's KPIs."""
     from botrygt_eval.activities import DecisionRule, evaluate_activities, load_activity_workspace
-    from botrygt_eval.kpi import partnership_kpis
+    from botrygt_eval.kpi.targets import partnership_kpis
     from botrygt_eval.media.kpi import add_media_kpis
     from botrygt_eval.media.pipeline import analyse_media, has_media
 

@@ -83,8 +83,12 @@ def estimate_cmd(
     ] = "fail",
 ) -> None:
     """Estimate means and proportions with design-based SEs, CIs, deff and n per cell."""
-    from botrygt_eval.estimation.table import declare_calibration, estimate_table, table_records
-    from botrygt_eval.weighting.design import SurveyDesign
+    from botrygt_eval.survey.design import SurveyDesign
+    from botrygt_eval.survey.estimators.table import (
+        declare_calibration,
+        estimate_table,
+        table_records,
+    )
 
     wanted = _split(variables)
     if not wanted:

@@ -49,9 +49,9 @@ def fieldwork_cmd(
     ] = 10,
 ) -> None:
     """Response rates by kommune × sex × age band, MOE per kommune against the target, reminders."""
-    from botrygt_eval.fieldwork import fieldwork_status, write_fieldwork
     from botrygt_eval.io.responses import load_sample
-    from botrygt_eval.reports_content import is_simulated
+    from botrygt_eval.reports.content import is_simulated
+    from botrygt_eval.sampling.fieldwork import fieldwork_status, write_fieldwork
 
     s = load_sample(sample, quarantine_dir=out / "quarantine")
     ids, stray = _responded_ids(responses, s.data["resp_id"])

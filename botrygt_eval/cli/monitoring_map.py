@@ -113,7 +113,7 @@ def map_cmd(
         by_area.to_csv(out / "omraader.csv", index=False, lineterminator="\n")
     if png:
         from botrygt_eval.monitoring.png import write_map_pngs
-        from botrygt_eval.reports_content import is_simulated
+        from botrygt_eval.reports.content import is_simulated
 
         write_map_pngs(result, out, lang=lang, boundary=boundary, simulated=is_simulated(data))
     s = result.summary

@@ -64,7 +64,7 @@ def check_inputs(kind: str, data: Path, year: int, **files: Path | None) -> None
 
 
 def _single(kind, data, out, year, seed, force, survey=None, effects=None, lang="da") -> None:
-    from botrygt_eval.reports import render_report
+    from botrygt_eval.reports.render import render_report
 
     check_inputs(kind, data, year, survey_estimates=survey, effects=effects)
 
@@ -124,8 +124,8 @@ def kommune_cmd(
     """A municipality's report; --all renders all 98, exit code 1 if any failed."""
     from botrygt_eval.errors import ReportError
     from botrygt_eval.reference import kommuner, to_kommune_kode
-    from botrygt_eval.report_text import check_lang
-    from botrygt_eval.reports import render_kommuner, render_report
+    from botrygt_eval.reports.render import render_kommuner, render_report
+    from botrygt_eval.text.catalogue import check_lang
 
     if all_ == (kommune is not None):
         raise ReportError("give either --kommune CODE or --all")

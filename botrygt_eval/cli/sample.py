@@ -181,7 +181,7 @@ def sample_cmd(
     """Allocate across municipalities and draw a stratified random sample with design weights."""
     from botrygt_eval.privacy.guard import DISTRIBUTION_DIR, write_distribution_list
     from botrygt_eval.privacy.pseudonym import load_key
-    from botrygt_eval.sampling import ALLOCATIONS, CPR_COLUMN, draw_sample
+    from botrygt_eval.sampling.draw import ALLOCATIONS, CPR_COLUMN, draw_sample
 
     check_option("--allocation", allocation, ALLOCATIONS)
     data = read_table(frame)

@@ -127,7 +127,7 @@ def weight_cmd(
 ) -> None:
     """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
     from botrygt_eval.errors import check_option
-    from botrygt_eval.weighting.pipeline import (
+    from botrygt_eval.survey.weighting import (
         METHODS,
         join_sample,
         respondents_only,

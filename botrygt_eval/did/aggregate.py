@@ -137,7 +137,7 @@ class AggregateResult:
 
     def plot(self, **kwargs):
         """Event-study / group / calendar chart with its band; see :mod:`did.plots`."""
-        from botrygt_eval.did.plots import plot_aggregate
+        from botrygt_eval.plots.did import plot_aggregate
 
         return plot_aggregate(self, **kwargs)
 

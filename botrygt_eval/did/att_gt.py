@@ -131,7 +131,7 @@ class ATTgtResult:
 
     def plot(self, **kwargs):
         """Group-time chart (one panel per cohort); see :func:`did.plots.plot_att_gt`."""
-        from botrygt_eval.did.plots import plot_att_gt
+        from botrygt_eval.plots.did import plot_att_gt
 
         return plot_att_gt(self, **kwargs)
 

@@ -348,7 +348,7 @@ class SensitivityResult:
         """Robust CI (and identified set) against Mbar; labels in ``lang`` (da/en)."""
         import matplotlib.pyplot as plt
 
-        from botrygt_eval.report_text import t as text
+        from botrygt_eval.text.catalogue import t as text
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))

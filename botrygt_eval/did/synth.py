@@ -396,6 +396,11 @@ class SynthResult:
             "notes": list(self.notes),
         }  # fmt: skip
 
+    @property
+    def method_label(self) -> str:
+        """The estimator's name for people (e.g. "Synthetic DiD")."""
+        return METHOD_LABELS.get(self.method, self.method)
+
     def summary(self) -> str:
         lo, hi = self.ci
         c0 = self.cohorts[0]
@@ -427,7 +432,7 @@ class SynthResult:
 
     def plot(self, **kwargs):
         """Treated vs synthetic trajectories and the gap with its band (Danish labels)."""
-        from botrygt_eval.did.synth_plots import plot_synth
+        from botrygt_eval.plots.synth import plot_synth
 
         return plot_synth(self, **kwargs)
 

@@ -350,11 +350,16 @@ class PredictorSynthResult:
     def __str__(self) -> str:
         return self.summary()
 
+    @property
+    def method_label(self) -> str:
+        """The estimator's name for people."""
+        return "Syntetisk kontrol (prædiktorer)"
+
     def plot(self, *, lang: str = "da", **kwargs):
         """Treated vs synthetic and the gap with the placebo band; returns the Figure."""
         import matplotlib.pyplot as plt
 
-        from botrygt_eval.did.synth_plots import plot_synth
+        from botrygt_eval.plots.synth import plot_synth
 
         fig, axes = plt.subplots(2, 1, figsize=(6.5, 6), sharex="col", squeeze=False,
                                  layout="constrained")  # fmt: skip

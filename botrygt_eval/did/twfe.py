@@ -498,7 +498,7 @@ class EventStudyResult:
 
     def plot(self, ax=None, **kwargs):
         """Event-study chart with pointwise confidence intervals."""
-        from botrygt_eval.did.plots import plot_event_study
+        from botrygt_eval.plots.did import plot_event_study
 
         return plot_event_study(self, ax=ax, **kwargs)
 

@@ -14,7 +14,6 @@ from botrygt_eval.instrument.codebook import codebook_frame, response_layout
 from botrygt_eval.instrument.diff import InstrumentDiff, diff_instruments
 from botrygt_eval.instrument.outcomes import derive_outcomes
 from botrygt_eval.instrument.schema import response_schema
-from botrygt_eval.instrument.synthetic import synthetic_responses
 from botrygt_eval.instrument.timing import estimated_minutes
 
 __all__ = [
@@ -30,5 +29,4 @@ __all__ = [
     "load_instrument",
     "response_layout",
     "response_schema",
-    "synthetic_responses",
 ]

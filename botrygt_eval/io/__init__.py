@@ -1,6 +1,6 @@
 """Loaders for every input table: StatBank exports, survey responses, registers.
 
-Each loader validates with a pandera schema from :mod:`botrygt_eval.schemas`
+Each loader validates with a pandera schema from :mod:`botrygt_eval.io.schemas`
 and returns a :class:`~botrygt_eval.io.quarantine.LoadResult`; :func:`load_workspace`
 loads a whole workspace folder (docs/DATA_FORMATS.md).
 """

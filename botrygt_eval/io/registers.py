@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from botrygt_eval import schemas
+from botrygt_eval.io import schemas
 from botrygt_eval.io._common import CsvTable
 from botrygt_eval.io.quarantine import LoadResult
 

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from botrygt_eval import schemas
 from botrygt_eval.errors import InputFileError
+from botrygt_eval.io import schemas
 from botrygt_eval.io._common import (
     BLANK_LINE,
     DATA_LINES,
@@ -331,7 +331,7 @@ def load_responses(
     ``.data``: ``resp_id, year`` and the item columns as nullable integers. ``schema``
     is a pandera schema, a function ``year -> schema``, or :data:`ITEM_BANK` (the
     year's schema from the item bank); by default
-    :func:`botrygt_eval.schemas.response_schema` is used. A column of labels is
+    :func:`botrygt_eval.io.schemas.response_schema` is used. A column of labels is
     recoded through the codebook, a column of other text raises
     :class:`InputFileError`; a bad cell quarantines its row.
     """

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from botrygt_eval import schemas
 from botrygt_eval.errors import InputFileError, UnknownMunicipalityError
+from botrygt_eval.io import schemas
 from botrygt_eval.io._common import (
     RowProblems,
     count_phrase,

@@ -19,10 +19,6 @@ from botrygt_eval.learning_review.figures import (
 )
 from botrygt_eval.learning_review.grim import consistent_bases, possible, round_pct
 from botrygt_eval.learning_review.pipeline import ReproducedReview, reproduce_learning_review
-from botrygt_eval.learning_review.simulate import (
-    simulate_projektleder_responses,
-    write_projektleder_responses,
-)
 from botrygt_eval.learning_review.spec import ReviewSpec, load_instrument_pl, load_spec
 from botrygt_eval.learning_review.timeseries import load_time_series, time_series_chart
 
@@ -41,7 +37,5 @@ __all__ = [
     "recompute",
     "reproduce_learning_review",
     "round_pct",
-    "simulate_projektleder_responses",
     "time_series_chart",
-    "write_projektleder_responses",
 ]

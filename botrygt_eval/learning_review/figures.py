@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from botrygt_eval import SIMULATED_MARKER
 from botrygt_eval.errors import InputFileError, check_option
 from botrygt_eval.instrument.schema import response_schema
 from botrygt_eval.io.quarantine import LoadResult
 from botrygt_eval.io.responses import load_responses
 from botrygt_eval.learning_review.consistency import RULE_CHOICES, RuleChoice, row_components
 from botrygt_eval.learning_review.grim import ROUNDINGS, Rounding, round_pct
-from botrygt_eval.learning_review.simulate import SIMULATED_MARKER
 from botrygt_eval.learning_review.spec import YEAR, ReviewSpec, load_instrument_pl, load_spec
 
 FIGURES_CSV_COLUMNS = [

@@ -1,4 +1,4 @@
-"""Media KPIs per partnership, added to :func:`botrygt_eval.kpi.partnership_kpis`' table.
+"""Media KPIs per partnership, added to :func:`botrygt_eval.kpi.targets.partnership_kpis`' table.
 
 For each partnership: burglary articles about its kommune in the latest year
 (``media_burglary_articles``) and articles mentioning Bo trygt (``media_bo_trygt_mentions``);

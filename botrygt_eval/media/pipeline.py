@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from botrygt_eval.errors import InputFileError
+from botrygt_eval.io.media import load_articles
 from botrygt_eval.media.agreement import agreement_report
 from botrygt_eval.media.coder import Dictionary, code_articles, load_dictionary, rule_counts
-from botrygt_eval.media.io import load_articles
 from botrygt_eval.media.series import media_series
 
 ARTICLES = "media/articles.csv"

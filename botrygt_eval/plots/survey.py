@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.instrument.comparability import SeriesBreak, series_breaks, series_id
-from botrygt_eval.report_text import label, t
+from botrygt_eval.text.catalogue import label, t
 
 
 def segments(years: np.ndarray, outcome: str, breaks) -> np.ndarray:

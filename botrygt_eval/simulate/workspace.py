@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
-from botrygt_eval.learning_review.simulate import write_projektleder_responses
 from botrygt_eval.simulate._random import person_number, pseudonyms, stream
 from botrygt_eval.simulate.burglary import (
     Burglaries,
@@ -21,6 +20,7 @@ from botrygt_eval.simulate.burglary import (
 )
 from botrygt_eval.simulate.config import SimulationConfig
 from botrygt_eval.simulate.geo import simulate_geo
+from botrygt_eval.simulate.learning_review import write_projektleder_responses
 from botrygt_eval.simulate.media import simulate_media
 from botrygt_eval.simulate.partnerships import (
     WAVE_MIN,

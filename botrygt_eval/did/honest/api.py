@@ -261,6 +261,7 @@ def _honest_did(beta, sigma, num_pre, num_post, *, restriction, m_grid, bound, l
         num_post=int(num_post),
         alpha=alpha,
         breakdown=_breakdown(table),
+        solver=honest_did,
         settings=dict(
             grid_points=grid_points,
             grid_lb=grid_lb,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,14 +43,15 @@ class HonestResult:
     alpha: float
     breakdown: float
     settings: dict = field(default_factory=dict)
+    #: The function that made this result, to recompute it at other M (as a statsmodels
+    #: result keeps its model); :meth:`refine_breakdown` calls it.
+    solver: Callable | None = field(default=None, repr=False, compare=False)
 
     def refine_breakdown(self, tol: float | None = None) -> float:
         """The breakdown value to ``tol`` by bisection between the grid's breakdown value
         (interval excludes 0) and the next grid value (includes 0); each step recomputes
         one robust interval with the same settings. Without a crossing on the grid the
         grid value is returned as is."""
-        from botrygt_eval.did.honest.api import honest_did
-
         m = np.sort(self.table["m"].to_numpy(float))
         b = self.breakdown
         if np.isnan(b):
@@ -65,7 +67,7 @@ class HonestResult:
         kw = {k: v for k, v in self.settings.items() if k != "inputs"}
 
         def excludes_zero(mm: float) -> bool:
-            r = honest_did(*inp, restriction=self.restriction, m_grid=[mm], l_vec=self.l_vec,
+            r = self.solver(*inp, restriction=self.restriction, m_grid=[mm], l_vec=self.l_vec,
                            method=self.method, alpha=self.alpha, **kw).table.iloc[0]  # fmt: skip
             return bool(r["lb"] > 0 or r["ub"] < 0)
 
@@ -135,7 +137,7 @@ class HonestResult:
         """Sensitivity plot: the original and robust intervals against M (Figure)."""
         import matplotlib.pyplot as plt
 
-        from botrygt_eval.report_text import check_lang
+        from botrygt_eval.text.catalogue import check_lang
 
         check_lang(lang)
         if ax is None:

@@ -1,0 +1,1 @@
+"""Each partnership's targets, judged net of what comparable kommuner did."""

@@ -1,0 +1,1 @@
+"""The papermill reports: text catalogue, prepared inputs, tables and charts, rendering."""

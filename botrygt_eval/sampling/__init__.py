@@ -1,0 +1,1 @@
+"""Drawing the citizen sample (allocation, selection, design weights) and following its fieldwork."""

@@ -1,5 +1,0 @@
-"""Survey design, weighting (nonresponse, calibration, trimming) and design-based variance."""
-
-from botrygt_eval.weighting.design import Adjustment, SurveyDesign
-
-__all__ = ["Adjustment", "SurveyDesign"]
