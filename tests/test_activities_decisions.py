@@ -11,12 +11,12 @@ import pytest
 from scipy import stats
 
 from botrygt_eval.activities import DecisionRule, evaluate_activities
-from botrygt_eval.simulate import activities as simulated
 from botrygt_eval.activities.effects import _col, _lead
 from botrygt_eval.activities.evaluate import _prevented
 from botrygt_eval.activities.rule import decide
 from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.simulate import SimulationConfig
+from botrygt_eval.simulate import activities as simulated
 from botrygt_eval.simulate.activities import simulated_activity_workspace
 
 #: a larger effect than the default (log 0.95 per Bo trygt-korps visit) to test "repeat"
