@@ -46,6 +46,7 @@ from botrygt_eval.reports.content import (
     show_figure,
     show_table,
     start,
+    survey_gap_lines,
     survey_table,
     synth_comparison,
     synth_in_years,
@@ -113,6 +114,8 @@ show_table(wide, {c: (t("col.year", lang) if c == "year" else c) for c in wide.c
 
 # %%
 say(f"## {t('kommune.h_survey', lang)}\n{t('kommune.survey_intro', lang, min_cell=min_cell)}")
+for line in survey_gap_lines(inp.get("survey_gaps"), kommune, lang):
+    say(line)
 show_table(out.table(survey_table(est, year, kommune, min_cell, lang), f"borgerundersoegelse_{year}"),
            cols(lang, "maal", "enhed", "estimate", "ci_low", "ci_high", "n"), lang=lang)  # fmt: skip
 fig = plot_survey_trends(est, kommune, t("kommune.fig_survey", lang, name=navn),

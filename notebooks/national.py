@@ -52,6 +52,7 @@ from botrygt_eval.reports.content import (
     show_figure,
     show_table,
     start,
+    survey_gap_lines,
     survey_table,
     targets_table,
 )
@@ -158,6 +159,8 @@ _ = out.table(es.to_frame(), "event_study")
 
 # %%
 say(f"## {t('national.h_survey', lang)}")
+for line in survey_gap_lines(inp.get("survey_gaps"), None, lang):
+    say(line)
 fig = plot_survey_trends(est, None, t("national.fig_survey", lang), min_cell=min_cell, lang=lang)
 show_figure(out.figure(fig, "borgerundersoegelse_udvikling"), lang=lang)
 plt.close(fig)

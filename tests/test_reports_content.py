@@ -295,3 +295,22 @@ def test_tile_map_key_names_every_code():
     assert key.startswith("<details>") and key.count("<b>") == 98
     assert "<b>KBH</b> København" in key and "<b>AAR</b> Aarhus" in key
     assert set(tiles["abbrev"]) <= set(re.findall(r"<b>(\w+)</b>", key))
+
+
+def test_survey_gap_lines_read_the_prepared_csv_back():
+    """The gaps survive the CSV round trip of the report cache (levels come back as floats
+    when a missing-year row leaves them empty)."""
+    import io
+
+    from botrygt_eval.reports.content import survey_gap_lines
+
+    csv = "year,kind,variable,level,into\n2021,missing_year,,,\n2023,dropped,kommune_kode,147,\n"
+    gaps = pd.read_csv(io.StringIO(csv))
+    assert survey_gap_lines(gaps, 147) == [
+        "Borgerundersøgelsen mangler for 2021: året står som et hul i figurerne, og ingen linje "
+        "er trukket hen over det.",
+        "I 2023 svarede ingen i Frederiksberg: kommunen er udeladt af vægtningen og skønnene det "
+        "år, og de øvrige kommuner er vægtet som sædvanligt.",
+    ]
+    assert len(survey_gap_lines(gaps, 101)) == 1
+    assert "Frederiksberg" in survey_gap_lines(gaps, None, "en")[1]

@@ -82,7 +82,7 @@ def prepare_inputs(
     cache.mkdir(parents=True, exist_ok=True)
     paths = {name: cache / f"{name}.csv" for name in
              ("survey_estimates", "panel_quarter", "panel_year", "activities", "partnerships",
-              "nabohjaelp", "partnership_kpis", "group_changes")}  # fmt: skip
+              "nabohjaelp", "partnership_kpis", "group_changes", "survey_gaps")}  # fmt: skip
     given = {k: sha256(Path(v)) for k, v in (("survey", survey_csv), ("effects", effects_csv))
              if v is not None and Path(v).exists()}  # fmt: skip
     stamp = {"inputs": input_hashes(data_dir), "given": given, "min_cell": min_cell}
@@ -98,12 +98,13 @@ def prepare_inputs(
         ws = load_workspace(data_dir, quarantine_dir=cache / "quarantine")
     finally:  # quarantined lines must not carry CPR numbers, even when a later file fails
         check_tree(cache / "quarantine")
-    if survey_csv is not None and Path(survey_csv).exists():
-        est = pd.read_csv(survey_csv)
-    else:
-        from botrygt_eval.survey.pipeline import survey_estimates
+    from botrygt_eval.survey.pipeline import survey_estimates, survey_gaps
 
-        est = survey_estimates(ws, min_cell=min_cell)[0]
+    if survey_csv is not None and Path(survey_csv).exists():
+        est, diag = pd.read_csv(survey_csv), None
+    else:
+        est, diag = survey_estimates(ws, min_cell=min_cell)
+    guarded_to_csv(survey_gaps(est, diag), paths["survey_gaps"], index=False)
     guarded_to_csv(est.drop(columns=["data_source"], errors="ignore"), paths["survey_estimates"],
                    index=False)  # fmt: skip
     guarded_to_csv(burglary_panel(ws, "quarter"), paths["panel_quarter"], index=False)
@@ -171,6 +172,30 @@ def read_inputs(cache_dir: str | Path) -> dict[str, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------------- survey
+def survey_gap_lines(gaps: pd.DataFrame | None, kommune_kode: int | None = None,
+                     lang: str = "da") -> list[str]:  # fmt: skip
+    """Sentences on what the survey series lacks (:func:`~botrygt_eval.survey.pipeline.survey_gaps`):
+    missing years, and kommuner without respondents in a year (all of them nationally, the
+    report's own kommune in its report); collapsed margin cells are counted per year."""
+    if gaps is None or gaps.empty:
+        return []
+    lines = []
+    missing = sorted(gaps.loc[gaps["kind"] == "missing_year", "year"].astype(int))
+    if missing:
+        lines.append(t("survey.gap_missing_years", lang, years=", ".join(map(str, missing))))
+    dropped = gaps.loc[(gaps["kind"] == "dropped") & (gaps["variable"] == "kommune_kode")]
+    if kommune_kode is not None:
+        dropped = dropped.loc[pd.to_numeric(dropped["level"]) == int(kommune_kode)]
+    for year, rows in dropped.groupby("year"):
+        names = ", ".join(kommune_name(int(float(k))) for k in rows["level"])
+        lines.append(t("survey.gap_no_respondents", lang, year=int(year), names=names))
+    if kommune_kode is None:
+        collapsed = gaps.loc[gaps["kind"] == "collapsed"].groupby("year").size()
+        for year, n in collapsed.items():
+            lines.append(t("survey.gap_collapsed", lang, year=int(year), n=int(n)))
+    return lines
+
+
 def publishable(estimates: pd.DataFrame, min_cell: int = 10) -> pd.DataFrame:
     """Blank every cell with fewer than ``min_cell`` respondents (or flagged suppressed).
 

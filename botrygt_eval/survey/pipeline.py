@@ -88,7 +88,9 @@ def _empty_cell_row(note: dict) -> pd.DataFrame:
             f"collapsed into {note['variable']}={note['into']}"
         )
     return pd.DataFrame({"statistic": ["empty_cell"], "before": [float("nan")],
-                         "after": [float("nan")], "year": [note["year"]], "note": [text]})  # fmt: skip
+                         "after": [float("nan")], "year": [note["year"]], "note": [text],
+                         "variable": [note["variable"]], "level": [str(note["level"])],
+                         "action": [note["action"]], "into": [note.get("into")]})  # fmt: skip
 
 
 def survey_estimates(
@@ -141,3 +143,24 @@ def survey_estimates(
         "suppressed",
     ]
     return est[cols], pd.concat(diags, ignore_index=True)
+
+
+def survey_gaps(estimates: pd.DataFrame, diagnostics: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What the survey series lacks, for the reports to say: ``year, kind, variable, level,
+    into``, one row per gap.
+
+    ``kind`` is ``missing_year`` (a year between the first and the last survey year with
+    no estimates at all), ``dropped`` (a kommune, or another margin level, without
+    respondents that year, left out of that year's weighting) or ``collapsed`` (a margin
+    cell without respondents joined to ``into``). Without ``diagnostics`` (estimates
+    given as a file) only missing years are known.
+    """
+    years = sorted({int(y) for y in estimates["year"].dropna()})
+    missing = sorted(set(range(years[0], years[-1] + 1)) - set(years)) if years else []
+    rows = [dict(year=y, kind="missing_year", variable=None, level=None, into=None)
+            for y in missing]  # fmt: skip
+    if diagnostics is not None and "action" in diagnostics.columns:
+        cells = diagnostics.loc[diagnostics["statistic"] == "empty_cell"]
+        rows += [dict(year=int(r.year), kind=r.action, variable=r.variable, level=r.level,
+                      into=r.into) for r in cells.itertuples(index=False)]  # fmt: skip
+    return pd.DataFrame(rows, columns=["year", "kind", "variable", "level", "into"])
