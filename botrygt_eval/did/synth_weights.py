@@ -26,8 +26,12 @@ chosen, weight zero); ``n_rows`` holds each problem's true row count.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+
+from botrygt_eval.did import synth_fw_numba
+from botrygt_eval.errors import check_option
 
 #: synthdid defaults (R/synthdid.R, synthdid 0.0.9).
 MAX_ITER = 10_000
@@ -40,6 +44,9 @@ _rowdot = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("rk,rk->r", a, 
 SINGLE_MAX_BATCH = 2
 #: rescale the lazily scaled state when its scale factor falls below this
 _RESCALE_BELOW = 1e-150
+#: which loop runs the iterations: compiled when numba imports ("auto"), or either one
+Kernel = Literal["auto", "numba", "numpy"]
+KERNELS: tuple[str, ...] = ("auto", "numba", "numpy")
 
 
 def frank_wolfe(
@@ -53,6 +60,7 @@ def frank_wolfe(
     max_iter: int,
     col_valid: np.ndarray | None = None,
     single: bool = True,
+    kernel: Kernel = "auto",
 ) -> np.ndarray:
     """Run Frank-Wolfe on a batch; arrays are ``A (B,n,k)``, ``b (B,n)``, ``x0 (B,k)``.
 
@@ -61,8 +69,15 @@ def frank_wolfe(
     working arrays every few iterations, so late iterations only touch the
     problems still running. Batches of at most ``SINGLE_MAX_BATCH`` problems
     are solved one by one by :func:`_frank_wolfe_one` (same steps, fewer numpy
-    calls per iteration) unless ``single=False``.
+    calls per iteration) unless ``single=False``. ``kernel="numba"`` (the default
+    ``"auto"`` when numba imports) runs the same steps compiled
+    (:mod:`botrygt_eval.did.synth_fw_numba`); ``"numpy"`` runs the loops here, the
+    reference the compiled kernel is tested against.
     """
+    if _use_compiled(kernel):
+        return _frank_wolfe_compiled(A, b, x0, zeta=zeta, n_rows=n_rows,
+                                     min_decrease=min_decrease, max_iter=max_iter,
+                                     col_valid=col_valid)  # fmt: skip
     A = np.asarray(A, dtype=float)
     b = np.asarray(b, dtype=float)
     out = np.array(x0, dtype=float, copy=True)
@@ -231,6 +246,74 @@ def _frank_wolfe_one(A: np.ndarray, b: np.ndarray, x0: np.ndarray, zeta2: float,
     return alpha * u
 
 
+def _use_compiled(kernel: str) -> bool:
+    check_option("kernel", kernel, KERNELS)
+    return kernel == "numba" or (kernel == "auto" and synth_fw_numba.available())
+
+
+def _frank_wolfe_compiled(A, b, x0, *, zeta, n_rows, min_decrease, max_iter, col_valid):
+    """:func:`frank_wolfe` with the iterations in the numba kernel (same set-up, same steps)."""
+    setup = _CompiledSetup.build(A, b, zeta, n_rows, min_decrease, col_valid)
+    return setup.run(x0, max_iter)
+
+
+@dataclass(frozen=True, eq=False)
+class _CompiledSetup:
+    """What the compiled kernel needs for a batch, built once for both sparsification stages.
+
+    The same quantities as the numpy loop: ``H`` (row i: the half-gradient at
+    vertex i; invalid columns get a huge gradient), ``AbT`` (column i of A minus
+    b, row-wise), and each problem's last used row and column (trailing padding
+    is skipped).
+    """
+
+    A: np.ndarray
+    b: np.ndarray
+    H: np.ndarray
+    AbT: np.ndarray
+    eta: np.ndarray
+    zeta2: np.ndarray
+    inv_n: np.ndarray
+    md2: np.ndarray
+    n_end: np.ndarray
+    col_valid: np.ndarray | None
+
+    @classmethod
+    def build(cls, A, b, zeta, n_rows, min_decrease, col_valid) -> _CompiledSetup:
+        A = np.asarray(A, dtype=float)
+        b = np.asarray(b, dtype=float)
+        nb, n, k = A.shape
+        zeta2 = np.broadcast_to(np.asarray(zeta, float) ** 2, (nb,))
+        inv_n = 1.0 / np.broadcast_to(np.asarray(n_rows, float), (nb,))
+        md2 = np.broadcast_to(np.asarray(min_decrease, float) ** 2, (nb,))
+        eta = zeta2 / inv_n
+        At = A.transpose(0, 2, 1)
+        c = (At @ b[:, :, None])[:, :, 0]
+        H = At @ A
+        H -= c[:, None, :]
+        H[:, np.arange(k), np.arange(k)] += eta[:, None]
+        cv = None
+        if col_valid is not None and not np.all(col_valid):
+            cv = np.asarray(col_valid, bool)
+            H = np.where(cv[:, None, :], H, _NEVER)
+        AbT = np.subtract(At, b[:, None, :], order="C")  # a new array: A is never written
+        used_row = (A != 0).any(axis=2) | (b != 0)
+        n_end = np.where(used_row.any(axis=1), n - np.argmax(used_row[:, ::-1], axis=1), 0)
+        return cls(A, b, H, AbT, eta, zeta2, inv_n, md2, n_end, cv)
+
+    def run(self, x0: np.ndarray, max_iter: int) -> np.ndarray:
+        x = np.array(x0, dtype=float, copy=True)
+        nb, k = x.shape
+        if self.col_valid is None:
+            k_end = np.full(nb, k)
+        else:  # trailing invalid columns with zero weight are padding
+            used_col = self.col_valid | (x != 0)
+            k_end = np.maximum(k - np.argmax(used_col[:, ::-1], axis=1), 1)
+        err = (self.A @ x[:, :, None])[:, :, 0] - self.b
+        return synth_fw_numba.run(self.H, self.AbT, x, err, self.eta, self.zeta2, self.inv_n,
+                                  self.md2, max_iter, self.n_end, k_end)  # fmt: skip
+
+
 def sparsify(x: np.ndarray) -> np.ndarray:
     """synthdid's ``sparsify_function``, row-wise: zero weights <= max/4, renormalise."""
     x = np.where(x <= x.max(axis=1, keepdims=True) / 4, 0.0, x)
@@ -259,12 +342,15 @@ def solve_weights(
     *,
     max_iter: int = MAX_ITER,
     max_iter_pre_sparsify: int = MAX_ITER_PRE_SPARSIFY,
+    kernel: Kernel = "auto",
 ) -> list[np.ndarray]:
     """synthdid's two-step sparsified fit for several batches in one Frank-Wolfe run.
 
-    Batches of different shapes (e.g. the unit-weight and time-weight problems) are
-    padded to a common shape and solved together, so the sequential iterations
-    are paid once. Returns one ``(B, k)`` weight array per problem.
+    With the numpy loop, batches of different shapes (e.g. the unit-weight and
+    time-weight problems) are padded to a common shape and solved together, so
+    the sequential iterations are paid once. The compiled kernel has no
+    per-iteration overhead to share, so there each batch is solved at its own
+    shape. Returns one ``(B, k)`` weight array per problem.
     """
     parts = []
     for p in problems:
@@ -280,6 +366,14 @@ def solve_weights(
         zeta = np.broadcast_to(np.asarray(p.zeta, float), (nb,))
         md = np.broadcast_to(np.asarray(p.min_decrease, float), (nb,))
         parts.append((Y, cv, n_rows, np.asarray(p.x0, float), zeta, md))
+    if _use_compiled(kernel):
+        out = []
+        for Y, cv, nr, x, z, m in parts:
+            setup = _CompiledSetup.build(Y[:, :, :-1], Y[:, :, -1], z, nr, m,
+                                         None if cv.all() else cv)  # fmt: skip
+            w = setup.run(np.where(cv, x, 0.0), max_iter_pre_sparsify)
+            out.append(setup.run(sparsify(w), max_iter))
+        return out
     n_max = max(y.shape[1] for y, *_ in parts)
     k_max = max(y.shape[2] - 1 for y, *_ in parts)
     total = sum(y.shape[0] for y, *_ in parts)
@@ -301,8 +395,8 @@ def solve_weights(
         r += nb
     opts = dict(zeta=zeta, n_rows=n_rows, min_decrease=md,
                 col_valid=None if cv_all.all() else cv_all)  # fmt: skip
-    x = frank_wolfe(A, b, x0, max_iter=max_iter_pre_sparsify, **opts)
-    x = frank_wolfe(A, b, sparsify(x), max_iter=max_iter, **opts)
+    x = frank_wolfe(A, b, x0, max_iter=max_iter_pre_sparsify, kernel="numpy", **opts)
+    x = frank_wolfe(A, b, sparsify(x), max_iter=max_iter, kernel="numpy", **opts)
     return [x[sl, :k] for sl, k in sizes]
 
 
@@ -317,8 +411,9 @@ def sparsified_weights(
     col_valid: np.ndarray | None = None,
     max_iter: int = MAX_ITER,
     max_iter_pre_sparsify: int = MAX_ITER_PRE_SPARSIFY,
+    kernel: Kernel = "auto",
 ) -> np.ndarray:
     """One batch of :class:`WeightProblem` solved by :func:`solve_weights`."""
     problem = WeightProblem(Y, x0, zeta, intercept, min_decrease, row_valid, col_valid)
     return solve_weights([problem], max_iter=max_iter,
-                         max_iter_pre_sparsify=max_iter_pre_sparsify)[0]  # fmt: skip
+                         max_iter_pre_sparsify=max_iter_pre_sparsify, kernel=kernel)[0]  # fmt: skip
