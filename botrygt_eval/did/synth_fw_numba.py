@@ -21,6 +21,9 @@ import numpy as np
 _KERNEL = None
 #: rescale the lazily scaled state when its scale factor falls below this (as the numpy path)
 _RESCALE_BELOW = 1e-150
+#: LLVM may reorder sums (to vectorise them) and fuse multiply-adds: ~20 % faster, and the
+#: weights differ from the numpy loop's by rounding only (as the two numpy loops do)
+FASTMATH = {"reassoc", "contract"}
 
 
 def available() -> bool:
@@ -66,13 +69,13 @@ def _fw_batch(H, AbT, x, err, eta, zeta2, inv_n, md2, max_iter, n_end, k_end):  
         for t in range(1, max_iter + 1):
             i = 0
             vmin = v[0]
-            vu = v[0] * u[0]
             for j in range(1, k):
-                vj = v[j]
-                vu += vj * u[j]
-                if vj < vmin:
-                    vmin = vj
+                if v[j] < vmin:
+                    vmin = v[j]
                     i = j
+            vu = 0.0  # a separate loop, so that this sum is vectorised
+            for j in range(k):
+                vu += v[j] * u[j]
             xi = alpha * u[i]
             dd = 0.0
             for j in range(n):
@@ -124,10 +127,12 @@ def kernel():
     if _KERNEL is None:
         import numba
 
+        # sums may be reordered (vectorised) and fused; never assumed free of NaN or inf
+        opts = dict(nogil=True, fastmath=set(FASTMATH))
         try:
-            _KERNEL = numba.njit(cache=True, nogil=True)(_fw_batch)
+            _KERNEL = numba.njit(cache=True, **opts)(_fw_batch)
         except Exception:  # no writable cache location: compile in memory
-            _KERNEL = numba.njit(nogil=True)(_fw_batch)
+            _KERNEL = numba.njit(**opts)(_fw_batch)
     return _KERNEL
 
 
