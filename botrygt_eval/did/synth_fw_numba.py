@@ -12,6 +12,8 @@ kernel gives their weights (``tests/test_did_synth_solver.py``). numba is
 imported only when the kernel is first used, so importing the package (and the
 CLI) does not pay for it; the compiled code is cached next to this file (or in
 numba's user cache) when a writable place exists, and compiled afresh otherwise.
+Should numba fail to import or compile (or its JIT be disabled), the callers run
+the numpy loop instead: the same weights, slower.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from __future__ import annotations
 import numpy as np
 
 _KERNEL = None
+_AVAILABLE: bool | None = None
+#: the one signature compiled (eagerly, so that :func:`available` knows it works)
+SIGNATURE = (
+    "void(f8[:, :, ::1], f8[:, :, ::1], f8[:, ::1], f8[:, ::1], f8[::1], f8[::1], f8[::1],"
+    " f8[::1], i8, i8[::1], i8[::1])"
+)
 #: rescale the lazily scaled state when its scale factor falls below this (as the numpy path)
 _RESCALE_BELOW = 1e-150
 #: LLVM may reorder sums (to vectorise them) and fuse multiply-adds: ~20 % faster, and the
@@ -27,12 +35,19 @@ FASTMATH = {"reassoc", "contract"}
 
 
 def available() -> bool:
-    """True when numba imports (it is a dependency, so only a broken install says no)."""
-    try:
-        import numba  # noqa: F401
-    except Exception:  # an import failure of any kind means: use the numpy loop
-        return False
-    return True
+    """True when the kernel compiles (or loads from the cache); asked once per process.
+
+    numba is a dependency, so only a broken install (e.g. a numba too old for the
+    installed numpy) says no; the callers then run the numpy loop, same weights.
+    """
+    global _AVAILABLE
+    if _AVAILABLE is None:
+        try:
+            kernel()
+            _AVAILABLE = True
+        except Exception:  # an import or compile failure of any kind means: use the numpy loop
+            _AVAILABLE = False
+    return _AVAILABLE
 
 
 def _fw_batch(H, AbT, x, err, eta, zeta2, inv_n, md2, max_iter, n_end, k_end):  # pragma: no cover
@@ -127,20 +142,23 @@ def kernel():
     if _KERNEL is None:
         import numba
 
+        if numba.config.DISABLE_JIT:  # the loop would run as plain Python: far slower than numpy
+            raise RuntimeError("numba's JIT is disabled (NUMBA_DISABLE_JIT)")
         # sums may be reordered (vectorised) and fused; never assumed free of NaN or inf
         opts = dict(nogil=True, fastmath=set(FASTMATH))
         try:
-            _KERNEL = numba.njit(cache=True, **opts)(_fw_batch)
-        except Exception:  # no writable cache location: compile in memory
-            _KERNEL = numba.njit(**opts)(_fw_batch)
+            _KERNEL = numba.njit(SIGNATURE, cache=True, **opts)(_fw_batch)
+        except RuntimeError:  # no writable cache location: compile in memory
+            _KERNEL = numba.njit(SIGNATURE, **opts)(_fw_batch)
     return _KERNEL
 
 
 def run(H, AbT, x, err, eta, zeta2, inv_n, md2, max_iter, n_end, k_end) -> np.ndarray:
-    """Run the kernel on contiguous float64 copies; returns the weights ``(B, k)``."""
+    """Run the kernel (inputs as contiguous, writable arrays of the signature's types; ``x``
+    and ``err`` copied, as the kernel writes them); returns the weights ``(B, k)``."""
     x = np.array(x, dtype=np.float64, order="C", copy=True)
     err = np.array(err, dtype=np.float64, order="C", copy=True)
-    f64 = [np.ascontiguousarray(a, dtype=np.float64) for a in (H, AbT, eta, zeta2, inv_n, md2)]
-    ends = [np.ascontiguousarray(a, dtype=np.int64) for a in (n_end, k_end)]
+    f64 = [np.require(a, np.float64, ["C", "W"]) for a in (H, AbT, eta, zeta2, inv_n, md2)]
+    ends = [np.require(a, np.int64, ["C", "W"]) for a in (n_end, k_end)]
     kernel()(f64[0], f64[1], x, err, *f64[2:], int(max_iter), *ends)
     return x
