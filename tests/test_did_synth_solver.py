@@ -159,3 +159,19 @@ def test_unknown_kernel_is_refused():
     A, b, x0, kw = _random_batch(0, nb=1)
     with pytest.raises(ConfigError, match="kernel"):
         frank_wolfe(A, b, x0, max_iter=10, kernel="fortran", **kw)
+
+
+def test_numba_is_imported_only_when_a_fit_runs():
+    """The CLI imports did.synth for every command: numba (~0.5 s) must wait for a fit."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "import botrygt_eval.did.synth as s\n"
+        "before = 'numba' in sys.modules\n"
+        "s.sc_estimate(np.arange(12.0).reshape(3, 4) ** 1.5, 2, 2)\n"
+        "print(before, 'numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
