@@ -97,10 +97,11 @@ CASES = [
               "standardised rows gives -1.0763)"),
     Case("synthetic control + placebo over all 97 donors",
          _panel, _ours("sc", "placebo"), peers={"pysyncon Synth, loop of 97 refits": _pysyncon_placebo},
-         repeat=1, note="ours: every placebo problem through the compiled Frank-Wolfe kernel"),
+         repeat_for={"pysyncon Synth, loop of 97 refits": 1},
+         note="ours: every placebo problem through the compiled Frank-Wolfe kernel"),
     Case("synthetic DiD + placebo over all 97 donors (target < 5 s)",
          _panel, _ours("sdid", "placebo"), peers={"diff-diff SyntheticDiD": _diff_diff_sdid},
-         repeat=1, note="diff-diff runs Frank-Wolfe in compiled Rust, 97 random placebo draws; ours: "
+         note="diff-diff runs Frank-Wolfe in compiled Rust, 97 random placebo draws; ours: "
                         "numba kernel, every donor once; same estimate (-1.694539)"),
     Case("DiD + placebo over all 97 donors", _panel, _ours("did", "placebo")),
 ]  # fmt: skip
