@@ -21,6 +21,11 @@ being recomputed.
 Problems of unequal size are padded: padded rows of ``A`` and ``b`` are zero
 (they add nothing to the fit) and padded columns are marked invalid (never
 chosen, weight zero); ``n_rows`` holds each problem's true row count.
+
+By default (``kernel="auto"``) the same steps run in a compiled numba kernel
+(:mod:`botrygt_eval.did.synth_fw_numba`, ~100 ns an iteration instead of a dozen
+numpy calls); the numpy loops here are its reference in the tests and the
+fallback when numba cannot compile.
 """
 
 from __future__ import annotations
