@@ -97,18 +97,7 @@ def frank_wolfe(
                                       None if cv is None else cv[r])  # fmt: skip
         return out
     eta = zeta2 / inv_n  # the solver's ridge term, eta = N * zeta^2
-    # half-gradient g = A'(Ax - b) + eta x = H x with H_i = A'A_i + eta e_i - A'b (x on the
-    # simplex), so a step towards vertex i updates it as g <- (1 - s) g + s H_i.
-    At = A.transpose(0, 2, 1)
-    c = (At @ b[:, :, None])[:, :, 0]
-    H = At @ A - c[:, None, :]  # row i of H holds H_i (batched BLAS, not einsum)
-    H[:, np.arange(k), np.arange(k)] += eta[:, None]
-    if col_valid is not None:
-        # an invalid (padded) column gets a huge gradient in every row of H, so it is never
-        # the Frank-Wolfe vertex; its weight stays 0, so it never enters g'x either
-        H = np.where(np.asarray(col_valid, bool)[:, None, :], H, _NEVER)
-    # column i minus the target, stored row-wise for contiguous gathers: A_i - Ax = Ab_i - err
-    AbT = np.ascontiguousarray((A - b[:, :, None]).transpose(0, 2, 1))
+    H, AbT = _vertex_rows(A, b, eta, col_valid)
     # state: weights x and half-gradient g side by side, so one product rescales both
     xg = np.empty((nb, 2 * k))
     xg[:, :k] = out
@@ -118,8 +107,7 @@ def frank_wolfe(
     ids = np.arange(nb)  # positions in ``out`` of the working rows
     # trailing padding (all-zero rows of A and b; invalid columns starting at 0) is cut away
     # when finished problems are dropped, once no live problem uses it
-    used_row = (A != 0).any(axis=2) | (b != 0)
-    row_end = np.where(used_row.any(axis=1), A.shape[1] - np.argmax(used_row[:, ::-1], axis=1), 0)
+    row_end = _last_used_row(A, b)
     used_col = (out != 0) if col_valid is None else (np.asarray(col_valid, bool) | (out != 0))
     col_end = k if col_valid is None else k - np.argmax(used_col[:, ::-1], axis=1)
     col_end = np.broadcast_to(col_end, (nb,)).copy()
@@ -251,6 +239,34 @@ def _frank_wolfe_one(A: np.ndarray, b: np.ndarray, x0: np.ndarray, zeta2: float,
     return alpha * u
 
 
+def _vertex_rows(A: np.ndarray, b: np.ndarray, eta: np.ndarray,
+                 col_valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per vertex i: the half-gradient there (``H``) and column i minus the target (``AbT``).
+
+    The half-gradient g = A'(Ax - b) + eta x = H x with H_i = A'A_i + eta e_i - A'b (x on
+    the simplex), so a step towards vertex i updates it as g <- (1 - s) g + s H_i; row i of
+    ``H`` holds H_i (batched BLAS, not einsum). An invalid (padded) column gets a huge
+    gradient in every row of ``H``, so it is never the Frank-Wolfe vertex; its weight stays
+    0, so it never enters g'x either. ``AbT`` is stored row-wise for contiguous gathers
+    (A_i - Ax = Ab_i - err); both are new arrays, the inputs are never written.
+    """
+    k = A.shape[2]
+    At = A.transpose(0, 2, 1)
+    c = (At @ b[:, :, None])[:, :, 0]
+    H = At @ A - c[:, None, :]
+    H[:, np.arange(k), np.arange(k)] += eta[:, None]
+    if col_valid is not None:
+        H = np.where(np.asarray(col_valid, bool)[:, None, :], H, _NEVER)
+    AbT = np.subtract(At, b[:, None, :], order="C")
+    return H, AbT
+
+
+def _last_used_row(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per problem, one past its last row with a non-zero in ``A`` or ``b`` (then padding)."""
+    used_row = (A != 0).any(axis=2) | (b != 0)
+    return np.where(used_row.any(axis=1), A.shape[1] - np.argmax(used_row[:, ::-1], axis=1), 0)
+
+
 def _use_compiled(kernel: str) -> bool:
     check_option("kernel", kernel, KERNELS)
     return kernel == "numba" or (kernel == "auto" and synth_fw_numba.available())
@@ -266,10 +282,8 @@ def _frank_wolfe_compiled(A, b, x0, *, zeta, n_rows, min_decrease, max_iter, col
 class _CompiledSetup:
     """What the compiled kernel needs for a batch, built once for both sparsification stages.
 
-    The same quantities as the numpy loop: ``H`` (row i: the half-gradient at
-    vertex i; invalid columns get a huge gradient), ``AbT`` (column i of A minus
-    b, row-wise), and each problem's last used row and column (trailing padding
-    is skipped).
+    The same quantities as the numpy loop (:func:`_vertex_rows`), and each
+    problem's last used row and column (trailing padding is skipped).
     """
 
     A: np.ndarray
@@ -287,24 +301,16 @@ class _CompiledSetup:
     def build(cls, A, b, zeta, n_rows, min_decrease, col_valid) -> _CompiledSetup:
         A = np.asarray(A, dtype=float)
         b = np.asarray(b, dtype=float)
-        nb, n, k = A.shape
+        nb = A.shape[0]
         zeta2 = np.broadcast_to(np.asarray(zeta, float) ** 2, (nb,))
         inv_n = 1.0 / np.broadcast_to(np.asarray(n_rows, float), (nb,))
         md2 = np.broadcast_to(np.asarray(min_decrease, float) ** 2, (nb,))
         eta = zeta2 / inv_n
-        At = A.transpose(0, 2, 1)
-        c = (At @ b[:, :, None])[:, :, 0]
-        H = At @ A
-        H -= c[:, None, :]
-        H[:, np.arange(k), np.arange(k)] += eta[:, None]
         cv = None
         if col_valid is not None and not np.all(col_valid):
             cv = np.asarray(col_valid, bool)
-            H = np.where(cv[:, None, :], H, _NEVER)
-        AbT = np.subtract(At, b[:, None, :], order="C")  # a new array: A is never written
-        used_row = (A != 0).any(axis=2) | (b != 0)
-        n_end = np.where(used_row.any(axis=1), n - np.argmax(used_row[:, ::-1], axis=1), 0)
-        return cls(A, b, H, AbT, eta, zeta2, inv_n, md2, n_end, cv)
+        H, AbT = _vertex_rows(A, b, eta, cv)
+        return cls(A, b, H, AbT, eta, zeta2, inv_n, md2, _last_used_row(A, b), cv)
 
     def run(self, x0: np.ndarray, max_iter: int) -> np.ndarray:
         x = np.array(x0, dtype=float, copy=True)
