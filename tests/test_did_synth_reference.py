@@ -80,3 +80,14 @@ def test_weights_have_the_package_structure(prop99):
     # noise level: sd of first differences of the controls' pre-period outcomes
     assert sd.tuning.noise_level == pytest.approx(np.std(np.diff(Y[:n0, :t0], axis=1), ddof=1))
     assert sd.tuning.zeta_omega == pytest.approx((1 * 12) ** 0.25 * sd.tuning.noise_level)
+
+
+@pytest.mark.parametrize("method", ["sdid", "sc"])
+def test_numpy_oracle_loop_reproduces_published(prop99, method, monkeypatch):
+    """The pure-numpy Frank-Wolfe loop (the oracle of the compiled kernel that the tests
+    above run by default) reproduces the published estimates too."""
+    from botrygt_eval.did import synth_fw_numba
+
+    monkeypatch.setattr(synth_fw_numba, "available", lambda: False)
+    Y, n0, t0 = _matrices(prop99)
+    assert estimate_matrix(Y, n0, t0, method).estimate == pytest.approx(PUBLISHED[method], abs=TOL)
