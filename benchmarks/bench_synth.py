@@ -7,7 +7,7 @@ outcomes as predictors and equal V, solved by scipy SLSQP; no synthetic DiD and
 no placebo routine, so its placebo is a loop of 97 refits). ``synthdid`` from PyPI
 fails to build here. Ours runs synthdid's Frank-Wolfe steps and stopping rule (up
 to 100 + 10,000 iterations per problem) in a compiled numba kernel
-(``did/synth_fw_numba.py``; the numpy loops are its tested oracle). Timings are
+(``did/synth/fw_numba.py``; the numpy loops are its tested oracle). Timings are
 warm: the first call in a process imports numba and loads the cached kernel
 (~0.7 s; ~2 s when it must compile).
 """
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from harness import Case
 
-from botrygt_eval.did.synth import synth_did
+from botrygt_eval.did.synth.fit import synth_did
 from botrygt_eval.reference import kommune_codes
 
 T0 = 40

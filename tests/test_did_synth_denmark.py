@@ -45,7 +45,7 @@ def _true_average_effect(truth, kommune, last_period):
 
 @pytest.mark.parametrize("kommune", [101, 167])  # København and an early partner (2019)
 def test_one_kommune_effect_is_covered(denmark, kommune):
-    from botrygt_eval.did.synth import synth_did
+    from botrygt_eval.did.synth.fit import synth_did
 
     panel, truth = denmark
     with warnings.catch_warnings():

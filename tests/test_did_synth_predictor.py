@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, minimize
 
-from botrygt_eval.did.simplex_qp import simplex_qp
-from botrygt_eval.did.synth_predictor import synth_predictor
+from botrygt_eval.did.synth.predictor import synth_predictor
+from botrygt_eval.did.synth.simplex_qp import simplex_qp
 from botrygt_eval.errors import ConfigError, InputFileError
 
 REF = Path(__file__).parent / "reference" / "synth_basque"

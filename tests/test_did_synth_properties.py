@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from botrygt_eval.did.synth import (
+from botrygt_eval.did.synth.fit import (
     estimate_matrix,
     leave_one_donor_out,
     same_region,
     similar_level,
     synth_did,
 )
-from botrygt_eval.did.synth_weights import frank_wolfe, sparsified_weights
+from botrygt_eval.did.synth.weights import frank_wolfe, sparsified_weights
 from botrygt_eval.errors import ConfigError, DidDataError, DroppedUnitsWarning, EstimationError
 
 
@@ -140,7 +140,7 @@ def test_jackknife_equals_brute_force_fixed_weights(method):
 
 def test_padded_bootstrap_sample_equals_explicit_duplicates():
     """A bootstrap draw (repeats, donors and treated mixed, padding) = the explicit matrix."""
-    from botrygt_eval.did.synth import fit_block, tuning
+    from botrygt_eval.did.synth.fit import fit_block, tuning
 
     rng = np.random.default_rng(14)
     n0, n1, t, t0 = 12, 3, 14, 10
@@ -275,7 +275,7 @@ def test_target_keeps_one_treated_unit():
 
 
 def test_synth_each_fits_every_treated_unit_on_its_own():
-    from botrygt_eval.did.synth import synth_each
+    from botrygt_eval.did.synth.fit import synth_each
 
     df = factor_panel(seed=15, treated=(1, 2), effect=1.0)
     with warnings.catch_warnings():

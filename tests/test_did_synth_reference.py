@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from botrygt_eval.did.synth import (
+from botrygt_eval.did.synth.fit import (
     did_estimate,
     estimate_matrix,
     sc_estimate,
@@ -86,7 +86,7 @@ def test_weights_have_the_package_structure(prop99):
 def test_numpy_oracle_loop_reproduces_published(prop99, method, monkeypatch):
     """The pure-numpy Frank-Wolfe loop (the oracle of the compiled kernel that the tests
     above run by default) reproduces the published estimates too."""
-    from botrygt_eval.did import synth_fw_numba
+    import botrygt_eval.did.synth.fw_numba as synth_fw_numba
 
     monkeypatch.setattr(synth_fw_numba, "available", lambda: False)
     Y, n0, t0 = _matrices(prop99)

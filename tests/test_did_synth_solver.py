@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from botrygt_eval.did.synth_weights import frank_wolfe
+from botrygt_eval.did.synth.weights import frank_wolfe
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -55,7 +55,7 @@ def test_single_problem_path_full_step_to_a_vertex():
 def test_padding_and_trimming_do_not_change_weights(seed):
     """Two shapes solved in one padded batch (padding cut away as problems finish) give the
     weights each batch gets on its own, unpadded."""
-    from botrygt_eval.did.synth_weights import WeightProblem, solve_weights
+    from botrygt_eval.did.synth.weights import WeightProblem, solve_weights
 
     rng = np.random.default_rng(seed)
     probs = []
@@ -129,7 +129,7 @@ def test_compiled_kernel_full_step_to_a_vertex():
 def test_compiled_two_step_fit_matches_numpy_and_leaves_inputs_alone(seed):
     """solve_weights (sparsification, intercepts, padding) with either kernel; the inputs,
     including a non-C-ordered Y as fit_block builds it, are not written to."""
-    from botrygt_eval.did.synth_weights import WeightProblem, solve_weights
+    from botrygt_eval.did.synth.weights import WeightProblem, solve_weights
 
     rng = np.random.default_rng(seed)
     probs = []
@@ -168,7 +168,7 @@ def test_numba_is_imported_only_when_a_fit_runs():
 
     code = (
         "import sys, numpy as np\n"
-        "import botrygt_eval.did.synth as s\n"
+        "import botrygt_eval.did.synth.fit as s\n"
         "before = 'numba' in sys.modules\n"
         "s.sc_estimate(np.arange(12.0).reshape(3, 4) ** 1.5, 2, 2)\n"
         "print(before, 'numba' in sys.modules)\n"

@@ -13,7 +13,7 @@ from rich.console import Console
 from botrygt_eval.cli._json import json_safe
 from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.sample import read_table
-from botrygt_eval.did.synth import INFERENCES, METHODS, synth_did
+from botrygt_eval.did.synth.fit import INFERENCES, METHODS, synth_did
 from botrygt_eval.errors import InputFileError, check_option
 from botrygt_eval.privacy.guard import guarded_write_text
 

@@ -671,7 +671,7 @@ def synth_comparison(panel_quarter: pd.DataFrame, kommune: int, seed: int, repli
     hold no period of the kommune's partnership yet (signed after the data end): too new
     to measure.
     """
-    from botrygt_eval.did.synth import synth_did
+    from botrygt_eval.did.synth.fit import synth_did
 
     mine = panel_quarter[panel_quarter["kommune_kode"].eq(kommune)]
     if not mine["treated"].eq(1).any():

@@ -23,7 +23,7 @@ Problems of unequal size are padded: padded rows of ``A`` and ``b`` are zero
 chosen, weight zero); ``n_rows`` holds each problem's true row count.
 
 By default (``kernel="auto"``) the same steps run in a compiled numba kernel
-(:mod:`botrygt_eval.did.synth_fw_numba`, ~100 ns an iteration instead of a dozen
+(:mod:`botrygt_eval.did.synth.fw_numba`, ~100 ns an iteration instead of a dozen
 numpy calls); the numpy loops here are its reference in the tests and the
 fallback when numba cannot compile.
 """
@@ -35,7 +35,7 @@ from typing import Literal
 
 import numpy as np
 
-from botrygt_eval.did import synth_fw_numba
+import botrygt_eval.did.synth.fw_numba as synth_fw_numba
 from botrygt_eval.errors import check_option
 
 #: synthdid defaults (R/synthdid.R, synthdid 0.0.9).
@@ -76,7 +76,7 @@ def frank_wolfe(
     are solved one by one by :func:`_frank_wolfe_one` (same steps, fewer numpy
     calls per iteration) unless ``single=False``. ``kernel="numba"`` (the default
     ``"auto"`` when numba imports) runs the same steps compiled
-    (:mod:`botrygt_eval.did.synth_fw_numba`); ``"numpy"`` runs the loops here, the
+    (:mod:`botrygt_eval.did.synth.fw_numba`); ``"numpy"`` runs the loops here, the
     reference the compiled kernel is tested against.
     """
     if _use_compiled(kernel):

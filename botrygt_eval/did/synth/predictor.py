@@ -1,7 +1,7 @@
 """Predictor-based synthetic control (Abadie & Gardeazabal 2003; Abadie, Diamond & Hainmueller 2010).
 
 Beside the outcome-only synthetic control and synthetic DiD of
-:mod:`botrygt_eval.did.synth`, this matches the treated unit on *predictors*
+:mod:`botrygt_eval.did.synth.fit`, this matches the treated unit on *predictors*
 (covariate means over chosen periods, plus pre-period outcome levels) with
 Abadie's nested optimisation, as pysyncon's ``Synth`` (v1.6.0) and R's
 ``Synth::synth`` do:
@@ -15,7 +15,7 @@ Abadie's nested optimisation, as pysyncon's ``Synth`` (v1.6.0) and R's
   treated unit and the donors;
 * inner problem: for a diagonal V (non-negative, summing to 1), the donor
   weights W on the simplex minimising ``(X1 - X0 W)' V (X1 - X0 W)``, solved
-  exactly by :func:`botrygt_eval.did.simplex_qp.simplex_qp`;
+  exactly by :func:`botrygt_eval.did.synth.simplex_qp.simplex_qp`;
 * outer problem: V = diag(|x|)/sum|x| searched by ``scipy.optimize.minimize``
   (Nelder-Mead by default) from equal weights (``optim_initial="equal"``) or
   the regression-based start (``"ols"``: the squared coefficients of a
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from botrygt_eval.did.simplex_qp import simplex_qp
+from botrygt_eval.did.synth.simplex_qp import simplex_qp
 from botrygt_eval.errors import ConfigError, EstimationError, InputFileError, check_option
 
 OptimInitial = Literal["equal", "ols"]

@@ -5,7 +5,7 @@ positive semi-definite ``P`` (donors x donors), as the inner problem of
 predictor-based synthetic control needs it: ``P = X0' V X0`` and
 ``q = X0' V X1`` give ``min (X1 - X0 w)' V (X1 - X0 w)``.
 
-Why not Frank-Wolfe (:mod:`botrygt_eval.did.synth_weights`): its error after
+Why not Frank-Wolfe (:mod:`botrygt_eval.did.synth.weights`): its error after
 10,000 iterations is still ~1e-4 on a face of the simplex, and the outer
 Nelder-Mead search over V compares losses that differ by less than that, so it
 would follow noise. Why not SLSQP (what pysyncon uses): it stops at ``ftol =

@@ -1,4 +1,4 @@
-"""Compiled (numba) Frank-Wolfe loop for :mod:`botrygt_eval.did.synth_weights`.
+"""Compiled (numba) Frank-Wolfe loop for :mod:`botrygt_eval.did.synth.weights`.
 
 Why: synthdid's stopping rule lets almost every unit-weight problem run all
 10,100 iterations, and in numpy each iteration is a dozen array calls whose

@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from botrygt_eval.did.synth_weights import WeightProblem, solve_weights
+from botrygt_eval.did.synth.weights import WeightProblem, solve_weights
 from botrygt_eval.errors import (
     ConfigError,
     DidDataError,
