@@ -249,6 +249,29 @@ def load_area_lookup(path: str | Path) -> pd.DataFrame:
     return lookup
 
 
+def area_of_cells(cell_ids, lookup: pd.DataFrame) -> pd.Series:
+    """The area (postal district, parish) of each grid cell, by a user's 100 m lookup.
+
+    A 100 m cell gets its own area; a 1 km cell the area most of its looked-up 100 m
+    cells lie in (alphabetically first on a tie). Cells the lookup does not cover get
+    missing. Indexed like ``cell_ids``; one groupby, no loop over cells.
+    """
+    from botrygt_eval.monitoring.grid import parse_cell_ids
+
+    ids = pd.Series(np.asarray(cell_ids, dtype=object))
+    if ids.empty:
+        return pd.Series([], dtype=object)
+    fine = parse_cell_ids(lookup["cell_id"])
+    km = ("1km_" + (fine["north0"] // 1000).astype(str) + "_"
+          + (fine["east0"] // 1000).astype(str))  # fmt: skip
+    votes = pd.DataFrame({"parent": km.to_numpy(), "area": lookup["area"].to_numpy()})
+    counts = votes.value_counts().rename("n").reset_index()
+    counts = counts.sort_values(["parent", "n", "area"], ascending=[True, False, True])
+    by_km = counts.drop_duplicates("parent").set_index("parent")["area"]
+    by_100m = pd.Series(lookup["area"].to_numpy(), index=lookup["cell_id"].to_numpy())
+    return ids.map(by_100m).fillna(ids.map(by_km))
+
+
 def area_monitoring(
     workspace_dir: str | Path,
     kommune: int | str,

@@ -69,9 +69,13 @@ def probability_text(p, lang: str = "da") -> list[str]:
     return out
 
 
-def hotspot_table(cells: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
+def hotspot_table(cells: pd.DataFrame, lang: str = "da",
+                  areas: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """The published hotspot cells, highest smoothed rate first (hidden cells never listed),
-    numbered as on the map and placed in words from the kommune's centre."""
+    numbered as on the map and placed in words from the kommune's centre; with an area
+    lookup (``cell_id, area``, e.g. postal districts) the area's name comes first."""
+    from botrygt_eval.monitoring.local import area_of_cells
+
     hot = cells[cells["hotspot"].astype(bool) & ~cells["suppressed"].astype(bool)]
     hot = hot.sort_values("rate_shrunk", ascending=False, kind="stable").reset_index(drop=True)
     w = cells["households"].fillna(0).to_numpy(float)
@@ -80,6 +84,10 @@ def hotspot_table(cells: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
                      centre, lang), gap_text=probability_text(100 * hot["gap_index"], lang),
                      households=hot["households"].round().astype("Int64"),
                      burglaries=hot["burglaries"].round().astype("Int64"))  # fmt: skip
+    if areas is not None and len(hot):
+        name = area_of_cells(hot["cell_id"], areas).to_numpy()
+        hot["placering"] = [p if pd.isna(a) else f"{a} ({p})"
+                            for a, p in zip(name, hot["placering"], strict=True)]  # fmt: skip
     return hot[[*HOTSPOT_COLUMNS, "cell_id", "east", "north"]]
 
 
@@ -101,6 +109,7 @@ def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
     figure; saves each under ``lokal_*``. Returns the result (or ``None``).
     """
     from botrygt_eval.monitoring import local_monitoring
+    from botrygt_eval.monitoring.local import load_area_lookup
     from botrygt_eval.monitoring.maps import cell_map, gap_map, near_repeat_figure
     from botrygt_eval.reference import kommune_name
     from botrygt_eval.reports.content import say, show_figure, show_table
@@ -121,7 +130,9 @@ def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
           n_hot=len(s["hotspots"])))  # fmt: skip
     kw = dict(lang=lang, boundary=boundary, threshold=threshold)
     fig = cell_map(cells, "rate_shrunk", title=t("local.rate_title", lang, navn=navn), **kw)
-    hot = hotspot_table(cells, lang)
+    lookup = Path(data_dir) / "lokal" / "omraader.csv"
+    areas = load_area_lookup(lookup) if lookup.is_file() else None
+    hot = hotspot_table(cells, lang, areas)
     number_hotspots(fig.axes[0], hot)
     show_figure(out.figure(fig, "lokal_indbrud"), t("local.rate_title", lang, navn=navn))
     say(t("local.hotspot_note", lang))
