@@ -24,8 +24,8 @@ from botrygt_eval.did.inference import (
     SE_FLOOR,
     analytic_se,
     block_multiplier_draws,
+    cluster_sums,
     one_blas_thread,
-    vcov,
 )
 from botrygt_eval.errors import BotrygtError, DidWarning, check_option
 
@@ -58,7 +58,13 @@ class ATTgtResult:
     @cached_property
     def pretest(self) -> PreTest | None:
         """Wald pre-test of R did (computed on first use; None without pre-periods)."""
-        return _pretest(self.table, self.inf, self.data.cluster)
+        return _pretest(self.table, self.gram, self.n)
+
+    @cached_property
+    def gram(self) -> np.ndarray:
+        """S'S of the cluster-summed IF columns [cells, cohort weights] (see :func:`if_gram`):
+        the covariance of any weighted sum of them, computed once on first use."""
+        return if_gram(self.inf, self.data)
 
     def block_draws(self, draws: int, seed: int | None) -> BlockDraws | None:
         """Multiplier draws of the cell influence functions, cohort block by cohort block.
@@ -400,20 +406,132 @@ def _rc_cell(d, method, tt, pret, treated, control):
     return att, rows, inf * (n / n1)
 
 
+#: dense entries per chunk when the Gram of the influence functions is accumulated
+GRAM_CHUNK = 1 << 22
+
+
+def cohort_columns(d: DidData) -> sparse.csc_matrix:
+    """n x cohorts of ``d.glist``: each IF row's aggregation weight in its cohort's column.
+
+    The estimated cohort shares add ``agg_w * coef[cohort]`` to every aggregate's
+    influence function (R did's ``wif``), so these columns sit beside the cells' ones.
+    """
+    n = len(d.cohort)
+    pos = np.searchsorted(d.glist, d.cohort)
+    pos = np.minimum(pos, len(d.glist) - 1)
+    rows = np.nonzero(d.glist[pos] == d.cohort)[0]
+    return sparse.csc_matrix((d.agg_w[rows], (rows, pos[rows])), shape=(n, len(d.glist)))
+
+
+def if_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray:
+    """S'S for S the cluster sums of the IF columns ``[inf, cohort_columns(d)]``.
+
+    Every analytic variance of ATT(g,t) and its aggregates is a quadratic form in this
+    (cells + cohorts)^2 matrix: an aggregate's IF is ``[inf, cohort_columns] @ B``, so
+    its squared SE is ``diag(B' S'S B) / n^2`` with no n x k matrix. The IF rows fall
+    in few sparsity patterns (cohort blocks), each a dense block summed by BLAS.
+    """
+    if d.panel and d.cluster is None:
+        gram = _panel_gram(inf, d)
+        if gram is not None:
+            return gram
+    z = sparse.hstack([inf, cohort_columns(d)], format="csr")
+    if d.cluster is not None:
+        z = sparse.csr_matrix(cluster_sums(z, d.cluster))
+    return _pattern_gram(z)
+
+
+def _add_block(gram, cols, q):
+    gram[np.ix_(cols, cols)] += q.T @ q
+
+
+def _panel_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray | None:
+    """Gram of a panel's IF block by cohort block (units are sorted by cohort): a cell's
+    values on a block it touches are one contiguous run of its stored column, so each
+    block is gathered (in row chunks) without converting the matrix. None if some cell
+    covers a block only in part (then the general pattern route is used)."""
+    n, k = inf.shape
+    p = k + len(d.glist)
+    vals, starts = np.unique(d.cohort, return_index=True)
+    bounds = np.r_[starts, n]
+    ptr, ind = inf.indptr, inf.indices
+    # position of every block bound inside every column: (cells, blocks + 1)
+    pos = np.vstack(
+        [ptr[j] + np.searchsorted(ind[ptr[j] : ptr[j + 1]], bounds) for j in range(k)]
+    ) if k else np.zeros((0, len(bounds)), np.int64)  # fmt: skip
+    counts = np.diff(pos, axis=1)
+    size = np.diff(bounds)
+    if np.any((counts > 0) & (counts < size[None, :])):
+        return None
+    gram = np.zeros((p, p))
+    gpos = np.searchsorted(d.glist, vals)
+    with one_blas_thread():
+        for b, (a, e) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            cols = np.nonzero(counts[:, b])[0]
+            in_g = gpos[b] < len(d.glist) and d.glist[min(gpos[b], len(d.glist) - 1)] == vals[b]
+            all_cols = np.r_[cols, k + gpos[b]] if in_g else cols
+            if len(all_cols) == 0:
+                continue
+            first = pos[cols, b]
+            step = max(1, GRAM_CHUNK // len(all_cols))
+            for r0 in range(int(a), int(e), step):
+                r1 = min(int(e), r0 + step)
+                q = np.empty((r1 - r0, len(all_cols)))
+                if len(cols):
+                    q[:, : len(cols)] = inf.data[
+                        first[None, :] + np.arange(r0 - a, r1 - a)[:, None]
+                    ]
+                if in_g:
+                    q[:, -1] = d.agg_w[r0:r1]
+                _add_block(gram, all_cols, q)
+    return gram
+
+
+def _pattern_gram(z: sparse.csr_matrix) -> np.ndarray:
+    """Z'Z of a sparse matrix, rows grouped by sparsity pattern (a hash of their column
+    sets) and each group summed as dense row chunks by BLAS."""
+    z.sum_duplicates()
+    rows, p = z.shape
+    gram = np.zeros((p, p))
+    nnz = np.diff(z.indptr)
+    nonempty = np.nonzero(nnz)[0]
+    if len(nonempty) == 0:
+        return gram
+    rnd = np.random.default_rng(20).integers(1, 2**62, p)
+    h = np.add.reduceat(rnd[z.indices], z.indptr[nonempty])  # wraps on overflow: a hash
+    order = nonempty[np.argsort(h, kind="stable")]
+    hs = np.sort(h, kind="stable")
+    cuts = np.r_[0, np.nonzero(hs[1:] != hs[:-1])[0] + 1, len(hs)]
+    lut = np.empty(p, np.int64)
+    with one_blas_thread():
+        for a, e in zip(cuts[:-1], cuts[1:], strict=True):
+            width = int(nnz[order[a]])
+            step = max(1, GRAM_CHUNK // max(width, 1))
+            for r0 in range(a, e, step):
+                sub = z[order[r0 : min(e, r0 + step)]]
+                cols = np.unique(sub.indices)
+                lut[cols] = np.arange(len(cols))
+                q = sparse.csr_matrix(
+                    (sub.data, lut[sub.indices], sub.indptr), shape=(sub.shape[0], len(cols))
+                ).toarray()
+                _add_block(gram, cols, q)
+    return gram
+
+
 class _Skip(Exception):
     pass
 
 
-def _pretest(table: pd.DataFrame, inf, cluster) -> PreTest | None:
+def _pretest(table: pd.DataFrame, gram: np.ndarray, n: int) -> PreTest | None:
     ok = (table["group"] > table["time"]).to_numpy() & table["se"].notna().to_numpy()
     pre = np.nonzero(ok)[0]
     if len(pre) == 0:
         return None
-    V = vcov(inf[:, pre].toarray(), cluster)
+    V = gram[np.ix_(pre, pre)] / n  # S'S / n, as inference.vcov
     if np.linalg.cond(V) > 1 / np.finfo(float).eps:
         return None
     a = table["att"].to_numpy()[pre]
-    W = float(inf.shape[0] * a @ np.linalg.solve(V, a))
+    W = float(n * a @ np.linalg.solve(V, a))
     return PreTest(statistic=W, df=len(pre), p_value=float(stats.chi2.sf(W, len(pre))))
 
 
