@@ -173,6 +173,23 @@ def _glist(g_unit, tlist, anticipation, n_covs):
     return glist
 
 
+def _index_type(size: int):
+    """int32 for codes and positions below 2**31 (half the memory traffic), else int64."""
+    return np.int32 if size < 2**31 else np.int64
+
+
+def _differs_within(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray | None:
+    """Rows whose value differs from the last row of their group (None if none does);
+    compared in chunks so that no gathered copy of the whole column is made."""
+    last = np.empty(n_groups, values.dtype)
+    last[codes] = values
+    step = 1 << 20
+    for a in range(0, len(codes), step):
+        if (values[a : a + step] != last[codes[a : a + step]]).any():
+            return values != last[codes]
+    return None
+
+
 def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
     """Integer codes of ``values`` (positions in sorted ``uniques``), by lookup table for
     integer ids with a compact range, else by hashing/searching."""
@@ -184,7 +201,7 @@ def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
                 present = np.zeros(hi - lo + 1, bool)
                 present[off] = True
                 uniques = np.nonzero(present)[0] + lo
-            lut = np.full(hi - lo + 1, -1, np.int64)
+            lut = np.full(hi - lo + 1, -1, _index_type(len(uniques)))
             lut[uniques - lo] = np.arange(len(uniques))
             return lut[off], uniques
     if uniques is None:
@@ -197,19 +214,22 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     u_codes, u_uni = _codes(_column(df, unit))
     n_u, nt = len(u_uni), len(tlist)
     t_codes = _codes(tv, tlist)[0]
-    key = u_codes.astype(np.int64) * nt + t_codes
-    cnt = np.bincount(key, minlength=n_u * nt)
-    if (cnt > 1).any():
+    key = u_codes.astype(_index_type(n_u * nt)) * nt + t_codes
+    seen = np.zeros(n_u * nt, bool)
+    seen[key] = True
+    if np.count_nonzero(seen) < len(key):  # some unit-period key occurs twice
+        cnt = np.bincount(key, minlength=n_u * nt)
         k = int(np.argmax(cnt > 1))
         raise DidDataError(
             f"{int((cnt > 1).sum())} duplicate {unit}-{time_name} row(s) "
             f"(e.g. {unit}={u_uni[k // nt]!r}, period {tlist[k % nt]!r}): a panel has one row "
             "per unit and period; aggregate them or use panel=False"
         )
+    del key, seen
     g_unit = np.empty(n_u)
     g_unit[u_codes] = gv
-    changed = gv != g_unit[u_codes]
-    if changed.any():
+    changed = _differs_within(u_codes, gv, n_u)
+    if changed is not None:
         nbad = len(np.unique(u_codes[changed]))
         raise DidDataError(
             f"cohort column {cohort!r} changes within {nbad} unit(s) "
@@ -233,9 +253,16 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     else:
         t_ok = np.ones(len(tv), bool)
     nt = len(tlist)
-    rows_ok = t_ok & keep[u_codes]
-    per_unit = np.bincount(u_codes[rows_ok], minlength=n_u)
-    unb = keep & (per_unit != nt)
+    if keep.all() and tkeep.all():
+        rows_ok = np.ones(len(tv), bool)
+        # no duplicates: every unit has all periods exactly when the rows fill the grid
+        unb = np.zeros(n_u, bool) if len(tv) == n_u * nt else keep & (
+            np.bincount(u_codes, minlength=n_u) != nt
+        )  # fmt: skip
+    else:
+        rows_ok = t_ok & keep[u_codes]
+        per_unit = np.bincount(u_codes[rows_ok], minlength=n_u)
+        unb = keep & (per_unit != nt)
     if unb.any() and allow_unbalanced:
         return _unbalanced(df, rows_ok, u_codes, g_unit, keep, cl_unit, wv, tlist, t_codes,
                            outcome, covariates, anticipation)  # fmt: skip
@@ -250,11 +277,12 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     kept = np.nonzero(keep)[0]
     order = kept[np.argsort(g_unit[kept], kind="stable")]
     n = len(order)
-    newpos = np.full(n_u, -1, np.int64)
+    newpos = np.full(n_u, -1, _index_type(n * nt))
     newpos[order] = np.arange(n)
     all_rows = bool(rows_ok.all())
     r = slice(None) if all_rows else rows_ok
-    key_f = t_codes[r] * n + newpos[u_codes[r]]  # column-major: a period is contiguous
+    key_f = newpos[u_codes[r]]  # column-major: a period is contiguous
+    key_f += t_codes[r] * key_f.dtype.type(n)
 
     def scatter_f(values):
         out = np.empty((nt, n))
