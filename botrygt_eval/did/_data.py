@@ -113,7 +113,7 @@ def prepare(
         raise DidDataError(f"weights column {weights!r} has negative values; weights must be >= 0")
     tv = _column(df, time)
     gv = _column(df, cohort, float)
-    tlist = np.sort(pd.unique(tv))
+    tlist = _sorted_unique(tv)
     if panel:
         return _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster,
                               control, anticipation, allow_unbalanced, time_name=time)  # fmt: skip
@@ -173,9 +173,32 @@ def _glist(g_unit, tlist, anticipation, n_covs):
     return glist
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; small non-negative integers (periods) by counting."""
+    if np.can_cast(values.dtype, np.int64) and values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi <= len(values) + 1000:
+            return np.nonzero(np.bincount(values, minlength=hi + 1))[0].astype(values.dtype)
+    return np.sort(pd.unique(values))
+
+
 def _index_type(size: int):
     """int32 for codes and positions below 2**31 (half the memory traffic), else int64."""
     return np.int32 if size < 2**31 else np.int64
+
+
+def _grid_units(uv: np.ndarray, tv: np.ndarray, tlist: np.ndarray) -> np.ndarray | None:
+    """The unit ids when the rows are each unit's periods in order, units in increasing
+    order (the usual long layout): the panel is then read by reshaping, with no code
+    lookups, and has no duplicate or missing unit-period. None for any other layout."""
+    nt = len(tlist)
+    if uv.dtype.kind not in "iu" or len(uv) == 0 or len(uv) % nt:
+        return None
+    u2 = uv.reshape(-1, nt)
+    first = u2[:, 0]
+    if not (np.all(first[1:] > first[:-1]) and (tv.reshape(-1, nt) == tlist).all()):
+        return None
+    return first.copy() if (u2 == first[:, None]).all() else None
 
 
 def _differs_within(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray | None:
@@ -211,24 +234,36 @@ def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
 
 def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster, control,
                    anticipation, allow_unbalanced=False, time_name="time"):  # fmt: skip
-    u_codes, u_uni = _codes(_column(df, unit))
-    n_u, nt = len(u_uni), len(tlist)
-    t_codes = _codes(tv, tlist)[0]
-    key = u_codes.astype(_index_type(n_u * nt)) * nt + t_codes
-    seen = np.zeros(n_u * nt, bool)
-    seen[key] = True
-    if np.count_nonzero(seen) < len(key):  # some unit-period key occurs twice
-        cnt = np.bincount(key, minlength=n_u * nt)
-        k = int(np.argmax(cnt > 1))
-        raise DidDataError(
-            f"{int((cnt > 1).sum())} duplicate {unit}-{time_name} row(s) "
-            f"(e.g. {unit}={u_uni[k // nt]!r}, period {tlist[k % nt]!r}): a panel has one row "
-            "per unit and period; aggregate them or use panel=False"
-        )
-    del key, seen
-    g_unit = np.empty(n_u)
-    g_unit[u_codes] = gv
-    changed = _differs_within(u_codes, gv, n_u)
+    uv = _column(df, unit)
+    nt = len(tlist)
+    u_uni = _grid_units(uv, tv, tlist)
+    grid = u_uni is not None
+    if grid:  # row i is unit i // nt in period i % nt: positions are the codes
+        n_u = len(u_uni)
+        u_codes = np.repeat(np.arange(n_u, dtype=_index_type(n_u)), nt)
+        t_codes = np.tile(np.arange(nt, dtype=np.int32), n_u)
+        g2 = gv.reshape(n_u, nt)
+        g_unit = g2[:, -1].copy()
+        changed = None if (g2 == g_unit[:, None]).all() else (g2 != g_unit[:, None]).ravel()
+    else:
+        u_codes, u_uni = _codes(uv)
+        n_u = len(u_uni)
+        t_codes = _codes(tv, tlist)[0]
+        key = u_codes.astype(_index_type(n_u * nt)) * nt + t_codes
+        seen = np.zeros(n_u * nt, bool)
+        seen[key] = True
+        if np.count_nonzero(seen) < len(key):  # some unit-period key occurs twice
+            cnt = np.bincount(key, minlength=n_u * nt)
+            k = int(np.argmax(cnt > 1))
+            raise DidDataError(
+                f"{int((cnt > 1).sum())} duplicate {unit}-{time_name} row(s) "
+                f"(e.g. {unit}={u_uni[k // nt]!r}, period {tlist[k % nt]!r}): a panel has one "
+                "row per unit and period; aggregate them or use panel=False"
+            )
+        del key, seen
+        g_unit = np.empty(n_u)
+        g_unit[u_codes] = gv
+        changed = _differs_within(u_codes, gv, n_u)
     if changed is not None:
         nbad = len(np.unique(u_codes[changed]))
         raise DidDataError(
@@ -281,8 +316,12 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     newpos[order] = np.arange(n)
     all_rows = bool(rows_ok.all())
     r = slice(None) if all_rows else rows_ok
-    key_f = newpos[u_codes[r]]  # column-major: a period is contiguous
-    key_f += t_codes[r] * key_f.dtype.type(n)
+    # each row's place in the (nt, n) arrays: column-major, so a period is contiguous
+    if grid and all_rows:
+        key_f = (newpos[:, None] + np.arange(nt, dtype=newpos.dtype)[None, :] * n).ravel()
+    else:
+        key_f = newpos[u_codes[r]]
+        key_f += t_codes[r] * key_f.dtype.type(n)
 
     def scatter_f(values):
         out = np.empty((nt, n))

@@ -476,11 +476,9 @@ def _panel_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray | None:
             step = max(1, GRAM_CHUNK // len(all_cols))
             for r0 in range(int(a), int(e), step):
                 r1 = min(int(e), r0 + step)
-                q = np.empty((r1 - r0, len(all_cols)))
-                if len(cols):
-                    q[:, : len(cols)] = inf.data[
-                        first[None, :] + np.arange(r0 - a, r1 - a)[:, None]
-                    ]
+                q = np.empty((r1 - r0, len(all_cols)), order="F")  # column copies are memcpy
+                for jj, f in enumerate(first + (r0 - a)):
+                    q[:, jj] = inf.data[f : f + r1 - r0]
                 if in_g:
                     q[:, -1] = d.agg_w[r0:r1]
                 _add_block(gram, all_cols, q)
@@ -636,13 +634,8 @@ def _column_se(inf: sparse.csc_matrix, cluster, n: int) -> np.ndarray:
     values without a squared copy of the matrix when there are no clusters."""
     if cluster is not None:
         return analytic_se(inf, cluster)
-    ptr = inf.indptr
-    ss = np.zeros(inf.shape[1])
-    full = np.nonzero(ptr[1:] > ptr[:-1])[0]
-    if len(full):
-        sq = np.square(inf.data)
-        # each sum runs to the next non-empty column's start: exactly the column's values
-        ss[full] = np.add.reduceat(sq, ptr[:-1][full])
+    ptr, data = inf.indptr, inf.data
+    ss = np.array([data[a:b] @ data[a:b] for a, b in zip(ptr[:-1], ptr[1:], strict=True)])
     se = np.sqrt(ss) / n
     se[~(se > SE_FLOOR)] = np.nan
     return se
