@@ -441,10 +441,6 @@ def if_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray:
     return _pattern_gram(z)
 
 
-def _add_block(gram, cols, q):
-    gram[np.ix_(cols, cols)] += q.T @ q
-
-
 def _panel_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray | None:
     """Gram of a panel's IF block by cohort block (units are sorted by cohort): a cell's
     values on a block it touches are one contiguous run of its stored column, so each
@@ -470,19 +466,51 @@ def _panel_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray | None:
             cols = np.nonzero(counts[:, b])[0]
             in_g = gpos[b] < len(d.glist) and d.glist[min(gpos[b], len(d.glist) - 1)] == vals[b]
             all_cols = np.r_[cols, k + gpos[b]] if in_g else cols
-            if len(all_cols) == 0:
-                continue
-            first = pos[cols, b]
-            step = max(1, GRAM_CHUNK // len(all_cols))
-            for r0 in range(int(a), int(e), step):
-                r1 = min(int(e), r0 + step)
-                q = np.empty((r1 - r0, len(all_cols)), order="F")  # column copies are memcpy
-                for jj, f in enumerate(first + (r0 - a)):
-                    q[:, jj] = inf.data[f : f + r1 - r0]
-                if in_g:
-                    q[:, -1] = d.agg_w[r0:r1]
-                _add_block(gram, all_cols, q)
+            if len(all_cols):
+                g = _block_gram(inf.data, pos[cols, b], d, int(a), int(e), in_g)
+                gram[np.ix_(all_cols, all_cols)] += g
     return gram
+
+
+def _block_gram(data, first, d: DidData, a: int, e: int, in_g: bool) -> np.ndarray:
+    """Q'Q of one cohort block: Q holds the block's run of each cell column (stored at
+    ``data[first[j]:]``), plus the aggregation weights if the block is a cohort of glist.
+
+    A wide block (the never-treated units touch every cell) is first tried on the
+    basis of its outcomes and a constant (times the aggregation weight if weighted):
+    without covariates every cell's IF there is a combination of them, and then
+    Q'Q = P'P with P = basis' Q in orthonormal coordinates, a product far smaller than
+    Q'Q. The basis is used only if it reproduces every column (as ``_compress``).
+    """
+    m = len(first) + in_g
+    step = max(1, GRAM_CHUNK // m)
+
+    def chunks():
+        for r0 in range(a, e, step):
+            r1 = min(e, r0 + step)
+            q = np.empty((r1 - r0, m), order="F")  # column copies are memcpy
+            for jj, f in enumerate(first + (r0 - a)):
+                q[:, jj] = data[f : f + r1 - r0]
+            if in_g:
+                q[:, -1] = d.agg_w[r0:r1]
+            yield r0 - a, r1 - a, q
+
+    r = d.Y.shape[1] + 1
+    if d.X is None and m > 2 * r and e - a > 4 * r:
+        w = np.ones((e - a, 1)) if d.W is None else d.agg_w[a:e, None]
+        qb, rb = np.linalg.qr(np.hstack([d.Y[a:e] * w, w]))
+        diag = np.abs(np.diag(rb))
+        if diag.min() > 1e-10 * diag.max():
+            proj, norms = np.zeros((r, m)), np.zeros(m)
+            for r0, r1, q in chunks():
+                proj += qb[r0:r1].T @ q
+                norms += np.einsum("ij,ij->j", q, q)
+            if np.all(norms - np.einsum("ij,ij->j", proj, proj) <= 1e-12 * norms):
+                return proj.T @ proj
+    g = np.zeros((m, m))
+    for _, _, q in chunks():
+        g += q.T @ q
+    return g
 
 
 def _pattern_gram(z: sparse.csr_matrix) -> np.ndarray:
@@ -512,7 +540,7 @@ def _pattern_gram(z: sparse.csr_matrix) -> np.ndarray:
                 q = sparse.csr_matrix(
                     (sub.data, lut[sub.indices], sub.indptr), shape=(sub.shape[0], len(cols))
                 ).toarray()
-                _add_block(gram, cols, q)
+                gram[np.ix_(cols, cols)] += q.T @ q
     return gram
 
 
