@@ -153,11 +153,10 @@ def _cohort_rules(g_unit, tlist, control, anticipation):
 
 
 def _glist(g_unit, tlist, anticipation, n_covs):
-    glist = np.unique(g_unit[g_unit > 0])
-    glist = glist[glist > tlist[0] + anticipation]
+    vals, sizes = np.unique(g_unit[g_unit > 0], return_counts=True)
+    glist = vals[vals > tlist[0] + anticipation]
     if len(glist) == 0:
         raise DidDataError("no treated cohort with a pre-treatment period remains")
-    vals, sizes = np.unique(g_unit[g_unit > 0], return_counts=True)
     small = sizes < n_covs + 5
     if small.any():
         warnings.warn(
@@ -180,6 +179,15 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
         if lo >= 0 and hi <= len(values) + 1000:
             return np.nonzero(np.bincount(values, minlength=hi + 1))[0].astype(values.dtype)
     return np.sort(pd.unique(values))
+
+
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, kind="stable") for a column with few distinct values (cohorts):
+    ranks by lookup, then numpy's radix sort on the small integer ranks."""
+    distinct = np.sort(pd.unique(values))
+    if len(distinct) >= 2**16 or np.isnan(distinct).any():
+        return np.argsort(values, kind="stable")
+    return np.argsort(np.searchsorted(distinct, values).astype(np.uint16), kind="stable")
 
 
 def _index_type(size: int):
@@ -310,7 +318,7 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
         rows_ok = rows_ok & keep[u_codes]
     # units sorted by cohort (never-treated first) so that cohorts are contiguous blocks
     kept = np.nonzero(keep)[0]
-    order = kept[np.argsort(g_unit[kept], kind="stable")]
+    order = kept[_stable_order(g_unit[kept])]
     n = len(order)
     newpos = np.full(n_u, -1, _index_type(n * nt))
     newpos[order] = np.arange(n)

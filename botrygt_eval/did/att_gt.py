@@ -190,7 +190,7 @@ def _compress(q: np.ndarray, d: DidData, a: int, e: int):
 
 def _block_draws(inf, d: DidData, draws: int, seed: int | None) -> BlockDraws:
     n = inf.shape[0]
-    _, starts = np.unique(d.cohort, return_index=True)
+    _, starts = cohort_blocks(d.cohort)
     ends = np.r_[starts[1:], n]
     csr = inf.tocsr()
     blocks, lifts, cells, rows = [], [], [], []
@@ -219,6 +219,13 @@ def _block_draws(inf, d: DidData, draws: int, seed: int | None) -> BlockDraws:
         cell=np.concatenate(cells),
         row=np.concatenate(rows),
     )
+
+
+def cohort_blocks(cohort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cohort values and first rows of a panel's IF rows, which are sorted by cohort
+    (``np.unique(cohort, return_index=True)`` without sorting again)."""
+    starts = np.r_[0, np.flatnonzero(cohort[1:] != cohort[:-1]) + 1]
+    return cohort[starts], starts
 
 
 def _cells(d: DidData, base_period: str, anticipation: int):
@@ -262,13 +269,13 @@ def closed_form_applies(method: str, fix_weights: str, intercept_only: bool, sha
     )
 
 
-def _mean_difference(pieces, n: int):
+def _mean_difference(pieces, n: int) -> float:
     """Difference of weighted means of the treated and control outcome changes.
 
     ``pieces``: (dy, w or None, treated) row groups of one 2x2 (w None: unit weights).
-    Returns the ATT and the influence values of each piece's rows,
+    Each ``dy`` is overwritten by its rows' influence values,
     ``n w (dy - mean_t) / S_t`` for treated and ``-n w (dy - mean_c) / S_c`` for control
-    rows (S the summed weights of the group), in the order of ``pieces``.
+    rows (S the summed weights of the group). Returns the ATT.
     """
     tot = {True: [0.0, 0.0], False: [0.0, 0.0]}  # weighted sum of dy, summed weights
     for dy, w, treated in pieces:
@@ -276,14 +283,12 @@ def _mean_difference(pieces, n: int):
         s[0] += dy.sum() if w is None else w @ dy
         s[1] += len(dy) if w is None else w.sum()
     mean = {k: v[0] / v[1] for k, v in tot.items()}
-    vals = []
     for dy, w, treated in pieces:
-        v = dy - mean[treated]
-        v *= (n if treated else -n) / tot[treated][1]
+        dy -= mean[treated]
+        dy *= (n if treated else -n) / tot[treated][1]
         if w is not None:
-            v *= w
-        vals.append(v)
-    return mean[True] - mean[False], vals
+            dy *= w
+    return mean[True] - mean[False]
 
 
 def _treated_share(d, wcol, treat, ctrl) -> float:
@@ -358,11 +363,12 @@ def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl, out, shar
     ):
         yt, yp = d.Y[:, tt], d.Y[:, pret]
         w = None if d.W is None else d.W[:, wcol]
-        pieces = [(yt[a:b] - yp[a:b], None if w is None else w[a:b], (a, b) == treat)
-                  for a, b in ranges]  # fmt: skip
-        att, vals = _mean_difference(pieces, n)
-        np.concatenate(vals, out=out)
-        return att
+        pieces, pos = [], 0
+        for a, b in ranges:  # the outcome changes, computed in place in ``out``
+            dy = np.subtract(yt[a:b], yp[a:b], out=out[pos : pos + b - a])
+            pieces.append((dy, None if w is None else w[a:b], (a, b) == treat))
+            pos += b - a
+        return _mean_difference(pieces, n)
     idx = _ranges_idx(ranges)
     n1 = len(idx)
     D = ((idx >= treat[0]) & (idx < treat[1])).astype(float)
@@ -448,7 +454,7 @@ def _panel_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray | None:
     covers a block only in part (then the general pattern route is used)."""
     n, k = inf.shape
     p = k + len(d.glist)
-    vals, starts = np.unique(d.cohort, return_index=True)
+    vals, starts = cohort_blocks(d.cohort)
     bounds = np.r_[starts, n]
     ptr, ind = inf.indptr, inf.indices
     # position of every block bound inside every column: (cells, blocks + 1)
@@ -681,7 +687,7 @@ def _panel_cells(d, cells, control, method, base_period, anticipation, fix_weigh
     """Panel cells written straight into the arrays of the sparse IF (units are sorted by
     cohort, so a cell's rows are its treated and control cohort blocks, in order)."""
     n = len(d.cohort)
-    vals, starts = np.unique(d.cohort, return_index=True)
+    vals, starts = cohort_blocks(d.cohort)
     ends = np.r_[starts[1:], n]
     block = {v: (int(a), int(b)) for v, a, b in zip(vals, starts, ends, strict=True)}
 
