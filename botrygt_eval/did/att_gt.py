@@ -457,9 +457,10 @@ def _panel_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray | None:
     vals, starts = cohort_blocks(d.cohort)
     bounds = np.r_[starts, n]
     ptr, ind = inf.indptr, inf.indices
+    at = bounds.astype(ind.dtype)  # searchsorted would cast each column's indices up
     # position of every block bound inside every column: (cells, blocks + 1)
     pos = np.vstack(
-        [ptr[j] + np.searchsorted(ind[ptr[j] : ptr[j + 1]], bounds) for j in range(k)]
+        [ptr[j] + np.searchsorted(ind[ptr[j] : ptr[j + 1]], at) for j in range(k)]
     ) if k else np.zeros((0, len(bounds)), np.int64)  # fmt: skip
     counts = np.diff(pos, axis=1)
     size = np.diff(bounds)
