@@ -62,8 +62,13 @@ def _dense_gram(res):
     return z.T @ z
 
 
+@pytest.mark.parametrize("chunk", [None, 97], ids=["one-product", "blocks-or-patterns"])
 @pytest.mark.parametrize("design", DESIGNS)
-def test_gram_equals_dense_product(design):
+def test_gram_equals_dense_product(design, chunk, monkeypatch):
+    """Small problems take one dense product; with a tiny chunk the same data go through
+    the cohort-block route (panels) or the sparsity-pattern route (clusters, RC)."""
+    if chunk is not None:
+        monkeypatch.setattr(importlib.import_module("botrygt_eval.did.att_gt"), "GRAM_CHUNK", chunk)
     res = _fit(design)
     want = _dense_gram(res)
     scale = np.sqrt(np.outer(np.diag(want), np.diag(want))) + 1e-300

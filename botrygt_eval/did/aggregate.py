@@ -335,7 +335,7 @@ def aggregate(
     coef[np.nonzero(ok)[0]] = W_all
     coef[n_cells + np.searchsorted(d.glist, glist)] = A_all[:-1]
     k_by = W_all.shape[1] - 1
-    se_all = gram_se(res, coef) if bootstrap is None else None
+    se_all = gram_se(res, coef) if bootstrap is None and se == "analytic" else None
     crit = stats.norm.ppf(1 - alpha / 2)
     df = None
     if se == "jackknife":

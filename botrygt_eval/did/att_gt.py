@@ -437,6 +437,11 @@ def if_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray:
     its squared SE is ``diag(B' S'S B) / n^2`` with no n x k matrix. The IF rows fall
     in few sparsity patterns (cohort blocks), each a dense block summed by BLAS.
     """
+    if inf.shape[0] * (inf.shape[1] + len(d.glist)) <= GRAM_CHUNK:
+        # small (e.g. kommuner x quarters): one dense product
+        z = np.hstack([inf.toarray(), cohort_columns(d).toarray()])
+        s = np.asarray(cluster_sums(z, d.cluster))
+        return s.T @ s
     if d.panel and d.cluster is None:
         gram = _panel_gram(inf, d)
         if gram is not None:
