@@ -125,3 +125,18 @@ def test_pretest_from_the_gram_equals_dense_wald_statistic():
     V = z.T @ z / res.n
     a = t["att"].to_numpy()[pre]
     assert res.pretest.statistic == pytest.approx(res.n * a @ np.linalg.solve(V, a), rel=1e-9)
+
+
+def test_grid_read_with_dropped_units_and_periods_equals_shuffled_rows():
+    """Units treated in the first period are dropped and, without never-treated units,
+    the last cohort's periods too: the reshape read must drop the same rows."""
+    df = cs_panel(n_units=300, n_periods=6, cohorts=(1, 3, 4, 5, 6), seed=9)
+    assert (df["cohort"] == 1).any() and not (df["cohort"] == 0).any()
+    kw = {**KEYS, "control": "notyet"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = att_gt(df, **kw)
+        b = att_gt(df.sample(frac=1.0, random_state=4), **kw)
+    assert a.data.n_units == b.data.n_units < 300
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=False, rtol=1e-12)
+    np.testing.assert_allclose(a.inf.toarray(), b.inf.toarray(), rtol=1e-12, atol=1e-12)

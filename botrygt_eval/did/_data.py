@@ -209,6 +209,12 @@ def _grid_units(uv: np.ndarray, tv: np.ndarray, tlist: np.ndarray) -> np.ndarray
     return first.copy() if (u2 == first[:, None]).all() else None
 
 
+def _grid_codes(n_units: int, nt: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit and period codes of the rows of a grid read by :func:`_grid_units`."""
+    u = np.repeat(np.arange(n_units, dtype=_index_type(n_units)), nt)
+    return u, np.tile(np.arange(nt, dtype=np.int32), n_units)
+
+
 def _differs_within(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray | None:
     """Rows whose value differs from the last row of their group (None if none does);
     compared in chunks so that no gathered copy of the whole column is made."""
@@ -248,8 +254,8 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     grid = u_uni is not None
     if grid:  # row i is unit i // nt in period i % nt: positions are the codes
         n_u = len(u_uni)
-        u_codes = np.repeat(np.arange(n_u, dtype=_index_type(n_u)), nt)
-        t_codes = np.tile(np.arange(nt, dtype=np.int32), n_u)
+        # per-row codes only where a rarer step needs them (clusters, covariates, drops)
+        u_codes, t_codes = _grid_codes(n_u, nt) if cluster or covariates else (None, None)
         g2 = gv.reshape(n_u, nt)
         g_unit = g2[:, -1].copy()
         changed = None if (g2 == g_unit[:, None]).all() else (g2 != g_unit[:, None]).ravel()
@@ -273,6 +279,8 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
         g_unit[u_codes] = gv
         changed = _differs_within(u_codes, gv, n_u)
     if changed is not None:
+        if u_codes is None:
+            u_codes, t_codes = _grid_codes(n_u, nt)
         nbad = len(np.unique(u_codes[changed]))
         raise DidDataError(
             f"cohort column {cohort!r} changes within {nbad} unit(s) "
@@ -289,6 +297,8 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
                 f"cluster column {cluster!r} changes within a unit: units must be nested in clusters"
             )
     g_unit, keep, tkeep = _cohort_rules(g_unit, tlist, control, anticipation)
+    if u_codes is None and not (keep.all() and tkeep.all()):
+        u_codes, t_codes = _grid_codes(n_u, nt)
     if not tkeep.all():
         t_ok = tkeep[t_codes]
         tlist = tlist[tkeep]
