@@ -75,10 +75,17 @@ def test_gram_equals_dense_product(design, chunk, monkeypatch):
     np.testing.assert_allclose(res.gram / scale, want / scale, rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("keep_gram", [True, False], ids=["gram", "cluster-sums"])
 @pytest.mark.parametrize("design", DESIGNS)
 @pytest.mark.parametrize("type_", ["simple", "group", "dynamic", "calendar"])
-def test_aggregate_se_equals_dense_influence_function_route(design, type_):
+def test_aggregate_se_equals_dense_influence_function_route(design, type_, keep_gram, monkeypatch):
+    """Through the kept Gram, and (too many cells to keep one) the cluster sums."""
+    if not keep_gram:
+        monkeypatch.setattr(
+            importlib.import_module("botrygt_eval.did.att_gt"), "MAX_GRAM_COLUMNS", 0
+        )
     res = _fit(design)
+    assert (res.gram is not None) == keep_gram
     a = aggregate(res, type_)
     dense = analytic_se(a.inf, res.data.cluster)
     got = np.r_[a.by["se"].to_numpy(float), a.overall_se]
@@ -117,7 +124,12 @@ def test_reading_the_grid_by_reshaping_equals_reading_shuffled_rows(design):
     np.testing.assert_array_equal(a.data.cohort, b.data.cohort)
 
 
-def test_pretest_from_the_gram_equals_dense_wald_statistic():
+@pytest.mark.parametrize("keep_gram", [True, False], ids=["gram", "cluster-sums"])
+def test_pretest_from_the_gram_equals_dense_wald_statistic(keep_gram, monkeypatch):
+    if not keep_gram:
+        monkeypatch.setattr(
+            importlib.import_module("botrygt_eval.did.att_gt"), "MAX_GRAM_COLUMNS", 0
+        )
     res = _fit("cluster")
     t = res.table
     pre = np.nonzero((t["group"] > t["time"]).to_numpy() & t["se"].notna().to_numpy())[0]

@@ -410,9 +410,10 @@ def aggregate(
 
 def gram_se(res: ATTgtResult, coef: np.ndarray) -> np.ndarray:
     """Analytic SEs of the weighted sums ``[res.inf, cohort_columns] @ coef`` from the
-    cluster-summed Gram: sqrt(diag(coef' S'S coef)) / n, as :func:`analytic_se` on the
-    dense influence functions; tiny or undefined ones become NaN (R's NA)."""
-    ss = np.einsum("ij,ij->j", coef, res.gram @ coef)
+    cluster-summed Gram (:meth:`ATTgtResult.cross_sums`): sqrt(diag(coef' S'S coef)) / n,
+    as :func:`analytic_se` on the dense influence functions; tiny or undefined ones
+    become NaN (R's NA)."""
+    ss = np.diag(res.cross_sums(coef)).copy()
     se = np.sqrt(np.maximum(ss, 0.0)) / res.inf.shape[0]
     se[~(se > SE_FLOOR)] = np.nan
     return se

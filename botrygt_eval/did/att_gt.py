@@ -58,13 +58,27 @@ class ATTgtResult:
     @cached_property
     def pretest(self) -> PreTest | None:
         """Wald pre-test of R did (computed on first use; None without pre-periods)."""
-        return _pretest(self.table, self.gram, self.n)
+        return _pretest(self.table, self.cross_sums, self.n, len(self.data.glist))
 
     @cached_property
-    def gram(self) -> np.ndarray:
+    def gram(self) -> np.ndarray | None:
         """S'S of the cluster-summed IF columns [cells, cohort weights] (see :func:`if_gram`):
-        the covariance of any weighted sum of them, computed once on first use."""
+        the covariance of any weighted sum of them, computed once on first use. None when
+        there are more than ``MAX_GRAM_COLUMNS`` columns (see :meth:`cross_sums`)."""
+        if self.inf.shape[1] + len(self.data.glist) > MAX_GRAM_COLUMNS:
+            return None
         return if_gram(self.inf, self.data)
+
+    def cross_sums(self, coef: np.ndarray) -> np.ndarray:
+        """coef' S'S coef (k x k): n^2 times the analytic covariance of the weighted sums
+        ``[inf, cohort_columns] @ coef``. From the Gram when it is kept; with very many
+        cells (a Gram too large to keep) from the cluster sums times ``coef`` directly."""
+        if self.gram is not None:
+            return coef.T @ (self.gram @ coef)
+        z = sparse.hstack([self.inf, cohort_columns(self.data)], format="csr")
+        s = sparse.csr_matrix(cluster_sums(z, self.data.cluster))
+        sb = (s @ sparse.csc_matrix(coef)).toarray()
+        return sb.T @ sb
 
     def block_draws(self, draws: int, seed: int | None) -> BlockDraws | None:
         """Multiplier draws of the cell influence functions, cohort block by cohort block.
@@ -414,6 +428,8 @@ def _rc_cell(d, method, tt, pret, treated, control):
 
 #: dense entries per chunk when the Gram of the influence functions is accumulated
 GRAM_CHUNK = 1 << 22
+#: most IF columns (cells + cohorts) whose Gram is kept (2,048: 32 MB)
+MAX_GRAM_COLUMNS = 2048
 
 
 def cohort_columns(d: DidData) -> sparse.csc_matrix:
@@ -560,12 +576,14 @@ class _Skip(Exception):
     pass
 
 
-def _pretest(table: pd.DataFrame, gram: np.ndarray, n: int) -> PreTest | None:
+def _pretest(table: pd.DataFrame, cross_sums, n: int, n_cohorts: int) -> PreTest | None:
     ok = (table["group"] > table["time"]).to_numpy() & table["se"].notna().to_numpy()
     pre = np.nonzero(ok)[0]
     if len(pre) == 0:
         return None
-    V = gram[np.ix_(pre, pre)] / n  # S'S / n, as inference.vcov
+    pick = np.zeros((len(table) + n_cohorts, len(pre)))
+    pick[pre, np.arange(len(pre))] = 1.0
+    V = cross_sums(pick) / n  # S'S / n of the pre-period cells, as inference.vcov
     if np.linalg.cond(V) > 1 / np.finfo(float).eps:
         return None
     a = table["att"].to_numpy()[pre]
