@@ -5,6 +5,12 @@ Last case: the cluster jackknife (``se="jackknife"``) on a Denmark-size quarterl
 a jackknife for CS, so the reference is the loop a user would write by hand (98 refits
 of ``att_gt`` + ``aggregate`` through the public API).
 
+Two larger cases (200,000 and 1,000,000 units x 20 periods, analytic SEs, no
+covariates) check that the package scales: 1M x 20 is 20 million input rows. Their
+notes give our peak memory, measured in a fresh subprocess (tracemalloc over the call,
+the input frame excluded, and the process's peak RSS). csdid is not run at 1M units
+(see the table's reason); diff-diff runs once after its warm-up there.
+
 ATT(g,t) plus the four aggregations (simple, group, dynamic, calendar), with
 analytic SEs and with a 999-draw multiplier bootstrap, without covariates and
 with one covariate (doubly robust). Peers: csdid (the Python port of R did) and
@@ -18,7 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -94,6 +104,56 @@ def _case(name, covariates, bootstrap, note):
     )
 
 
+_MEMORY_SCRIPT = """
+import resource, sys, tracemalloc
+from bench_did import _ours, _panel
+df = _panel(int(sys.argv[1]))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tracemalloc.start()
+_ours(None, None)(df)
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(peak / 2**20, before / 2**10, after / 2**10)
+"""
+
+
+def _peak_memory(n_units: int) -> str:
+    """Our peak memory for att_gt + 4 aggregations, in a fresh single-threaded process."""
+    here = str(Path(__file__).resolve().parent)
+    path = os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(n_units)], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    call, before, after = (float(x) for x in out[-3:])
+    return (
+        f"no covariates, analytic SEs; ours: peak memory of the call {call:,.0f} MiB "
+        f"(tracemalloc, input frame excluded); process peak RSS {after:,.0f} MiB "
+        f"({before:,.0f} MiB before the call: Python, the libraries and making the input)"
+    )
+
+
+_CSDID_1M = (
+    "not run at 1M units: csdid keeps dense n x cells influence functions "
+    "(1M x 304 doubles = 2.4 GB per copy, several copies) and takes minutes"
+)
+
+
+def _large_case(n_units: int) -> Case:
+    label = f"{n_units // 1000}k" if n_units < 1_000_000 else f"{n_units // 1_000_000}M"
+    return Case(
+        name=f"CS att_gt + 4 aggregations, {label} units x 20, analytic",
+        setup=lambda: _panel(n_units),
+        ours=_ours(None, None),
+        peers={"csdid": _csdid(None, None), "diff-diff": _diffdiff(None, None)},
+        repeat=3,
+        repeat_for={"csdid": 1, "diff-diff": 1},
+        skip={"csdid": _CSDID_1M} if n_units >= 1_000_000 else {},
+        note=lambda: _peak_memory(n_units),
+    )
+
+
 def _denmark():
     rng = np.random.default_rng(3)
     n, q = 98, 64
@@ -156,6 +216,8 @@ CASES = [
         999,
         "doubly robust with one covariate; csdid: one run after the warm-up",
     ),  # fmt: skip
+    _large_case(200_000),
+    _large_case(1_000_000),
     Case(
         name="CS simple + dynamic, cluster jackknife SEs, 98 kommuner x 64 quarters",
         setup=_denmark,

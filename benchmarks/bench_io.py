@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,15 @@ from botrygt_eval.io.responses import load_responses
 from botrygt_eval.io.statbank import load_folk1a
 from botrygt_eval.reference import kommuner, to_kommune_kode
 
-_TMP = Path(tempfile.mkdtemp(prefix="bench_io_"))
+
+@cache
+def _tmp() -> Path:
+    """One scratch folder per run, made when a case first needs it (not at import)."""
+    return Path(tempfile.mkdtemp(prefix="bench_io_"))
 
 
 def _folk1a() -> Path:
-    path = _TMP / "FOLK1A.csv"
+    path = _tmp() / "FOLK1A.csv"
     if not path.exists():
         names = kommuner()["kommune"].tolist()
         grid = pd.MultiIndex.from_product(
@@ -55,7 +60,7 @@ def _naive_folk1a(path: Path) -> pd.DataFrame:
 
 
 def _responses() -> Path:
-    path = _TMP / "responses_2025.csv"
+    path = _tmp() / "responses_2025.csv"
     if not path.exists():
         rng = np.random.default_rng(1)
         n = 200_000

@@ -25,6 +25,8 @@ class Case:
     note: str | Callable[[], str] = ""
     # fewer runs for a slow implementation (by name, e.g. a peer taking minutes per run)
     repeat_for: dict[str, int] = field(default_factory=dict)
+    # peers not run here, with the reason (e.g. minutes per run or memory beyond the machine)
+    skip: dict[str, str] = field(default_factory=dict)
 
 
 def time_call(fn: Callable[[object], object], data: object, repeat: int) -> float:
@@ -69,6 +71,11 @@ def run_case(case: Case) -> list[dict]:
         }
     )
     for name, fn in case.peers.items():
+        if name in case.skip:
+            rows.append({"case": case.name, "implementation": name, "seconds": float("nan"),
+                         "ratio": float("nan"), "status": f"skipped: {case.skip[name]}",
+                         "note": ""})  # fmt: skip
+            continue
         try:
             t = time_call(fn, data, case.repeat_for.get(name, case.repeat))
             rows.append(

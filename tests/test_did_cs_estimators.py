@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from botrygt_eval.did import aggregate, att_gt, drdid
-from botrygt_eval.did.att_gt import _fast_panel
+from botrygt_eval.did.att_gt import _mean_difference
 from botrygt_eval.did.inference import analytic_se, multiplier_bootstrap
 from tests.did_cs_sim import cs_panel, true_att
 
@@ -59,7 +59,11 @@ def test_influence_function_is_the_weight_derivative(method, rc):
 def test_no_covariate_fast_path_equals_drdid(method):
     dy, D, X, w = _two_by_two(seed=2)
     att, inf = drdid.PANEL[method](dy, D, X[:, :1], w)
-    att_f, inf_f = _fast_panel(dy, D, w, len(dy))
+    t = D == 1
+    inf_t, inf_c = dy[t], dy[~t]  # copies, overwritten by the influence values
+    att_f = _mean_difference([(inf_t, w[t], True), (inf_c, w[~t], False)], len(dy))
+    inf_f = np.empty(len(dy))
+    inf_f[t], inf_f[~t] = inf_t, inf_c
     assert att_f == pytest.approx(att, abs=1e-12)
     np.testing.assert_allclose(inf_f, inf, atol=1e-10)
 

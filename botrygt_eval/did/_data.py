@@ -113,7 +113,7 @@ def prepare(
         raise DidDataError(f"weights column {weights!r} has negative values; weights must be >= 0")
     tv = _column(df, time)
     gv = _column(df, cohort, float)
-    tlist = np.sort(pd.unique(tv))
+    tlist = _sorted_unique(tv)
     if panel:
         return _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster,
                               control, anticipation, allow_unbalanced, time_name=time)  # fmt: skip
@@ -153,11 +153,10 @@ def _cohort_rules(g_unit, tlist, control, anticipation):
 
 
 def _glist(g_unit, tlist, anticipation, n_covs):
-    glist = np.unique(g_unit[g_unit > 0])
-    glist = glist[glist > tlist[0] + anticipation]
+    vals, sizes = np.unique(g_unit[g_unit > 0], return_counts=True)
+    glist = vals[vals > tlist[0] + anticipation]
     if len(glist) == 0:
         raise DidDataError("no treated cohort with a pre-treatment period remains")
-    vals, sizes = np.unique(g_unit[g_unit > 0], return_counts=True)
     small = sizes < n_covs + 5
     if small.any():
         warnings.warn(
@@ -173,6 +172,61 @@ def _glist(g_unit, tlist, anticipation, n_covs):
     return glist
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; small non-negative integers (periods) by counting."""
+    if np.can_cast(values.dtype, np.int64) and values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi <= len(values) + 1000:
+            return np.nonzero(np.bincount(values, minlength=hi + 1))[0].astype(values.dtype)
+    return np.sort(pd.unique(values))
+
+
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, kind="stable") for a column with few distinct values (cohorts):
+    ranks by lookup, then numpy's radix sort on the small integer ranks."""
+    distinct = np.sort(pd.unique(values))
+    if len(distinct) >= 2**16 or np.isnan(distinct).any():
+        return np.argsort(values, kind="stable")
+    return np.argsort(np.searchsorted(distinct, values).astype(np.uint16), kind="stable")
+
+
+def _index_type(size: int):
+    """int32 for codes and positions below 2**31 (half the memory traffic), else int64."""
+    return np.int32 if size < 2**31 else np.int64
+
+
+def _grid_units(uv: np.ndarray, tv: np.ndarray, tlist: np.ndarray) -> np.ndarray | None:
+    """The unit ids when the rows are each unit's periods in order, units in increasing
+    order (the usual long layout): the panel is then read by reshaping, with no code
+    lookups, and has no duplicate or missing unit-period. None for any other layout."""
+    nt = len(tlist)
+    if uv.dtype.kind not in "iu" or len(uv) == 0 or len(uv) % nt:
+        return None
+    u2 = uv.reshape(-1, nt)
+    first = u2[:, 0]
+    if not (np.all(first[1:] > first[:-1]) and (tv.reshape(-1, nt) == tlist).all()):
+        return None
+    return first.copy() if (u2 == first[:, None]).all() else None
+
+
+def _grid_codes(n_units: int, nt: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unit and period codes of the rows of a grid read by :func:`_grid_units`."""
+    u = np.repeat(np.arange(n_units, dtype=_index_type(n_units)), nt)
+    return u, np.tile(np.arange(nt, dtype=np.int32), n_units)
+
+
+def _differs_within(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray | None:
+    """Rows whose value differs from the last row of their group (None if none does);
+    compared in chunks so that no gathered copy of the whole column is made."""
+    last = np.empty(n_groups, values.dtype)
+    last[codes] = values
+    step = 1 << 20
+    for a in range(0, len(codes), step):
+        if (values[a : a + step] != last[codes[a : a + step]]).any():
+            return values != last[codes]
+    return None
+
+
 def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
     """Integer codes of ``values`` (positions in sorted ``uniques``), by lookup table for
     integer ids with a compact range, else by hashing/searching."""
@@ -184,7 +238,7 @@ def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
                 present = np.zeros(hi - lo + 1, bool)
                 present[off] = True
                 uniques = np.nonzero(present)[0] + lo
-            lut = np.full(hi - lo + 1, -1, np.int64)
+            lut = np.full(hi - lo + 1, -1, _index_type(len(uniques)))
             lut[uniques - lo] = np.arange(len(uniques))
             return lut[off], uniques
     if uniques is None:
@@ -194,22 +248,39 @@ def _codes(values: np.ndarray, uniques: np.ndarray | None = None):
 
 def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, cluster, control,
                    anticipation, allow_unbalanced=False, time_name="time"):  # fmt: skip
-    u_codes, u_uni = _codes(_column(df, unit))
-    n_u, nt = len(u_uni), len(tlist)
-    t_codes = _codes(tv, tlist)[0]
-    key = u_codes.astype(np.int64) * nt + t_codes
-    cnt = np.bincount(key, minlength=n_u * nt)
-    if (cnt > 1).any():
-        k = int(np.argmax(cnt > 1))
-        raise DidDataError(
-            f"{int((cnt > 1).sum())} duplicate {unit}-{time_name} row(s) "
-            f"(e.g. {unit}={u_uni[k // nt]!r}, period {tlist[k % nt]!r}): a panel has one row "
-            "per unit and period; aggregate them or use panel=False"
-        )
-    g_unit = np.empty(n_u)
-    g_unit[u_codes] = gv
-    changed = gv != g_unit[u_codes]
-    if changed.any():
+    uv = _column(df, unit)
+    nt = len(tlist)
+    u_uni = _grid_units(uv, tv, tlist)
+    grid = u_uni is not None
+    if grid:  # row i is unit i // nt in period i % nt: positions are the codes
+        n_u = len(u_uni)
+        # per-row codes only where a rarer step needs them (clusters, covariates, drops)
+        u_codes, t_codes = _grid_codes(n_u, nt) if cluster or covariates else (None, None)
+        g2 = gv.reshape(n_u, nt)
+        g_unit = g2[:, -1].copy()
+        changed = None if (g2 == g_unit[:, None]).all() else (g2 != g_unit[:, None]).ravel()
+    else:
+        u_codes, u_uni = _codes(uv)
+        n_u = len(u_uni)
+        t_codes = _codes(tv, tlist)[0]
+        key = u_codes.astype(_index_type(n_u * nt)) * nt + t_codes
+        seen = np.zeros(n_u * nt, bool)
+        seen[key] = True
+        if np.count_nonzero(seen) < len(key):  # some unit-period key occurs twice
+            cnt = np.bincount(key, minlength=n_u * nt)
+            k = int(np.argmax(cnt > 1))
+            raise DidDataError(
+                f"{int((cnt > 1).sum())} duplicate {unit}-{time_name} row(s) "
+                f"(e.g. {unit}={u_uni[k // nt]!r}, period {tlist[k % nt]!r}): a panel has one "
+                "row per unit and period; aggregate them or use panel=False"
+            )
+        del key, seen
+        g_unit = np.empty(n_u)
+        g_unit[u_codes] = gv
+        changed = _differs_within(u_codes, gv, n_u)
+    if changed is not None:
+        if u_codes is None:
+            u_codes, t_codes = _grid_codes(n_u, nt)
         nbad = len(np.unique(u_codes[changed]))
         raise DidDataError(
             f"cohort column {cohort!r} changes within {nbad} unit(s) "
@@ -226,6 +297,8 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
                 f"cluster column {cluster!r} changes within a unit: units must be nested in clusters"
             )
     g_unit, keep, tkeep = _cohort_rules(g_unit, tlist, control, anticipation)
+    if u_codes is None and not (keep.all() and tkeep.all()):
+        u_codes, t_codes = _grid_codes(n_u, nt)
     if not tkeep.all():
         t_ok = tkeep[t_codes]
         tlist = tlist[tkeep]
@@ -233,9 +306,16 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
     else:
         t_ok = np.ones(len(tv), bool)
     nt = len(tlist)
-    rows_ok = t_ok & keep[u_codes]
-    per_unit = np.bincount(u_codes[rows_ok], minlength=n_u)
-    unb = keep & (per_unit != nt)
+    if keep.all() and tkeep.all():
+        rows_ok = np.ones(len(tv), bool)
+        # no duplicates: every unit has all periods exactly when the rows fill the grid
+        unb = np.zeros(n_u, bool) if len(tv) == n_u * nt else keep & (
+            np.bincount(u_codes, minlength=n_u) != nt
+        )  # fmt: skip
+    else:
+        rows_ok = t_ok & keep[u_codes]
+        per_unit = np.bincount(u_codes[rows_ok], minlength=n_u)
+        unb = keep & (per_unit != nt)
     if unb.any() and allow_unbalanced:
         return _unbalanced(df, rows_ok, u_codes, g_unit, keep, cl_unit, wv, tlist, t_codes,
                            outcome, covariates, anticipation)  # fmt: skip
@@ -248,13 +328,18 @@ def _prepare_panel(df, tv, gv, wv, tlist, unit, cohort, outcome, covariates, clu
         rows_ok = rows_ok & keep[u_codes]
     # units sorted by cohort (never-treated first) so that cohorts are contiguous blocks
     kept = np.nonzero(keep)[0]
-    order = kept[np.argsort(g_unit[kept], kind="stable")]
+    order = kept[_stable_order(g_unit[kept])]
     n = len(order)
-    newpos = np.full(n_u, -1, np.int64)
+    newpos = np.full(n_u, -1, _index_type(n * nt))
     newpos[order] = np.arange(n)
     all_rows = bool(rows_ok.all())
     r = slice(None) if all_rows else rows_ok
-    key_f = t_codes[r] * n + newpos[u_codes[r]]  # column-major: a period is contiguous
+    # each row's place in the (nt, n) arrays: column-major, so a period is contiguous
+    if grid and all_rows:
+        key_f = (newpos[:, None] + np.arange(nt, dtype=newpos.dtype)[None, :] * n).ravel()
+    else:
+        key_f = newpos[u_codes[r]]
+        key_f += t_codes[r] * key_f.dtype.type(n)
 
     def scatter_f(values):
         out = np.empty((nt, n))

@@ -21,11 +21,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from botrygt_eval.did.att_gt import ATTgtResult
+from botrygt_eval.did.att_gt import ATTgtResult, cohort_columns
 from botrygt_eval.did.inference import (
     SE_FLOOR,
     BootstrapResult,
-    analytic_se,
     bootstrap_summary,
     multiplier_bootstrap,
     one_blas_thread,
@@ -60,10 +59,18 @@ class AggregateResult:
     crit: float  # critical value for the by-rows: pointwise, sup-t (bootstrap) or Bonferroni
     alpha: float
     n_units: int
-    inf: np.ndarray = field(repr=False)  # n x (len(by) + 1): by-rows then overall
     bootstrap: BootstrapResult | None = None
     settings: dict = field(default_factory=dict)
     df: float | None = None  # t degrees of freedom of the intervals (jackknife: G - 1)
+    # the IF is [res.inf, cohort_columns] @ if_coef: (cells + cohorts) x (len(by) + 1)
+    if_coef: np.ndarray | None = field(default=None, repr=False)
+    source: ATTgtResult | None = field(default=None, repr=False)
+
+    @property
+    def inf(self) -> np.ndarray:
+        """Influence functions, n x (len(by) + 1): by-rows then overall (built on request;
+        the SEs come from the Gram of the cell IFs and never need this dense matrix)."""
+        return dense_if(self.source, self.if_coef)
 
     @property
     def simultaneous(self) -> bool:
@@ -239,7 +246,6 @@ def aggregate(
     group = tab["group"].to_numpy(float)[ok]
     t = tab["time"].to_numpy(float)[ok]
     att = tab["att"].to_numpy(float)[ok]
-    inf = res.inf[:, np.nonzero(ok)[0]] if not ok.all() else res.inf
     w_ind, cohort = d.agg_w, d.cohort
     glist = np.unique(group)
     gpos = np.searchsorted(glist, cohort)
@@ -322,12 +328,14 @@ def aggregate(
             A_over = A_by[:, pos].mean(axis=1)
         W_all = np.column_stack([Wm, W_over])
         A_all = np.column_stack([A_by, A_over])
-    # influence functions of the by-rows then the overall effect
-    # (a sparse product: each cell enters one or two columns, so W_all is mostly zeros)
-    full_if = (inf @ sparse.csc_matrix(W_all)).toarray()
-    full_if += w_ind[:, None] * A_all[gpos]
+    # the influence functions of the by-rows then the overall effect are
+    # [res.inf, cohort_columns] @ coef: cells' weights, then the estimated-share terms
+    n_cells = res.inf.shape[1]
+    coef = np.zeros((n_cells + len(d.glist), W_all.shape[1]))
+    coef[np.nonzero(ok)[0]] = W_all
+    coef[n_cells + np.searchsorted(d.glist, glist)] = A_all[:-1]
     k_by = W_all.shape[1] - 1
-    se_all = analytic_se(full_if, d.cluster) if bootstrap is None else None
+    se_all = gram_se(res, coef) if bootstrap is None and se == "analytic" else None
     crit = stats.norm.ppf(1 - alpha / 2)
     df = None
     if se == "jackknife":
@@ -357,17 +365,20 @@ def aggregate(
         blocks = res.block_draws(int(bootstrap), seed)
         if blocks is None:
             boot = multiplier_bootstrap(
-                full_if, int(bootstrap), seed=seed, cluster=d.cluster, alpha=alpha, band=band
+                dense_if(res, coef),
+                int(bootstrap),
+                seed=seed,
+                cluster=d.cluster,
+                alpha=alpha,
+                band=band,
             )
         else:
             # the same multipliers through the cached per-block draws (no pass over n x B)
-            W_cells = np.zeros((res.inf.shape[1], W_all.shape[1]))
-            W_cells[np.nonzero(ok)[0]] = W_all
-            coef = W_cells[np.maximum(blocks.cell, 0)]
+            block_coef = coef[np.maximum(blocks.cell, 0)]
             wcol = blocks.cell < 0
-            coef[wcol] = A_all[gpos[blocks.row[wcol]]]
+            block_coef[wcol] = A_all[gpos[blocks.row[wcol]]]
             with one_blas_thread():
-                out = blocks.draws @ (blocks.lift @ coef)
+                out = blocks.draws @ (blocks.lift @ block_coef)
             boot = bootstrap_summary(out, seed=seed, alpha=alpha, band=band)
         se_all = boot.se
         if k_by and np.isfinite(boot.crit) and boot.crit >= crit:
@@ -381,7 +392,6 @@ def aggregate(
         crit=float(crit),
         alpha=alpha,
         n_units=d.n_units,
-        inf=full_if,
         bootstrap=boot,
         settings=dict(
             min_e=min_e,
@@ -393,7 +403,30 @@ def aggregate(
             band=band,
         ),
         df=df,
+        if_coef=coef,
+        source=res,
     )
+
+
+def gram_se(res: ATTgtResult, coef: np.ndarray) -> np.ndarray:
+    """Analytic SEs of the weighted sums ``[res.inf, cohort_columns] @ coef`` from the
+    cluster-summed Gram (:meth:`ATTgtResult.cross_sums`): sqrt(diag(coef' S'S coef)) / n,
+    as :func:`analytic_se` on the dense influence functions; tiny or undefined ones
+    become NaN (R's NA)."""
+    ss = np.diag(res.cross_sums(coef)).copy()
+    se = np.sqrt(np.maximum(ss, 0.0)) / res.inf.shape[0]
+    se[~(se > SE_FLOOR)] = np.nan
+    return se
+
+
+def dense_if(res: ATTgtResult, coef: np.ndarray) -> np.ndarray:
+    """The n x k influence functions ``[res.inf, cohort_columns] @ coef`` (for the general
+    multiplier bootstrap and users; the analytic SEs do without them)."""
+    n_cells = res.inf.shape[1]
+    # a sparse product: each cell enters one or two columns, so coef is mostly zeros
+    out = (res.inf @ sparse.csc_matrix(coef[:n_cells])).toarray()
+    out += (cohort_columns(res.data) @ sparse.csc_matrix(coef[n_cells:])).toarray()
+    return out
 
 
 def _replicate_thetas(type, att, cohort_w, cpos, member, overall) -> np.ndarray:

@@ -21,10 +21,11 @@ from scipy import linalg, sparse, stats
 from botrygt_eval.did import drdid
 from botrygt_eval.did._data import DidData, prepare
 from botrygt_eval.did.inference import (
+    SE_FLOOR,
     analytic_se,
     block_multiplier_draws,
+    cluster_sums,
     one_blas_thread,
-    vcov,
 )
 from botrygt_eval.errors import BotrygtError, DidWarning, check_option
 
@@ -57,7 +58,27 @@ class ATTgtResult:
     @cached_property
     def pretest(self) -> PreTest | None:
         """Wald pre-test of R did (computed on first use; None without pre-periods)."""
-        return _pretest(self.table, self.inf, self.data.cluster)
+        return _pretest(self.table, self.cross_sums, self.n, len(self.data.glist))
+
+    @cached_property
+    def gram(self) -> np.ndarray | None:
+        """S'S of the cluster-summed IF columns [cells, cohort weights] (see :func:`if_gram`):
+        the covariance of any weighted sum of them, computed once on first use. None when
+        there are more than ``MAX_GRAM_COLUMNS`` columns (see :meth:`cross_sums`)."""
+        if self.inf.shape[1] + len(self.data.glist) > MAX_GRAM_COLUMNS:
+            return None
+        return if_gram(self.inf, self.data)
+
+    def cross_sums(self, coef: np.ndarray) -> np.ndarray:
+        """coef' S'S coef (k x k): n^2 times the analytic covariance of the weighted sums
+        ``[inf, cohort_columns] @ coef``. From the Gram when it is kept; with very many
+        cells (a Gram too large to keep) from the cluster sums times ``coef`` directly."""
+        if self.gram is not None:
+            return coef.T @ (self.gram @ coef)
+        z = sparse.hstack([self.inf, cohort_columns(self.data)], format="csr")
+        s = sparse.csr_matrix(cluster_sums(z, self.data.cluster))
+        sb = (s @ sparse.csc_matrix(coef)).toarray()
+        return sb.T @ sb
 
     def block_draws(self, draws: int, seed: int | None) -> BlockDraws | None:
         """Multiplier draws of the cell influence functions, cohort block by cohort block.
@@ -183,7 +204,7 @@ def _compress(q: np.ndarray, d: DidData, a: int, e: int):
 
 def _block_draws(inf, d: DidData, draws: int, seed: int | None) -> BlockDraws:
     n = inf.shape[0]
-    _, starts = np.unique(d.cohort, return_index=True)
+    _, starts = cohort_blocks(d.cohort)
     ends = np.r_[starts[1:], n]
     csr = inf.tocsr()
     blocks, lifts, cells, rows = [], [], [], []
@@ -214,6 +235,13 @@ def _block_draws(inf, d: DidData, draws: int, seed: int | None) -> BlockDraws:
     )
 
 
+def cohort_blocks(cohort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cohort values and first rows of a panel's IF rows, which are sorted by cohort
+    (``np.unique(cohort, return_index=True)`` without sorting again)."""
+    starts = np.r_[0, np.flatnonzero(cohort[1:] != cohort[:-1]) + 1]
+    return cohort[starts], starts
+
+
 def _cells(d: DidData, base_period: str, anticipation: int):
     """(g, t index, base index, post, base index of the cohort) for every cell, R's order."""
     tl = d.tlist
@@ -238,40 +266,57 @@ def control_mask(cohort: np.ndarray, g, thr, control: str) -> np.ndarray:
     return (cohort == 0) | ((control == "notyet") & (cohort > thr) & (cohort != g))
 
 
-def _fast_panel(dy, D, w, n):
-    """No-covariate panel estimate: reg, IPW and DR all reduce to weighted means."""
-    wt, wc = w * D, w * (1 - D)
-    St, Sc = wt.sum(), wc.sum()
-    mt, mc = (wt @ dy) / St, (wc @ dy) / Sc
-    return mt - mc, n * (wt * (dy - mt) / St - wc * (dy - mc) / Sc)
+def closed_form_applies(method: str, fix_weights: str, intercept_only: bool, share: float) -> bool:
+    """The one dispatch point between the closed form and the DRDID estimators.
+
+    Without covariates (an intercept-only design) the propensity score is the constant
+    treated share, so outcome regression, IPW and DR are all the same difference of
+    weighted means (:func:`_mean_difference`); IPW/DR only while that share is below
+    DRDID's trimming level, and not for ``fix_weights="varying"`` (a repeated-cross-
+    section estimator per cell). Everything else runs the general estimator of
+    :mod:`drdid`, which tests use as the oracle of the closed form.
+    """
+    return (
+        intercept_only
+        and fix_weights != "varying"
+        and (method == "reg" or share < drdid.TRIM_LEVEL)
+    )
+
+
+def _mean_difference(pieces, n: int) -> float:
+    """Difference of weighted means of the treated and control outcome changes.
+
+    ``pieces``: (dy, w or None, treated) row groups of one 2x2 (w None: unit weights).
+    Each ``dy`` is overwritten by its rows' influence values,
+    ``n w (dy - mean_t) / S_t`` for treated and ``-n w (dy - mean_c) / S_c`` for control
+    rows (S the summed weights of the group). Returns the ATT.
+    """
+    tot = {True: [0.0, 0.0], False: [0.0, 0.0]}  # weighted sum of dy, summed weights
+    for dy, w, treated in pieces:
+        s = tot[treated]
+        s[0] += dy.sum() if w is None else w @ dy
+        s[1] += len(dy) if w is None else w.sum()
+    mean = {k: v[0] / v[1] for k, v in tot.items()}
+    for dy, w, treated in pieces:
+        dy -= mean[treated]
+        dy *= (n if treated else -n) / tot[treated][1]
+        if w is not None:
+            dy *= w
+    return mean[True] - mean[False]
+
+
+def _treated_share(d, wcol, treat, ctrl) -> float:
+    """Summed weight of the treated block over treated plus control blocks."""
+    if d.W is None:
+        nt = treat[1] - treat[0]
+        return nt / (nt + sum(b - a for a, b in ctrl))
+    w = d.W[:, wcol]
+    st = w[treat[0] : treat[1]].sum()
+    return st / (st + sum(w[a:b].sum() for a, b in ctrl))
 
 
 def _ranges_idx(ranges):
     return np.concatenate([np.arange(a, b) for a, b in ranges]) if ranges else np.zeros(0, int)
-
-
-def _fast_slices(d, tt, pret, wcol, treat, ctrl):
-    """Closed-form no-covariate cell on contiguous cohort blocks (no gathers)."""
-    n = d.Y.shape[0]
-    yt, yp = d.Y[:, tt], d.Y[:, pret]
-    parts = []
-    for ranges in ([treat], ctrl):
-        dys = [yt[a:b] - yp[a:b] for a, b in ranges]
-        if d.W is None:
-            ws = None
-            S = float(sum(b - a for a, b in ranges))
-            m = sum(x.sum() for x in dys) / S
-            vals = [(x - m) * (n / S) for x in dys]
-        else:
-            ws = [d.W[a:b, wcol] for a, b in ranges]
-            S = float(sum(w.sum() for w in ws))
-            m = sum(w @ x for w, x in zip(ws, dys, strict=True)) / S
-            vals = [w * (x - m) * (n / S) for w, x in zip(ws, dys, strict=True)]
-        parts.append((m, vals, S))
-    (mt, vt, _), (mc, vc, _) = parts
-    pieces = sorted(zip([treat, *ctrl], vt + [-v for v in vc], strict=True), key=lambda p: p[0][0])
-    idx = _ranges_idx([p[0] for p in pieces])
-    return mt - mc, idx, np.concatenate([p[1] for p in pieces])
 
 
 def _weight_col(fix_weights, tt, pret, pret_g):
@@ -297,54 +342,54 @@ class _SharedCells:
         self.plan = plan  # key -> [(t index, base index), ...]
         self.done: dict = {}
 
-    def lookup(self, key, tt, pret):
-        """(att, rows, influence column) of a cell already estimated with its batch."""
-        got = self.done.get(key)
-        return None if got is None else got.get((tt, pret))
-
     def estimate(self, d, method, key, tt, pret, idx, D, X, w):
+        """(att, influence column of the ``idx`` rows) of one cell, from its key's batch."""
         if key not in self.done:
             pairs = self.plan.get(key, [(tt, pret)])
             ti, pi = np.array(pairs).T
             Yi = d.Y[idx]
             try:
                 att, inf = drdid.PANEL[method](Yi[:, ti] - Yi[:, pi], D, X, w)
-                inf *= d.Y.shape[0] / len(idx)
-                self.done[key] = {p: (att[j], idx, inf[:, j]) for j, p in enumerate(pairs)}
+                self.done[key] = {p: (att[j], inf[:, j]) for j, p in enumerate(pairs)}
             except (BotrygtError, np.linalg.LinAlgError):
                 self.done[key] = None
-        got = self.lookup(key, tt, pret)
+        got = None if self.done[key] is None else self.done[key].get((tt, pret))
         if got is None:
-            att, inf = drdid.PANEL[method](d.Y[idx, tt] - d.Y[idx, pret], D, X, w)
-            return att, idx, inf * (d.Y.shape[0] / len(idx))
+            return drdid.PANEL[method](d.Y[idx, tt] - d.Y[idx, pret], D, X, w)
         return got
 
 
-def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl, shared=None):
+def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl, out, shared=None):
+    """Estimate one panel cell; its influence values (rows of the sorted treat and
+    control blocks, scaled to all n units) are written into ``out``. Returns the ATT."""
     n = d.Y.shape[0]
     early = min(tt, pret)
     wcol = _weight_col(fix_weights, tt, pret, pret_g)
-    if shared is not None:
-        hit = shared.lookup(_share_key(d, fix_weights, tt, pret, pret_g, treat, ctrl), tt, pret)
-        if hit is not None:
-            return hit
-    nt_ = treat[1] - treat[0]
-    if d.X is None and fix_weights != "varying":
-        if method == "reg":
-            return _fast_slices(d, tt, pret, wcol, treat, ctrl)
-        nc_ = sum(b - a for a, b in ctrl)
-        if d.W is None and nt_ / (nt_ + nc_) < drdid.TRIM_LEVEL:
-            return _fast_slices(d, tt, pret, wcol, treat, ctrl)
-    idx = _ranges_idx(sorted([treat, *ctrl]))
+    ranges = sorted([treat, *ctrl])
+    X = None
+    if d.X is not None:
+        idx = _ranges_idx(ranges)
+        X = d.X[early if len(d.X) > 1 else 0][idx]
+        X = X[:, np.r_[True, np.any(X[:, 1:] != 0, axis=0)]]  # R's droplevels
+    intercept_only = X is None or X.shape[1] == 1
+    if closed_form_applies(
+        method, fix_weights, intercept_only, _treated_share(d, wcol, treat, ctrl)
+    ):
+        yt, yp = d.Y[:, tt], d.Y[:, pret]
+        w = None if d.W is None else d.W[:, wcol]
+        pieces, pos = [], 0
+        for a, b in ranges:  # the outcome changes, computed in place in ``out``
+            dy = np.subtract(yt[a:b], yp[a:b], out=out[pos : pos + b - a])
+            pieces.append((dy, None if w is None else w[a:b], (a, b) == treat))
+            pos += b - a
+        return _mean_difference(pieces, n)
+    idx = _ranges_idx(ranges)
     n1 = len(idx)
     D = ((idx >= treat[0]) & (idx < treat[1])).astype(float)
     w = np.ones(n1) if d.W is None else d.W[idx, wcol]
     y1, y0 = d.Y[idx, tt], d.Y[idx, pret]
-    if d.X is None:
+    if X is None:
         X = np.ones((n1, 1))
-    else:
-        X = d.X[early if len(d.X) > 1 else 0][idx]
-        X = X[:, np.r_[True, np.any(X[:, 1:] != 0, axis=0)]]  # R's droplevels
     if fix_weights == "varying":
         wpost = np.ones(n1) if d.W is None else d.W[idx, tt]
         wpre = np.ones(n1) if d.W is None else d.W[idx, pret]
@@ -357,16 +402,13 @@ def _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl, shared=No
         )
         # the RC influence function is scaled to 2 * n1 rows: a unit's is the mean of its two
         inf = (inf[:n1] + inf[n1:]) / 2
-    elif X.shape[1] == 1 and (method == "reg" or np.sum(w * D) / np.sum(w) < drdid.TRIM_LEVEL):
-        att, inf = _fast_panel(y1 - y0, D, w, n)
-        return att, idx, inf
+    elif shared is None or d.X is None:
+        att, inf = drdid.PANEL[method](y1 - y0, D, X, w)
     else:
-        if shared is None:
-            att, inf = drdid.PANEL[method](y1 - y0, D, X, w)
-        else:
-            key = _share_key(d, fix_weights, tt, pret, pret_g, treat, ctrl)
-            return shared.estimate(d, method, key, tt, pret, idx, D, X, w)
-    return att, idx, inf * (n / n1)
+        key = _share_key(d, fix_weights, tt, pret, pret_g, treat, ctrl)
+        att, inf = shared.estimate(d, method, key, tt, pret, idx, D, X, w)
+    np.multiply(inf, n / n1, out=out)
+    return att
 
 
 def _rc_cell(d, method, tt, pret, treated, control):
@@ -384,20 +426,168 @@ def _rc_cell(d, method, tt, pret, treated, control):
     return att, rows, inf * (n / n1)
 
 
+#: dense entries per chunk when the Gram of the influence functions is accumulated
+GRAM_CHUNK = 1 << 22
+#: most IF columns (cells + cohorts) whose Gram is kept (2,048: 32 MB)
+MAX_GRAM_COLUMNS = 2048
+
+
+def cohort_columns(d: DidData) -> sparse.csc_matrix:
+    """n x cohorts of ``d.glist``: each IF row's aggregation weight in its cohort's column.
+
+    The estimated cohort shares add ``agg_w * coef[cohort]`` to every aggregate's
+    influence function (R did's ``wif``), so these columns sit beside the cells' ones.
+    """
+    n = len(d.cohort)
+    pos = np.searchsorted(d.glist, d.cohort)
+    pos = np.minimum(pos, len(d.glist) - 1)
+    rows = np.nonzero(d.glist[pos] == d.cohort)[0]
+    return sparse.csc_matrix((d.agg_w[rows], (rows, pos[rows])), shape=(n, len(d.glist)))
+
+
+def if_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray:
+    """S'S for S the cluster sums of the IF columns ``[inf, cohort_columns(d)]``.
+
+    Every analytic variance of ATT(g,t) and its aggregates is a quadratic form in this
+    (cells + cohorts)^2 matrix: an aggregate's IF is ``[inf, cohort_columns] @ B``, so
+    its squared SE is ``diag(B' S'S B) / n^2`` with no n x k matrix. The IF rows fall
+    in few sparsity patterns (cohort blocks), each a dense block summed by BLAS.
+    """
+    if inf.shape[0] * (inf.shape[1] + len(d.glist)) <= GRAM_CHUNK:
+        # small (e.g. kommuner x quarters): one dense product
+        z = np.hstack([inf.toarray(), cohort_columns(d).toarray()])
+        s = np.asarray(cluster_sums(z, d.cluster))
+        return s.T @ s
+    if d.panel and d.cluster is None:
+        gram = _panel_gram(inf, d)
+        if gram is not None:
+            return gram
+    z = sparse.hstack([inf, cohort_columns(d)], format="csr")
+    if d.cluster is not None:
+        z = sparse.csr_matrix(cluster_sums(z, d.cluster))
+    return _pattern_gram(z)
+
+
+def _panel_gram(inf: sparse.csc_matrix, d: DidData) -> np.ndarray | None:
+    """Gram of a panel's IF block by cohort block (units are sorted by cohort): a cell's
+    values on a block it touches are one contiguous run of its stored column, so each
+    block is gathered (in row chunks) without converting the matrix. None if some cell
+    covers a block only in part (then the general pattern route is used)."""
+    n, k = inf.shape
+    p = k + len(d.glist)
+    vals, starts = cohort_blocks(d.cohort)
+    bounds = np.r_[starts, n]
+    ptr, ind = inf.indptr, inf.indices
+    at = bounds.astype(ind.dtype)  # searchsorted would cast each column's indices up
+    # position of every block bound inside every column: (cells, blocks + 1)
+    pos = np.vstack(
+        [ptr[j] + np.searchsorted(ind[ptr[j] : ptr[j + 1]], at) for j in range(k)]
+    ) if k else np.zeros((0, len(bounds)), np.int64)  # fmt: skip
+    counts = np.diff(pos, axis=1)
+    size = np.diff(bounds)
+    if np.any((counts > 0) & (counts < size[None, :])):
+        return None
+    gram = np.zeros((p, p))
+    gpos = np.searchsorted(d.glist, vals)
+    with one_blas_thread():
+        for b, (a, e) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            cols = np.nonzero(counts[:, b])[0]
+            in_g = gpos[b] < len(d.glist) and d.glist[min(gpos[b], len(d.glist) - 1)] == vals[b]
+            all_cols = np.r_[cols, k + gpos[b]] if in_g else cols
+            if len(all_cols):
+                g = _block_gram(inf.data, pos[cols, b], d, int(a), int(e), in_g)
+                gram[np.ix_(all_cols, all_cols)] += g
+    return gram
+
+
+def _block_gram(data, first, d: DidData, a: int, e: int, in_g: bool) -> np.ndarray:
+    """Q'Q of one cohort block: Q holds the block's run of each cell column (stored at
+    ``data[first[j]:]``), plus the aggregation weights if the block is a cohort of glist.
+
+    A wide block (the never-treated units touch every cell) is first tried on the
+    basis of its outcomes and a constant (times the aggregation weight if weighted):
+    without covariates every cell's IF there is a combination of them, and then
+    Q'Q = P'P with P = basis' Q in orthonormal coordinates, a product far smaller than
+    Q'Q. The basis is used only if it reproduces every column (as ``_compress``).
+    """
+    m = len(first) + in_g
+    step = max(1, GRAM_CHUNK // m)
+
+    def chunks():
+        for r0 in range(a, e, step):
+            r1 = min(e, r0 + step)
+            q = np.empty((r1 - r0, m), order="F")  # column copies are memcpy
+            for jj, f in enumerate(first + (r0 - a)):
+                q[:, jj] = data[f : f + r1 - r0]
+            if in_g:
+                q[:, -1] = d.agg_w[r0:r1]
+            yield r0 - a, r1 - a, q
+
+    r = d.Y.shape[1] + 1
+    if d.X is None and m > 2 * r and e - a > 4 * r:
+        w = np.ones((e - a, 1)) if d.W is None else d.agg_w[a:e, None]
+        qb, rb = np.linalg.qr(np.hstack([d.Y[a:e] * w, w]))
+        diag = np.abs(np.diag(rb))
+        if diag.min() > 1e-10 * diag.max():
+            proj, norms = np.zeros((r, m)), np.zeros(m)
+            for r0, r1, q in chunks():
+                proj += qb[r0:r1].T @ q
+                norms += np.einsum("ij,ij->j", q, q)
+            if np.all(norms - np.einsum("ij,ij->j", proj, proj) <= 1e-12 * norms):
+                return proj.T @ proj
+    g = np.zeros((m, m))
+    for _, _, q in chunks():
+        g += q.T @ q
+    return g
+
+
+def _pattern_gram(z: sparse.csr_matrix) -> np.ndarray:
+    """Z'Z of a sparse matrix, rows grouped by sparsity pattern (a hash of their column
+    sets) and each group summed as dense row chunks by BLAS."""
+    z.sum_duplicates()
+    rows, p = z.shape
+    gram = np.zeros((p, p))
+    nnz = np.diff(z.indptr)
+    nonempty = np.nonzero(nnz)[0]
+    if len(nonempty) == 0:
+        return gram
+    rnd = np.random.default_rng(20).integers(1, 2**62, p)
+    h = np.add.reduceat(rnd[z.indices], z.indptr[nonempty])  # wraps on overflow: a hash
+    order = nonempty[np.argsort(h, kind="stable")]
+    hs = np.sort(h, kind="stable")
+    cuts = np.r_[0, np.nonzero(hs[1:] != hs[:-1])[0] + 1, len(hs)]
+    lut = np.empty(p, np.int64)
+    with one_blas_thread():
+        for a, e in zip(cuts[:-1], cuts[1:], strict=True):
+            width = int(nnz[order[a]])
+            step = max(1, GRAM_CHUNK // max(width, 1))
+            for r0 in range(a, e, step):
+                sub = z[order[r0 : min(e, r0 + step)]]
+                cols = np.unique(sub.indices)
+                lut[cols] = np.arange(len(cols))
+                q = sparse.csr_matrix(
+                    (sub.data, lut[sub.indices], sub.indptr), shape=(sub.shape[0], len(cols))
+                ).toarray()
+                gram[np.ix_(cols, cols)] += q.T @ q
+    return gram
+
+
 class _Skip(Exception):
     pass
 
 
-def _pretest(table: pd.DataFrame, inf, cluster) -> PreTest | None:
+def _pretest(table: pd.DataFrame, cross_sums, n: int, n_cohorts: int) -> PreTest | None:
     ok = (table["group"] > table["time"]).to_numpy() & table["se"].notna().to_numpy()
     pre = np.nonzero(ok)[0]
     if len(pre) == 0:
         return None
-    V = vcov(inf[:, pre].toarray(), cluster)
+    pick = np.zeros((len(table) + n_cohorts, len(pre)))
+    pick[pre, np.arange(len(pre))] = 1.0
+    V = cross_sums(pick) / n  # S'S / n of the pre-period cells, as inference.vcov
     if np.linalg.cond(V) > 1 / np.finfo(float).eps:
         return None
     a = table["att"].to_numpy()[pre]
-    W = float(inf.shape[0] * a @ np.linalg.solve(V, a))
+    W = float(n * a @ np.linalg.solve(V, a))
     return PreTest(statistic=W, df=len(pre), p_value=float(stats.chi2.sf(W, len(pre))))
 
 
@@ -484,65 +674,132 @@ def _estimate(d: DidData, control, method, base_period, anticipation, fix_weight
     """
     cells = list(_cells(d, base_period, anticipation))
     n = len(d.cohort)
-    coh = d.cohort
-    if d.panel:  # units are sorted by cohort: each cohort is a block [start, end)
-        vals, starts = np.unique(coh, return_index=True)
-        ends = np.r_[starts[1:], n]
-        block = {v: (int(a), int(b)) for v, a, b in zip(vals, starts, ends, strict=True)}
-    cols_idx, cols_val, rows = [], [], []
-    failed: dict = {}  # (group, time) -> why the cell is NaN
+    if d.panel:
+        inf, rows, failed = _panel_cells(d, cells, control, method, base_period, anticipation,
+                                         fix_weights, quiet)  # fmt: skip
+    else:
+        inf, rows, failed = _rc_cells(d, cells, control, method, anticipation, quiet)
+    table = pd.DataFrame(rows)
+    table["se"] = _column_se(inf, d.cluster, n) if len(cells) else []
+    table.loc[table["att"].isna(), "se"] = np.nan
+    table = table[["group", "time", "base_period", "post", "att", "se", "n_treated", "n_control"]]
+    table.attrs["not_estimable"] = failed
+    return table, inf
+
+
+def _column_se(inf: sparse.csc_matrix, cluster, n: int) -> np.ndarray:
+    """Analytic SE of every column (as :func:`inference.analytic_se`), from the stored
+    values without a squared copy of the matrix when there are no clusters."""
+    if cluster is not None:
+        return analytic_se(inf, cluster)
+    ptr, data = inf.indptr, inf.data
+    ss = np.array([data[a:b] @ data[a:b] for a, b in zip(ptr[:-1], ptr[1:], strict=True)])
+    se = np.sqrt(ss) / n
+    se[~(se > SE_FLOOR)] = np.nan
+    return se
+
+
+def _warn_cell(failed, quiet, g, t, exc):
+    failed[(g, t)] = str(exc)
+    if not quiet:
+        warnings.warn(
+            f"ATT(g={g:g}, t={t:g}) not estimable ({exc}); it is NaN", DidWarning, stacklevel=4
+        )
+
+
+def _panel_cells(d, cells, control, method, base_period, anticipation, fix_weights, quiet):
+    """Panel cells written straight into the arrays of the sparse IF (units are sorted by
+    cohort, so a cell's rows are its treated and control cohort blocks, in order)."""
+    n = len(d.cohort)
+    vals, starts = cohort_blocks(d.cohort)
+    ends = np.r_[starts[1:], n]
+    block = {v: (int(a), int(b)) for v, a, b in zip(vals, starts, ends, strict=True)}
 
     def control_blocks(g, tt, pret):
         is_ctrl = control_mask(vals, g, control_threshold(d, tt, pret, anticipation), control)
         return [block[v] for v in vals[is_ctrl]]
 
+    plan = []
+    for g, tt, pret, post, pret_g in cells:
+        if base_period == "universal" and pret == tt:
+            plan.append((g, tt, pret, post, pret_g, None, []))
+        else:
+            plan.append((g, tt, pret, post, pret_g, block[g], control_blocks(g, tt, pret)))
+    lens = np.array([0 if p[5] is None else sum(b - a for a, b in [p[5], *p[6]]) for p in plan],
+                    np.int64)  # fmt: skip
+    indptr = np.r_[0, np.cumsum(lens)]
+    idx_type = np.int32 if max(n, int(indptr[-1])) < 2**31 else np.int64
+    data = np.empty(int(indptr[-1]))
+    indices = np.empty(int(indptr[-1]), idx_type)
+    arange = np.arange(n, dtype=idx_type)
     shared = None
-    if d.panel and d.X is not None and fix_weights != "varying":
-        plan: dict = {}
-        for g, tt, pret, _, pret_g in cells:
-            if not (base_period == "universal" and pret == tt):
-                key = _share_key(
-                    d, fix_weights, tt, pret, pret_g, block[g], control_blocks(g, tt, pret)
-                )
-                plan.setdefault(key, []).append((tt, pret))
-        shared = _SharedCells(plan)
+    if d.X is not None and fix_weights != "varying":
+        groups: dict = {}
+        for _g, tt, pret, _, pret_g, treat, ctrl in plan:
+            if treat is not None:
+                key = _share_key(d, fix_weights, tt, pret, pret_g, treat, ctrl)
+                groups.setdefault(key, []).append((tt, pret))
+        shared = _SharedCells(groups)
+    rows, failed = [], {}
+    ok = np.ones(len(plan), bool)
     # one BLAS thread: many thin products (see inference.one_blas_thread)
     with one_blas_thread():
-        for g, tt, pret, post, pret_g in cells:
+        for j, (g, tt, pret, post, pret_g, treat, ctrl) in enumerate(plan):
             rec = {"group": g, "time": d.tlist[tt], "base_period": d.tlist[pret], "post": post}
-            if base_period == "universal" and pret == tt:
+            if treat is None:  # universal base period: the base cell is 0 by definition
+                rows.append({**rec, "att": 0.0, "n_treated": 0, "n_control": 0})
+                continue
+            seg = slice(int(indptr[j]), int(indptr[j + 1]))
+            try:
+                att = _panel_cell(d, method, fix_weights, tt, pret, pret_g, treat, ctrl,
+                                  data[seg], shared)  # fmt: skip
+            except (BotrygtError, np.linalg.LinAlgError) as exc:
+                _warn_cell(failed, quiet, g, d.tlist[tt], exc)
+                rows.append({**rec, "att": np.nan, "n_treated": 0, "n_control": 0})
+                ok[j] = False
+                continue
+            pos = seg.start
+            for a, b in sorted([treat, *ctrl]):
+                indices[pos : pos + b - a] = arange[a:b]
+                pos += b - a
+            nt_ = treat[1] - treat[0]
+            rows.append({**rec, "att": att, "n_treated": nt_, "n_control": int(lens[j]) - nt_})
+    if not ok.all():  # failed cells keep no values
+        keep = np.repeat(ok, lens)
+        data, indices = data[keep], indices[keep]
+        indptr = np.r_[0, np.cumsum(np.where(ok, lens, 0))]
+    inf = sparse.csc_matrix((data, indices, indptr), shape=(n, len(cells)), copy=False)
+    inf.has_sorted_indices = True  # every column's rows are built in increasing order
+    return inf, rows, failed
+
+
+def _rc_cells(d, cells, control, method, anticipation, quiet):
+    """Repeated cross-section (and unbalanced panel) cells, one sparse column each."""
+    n = len(d.cohort)
+    cols_idx, cols_val, rows = [], [], []
+    failed: dict = {}
+    with one_blas_thread():
+        for g, tt, pret, post, _ in cells:
+            rec = {"group": g, "time": d.tlist[tt], "base_period": d.tlist[pret], "post": post}
+            if pret == tt:  # universal base period: the base cell is 0 by definition
                 rows.append({**rec, "att": 0.0, "n_treated": 0, "n_control": 0})
                 cols_idx.append(np.zeros(0, np.int64))
                 cols_val.append(np.zeros(0))
                 continue
             try:
-                if d.panel:
-                    treat = block[g]
-                    ctrl = control_blocks(g, tt, pret)
-                    nt_, nc_ = treat[1] - treat[0], sum(b - a for a, b in ctrl)
-                    att, idx, col = _panel_cell(
-                        d, method, fix_weights, tt, pret, pret_g, treat, ctrl, shared
-                    )
-                else:
-                    rc = d.row_cohort
-                    treated = rc == g
-                    thr = control_threshold(d, tt, pret, anticipation)
-                    ctrl_m = control_mask(rc, g, thr, control)
-                    att, idx, col = _rc_cell(d, method, tt, pret, treated, ctrl_m)
-                    nt_ = int(treated[idx].sum())
-                    nc_ = len(idx) - nt_
-                    if d.row_unit is not None:  # unbalanced panel: one IF row per unit
-                        col = np.bincount(d.row_unit[idx], weights=col, minlength=n)
-                        idx = np.nonzero(col)[0]
-                        col = col[idx]
+                rc = d.row_cohort
+                treated = rc == g
+                thr = control_threshold(d, tt, pret, anticipation)
+                ctrl_m = control_mask(rc, g, thr, control)
+                att, idx, col = _rc_cell(d, method, tt, pret, treated, ctrl_m)
+                nt_ = int(treated[idx].sum())
+                nc_ = len(idx) - nt_
+                if d.row_unit is not None:  # unbalanced panel: one IF row per unit
+                    col = np.bincount(d.row_unit[idx], weights=col, minlength=n)
+                    idx = np.nonzero(col)[0]
+                    col = col[idx]
             except (_Skip, BotrygtError, np.linalg.LinAlgError) as exc:
-                failed[(g, d.tlist[tt])] = str(exc)
-                if not quiet:
-                    warnings.warn(
-                        f"ATT(g={g:g}, t={d.tlist[tt]:g}) not estimable ({exc}); it is NaN",
-                        DidWarning,
-                        stacklevel=3,
-                    )
+                _warn_cell(failed, quiet, g, d.tlist[tt], exc)
                 rows.append({**rec, "att": np.nan, "n_treated": 0, "n_control": 0})
                 cols_idx.append(np.zeros(0, np.int64))
                 cols_val.append(np.zeros(0))
@@ -555,10 +812,5 @@ def _estimate(d: DidData, control, method, base_period, anticipation, fix_weight
         (np.concatenate(cols_val), np.concatenate(cols_idx), np.r_[0, np.cumsum(lens)]),
         shape=(n, len(cells)),
     )
-    table = pd.DataFrame(rows)
-    table["se"] = analytic_se(inf, d.cluster) if len(cells) else []
-    table.loc[table["att"].isna(), "se"] = np.nan
-    table = table[["group", "time", "base_period", "post", "att", "se", "n_treated", "n_control"]]
     inf.has_sorted_indices = True  # every column's rows are built in increasing order
-    table.attrs["not_estimable"] = failed
-    return table, inf
+    return inf, rows, failed

@@ -10,9 +10,19 @@ V = (G - 1) / G * sum_c (theta_(c) - theta)^2 with t(G - 1) intervals
 (MacKinnon, Nielsen & Webb 2023, "CV3"; for a difference of two means it is
 (G - 1) / G * (s_1^2 / (n_1 - 1) + s_0^2 / (n_0 - 1)), a little above Welch's).
 
-Panels without covariates (every estimator is then a difference of weighted
-means) get exact closed-form replicates from a few matrix products; everything
-else is re-estimated once per cluster on the prepared data.
+How the replicates are computed is decided in one place, :func:`replicates`:
+
+- **closed form** when ``att_gt`` itself estimates every cell by its closed form
+  (:func:`botrygt_eval.did.att_gt.closed_form_applies`: a balanced panel without
+  covariates, fixed weights) and no replicate crosses DRDID's trimming level: each
+  replicate is then the same difference of weighted means on the sums left after
+  removing one cluster, a few matrix products for all clusters at once;
+- **refit** otherwise (covariates, ``fix_weights="varying"``, repeated cross-sections,
+  unbalanced panels, trimming): every cell is re-estimated without each cluster on the
+  prepared data, by the same ``_estimate`` that ``att_gt`` runs.
+
+Both routes are checked against a literal leave-one-cluster-out loop through the
+public ``att_gt`` in the tests (``tests/test_did_cs_one_path.py``).
 """
 
 from __future__ import annotations
@@ -22,9 +32,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 
-from botrygt_eval.did import drdid
 from botrygt_eval.did._data import DidData
-from botrygt_eval.did.att_gt import _estimate, _weight_col, control_mask, control_threshold
+from botrygt_eval.did.att_gt import (
+    _estimate,
+    _weight_col,
+    closed_form_applies,
+    control_mask,
+    control_threshold,
+)
 from botrygt_eval.errors import BotrygtError, EstimationError
 
 #: limits: replicate cells held in memory (closed form) and refits (other estimators)
@@ -56,15 +71,19 @@ def _cohort_weights(d: DidData, M: sparse.csr_matrix) -> np.ndarray:
     return onehot.sum(axis=0)[None, :] - np.asarray(M @ onehot)
 
 
-def _fast_ok(d: DidData, settings: dict) -> bool:
+def _closed_form_data(d: DidData, settings: dict) -> bool:
+    """Whether att_gt's cells can be closed forms here: a balanced panel without covariates
+    and fixed weights (the method and trimming are checked per replicate by
+    :func:`closed_form_applies`)."""
     return d.panel and d.X is None and settings["fix_weights"] != "varying"
 
 
 def _closed_form(res, M: sparse.csr_matrix) -> np.ndarray | None:
-    """Exact replicates of a no-covariate panel (differences of weighted means).
+    """Exact replicates of a no-covariate panel: att_gt's difference of weighted means
+    (``_mean_difference``) on the sums left without each cluster.
 
-    None when some replicate would cross the propensity trimming level, where the
-    doubly robust and IPW estimators stop being plain differences of means.
+    None when att_gt would not take its closed form for some replicate (its dispatch
+    rule :func:`closed_form_applies`, e.g. a treated share crossing the trimming level).
     """
     d, s, tab = res.data, res.settings, res.table
     tl = d.tlist
@@ -88,7 +107,9 @@ def _closed_form(res, M: sparse.csr_matrix) -> np.ndarray | None:
         return a.sum(axis=0)[None, :] - np.asarray(M @ a)
 
     St, Sc = left_out(wt), left_out(wc)
-    if s["method"] != "reg" and np.any(St / (St + Sc) >= drdid.TRIM_LEVEL):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.nan_to_num(St / (St + Sc), nan=0.0)
+    if not closed_form_applies(s["method"], s["fix_weights"], True, float(share.max(initial=0))):
         return None
     with np.errstate(invalid="ignore", divide="ignore"):
         att = left_out(wt * dy) / St - left_out(wc * dy) / Sc
@@ -149,12 +170,13 @@ def replicates(res) -> Replicates:
     G, K = M.shape[0], len(res.table)
     if G < 2:
         raise EstimationError("the jackknife needs at least two clusters")
-    fast = _fast_ok(d, res.settings)
+    fast = _closed_form_data(d, res.settings)
     if (G * K > MAX_CELLS) or (not fast and G > MAX_REFITS):
         raise EstimationError(
             f"the jackknife re-estimates once per cluster and {G} clusters is too many here: "
             "give a coarser cluster (e.g. kommune) or use analytic or bootstrap SEs"
         )
+    # the one dispatch point (see the module docstring): closed form, else refits
     att = _closed_form(res, M) if fast else None
     if att is None:
         att = _refits(res, M)
