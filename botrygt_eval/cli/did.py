@@ -156,6 +156,7 @@ def att_gt_cmd(
     from botrygt_eval.cli.sample import read_table
     from botrygt_eval.did import aggregate, att_gt
     from botrygt_eval.errors import EstimationError
+    from botrygt_eval.options import AggType, choices
     from botrygt_eval.privacy.guard import guarded_write_text
 
     se = value(se)
@@ -176,7 +177,7 @@ def att_gt_cmd(
                      anticipation=anticipation, allow_unbalanced=allow_unbalanced)  # fmt: skip
         aggs = {
             t: aggregate(res, t, se=se, replications=bootstrap, seed=seed, band=band)
-            for t in ("simple", "group", "dynamic", "calendar")
+            for t in choices(AggType)
         }
     for w in caught:
         console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
