@@ -7,9 +7,12 @@ all four aggregations, written as JSON with the contract of DESIGN.md.
 
 from __future__ import annotations
 
+import json
+import warnings
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from botrygt_eval.cli import app
 from botrygt_eval.cli.options import (
@@ -27,7 +30,9 @@ from botrygt_eval.cli.options import (
     WeightsOption,
     value,
 )
-from botrygt_eval.options import DEFAULT_SEED
+from botrygt_eval.cli.sample import read_table
+from botrygt_eval.errors import EstimationError
+from botrygt_eval.options import DEFAULT_SEED, AggType, choices
 
 did_app = typer.Typer(
     help="Difference-in-differences: TWFE, event studies, Callaway-Sant'Anna.\n\n"
@@ -148,15 +153,7 @@ def att_gt_cmd(
     ] = False,
 ) -> None:
     """Callaway-Sant'Anna group-time ATTs with simple/group/dynamic/calendar aggregates."""
-    import json
-    import warnings
-
-    from rich.console import Console
-
-    from botrygt_eval.cli.sample import read_table
     from botrygt_eval.did import aggregate, att_gt
-    from botrygt_eval.errors import EstimationError
-    from botrygt_eval.options import AggType, choices
     from botrygt_eval.privacy.guard import guarded_write_text
 
     se = value(se)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 
 from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.options import (
@@ -22,6 +24,8 @@ from botrygt_eval.cli.options import (
     WeightsType,
     value,
 )
+from botrygt_eval.cli.sample import read_table
+from botrygt_eval.errors import InputFileError
 from botrygt_eval.options import DEFAULT_SEED, DEFAULT_WILD_REPLICATIONS
 
 if TYPE_CHECKING:
@@ -79,14 +83,8 @@ def twfe_cmd(
     seed: SeedOption("Seed of the wild draws.") = DEFAULT_SEED,
 ) -> None:
     """Two-way fixed effects DiD with unit and period effects and clustered SEs."""
-    import json
-
-    from rich.console import Console
-
     from botrygt_eval.cli._json import json_safe
-    from botrygt_eval.cli.sample import read_table
     from botrygt_eval.did.twfe import event_study, twfe
-    from botrygt_eval.errors import InputFileError
     from botrygt_eval.privacy.guard import guarded_write_text
 
     df = read_table(data)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.options import (
@@ -20,6 +22,8 @@ from botrygt_eval.cli.options import (
     UnitOption,
     value,
 )
+from botrygt_eval.cli.sample import read_table
+from botrygt_eval.errors import InputFileError
 from botrygt_eval.options import DEFAULT_SEED
 
 
@@ -58,15 +62,10 @@ def synth_cmd(
     ] = None,
 ) -> None:
     """Synthetic DiD (Arkhangelsky et al. 2021), synthetic control or DiD, with placebo SEs."""
-    import json
-
     import pandas as pd
-    from rich.console import Console
 
     from botrygt_eval.cli._json import json_safe
-    from botrygt_eval.cli.sample import read_table
     from botrygt_eval.did.synth import synth_did
-    from botrygt_eval.errors import InputFileError
     from botrygt_eval.privacy.guard import guarded_write_text
 
     df = read_table(data)

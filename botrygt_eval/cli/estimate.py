@@ -11,6 +11,7 @@ from rich.console import Console
 
 from botrygt_eval.cli import app
 from botrygt_eval.cli.options import ResponsesOption
+from botrygt_eval.cli.sample import read_margins_file, read_table
 from botrygt_eval.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -86,7 +87,6 @@ def estimate_cmd(
     ] = "fail",
 ) -> None:
     """Estimate means and proportions with design-based SEs, CIs, deff and n per cell."""
-    from botrygt_eval.cli.sample import read_margins_file, read_table
     from botrygt_eval.privacy.guard import guarded_write_text
     from botrygt_eval.survey.design import SurveyDesign
     from botrygt_eval.survey.estimators.table import (

@@ -12,6 +12,7 @@ from rich.table import Table
 from botrygt_eval.cli import app
 from botrygt_eval.cli.options import Choice, OutOption, ResponsesOption, WeightMethod
 from botrygt_eval.cli.options import value as choice_value
+from botrygt_eval.cli.sample import read_margins_file, read_table, write_table
 from botrygt_eval.errors import ConfigError
 
 
@@ -126,7 +127,6 @@ def weight_cmd(
     """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
     import numpy as np
 
-    from botrygt_eval.cli.sample import read_margins_file, read_table, write_table
     from botrygt_eval.survey.weighting import (
         join_sample,
         respondents_only,
