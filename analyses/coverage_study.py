@@ -265,9 +265,15 @@ def replicate(
         warnings.simplefilter("ignore")
         cs = att_gt(panel, outcome="log_rate", **cs_keys)
         simple = aggregate(cs, "simple")
-        simple_b = aggregate(cs, "simple", bootstrap=boot, seed=seed) if boot else None
+        simple_b = (
+            aggregate(cs, "simple", se="bootstrap", replications=boot, seed=seed) if boot else None
+        )
         wide = dict(min_e=min(BAND_EVENT_TIMES), max_e=max(BAND_EVENT_TIMES))
-        band = aggregate(cs, "dynamic", bootstrap=boot, seed=seed, **wide) if boot else None
+        band = (
+            aggregate(cs, "dynamic", se="bootstrap", replications=boot, seed=seed, **wide)
+            if boot
+            else None
+        )
         jk_band = aggregate(cs, "dynamic", se="jackknife", band=True, **wide)
         dyn = aggregate(cs, "dynamic", **ev)
         simple_j = aggregate(cs, "simple", se="jackknife")
@@ -283,7 +289,7 @@ def replicate(
         pm_keys = dict(treat="treated", offset="households", **KEYS)
         pm = ppml(panel, outcome="burglaries", se="cr1", **pm_keys)
         pm2 = ppml(panel, outcome="burglaries", se="cr2", **pm_keys)
-        pm3 = ppml(panel, outcome="burglaries", se="cr3", **pm_keys)
+        pm3 = ppml(panel, outcome="burglaries", se="jackknife", **pm_keys)
         pm0 = ppml(panel, outcome="expected", se="cr1", **pm_keys)
     truths = cs_truths(draw, cs.table)
     add("cs_simple", "CS simple", simple.overall_att, simple.overall_se, truths["cs_simple"],
@@ -362,7 +368,7 @@ def wild_rows(draw, seed, wild, truths, att_truth, tw0, t0, pm0) -> list[dict]:
                      "noise_free": noise_free, "crit": crit, "ci_low": ci[0],
                      "ci_high": ci[1]})  # fmt: skip
 
-    wk = dict(se="wild", bootstrap=wild, seed=seed)
+    wk = dict(se="wild", replications=wild, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tww = twfe(panel, treat="treated", outcome="log_rate", **wk, **KEYS)

@@ -55,7 +55,12 @@ def _ours(covariates, bootstrap):
     def run(df):
         r = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y",
                    covariates=covariates, method="dr")  # fmt: skip
-        return [aggregate(r, t, bootstrap=bootstrap, seed=1) for t in TYPES]
+        return [
+            aggregate(
+                r, t, se="bootstrap" if bootstrap else "analytic", replications=bootstrap, seed=1
+            )
+            for t in TYPES
+        ]
 
     return run
 

@@ -40,7 +40,7 @@ def _panel(seed: int = 0) -> pd.DataFrame:
 def _ours(method: str, inference: str):
     def run(df):
         return synth_did(df, unit="kommune_kode", time="period", outcome="rate",
-                         treat="treated", method=method, inference=inference)  # fmt: skip
+                         treat="treated", method=method, se=inference)  # fmt: skip
 
     return run
 

@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from botrygt_eval import SIMULATED_BANNER, __version__
+from botrygt_eval.options import DEFAULT_SEED
 from botrygt_eval.plots.style import mark_simulated
 
 console = Console()
@@ -320,7 +321,7 @@ STAGES: list[tuple[str, Stage]] = [
 ]
 
 
-def run_demo(out: Path, seed: int = 2018) -> DemoContext:
+def run_demo(out: Path, seed: int = DEFAULT_SEED) -> DemoContext:
     """Run every stage into ``out`` and print where the outputs are."""
     out = Path(out).resolve()  # stages may report absolute paths; the manifest relates them to out
     out.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,7 @@ def crv3(formula, data, cluster, weights=None):
 @pytest.mark.parametrize("weights", [None, "w"])
 def test_twfe_cr3_is_pyfixest_crv3_times_g_minus_1_over_g(panel, cluster, weights):
     r = twfe(panel, unit="unit", time="time", treat="treat", outcome="y", cluster=cluster,
-             weights=weights, se="cr3")  # fmt: skip
+             weights=weights, se="jackknife")  # fmt: skip
     col = cluster or "unit"
     g = panel[col].nunique()
     f = crv3("y ~ treat | unit + time", panel, col, weights)
@@ -50,7 +50,7 @@ def test_twfe_cr3_is_pyfixest_crv3_times_g_minus_1_over_g(panel, cluster, weight
 
 def test_event_study_cr3_covariance_is_pyfixest_crv3(panel):
     es = event_study(panel, unit="unit", time="time", cohort="cohort", outcome="y", leads=3,
-                     lags=2, se="cr3")  # fmt: skip
+                     lags=2, se="jackknife")  # fmt: skip
     d = panel.copy()
     d["evt"] = np.where(d["cohort"] > 0, np.clip(d["time"] - d["cohort"], -3, 2), -1)
     f = crv3("y ~ i(evt, ref=-1) | unit + time", d, "unit")

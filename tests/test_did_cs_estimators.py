@@ -143,7 +143,7 @@ def test_bootstrap_se_matches_analytic_within_monte_carlo_error():
     df = cs_panel(n_units=1500, seed=7)
     r = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y", method="dr")
     an = aggregate(r, "dynamic")
-    bs = aggregate(r, "dynamic", bootstrap=4000, seed=1)
+    bs = aggregate(r, "dynamic", se="bootstrap", replications=4000, seed=1)
     np.testing.assert_allclose(bs.by["se"], an.by["se"], rtol=0.08)
     assert bs.overall_se == pytest.approx(an.overall_se, rel=0.08)
     # a simultaneous band is wider than a pointwise one, and narrower than Bonferroni
@@ -152,7 +152,7 @@ def test_bootstrap_se_matches_analytic_within_monte_carlo_error():
 
     assert 1.96 < bs.crit < stats.norm.ppf(1 - 0.05 / (2 * k)) + 0.1
     # same seed, same numbers
-    again = aggregate(r, "dynamic", bootstrap=4000, seed=1)
+    again = aggregate(r, "dynamic", se="bootstrap", replications=4000, seed=1)
     assert again.crit == bs.crit and np.array_equal(again.by["se"], bs.by["se"])
 
 
@@ -161,7 +161,7 @@ def test_cluster_bootstrap_matches_cluster_analytic():
     r = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y", method="reg",
                cluster="cluster")  # fmt: skip
     an = aggregate(r, "group")
-    bs = aggregate(r, "group", bootstrap=4000, seed=2)
+    bs = aggregate(r, "group", se="bootstrap", replications=4000, seed=2)
     # 40 clusters: the multiplier distribution is coarser, allow 15 %
     np.testing.assert_allclose(bs.by["se"], an.by["se"], rtol=0.15)
 

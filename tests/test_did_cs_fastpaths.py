@@ -46,7 +46,7 @@ def test_block_bootstrap_equals_general_bootstrap(
                  covariates=covariates, method=method, control=control, weights=weights,
                  base_period=base_period)  # fmt: skip
     for type_ in TYPES:
-        fast = aggregate(res, type_, bootstrap=199, seed=seed)
+        fast = aggregate(res, type_, se="bootstrap", replications=199, seed=seed)
         assert fast.bootstrap is not None
         ref = _general(fast, 199, seed)
         np.testing.assert_allclose(fast.bootstrap.se, ref.se, rtol=1e-5, atol=1e-12)
@@ -179,6 +179,6 @@ def test_block_with_fewer_units_than_periods_keeps_its_columns():
     assert (df.groupby("unit")["cohort"].first() == 0).sum() < 16
     res = att_gt(df, unit="unit", time="time", cohort="cohort", outcome="y", control="notyet")
     for type_ in TYPES:
-        fast = aggregate(res, type_, bootstrap=99, seed=1)
+        fast = aggregate(res, type_, se="bootstrap", replications=99, seed=1)
         ref = _general(fast, 99, 1)
         np.testing.assert_allclose(fast.bootstrap.se, ref.se, rtol=1e-5, atol=1e-12)

@@ -150,8 +150,8 @@ def test_single_unit_cohort_has_no_jackknife_se_but_the_overall_has():
 def test_bad_requests():
     df = cs_panel(n_units=50, n_periods=4, cohorts=(0, 3), seed=1)
     res = att_gt(df, **KEYS)
-    with pytest.raises(EstimationError, match="not both"):
-        aggregate(res, "simple", se="jackknife", bootstrap=99)
+    with pytest.raises(EstimationError, match="is for se='bootstrap'"):
+        aggregate(res, "simple", se="jackknife", replications=99)
     with pytest.raises(Exception, match="se"):
         aggregate(res, "simple", se="hc3")
     df["one"] = 1
@@ -197,4 +197,4 @@ def test_bonferroni_band():
         stats.t.ppf(0.975, 119) * j.overall_se
     )
     with pytest.raises(EstimationError, match="already simultaneous"):
-        aggregate(res, "dynamic", band=True, bootstrap=99)
+        aggregate(res, "dynamic", band=True, se="bootstrap", replications=99)

@@ -31,7 +31,7 @@ def test_plot_att_gt_one_panel_per_cohort(res):
 
 @pytest.mark.parametrize("type_", ["simple", "group", "dynamic", "calendar"])
 def test_plot_aggregate(type_, res):
-    a = aggregate(res, type_, bootstrap=199, seed=1)
+    a = aggregate(res, type_, se="bootstrap", replications=199, seed=1)
     ax = a.plot()
     assert "Samlet effekt" in ax.get_title()
     if type_ != "simple":

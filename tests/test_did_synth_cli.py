@@ -10,7 +10,6 @@ import pytest
 from typer.testing import CliRunner
 
 from botrygt_eval.cli import app
-from botrygt_eval.errors import BotrygtError
 
 from .test_did_synth_properties import factor_panel
 
@@ -62,9 +61,10 @@ def test_same_seed_same_file(panel_csv, tmp_path):
 
 
 def test_bad_method_is_a_user_error(panel_csv, tmp_path):
-    result = CliRunner().invoke(app, _args(panel_csv, tmp_path / "x.json", "--method", "abc"))
-    assert isinstance(result.exception, BotrygtError)
-    assert "sdid" in str(result.exception)
+    # refused by the parser (exit 2) with the choices listed, before the data are read
+    args = _args(panel_csv, tmp_path / "x.json", "--method", "abc")
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "'abc' is not one of 'sdid', 'sc', 'did'" in result.output
 
 
 def test_missing_column_exits_2_without_traceback(panel_csv, tmp_path):

@@ -98,7 +98,7 @@ def _fit(df, **kw):
 
 def test_did_is_the_two_by_two_difference():
     df = factor_panel(seed=1, treated=(1, 2, 3))
-    res = _fit(df, method="did", inference="none")
+    res = _fit(df, method="did", se="none")
     tr = df["unit"].isin([1, 2, 3])
     post = df["time"] >= 15
     m = df.groupby([tr, post])["y"].mean()
@@ -108,20 +108,20 @@ def test_did_is_the_two_by_two_difference():
 
 def test_exhaustive_placebo_did_equals_loop_over_donors():
     df = factor_panel(seed=2)
-    res = _fit(df, method="did", inference="placebo")
+    res = _fit(df, method="did", se="placebo")
     assert res.replications == 29  # every donor once
     donors = df[df["unit"] != 1]
     ests = []
     for j in range(2, 31):
         d = donors.assign(d=((donors["unit"] == j) & (donors["time"] >= 15)).astype(int))
-        ests.append(_fit(d, method="did", inference="none").estimate)
+        ests.append(_fit(d, method="did", se="none").estimate)
     assert res.se == pytest.approx(np.std(ests), rel=1e-12)  # sqrt((R-1)/R) * sd, as synthdid
 
 
 @pytest.mark.parametrize("method", ["sdid", "did"])
 def test_jackknife_equals_brute_force_fixed_weights(method):
     df = factor_panel(seed=5, treated=(1, 2, 3, 4), effect=1.0)
-    res = _fit(df, method=method, inference="jackknife")
+    res = _fit(df, method=method, se="jackknife")
     c = res.cohorts[0]
     n0 = len(c.donors)
     Y, lam, om = c.Y, c.lambda_, c.omega
@@ -162,13 +162,13 @@ def test_padded_bootstrap_sample_equals_explicit_duplicates():
 
 def test_jackknife_refuses_one_treated_unit():
     with pytest.raises(EstimationError, match="placebo"):
-        _fit(factor_panel(), method="did", inference="jackknife")
+        _fit(factor_panel(), method="did", se="jackknife")
 
 
 def test_planted_effect_is_recovered_within_interval():
     truth = -2.0
     df = factor_panel(n_units=40, n_periods=24, start=17, effect=truth, seed=11)
-    res = _fit(df, method="sdid", inference="placebo")
+    res = _fit(df, method="sdid", se="placebo")
     lo, hi = res.ci
     assert lo < truth < hi
     assert abs(res.estimate - truth) < 0.5  # noise sd 0.5, 8 post-periods
@@ -198,7 +198,7 @@ def test_staggered_combines_cohorts_by_treated_unit_periods():
     df = factor_panel(n_units=30, n_periods=20, treated=(1, 2), seed=7, effect=1.0)
     late = df["unit"].isin([3]) & (df["time"] >= 18)
     df.loc[late, "d"] = 1
-    res = _fit(df, method="did", inference="none")
+    res = _fit(df, method="did", se="none")
     assert [c.cohort for c in res.cohorts] == [15, 18]
     w = np.array([2 * 6, 1 * 3], float)
     assert [c.weight for c in res.cohorts] == pytest.approx(list(w / w.sum()))
@@ -208,7 +208,7 @@ def test_staggered_combines_cohorts_by_treated_unit_periods():
     frame = res.to_frame()
     assert list(frame["term"]) == ["cohort 15", "cohort 18", "att"]
     # placebo (staggered: random donors take the cohorts' places) gives cohort SEs too
-    res = _fit(df, method="did", inference="placebo", replications=40, seed=1)
+    res = _fit(df, method="did", se="placebo", replications=40, seed=1)
     frame = res.to_frame().set_index("term")
     assert np.isfinite(frame["se"]).all() and (frame["se"] > 0).all()
     assert frame.loc["att", "se"] == pytest.approx(np.std(res.replicate_estimates))
@@ -216,9 +216,9 @@ def test_staggered_combines_cohorts_by_treated_unit_periods():
 
 def test_bootstrap_and_placebo_are_reproducible_with_a_seed():
     df = factor_panel(treated=(1, 2, 3), seed=8, effect=0.5)
-    a = _fit(df, method="did", inference="bootstrap", replications=50, seed=3)
-    b = _fit(df, method="did", inference="bootstrap", replications=50, seed=3)
-    c = _fit(df, method="did", inference="bootstrap", replications=50, seed=4)
+    a = _fit(df, method="did", se="bootstrap", replications=50, seed=3)
+    b = _fit(df, method="did", se="bootstrap", replications=50, seed=3)
+    c = _fit(df, method="did", se="bootstrap", replications=50, seed=4)
     assert a.se == b.se and a.se != c.se
     np.testing.assert_array_equal(a.replicate_estimates, b.replicate_estimates)
 
@@ -229,7 +229,7 @@ def test_sc_weights_fit_a_convex_combination():
     wide = df.pivot(index="unit", columns="time", values="y")
     mix = 0.3 * wide.loc[2] + 0.7 * wide.loc[3]
     df.loc[df["unit"] == 1, "y"] = mix.to_numpy()
-    res = _fit(df, method="sc", inference="none")
+    res = _fit(df, method="sc", se="none")
     w = res.unit_weights
     assert w.loc[2] + w.loc[3] > 0.98
     assert res.cohorts[0].pre_rmse < 0.05
@@ -238,7 +238,7 @@ def test_sc_weights_fit_a_convex_combination():
 
 def test_leave_one_donor_out_and_weights_frame():
     df = factor_panel(seed=10, effect=-1.0)
-    res = _fit(df, method="sc", inference="none")
+    res = _fit(df, method="sc", se="none")
     loo = leave_one_donor_out(res, min_weight=0.05)
     assert set(loo["unit"]) == set(res.unit_weights[res.unit_weights > 0.05].index)
     assert np.isfinite(loo["estimate"]).all()
@@ -253,7 +253,7 @@ def test_donor_pool_restrictions_use_kommune_metadata():
                        "rate": rng.normal(size=10 * t) + np.repeat(np.arange(10), t)})  # fmt: skip
     df["treated"] = ((df["kommune_kode"] == 101) & (df["period"] >= 7)).astype(int)
     kw = dict(unit="kommune_kode", time="period", outcome="rate", treat="treated",
-              method="did", inference="none")  # fmt: skip
+              method="did", se="none")  # fmt: skip
     res = synth_did(df, donors=same_region, **kw)
     assert 751 not in res.cohorts[0].donors and 851 not in res.cohorts[0].donors
     assert 147 in res.cohorts[0].donors
@@ -266,12 +266,12 @@ def test_donor_pool_restrictions_use_kommune_metadata():
 
 def test_target_keeps_one_treated_unit():
     df = factor_panel(seed=13, treated=(1, 2, 3), effect=1.0)
-    res = _fit(df, method="did", inference="none", target=2)
+    res = _fit(df, method="did", se="none", target=2)
     assert res.cohorts[0].treated == (2,)
     assert not {1, 3} & set(res.cohorts[0].donors)
     assert any("other treated" in n for n in res.notes)
     with pytest.raises(DidDataError, match="not treated"):
-        _fit(df, method="did", inference="none", target=7)
+        _fit(df, method="did", se="none", target=7)
 
 
 def test_synth_each_fits_every_treated_unit_on_its_own():
@@ -302,7 +302,7 @@ def test_input_errors_name_the_fix():
     gap = df.drop(index=df.index[(df["unit"] == 5) & (df["time"] == 3)])
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        res = _fit(gap, method="did", inference="none")
+        res = _fit(gap, method="did", se="none")
     assert any(issubclass(w.category, DroppedUnitsWarning) for w in rec)
     assert 5 not in res.cohorts[0].donors
     with pytest.raises(EstimationError):

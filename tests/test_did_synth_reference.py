@@ -52,7 +52,7 @@ def test_setup_matches_readme(prop99):
 @pytest.mark.parametrize("method", ["sdid", "sc", "did"])
 def test_panel_route_reproduces_published(prop99, method):
     res = synth_did(prop99, unit="State", time="Year", outcome="PacksPerCapita",
-                    treat="treated", method=method, inference="none")  # fmt: skip
+                    treat="treated", method=method, se="none")  # fmt: skip
     assert res.estimate == pytest.approx(PUBLISHED[method], abs=TOL)
     assert res.cohorts[0].cohort == 1989
     assert res.unit_weights.sum() == pytest.approx(1.0)

@@ -186,8 +186,8 @@ def test_bootstrap_variance_approximates_linearisation():
     d = synthetic(9, n_strata=3, psu_per=6, per_psu=5)
     des = SurveyDesign.from_frame(d, weights="w", strata="stratum", clusters="psu")
     lin = svytotal(des, "y").se.iloc[0]
-    a = as_replicate(des, "bootstrap", replicates=4000, seed=1)
-    b = as_replicate(des, "bootstrap", replicates=4000, seed=1)
+    a = as_replicate(des, "bootstrap", replications=4000, seed=1)
+    b = as_replicate(des, "bootstrap", replications=4000, seed=1)
     np.testing.assert_array_equal(a.repweights, b.repweights)  # the seed fixes the replicates
     boot = svytotal(a, "y").se.iloc[0]
     # the variance estimate from 4000 replicates has relative sd about sqrt(2/4000) = 2.2 %

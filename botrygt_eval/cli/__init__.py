@@ -62,7 +62,8 @@ from botrygt_eval.cli import weight as _weight  # noqa: E402,F401
 
 def main() -> None:
     """Entry point: run the app, turning user errors into one-line messages (exit 2)."""
-    from botrygt_eval.privacy.guard import install_log_guard, redact_cpr
+    from botrygt_eval.privacy.logs import install_log_guard
+    from botrygt_eval.privacy.patterns import redact_cpr
 
     install_log_guard()  # no CPR number in any log line (docs/DATA_PROTECTION.md)
     try:

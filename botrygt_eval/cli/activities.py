@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from botrygt_eval.cli import app
-from botrygt_eval.privacy.guard import guarded_write_text
+from botrygt_eval.cli.options import DataOption
 
 
 def _clean(value):
@@ -35,7 +35,7 @@ def _records(frame) -> list[dict]:
     epilog="Example: botrygt-eval activities --data data/sim --json out/activities.json",
 )
 def activities_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Workspace folder (docs/DATA_FORMATS.md).")],
+    data: DataOption("Workspace folder (docs/DATA_FORMATS.md)."),
     json_path: Annotated[Path, typer.Option("--json", help="File to write the results to.")],
     delta: Annotated[
         float, typer.Option("--delta", help="Smallest burglary reduction worth the cost (share).")
@@ -50,6 +50,7 @@ def activities_cmd(
     from botrygt_eval.kpi.targets import partnership_kpis
     from botrygt_eval.media.kpi import add_media_kpis
     from botrygt_eval.media.pipeline import analyse_media, has_media
+    from botrygt_eval.privacy.guard import guarded_write_text
 
     quarantine = json_path.parent / "quarantine"
     ws = load_activity_workspace(data, quarantine_dir=quarantine)

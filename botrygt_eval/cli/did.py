@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
-from botrygt_eval.privacy.guard import guarded_write_text
+from botrygt_eval.cli.options import (
+    AggregateSE,
+    BasePeriod,
+    Choice,
+    Control,
+    DataOption,
+    DidMethod,
+    JsonOption,
+    OutcomeOption,
+    SeedOption,
+    TimeOption,
+    UnitOption,
+    WeightsOption,
+    value,
+)
+from botrygt_eval.cli.sample import read_table
+from botrygt_eval.errors import EstimationError
+from botrygt_eval.options import DEFAULT_SEED, AggType, choices
 
 did_app = typer.Typer(
     help="Difference-in-differences: TWFE, event studies, Callaway-Sant'Anna.\n\n"
@@ -30,6 +45,8 @@ app.add_typer(did_app, name="did")
 
 def _num(v):
     """JSON number: numpy -> Python, NaN/inf -> null."""
+    import numpy as np
+
     v = v.item() if isinstance(v, np.generic) else v
     if isinstance(v, float) and not np.isfinite(v):
         return None
@@ -91,22 +108,18 @@ def att_gt_json(res, aggregates: dict) -> dict:
     ),
 )
 def att_gt_cmd(
-    data: Annotated[
-        Path, typer.Option("--data", help="Long panel or survey file (.csv/.parquet).")
-    ],
-    unit: Annotated[str, typer.Option("--unit", help="Unit column, e.g. kommune_kode.")],
-    time: Annotated[str, typer.Option("--time", help="Period column (numeric).")],
+    data: DataOption("Long panel or survey file (.csv/.parquet)."),
+    unit: UnitOption,
+    time: TimeOption("Period column (numeric)."),
     cohort: Annotated[str, typer.Option("--cohort", help="First treated period; 0 = never.")],
-    outcome: Annotated[str, typer.Option("--outcome", help="Outcome column.")],
-    json_out: Annotated[Path, typer.Option("--json", help="JSON file to write.")],
+    outcome: OutcomeOption,
+    json_out: JsonOption,
     covariates: Annotated[
         str | None, typer.Option("--covariates", help="Comma-separated covariate columns.")
     ] = None,
-    control: Annotated[str, typer.Option("--control", help="never | notyet")] = "never",
-    method: Annotated[
-        str, typer.Option("--method", help="dr | ipw | reg | dr_imp | ipw_unnormalized")
-    ] = "dr",
-    weights: Annotated[str | None, typer.Option("--weights", help="Weight column.")] = None,
+    control: Choice(Control, "--control", "never | notyet") = "never",
+    method: Choice(DidMethod, "--method", "dr | ipw | reg | dr_imp | ipw_unnormalized") = "dr",
+    weights: WeightsOption = None,
     cluster: Annotated[str | None, typer.Option("--cluster", help="Cluster column.")] = None,
     repeated_cross_section: Annotated[
         bool,
@@ -116,24 +129,20 @@ def att_gt_cmd(
         bool,
         typer.Option("--allow-unbalanced", help="Keep units with gaps (default: balance)."),
     ] = False,
-    base_period: Annotated[
-        str, typer.Option("--base-period", help="varying | universal")
-    ] = "varying",
+    base_period: Choice(BasePeriod, "--base-period", "varying | universal") = "varying",
     anticipation: Annotated[
         int, typer.Option("--anticipation", help="Periods of anticipation.")
     ] = 0,
     bootstrap: Annotated[
         int | None, typer.Option("--bootstrap", help="Multiplier-bootstrap draws (bands).")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the bootstrap.")] = None,
-    se: Annotated[
-        str,
-        typer.Option(
-            "--se",
-            help="analytic (R did) | jackknife (leave-one-cluster-out, t(G-1); for few "
-            "treated units per cohort).",
-        ),
-    ] = "analytic",
+    seed: SeedOption("Seed for the bootstrap.") = DEFAULT_SEED,
+    se: Choice(
+        AggregateSE,
+        "--se",
+        "analytic (R did) | jackknife (leave-one-cluster-out, t(G-1); for few "
+        "treated units per cohort) | bootstrap (with --bootstrap N draws; default 1000).",
+    ) = "analytic",
     band: Annotated[
         bool,
         typer.Option(
@@ -144,8 +153,14 @@ def att_gt_cmd(
     ] = False,
 ) -> None:
     """Callaway-Sant'Anna group-time ATTs with simple/group/dynamic/calendar aggregates."""
-    from botrygt_eval.cli.sample import read_table
     from botrygt_eval.did import aggregate, att_gt
+    from botrygt_eval.privacy.guard import guarded_write_text
+
+    se = value(se)
+    if bootstrap is not None:  # --bootstrap N is --se bootstrap with N draws
+        if se not in ("analytic", "bootstrap"):
+            raise EstimationError(f"choose --se {se} or --bootstrap, not both")
+        se = "bootstrap"
 
     df = read_table(data)
     console = Console(stderr=True)
@@ -153,12 +168,13 @@ def att_gt_cmd(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = att_gt(df, unit=unit, time=time, cohort=cohort, outcome=outcome, covariates=covs,
-                     control=control, method=method, weights=weights, cluster=cluster,
-                     panel=not repeated_cross_section, base_period=base_period,
+                     control=value(control), method=value(method), weights=weights,
+                     cluster=cluster, panel=not repeated_cross_section,
+                     base_period=value(base_period),
                      anticipation=anticipation, allow_unbalanced=allow_unbalanced)  # fmt: skip
         aggs = {
-            t: aggregate(res, t, bootstrap=bootstrap, seed=seed, se=se, band=band)
-            for t in ("simple", "group", "dynamic", "calendar")
+            t: aggregate(res, t, se=se, replications=bootstrap, seed=seed, band=band)
+            for t in choices(AggType)
         }
     for w in caught:
         console.print(f"[yellow]warning:[/] {w.message}", highlight=False)

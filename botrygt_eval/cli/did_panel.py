@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
-from botrygt_eval.cli._json import json_safe
 from botrygt_eval.cli.did import did_app
+from botrygt_eval.cli.options import (
+    Choice,
+    ClusterOption,
+    DataOption,
+    JsonOption,
+    OutcomeOption,
+    RegressionSE,
+    SeedOption,
+    TimeOption,
+    TreatOption,
+    UnitOption,
+    WeightsOption,
+    WeightsType,
+    value,
+)
 from botrygt_eval.cli.sample import read_table
-from botrygt_eval.did.twfe import event_study, twfe
 from botrygt_eval.errors import InputFileError
-from botrygt_eval.privacy.guard import guarded_write_text
+from botrygt_eval.options import DEFAULT_SEED, DEFAULT_WILD_REPLICATIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def cohort_from_treat(df: pd.DataFrame, unit: str, time: str, treat: str) -> pd.Series:
@@ -34,16 +48,14 @@ def cohort_from_treat(df: pd.DataFrame, unit: str, time: str, treat: str) -> pd.
     ),
 )
 def twfe_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Panel file (.csv or .parquet).")],
-    unit: Annotated[str, typer.Option("--unit", help="Unit column, e.g. kommune_kode.")],
-    time: Annotated[str, typer.Option("--time", help="Period column (consecutive integers).")],
-    treat: Annotated[str, typer.Option("--treat", help="0/1 treatment column.")],
-    outcome: Annotated[str, typer.Option("--outcome", help="Outcome column.")],
-    json_out: Annotated[Path, typer.Option("--json", help="JSON file to write.")],
-    weights: Annotated[str | None, typer.Option("--weights", help="Weight column.")] = None,
-    cluster: Annotated[
-        str | None, typer.Option("--cluster", help="Cluster column (default: the unit).")
-    ] = None,
+    data: DataOption("Panel file (.csv or .parquet)."),
+    unit: UnitOption,
+    time: TimeOption("Period column (consecutive integers)."),
+    treat: TreatOption("0/1 treatment column."),
+    outcome: OutcomeOption,
+    json_out: JsonOption,
+    weights: WeightsOption = None,
+    cluster: ClusterOption("Cluster column (default: the unit).") = None,
     with_event_study: Annotated[
         bool, typer.Option("--event-study", help="Also fit an event study (leads and lags).")
     ] = False,
@@ -54,31 +66,34 @@ def twfe_cmd(
     leads: Annotated[int | None, typer.Option("--leads", help="Leads (binned beyond).")] = None,
     lags: Annotated[int | None, typer.Option("--lags", help="Lags (binned beyond).")] = None,
     reference: Annotated[int, typer.Option("--reference", help="Reference event time.")] = -1,
-    se: Annotated[
-        str | None,
-        typer.Option(
-            "--se",
-            help="cr1 (fixest convention, normal interval), cr2 (small-sample CR2, t interval "
-            "with Bell-McCaffrey df), cr3 (cluster jackknife, t(G-1) interval) or wild "
-            "(restricted wild cluster bootstrap, interval by test inversion; the event study "
-            "adds a sup-t band). Default: cr1 for the coefficient, the event study's own.",
-        ),
-    ] = None,
+    se: Choice(
+        RegressionSE | None,
+        "--se",
+        "cr1 (fixest convention, normal interval), cr2 (small-sample CR2, t interval "
+        "with Bell-McCaffrey df), jackknife (cluster jackknife, CR3, t(G-1) interval) or wild "
+        "(restricted wild cluster bootstrap, interval by test inversion; the event study "
+        "adds a sup-t band). Default: cr1 for the coefficient, the event study's own.",
+    ) = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="Wild bootstrap draws (with --se wild).")
-    ] = 9999,
-    weights_type: Annotated[
-        str, typer.Option("--weights-type", help="rademacher | webb (with --se wild).")
-    ] = "rademacher",
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the wild draws.")] = 0,
+    ] = DEFAULT_WILD_REPLICATIONS,
+    weights_type: Choice(
+        WeightsType, "--weights-type", "rademacher | webb (with --se wild)."
+    ) = "rademacher",
+    seed: SeedOption("Seed of the wild draws.") = DEFAULT_SEED,
 ) -> None:
     """Two-way fixed effects DiD with unit and period effects and clustered SEs."""
+    from botrygt_eval.cli._json import json_safe
+    from botrygt_eval.did.twfe import event_study, twfe
+    from botrygt_eval.privacy.guard import guarded_write_text
+
     df = read_table(data)
     if treat not in df.columns:
         raise InputFileError(f"--treat column {treat!r} is not in {data}")
+    se = value(se)
     se_kw = {} if se is None else {"se": se}
     if se == "wild":
-        se_kw |= {"bootstrap": bootstrap, "weights_type": weights_type, "seed": seed}
+        se_kw |= {"replications": bootstrap, "weights_type": value(weights_type), "seed": seed}
     res = twfe(df, unit=unit, time=time, treat=treat, outcome=outcome, weights=weights,
                cluster=cluster, **se_kw)  # fmt: skip
     out = res.to_dict()

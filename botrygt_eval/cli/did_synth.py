@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
-from botrygt_eval.cli._json import json_safe
 from botrygt_eval.cli.did import did_app
+from botrygt_eval.cli.options import (
+    Choice,
+    DataOption,
+    JsonOption,
+    OutcomeOption,
+    SeedOption,
+    SynthMethod,
+    SynthSE,
+    TimeOption,
+    TreatOption,
+    UnitOption,
+    value,
+)
 from botrygt_eval.cli.sample import read_table
-from botrygt_eval.did.synth.fit import INFERENCES, METHODS, synth_did
-from botrygt_eval.errors import InputFileError, check_option
-from botrygt_eval.privacy.guard import guarded_write_text
+from botrygt_eval.errors import InputFileError
+from botrygt_eval.options import DEFAULT_SEED
 
 
 @did_app.command(
@@ -26,15 +35,13 @@ from botrygt_eval.privacy.guard import guarded_write_text
     ),
 )
 def synth_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Long panel file (.csv or .parquet).")],
-    unit: Annotated[str, typer.Option("--unit", help="Unit column, e.g. kommune_kode.")],
-    time: Annotated[str, typer.Option("--time", help="Period column (sortable).")],
-    treat: Annotated[
-        str, typer.Option("--treat", help="0/1 column: 1 for a treated unit in a treated period.")
-    ],
-    outcome: Annotated[str, typer.Option("--outcome", help="Outcome column.")],
-    json_out: Annotated[Path, typer.Option("--json", help="JSON file to write.")],
-    method: Annotated[str, typer.Option("--method", help="sdid, sc or did.")] = "sdid",
+    data: DataOption("Long panel file (.csv or .parquet)."),
+    unit: UnitOption,
+    time: TimeOption("Period column (sortable)."),
+    treat: TreatOption("0/1 column: 1 for a treated unit in a treated period."),
+    outcome: OutcomeOption,
+    json_out: JsonOption,
+    method: Choice(SynthMethod, "--method", "sdid, sc or did.") = "sdid",
     placebo: Annotated[
         int | None,
         typer.Option(
@@ -43,10 +50,8 @@ def synth_cmd(
             "with one treated unit, else 200).",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for placebo/bootstrap draws.")] = 0,
-    inference: Annotated[
-        str, typer.Option("--inference", help="placebo, jackknife, bootstrap or none.")
-    ] = "placebo",
+    seed: SeedOption("Seed for placebo/bootstrap draws.") = DEFAULT_SEED,
+    inference: Choice(SynthSE, "--inference", "placebo, jackknife, bootstrap or none.") = "placebo",
     target: Annotated[
         str | None,
         typer.Option(
@@ -57,8 +62,12 @@ def synth_cmd(
     ] = None,
 ) -> None:
     """Synthetic DiD (Arkhangelsky et al. 2021), synthetic control or DiD, with placebo SEs."""
-    check_option("--method", method, METHODS)
-    check_option("--inference", inference, INFERENCES)
+    import pandas as pd
+
+    from botrygt_eval.cli._json import json_safe
+    from botrygt_eval.did.synth.fit import synth_did
+    from botrygt_eval.privacy.guard import guarded_write_text
+
     df = read_table(data)
     tgt = target
     if target is not None and unit in df.columns and pd.api.types.is_numeric_dtype(df[unit]):
@@ -68,8 +77,8 @@ def synth_cmd(
             raise InputFileError(
                 f"--target {target!r} is not a value of the numeric {unit!r}"
             ) from exc
-    res = synth_did(df, unit=unit, time=time, outcome=outcome, treat=treat, method=method,
-                    inference=inference, replications=placebo, seed=seed, target=tgt)  # fmt: skip
+    res = synth_did(df, unit=unit, time=time, outcome=outcome, treat=treat, method=value(method),
+                    se=value(inference), replications=placebo, seed=seed, target=tgt)  # fmt: skip
     Console().print(res.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
     guarded_write_text(json_out, json.dumps(json_safe(res.to_dict()), indent=2, ensure_ascii=False))

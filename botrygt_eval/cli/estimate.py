@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
+from botrygt_eval.cli.options import ResponsesOption
 from botrygt_eval.cli.sample import read_margins_file, read_table
 from botrygt_eval.errors import ConfigError
-from botrygt_eval.privacy.guard import guarded_write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _split(text: str | None) -> list[str]:
@@ -25,6 +27,8 @@ def _with_outcomes(data: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     missing = [v for v in wanted if v not in data.columns]
     if not missing or "year" not in data.columns:
         return data
+    import pandas as pd
+
     from botrygt_eval.instrument.outcomes import derive_outcomes
 
     parts = [
@@ -46,7 +50,7 @@ def _with_outcomes(data: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
     ),
 )
 def estimate_cmd(
-    responses: Annotated[Path, typer.Option("--responses", help="Responses (.csv/.parquet).")],
+    responses: ResponsesOption("Responses (.csv/.parquet)."),
     weight: Annotated[str, typer.Option("--weight", help="Analysis-weight column.")],
     variables: Annotated[
         str, typer.Option("--vars", help="Comma-separated variables (0/1 gives proportions).")
@@ -83,6 +87,7 @@ def estimate_cmd(
     ] = "fail",
 ) -> None:
     """Estimate means and proportions with design-based SEs, CIs, deff and n per cell."""
+    from botrygt_eval.privacy.guard import guarded_write_text
     from botrygt_eval.survey.design import SurveyDesign
     from botrygt_eval.survey.estimators.table import (
         declare_calibration,

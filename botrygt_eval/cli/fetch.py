@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
+from botrygt_eval.cli.options import LangOption, OutOption
 
 fetch_app = typer.Typer(
     help="Download input data from its source, unchanged, with a provenance sidecar.",
@@ -29,12 +29,12 @@ def statbank_cmd(
     tables: Annotated[
         list[str], typer.Argument(help="Tables to fetch: STRAF11, STRAF10, FOLK1A, FAM55N.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for <TABLE>.csv and <TABLE>.json.")],
+    out: OutOption("Folder for <TABLE>.csv and <TABLE>.json."),
     from_period: Annotated[
         str | None,
         typer.Option("--from", help="First period, e.g. 2007K1 (years for annual tables)."),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the labels: da or en.")] = "da",
+    lang: LangOption("Language of the labels: da or en.") = "da",
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for the API per request.")
     ] = 60.0,

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
+from botrygt_eval.cli.options import OutOption, ResponsesOption, SampleFileOption
 
 
 def _responded_ids(path: Path, sample_ids) -> tuple[list[str], int]:
@@ -36,11 +37,9 @@ def _responded_ids(path: Path, sample_ids) -> tuple[list[str], int]:
     ),
 )
 def fieldwork_cmd(
-    sample: Annotated[Path, typer.Option("--sample", help="The drawn sample, sample_YYYY.csv.")],
-    responses: Annotated[
-        Path, typer.Option("--responses", help="Responses so far (imported, or merged).")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the CSVs, chart and HTML page.")],
+    sample: SampleFileOption,
+    responses: ResponsesOption("Responses so far (imported, or merged)."),
+    out: OutOption("Folder for the CSVs, chart and HTML page."),
     target_moe: Annotated[
         float, typer.Option("--target-moe", help="Target MOE per kommune for p=0.2 (0.05 = ±5).")
     ] = 0.05,

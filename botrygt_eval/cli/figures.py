@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
+from botrygt_eval.cli.options import LangOption, OutOption, ResponsesOption
 
 figures_app = typer.Typer(
     help="Figures of the learning review (Læringsopsamlingen), reproduced from project-leader data.",
@@ -29,10 +30,8 @@ def _option(value: str) -> str:
     epilog="Example: botrygt-eval figures learning-review --responses survey/projektleder_2025.csv --out out/figures",
 )
 def learning_review_cmd(
-    responses: Annotated[
-        Path, typer.Option("--responses", help="Project-leader response file (.csv, .xlsx, .sav).")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for figures.csv and the charts.")],
+    responses: ResponsesOption("Project-leader response file (.csv, .xlsx, .sav)."),
+    out: OutOption("Folder for figures.csv and the charts."),
     simulated: Annotated[
         bool | None,
         typer.Option(
@@ -48,7 +47,7 @@ def learning_review_cmd(
     rounding: Annotated[
         str, typer.Option("--rounding", help="half-up (as printed reports) or half-even.")
     ] = "half-up",
-    lang: Annotated[str, typer.Option("--lang", help="Chart language: da or en.")] = "da",
+    lang: LangOption("Chart language: da or en.") = "da",
     compare: Annotated[
         bool,
         typer.Option(

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from botrygt_eval.cli import app
+from botrygt_eval.cli.options import OutOption, YearOption
 
 instrument_app = typer.Typer(
     help="The annual citizen questionnaire (borgerundersøgelsen): build artefacts, compare years.",
@@ -29,10 +30,8 @@ def _console() -> Console:
     epilog="Example: botrygt-eval instrument build --year 2025 --out out/instrument --kommune 751",
 )
 def build_cmd(
-    year: Annotated[
-        int, typer.Option("--year", help="Questionnaire year (a folder in the item bank).")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the artefacts to.")],
+    year: YearOption("Questionnaire year (a folder in the item bank)."),
+    out: OutOption("Folder to write the artefacts to."),
     kommune: Annotated[
         str | None,
         typer.Option(

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from botrygt_eval.cli import app
-from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
+from botrygt_eval.cli.options import DataOption, OutOption
 
 
 @app.command(
@@ -21,8 +21,8 @@ from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
     ),
 )
 def media_cmd(
-    data: Annotated[Path, typer.Option("--data", help="Workspace folder with media/articles.csv.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder (tables, JSON, figure).")],
+    data: DataOption("Workspace folder with media/articles.csv."),
+    out: OutOption("Output folder (tables, JSON, figure)."),
     kommune: Annotated[
         str | None, typer.Option("--kommune", help="Only this kommune's series (code or name).")
     ] = None,
@@ -44,6 +44,7 @@ def media_cmd(
     """Constructive media coverage of burglary: share per year, nationally and per kommune."""
     from botrygt_eval.media.pipeline import analyse_media
     from botrygt_eval.media.plots import media_series_figure
+    from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
     from botrygt_eval.reference import to_kommune_kode
 
     code = None if kommune is None else to_kommune_kode(kommune)

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli._json import json_safe
-from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
+from botrygt_eval.cli.options import DataOption, LangOption, OutOption, SeedOption
+from botrygt_eval.options import DEFAULT_SEED
 
 
 @app.command(
@@ -27,11 +27,9 @@ from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
     ),
 )
 def map_cmd(
-    data: Annotated[
-        Path, typer.Option("--data", help="Workspace folder with lokal/ (docs/DATA_FORMATS.md).")
-    ],
+    data: DataOption("Workspace folder with lokal/ (docs/DATA_FORMATS.md)."),
     kommune: Annotated[str, typer.Option("--kommune", help="Kommune code or name, e.g. 101.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the tables (created).")],
+    out: OutOption("Folder for the tables (created)."),
     cell: Annotated[str, typer.Option("--cell", help="Grid: 1km or 100m.")] = "1km",
     threshold: Annotated[
         int,
@@ -41,7 +39,7 @@ def map_cmd(
     permutations: Annotated[
         int, typer.Option("--permutations", help="Knox Monte Carlo permutations.")
     ] = 99,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the Knox permutations.")] = 2018,
+    seed: SeedOption("Seed of the Knox permutations.") = DEFAULT_SEED,
     png: Annotated[
         bool,
         typer.Option(
@@ -65,7 +63,7 @@ def map_cmd(
             "also writes omraader.csv, the same measures per area (suppressed alike).",
         ),
     ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="Language of the maps: da or en.")] = "da",
+    lang: LangOption("Language of the maps: da or en.") = "da",
     quarantine: Annotated[
         Path | None,
         typer.Option(
@@ -82,7 +80,9 @@ def map_cmd(
     (per postal code or parish, suppressed alike); with --png also the maps.
     The input points are personal data and are never written out.
     """
+    from botrygt_eval.cli._json import json_safe
     from botrygt_eval.monitoring import local_monitoring
+    from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
     from botrygt_eval.reference import to_kommune_kode
 
     code = to_kommune_kode(kommune)

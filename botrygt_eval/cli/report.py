@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
+from botrygt_eval.options import DEFAULT_SEED
 
 report_app = typer.Typer(
     help="Render parameterised reports (executed notebook, HTML without code, figures, tables).",
@@ -20,7 +21,7 @@ console = Console(stderr=True)
 DATA = typer.Option(..., "--data", help="Workspace folder (docs/DATA_FORMATS.md).")
 OUT = typer.Option(..., "--out", help="Output folder; each report gets its own sub-folder.")
 YEAR = typer.Option(2025, "--year", help="Report year (survey year, latest register year).")
-SEED = typer.Option(2018, "--seed", help="Seed for the random steps (permutation test).")
+SEED = typer.Option(DEFAULT_SEED, "--seed", help="Seed for the random steps (permutation test).")
 FORCE = typer.Option(False, "--force", help="Render even when inputs and parameters are unchanged.")
 SURVEY = typer.Option(None, "--survey-estimates",
                       help="Already-computed survey_estimates.csv (e.g. the demo's) to reuse.")  # fmt: skip

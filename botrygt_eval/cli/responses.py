@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
-from botrygt_eval.privacy.guard import guarded_to_csv
+from botrygt_eval.cli.options import OutOption, ResponsesOption, SampleFileOption, YearOption
 
 responses_app = typer.Typer(
     help="Survey responses: import a platform export, link it to the drawn sample.",
@@ -34,8 +34,8 @@ def import_cmd(
         Path, typer.Argument(help="The platform's export (.csv, .xlsx, .xml, .sav, .dta).")
     ],
     platform: Annotated[str, typer.Option("--from", help="odk, kobo, surveyxact, spss or stata.")],
-    year: Annotated[int, typer.Option("--year", help="Survey year of the responses.")],
-    out: Annotated[Path, typer.Option("--out", help="Output: responses_YYYY.csv.")],
+    year: YearOption("Survey year of the responses."),
+    out: OutOption("Output: responses_YYYY.csv."),
     instrument: Annotated[
         int | None,
         typer.Option(
@@ -49,6 +49,7 @@ def import_cmd(
 ) -> None:
     """Map a platform export onto the year's response layout (codes via the codebook)."""
     from botrygt_eval.io.platforms import import_responses, write_responses
+    from botrygt_eval.privacy.guard import guarded_to_csv
 
     result = import_responses(
         file,
@@ -76,11 +77,9 @@ def import_cmd(
     ),
 )
 def merge_cmd(
-    sample: Annotated[Path, typer.Option("--sample", help="The drawn sample, sample_YYYY.csv.")],
-    responses: Annotated[
-        Path, typer.Option("--responses", help="Imported responses, responses_YYYY.csv.")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Output: one row per sampled person.")],
+    sample: SampleFileOption,
+    responses: ResponsesOption("Imported responses, responses_YYYY.csv."),
+    out: OutOption("Output: one row per sampled person."),
     instrument: Annotated[
         int | None,
         typer.Option(
@@ -93,6 +92,7 @@ def merge_cmd(
     from botrygt_eval.io.merge import merge_responses
     from botrygt_eval.io.responses import load_responses, load_sample
     from botrygt_eval.io.writers import write_csv
+    from botrygt_eval.privacy.guard import guarded_to_csv
 
     qdir = out.parent / "quarantine"
     s = load_sample(sample, quarantine_dir=qdir)

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from botrygt_eval.cli import app
+from botrygt_eval.cli.options import OutOption, SeedOption, YearOption
 from botrygt_eval.errors import ConfigError, InputFileError, check_option
+from botrygt_eval.options import DEFAULT_SEED
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV or parquet file (by extension)."""
+    import pandas as pd
+
     if not path.exists():
         raise InputFileError(f"{path} does not exist; check the path")
     suffix = path.suffix.lower()
@@ -50,6 +56,8 @@ def codes_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     (``081``, ``0101``): codes are text as written, so region ``081`` still matches
     ``081`` in a margins file. ``resp_id`` is always text.
     """
+    import pandas as pd
+
     out = {}
     for col in frame.columns:
         values = frame[col]
@@ -123,7 +131,7 @@ def _year_from_name(path: Path) -> int:
 )
 def sample_cmd(
     frame: Annotated[Path, typer.Option("--frame", help="Sampling frame (.parquet or .csv).")],
-    out: Annotated[Path, typer.Option("--out", help="Sample file to write (.csv or .parquet).")],
+    out: OutOption("Sample file to write (.csv or .parquet)."),
     allocation: Annotated[
         str, typer.Option("--allocation", help="proportional, equal, power, neyman or moe.")
     ] = "moe",
@@ -152,12 +160,8 @@ def sample_cmd(
     min_per_stratum: Annotated[
         int, typer.Option("--min-per-stratum", help="Minimum n per kommune.")
     ] = 0,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Random seed (same seed, same sample).")
-    ] = 2018,
-    year: Annotated[
-        int | None, typer.Option("--year", help="Survey year (default: from the file name).")
-    ] = None,
+    seed: SeedOption("Random seed (same seed, same sample).") = DEFAULT_SEED,
+    year: YearOption("Survey year (default: from the file name).", optional=True) = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the allocation report (CSV).")
     ] = None,
@@ -179,6 +183,8 @@ def sample_cmd(
     ] = None,
 ) -> None:
     """Allocate across municipalities and draw a stratified random sample with design weights."""
+    import pandas as pd
+
     from botrygt_eval.privacy.guard import DISTRIBUTION_DIR, write_distribution_list
     from botrygt_eval.privacy.pseudonym import load_key
     from botrygt_eval.sampling.draw import ALLOCATIONS, CPR_COLUMN, draw_sample

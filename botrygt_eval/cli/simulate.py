@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
 from botrygt_eval.cli import app
+from botrygt_eval.cli.options import OutOption, SeedOption
+from botrygt_eval.options import DEFAULT_SEED
 
 
 @app.command(
@@ -15,10 +14,8 @@ from botrygt_eval.cli import app
     epilog="Example: botrygt-eval simulate --out data/sim --seed 2018",
 )
 def simulate_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the workspace into.")],
-    seed: Annotated[
-        int, typer.Option("--seed", help="Random seed; the same seed gives identical files.")
-    ] = 2018,
+    out: OutOption("Folder to write the workspace into."),
+    seed: SeedOption("Random seed; the same seed gives identical files.") = DEFAULT_SEED,
 ) -> None:
     """Write a synthetic Denmark (StatBank CSVs, survey responses, registers, truth.json)."""
     from rich.console import Console

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from botrygt_eval.cli import app
+from botrygt_eval.cli.options import Choice, OutOption, ResponsesOption, WeightMethod
+from botrygt_eval.cli.options import value as choice_value
 from botrygt_eval.cli.sample import read_margins_file, read_table, write_table
 from botrygt_eval.errors import ConfigError
 
@@ -80,16 +81,14 @@ def _print_diagnostics(result, console: Console) -> None:
     ),
 )
 def weight_cmd(
-    responses: Annotated[
-        Path, typer.Option("--responses", help="Respondents with design weights (.csv/.parquet).")
-    ],
+    responses: ResponsesOption("Respondents with design weights (.csv/.parquet)."),
     margins: Annotated[Path, typer.Option("--margins", help="Margins CSV: variable,level,total.")],
     design_weight: Annotated[str, typer.Option("--design-weight", help="Design-weight column.")],
-    out: Annotated[Path, typer.Option("--out", help="Output: the input rows plus 'weight'.")],
+    out: OutOption("Output: the input rows plus 'weight'."),
     strata: Annotated[
         str | None, typer.Option("--strata", help="Stratum column (kept in the design).")
     ] = None,
-    method: Annotated[str, typer.Option("--method", help="raking, linear or logit.")] = "raking",
+    method: Choice(WeightMethod, "--method", "raking, linear or logit.") = "raking",
     bounds: Annotated[
         str | None, typer.Option("--bounds", help="Bounds L,U on g = weight / design weight.")
     ] = None,
@@ -126,15 +125,15 @@ def weight_cmd(
     ] = "fail",
 ) -> None:
     """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
-    from botrygt_eval.errors import check_option
+    import numpy as np
+
     from botrygt_eval.survey.weighting import (
-        METHODS,
         join_sample,
         respondents_only,
         weight_responses,
     )
 
-    check_option("--method", method, METHODS)
+    method = choice_value(method)
     data = read_table(responses)
     sample_frame = None
     if sample is not None and "responded" in data.columns:

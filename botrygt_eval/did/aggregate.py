@@ -4,8 +4,8 @@ Transcribes R ``did`` 2.5.1 ``aggte()`` (``compute.aggte``): aggregates are
 weighted sums of ATT(g,t) with cohort-share weights; their influence functions
 are the same weighted sums of the cell influence functions plus the term for the
 estimated weights (``wif``). Nothing is re-estimated. Analytic SEs by default;
-``bootstrap=B`` uses the Rademacher multiplier bootstrap and gives simultaneous
-(sup-t) bands over the by-rows.
+``se="bootstrap", replications=B`` uses the Rademacher multiplier bootstrap and gives
+simultaneous (sup-t) bands over the by-rows.
 
 As in R, ``max_e`` also limits the cells entering ``simple`` and ``group``, and
 NaN cells are left out (R's ``na.rm = TRUE``) with a warning.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -34,11 +33,17 @@ from botrygt_eval.errors import (
     DidWarning,
     EstimationError,
     NoEstimableCellsError,
-    check_option,
+)
+from botrygt_eval.options import (
+    AGGREGATE_SE,
+    DEFAULT_BOOTSTRAP_REPLICATIONS,
+    DEFAULT_SEED,
+    AggregateSE,
+    AggType,
+    check,
+    check_replications,
 )
 
-AggType = Literal["simple", "group", "dynamic", "calendar"]
-SE = Literal["analytic", "jackknife"]
 _BY = {"simple": None, "group": "group", "dynamic": "event_time", "calendar": "time"}
 _LABEL_DA = {
     "simple": "Samlet effekt",
@@ -202,32 +207,36 @@ def aggregate(
     min_e: float | None = None,
     max_e: float | None = None,
     balance_e: int | None = None,
-    bootstrap: int | None = None,
-    seed: int | None = None,
+    se: AggregateSE = AGGREGATE_SE,
+    replications: int | None = None,
+    seed: int = DEFAULT_SEED,
     alpha: float | None = None,
-    se: SE = "analytic",
     band: bool = False,
 ) -> AggregateResult:
-    """Aggregate ATT(g,t) as R ``did::aggte(type=...)`` (analytic SEs unless ``bootstrap``).
+    """Aggregate ATT(g,t) as R ``did::aggte(type=...)``.
 
-    ``se="jackknife"``: leave-one-cluster-out (CV3) SEs with t(G - 1) intervals, for
+    ``se="analytic"`` (R's influence-function SEs). ``se="bootstrap"``: the Rademacher
+    multiplier bootstrap with ``replications`` draws (default 1,000, R's ``biters``) and
+    ``seed``, with a sup-t band over the by-rows. ``se="jackknife"``: leave-one-cluster-out (CV3) SEs with t(G - 1) intervals, for
     few treated kommuner per cohort, where the analytic and bootstrap SEs (R's) are
     too small; see :mod:`botrygt_eval.did.jackknife`. ``band=True`` (without the
     bootstrap): a simultaneous Bonferroni band over the by-rows, ``alpha / (2 k)`` tails
     of the normal or, with the jackknife, the t(G - 1) distribution. With few treated
     kommuner the bootstrap's sup-t band is too narrow (docs/COVERAGE.md).
     """
-    check_option("type", type, ("simple", "group", "dynamic", "calendar"))
-    check_option("se", se, ("analytic", "jackknife"))
-    if se == "jackknife" and bootstrap is not None:
-        raise EstimationError("choose the jackknife or the bootstrap, not both")
-    if band and bootstrap is not None:
+    check("type", type, AggType)
+    check("se", se, AggregateSE)
+    if replications is not None and se != "bootstrap":
+        raise EstimationError(
+            f"replications={replications} is for se='bootstrap'; se={se!r} draws nothing"
+        )
+    if band and se == "bootstrap":
         raise EstimationError(
             "the bootstrap's band is already simultaneous (sup-t); band=True is the Bonferroni "
             "band for analytic or jackknife SEs"
         )
-    if bootstrap is not None and (int(bootstrap) != bootstrap or bootstrap < 2):
-        check_option("bootstrap", bootstrap, ("None", "an integer >= 2"))
+    check_replications(replications)
+    bootstrap = (replications or DEFAULT_BOOTSTRAP_REPLICATIONS) if se == "bootstrap" else None
     alpha = res.settings["alpha"] if alpha is None else alpha
     min_e = -np.inf if min_e is None else min_e
     max_e = np.inf if max_e is None else max_e
@@ -397,9 +406,9 @@ def aggregate(
             min_e=min_e,
             max_e=max_e,
             balance_e=balance_e,
-            bootstrap=bootstrap,
-            seed=seed,
             se=se,
+            replications=bootstrap,
+            seed=seed,
             band=band,
         ),
         df=df,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -28,11 +27,8 @@ from botrygt_eval.did.inference import (
     one_blas_thread,
 )
 from botrygt_eval.errors import BotrygtError, DidWarning, check_option
-
-Control = Literal["never", "notyet"]
-Method = Literal["dr", "ipw", "reg", "dr_imp", "ipw_unnormalized"]
-BasePeriod = Literal["varying", "universal"]
-FixWeights = Literal["earlier", "base_period", "first_period", "varying"]
+from botrygt_eval.options import DEFAULT_ALPHA, BasePeriod, Control, FixWeights, check
+from botrygt_eval.options import DidMethod as Method
 
 
 @dataclass(frozen=True)
@@ -606,7 +602,7 @@ def att_gt(
     panel: bool = True,
     base_period: BasePeriod = "varying",
     anticipation: int = 0,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     fix_weights: FixWeights = "earlier",
     allow_unbalanced: bool = False,
 ) -> ATTgtResult:
@@ -623,10 +619,10 @@ def att_gt(
     as R's ``allow_unbalanced_panel``, the repeated-cross-section estimators run on
     the rows and influence functions are summed within units.
     """
-    check_option("control", control, ("never", "notyet"))
-    check_option("method", method, drdid.METHODS)
-    check_option("base_period", base_period, ("varying", "universal"))
-    check_option("fix_weights", fix_weights, ("earlier", "base_period", "first_period", "varying"))
+    check("control", control, Control)
+    check("method", method, Method)
+    check("base_period", base_period, BasePeriod)
+    check("fix_weights", fix_weights, FixWeights)
     if not panel and fix_weights in ("base_period", "first_period"):
         check_option("fix_weights (repeated cross-sections)", fix_weights, ("earlier", "varying"))
     if int(anticipation) != anticipation or anticipation < 0:

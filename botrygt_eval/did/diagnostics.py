@@ -24,6 +24,7 @@ from scipy import optimize, stats
 
 from botrygt_eval.did.twfe import EventStudyResult, prepare_panel
 from botrygt_eval.errors import ConfigError, EstimationError
+from botrygt_eval.options import DEFAULT_SEED
 
 
 # --------------------------------------------------------------------------- helpers
@@ -240,7 +241,7 @@ def randomization_inference(
     cohort: str,
     outcome: str,
     n_perm: int = 10_000,
-    seed: int | None = None,
+    seed: int = DEFAULT_SEED,
     strata: str | None = None,
     assignments: np.ndarray | None = None,
 ) -> RandomizationResult:

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import linalg
 
 from botrygt_eval.errors import EstimationError, PropensityScoreError
+from botrygt_eval.options import DidMethod, Resolver, choices
 
 TRIM_LEVEL = 0.995
 
@@ -584,4 +585,7 @@ RC = {
     "dr_imp": dr_imp_rc,
     "ipw_unnormalized": ipw_unnormalized_rc,
 }
-METHODS = tuple(PANEL)
+METHODS: tuple[str, ...] = choices(DidMethod)
+#: name -> estimator, refusing unknown names; checks at import that every name has both
+panel_estimator = Resolver("method", DidMethod, PANEL)
+rc_estimator = Resolver("method", DidMethod, RC)

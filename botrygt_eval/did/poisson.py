@@ -32,7 +32,7 @@ counts, so a few large partnership kommuner carry the fit; with overdispersed co
 their share of the variance is larger still, which the Poisson working model misses.
 In the coverage study (500 simulated Denmarks) CR1 normal intervals covered 88.0 %, CR2
 with the Poisson working model 92.0 % (300 draws), CR2 with this working model 97.6 %
-(slightly conservative; docs/COVERAGE.md). ``se="cr3"``: the one-step cluster jackknife
+(slightly conservative; docs/COVERAGE.md). ``se="jackknife"``: the one-step cluster jackknife
 (CR3 on the same IRLS problem, ``(G - 1)/G``, t(G - 1) interval), 91.8 % there.
 ``se="cr1"`` keeps the pyfixest-matched CR1 with a normal interval.
 """
@@ -48,10 +48,8 @@ from scipy import sparse
 from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
 from botrygt_eval.did.twfe import (
     SE_CONVENTION_CR3,
-    SE_TYPES,
     CoefficientResult,
     EventStudyResult,
-    SEType,
     _event_counts,
     cluster_codes,
     event_table,
@@ -61,14 +59,23 @@ from botrygt_eval.did.twfe import (
     wald_test,
 )
 from botrygt_eval.did.wild import (
-    DEFAULT_DRAWS,
     describe,
     draw_weights,
     invert,
     score_components,
     score_test,
 )
-from botrygt_eval.errors import ConvergenceError, EstimationError, InputFileError, check_option
+from botrygt_eval.errors import ConvergenceError, EstimationError, InputFileError
+from botrygt_eval.options import (
+    DEFAULT_ALPHA,
+    DEFAULT_SEED,
+    DEFAULT_WILD_REPLICATIONS,
+    PPML_EVENT_STUDY_SE,
+    PPML_SE,
+    RegressionSE,
+    WeightsType,
+    check,
+)
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), fixed effects not counted"
 WILD_SCORE = "score bootstrap (Kline-Santos, null imposed) of the score t statistic"
@@ -152,7 +159,7 @@ def _fit(
     clusters: np.ndarray,
     tol: float,
     maxiter: int = 100,
-    se: SEType = "cr1",
+    se: RegressionSE = "cr1",
 ) -> tuple[np.ndarray, np.ndarray, CR2Fit | None]:
     """Coefficients, covariance (CR1, or CR2 with its fit) of ``regressors`` in a Poisson
     model with two-way FE.
@@ -186,9 +193,9 @@ def _fit(
     if se == "wild":
         return beta[:, 0], bread, (y, x, off, ui, ti)
     if se != "cr1":  # CR2 / CR3 on the IRLS problem at convergence (module docstring)
-        target = None if se == "cr3" else 1 + overdispersion(y, mu) * mu
+        target = None if se == "jackknife" else 1 + overdispersion(y, mu) * mu
         fit = cr2_fit(xr, (y - mu) / mu, clusters, weights=mu, fixed_effects=[ui, ti],
-                      target=target, jackknife=se == "cr3")  # fmt: skip
+                      target=target, jackknife=se == "jackknife")  # fmt: skip
         return beta[:, 0], fit.vcov, fit
     g = int(clusters.max()) + 1
     sg = np.zeros((g, k))
@@ -310,24 +317,24 @@ def ppml(
     outcome: str,
     offset: str | None = None,
     cluster: str | None = None,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     tol: float = 1e-12,
-    se: SEType = "wild",
-    bootstrap: int = DEFAULT_DRAWS,
-    weights_type: str = "rademacher",
-    seed: int | None = 0,
+    se: RegressionSE = PPML_SE,
+    replications: int = DEFAULT_WILD_REPLICATIONS,
+    weights_type: WeightsType = "rademacher",
+    seed: int = DEFAULT_SEED,
 ) -> PoissonResult:
     """PPML DiD of the 0/1 column ``treat`` on the count ``outcome``.
 
     ``offset`` names the exposure column (households or population); its log
     enters with coefficient 1, so ``beta`` is the effect on the rate. ``se``: ``"wild"``
-    (default: Kline-Santos score bootstrap with the null imposed, ``bootstrap`` draws of
+    (default: Kline-Santos score bootstrap with the null imposed, ``replications`` draws of
     ``weights_type`` weights, ``seed``; p-value and interval by test inversion, SE CR1; the
     only PPML option whose intervals covered 93-97 % in the coverage study), ``"cr2"`` (t
-    interval with Bell-McCaffrey df; conservative), ``"cr3"`` (one-step cluster jackknife,
+    interval with Bell-McCaffrey df; conservative), ``"jackknife"`` (one-step cluster jackknife,
     t(G - 1)) or ``"cr1"`` (pyfixest's CR1, normal interval); see the module docstring.
     """
-    check_option("se", se, SE_TYPES)
+    check("se", se, RegressionSE)
     cols = [outcome, treat] + ([offset] if offset else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     df, n_zero = _drop_all_zero(df, unit, time, outcome)
@@ -340,7 +347,7 @@ def ppml(
     if se == "wild":
         _, _, problem = _fit(df, unit=unit, time=time, outcome=outcome, regressors=[treat],
                              offset=offset, clusters=clusters, tol=tol, se="wild")  # fmt: skip
-        draws = draw_weights(int(clusters.max()) + 1, bootstrap, weights_type, seed)
+        draws = draw_weights(int(clusters.max()) + 1, replications, weights_type, seed)
         sb = ScoreBootstrap(problem, clusters, draws, 0, tol)
         (lo, hi), p = sb.ci(est, s, alpha), sb.pvalue(0.0)
         inference = {"method": "score bootstrap (Kline-Santos, null imposed)", **draws.describe()}
@@ -370,12 +377,12 @@ def ppml_event_study(
     reference: int = -1,
     bin_endpoints: bool = True,
     cluster: str | None = None,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
     tol: float = 1e-12,
-    se: SEType = "cr2",
-    bootstrap: int = DEFAULT_DRAWS,
-    weights_type: str = "rademacher",
-    seed: int | None = 0,
+    se: RegressionSE = PPML_EVENT_STUDY_SE,
+    replications: int = DEFAULT_WILD_REPLICATIONS,
+    weights_type: WeightsType = "rademacher",
+    seed: int = DEFAULT_SEED,
 ) -> EventStudyResult:
     """Event-study PPML: log rate ratios by event time relative to ``reference``.
 
@@ -385,7 +392,7 @@ def ppml_event_study(
     so it takes seconds per event time), and a sup-t band (``band_low``, ``band_high``) over
     the single event times from the same draws of the unrestricted scores.
     """
-    check_option("se", se, SE_TYPES)
+    check("se", se, RegressionSE)
     cols = [outcome, cohort] + ([offset] if offset else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     df, n_zero = _drop_all_zero(df, unit, time, outcome)
@@ -407,7 +414,7 @@ def ppml_event_study(
     if wild:
         _, _, problem = _fit(df, unit=unit, time=time, outcome=outcome, regressors=names,
                              offset=offset, clusters=clusters, tol=tol, se="wild")  # fmt: skip
-        draws = draw_weights(int(clusters.max()) + 1, bootstrap, weights_type, seed)
+        draws = draw_weights(int(clusters.max()) + 1, replications, weights_type, seed)
         t = table.set_index("event_time")
         t["pvalue"] = np.nan
         for j, e in enumerate(times):

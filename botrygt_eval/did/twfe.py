@@ -23,11 +23,11 @@ combination), a t interval with Bell-McCaffrey / Satterthwaite degrees of freedo
 (:mod:`botrygt_eval.did.small_sample`; clubSandwich ``coef_test(vcov = "CR2",
 test = "Satterthwaite")``). The event study uses it by default: with 25 partnership
 kommuner a single event time rests on few effective clusters (docs/COVERAGE.md).
-``se="cr3"`` gives the cluster jackknife (exactly leave-one-cluster-out, CV3) with a
-t(G - 1) interval.
+``se="jackknife"`` gives the cluster jackknife (CR3: exactly leave-one-cluster-out, CV3)
+with a t(G - 1) interval.
 ``se="wild"`` gives the restricted wild cluster bootstrap (WCR, :mod:`botrygt_eval.did.wild`):
-p-value and interval by test inversion of the CR1 t statistic, ``bootstrap`` draws of
-``weights_type`` weights (Rademacher enumerated when ``2^G <= bootstrap``) with ``seed``; the
+p-value and interval by test inversion of the CR1 t statistic, ``replications`` draws of
+``weights_type`` weights (Rademacher enumerated when ``2^G <= replications``) with ``seed``; the
 reported SE stays CR1. The event study adds a sup-t band over its single event times from the
 same draws (columns ``band_low``, ``band_high``).
 """
@@ -35,21 +35,29 @@ same draws (columns ``band_low``, ``band_high``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
-from botrygt_eval.did.wild import DEFAULT_DRAWS, describe, draw_weights, linear_problem
-from botrygt_eval.errors import ConfigError, EstimationError, InputFileError, check_option
+from botrygt_eval.did.wild import describe, draw_weights, linear_problem
+from botrygt_eval.errors import ConfigError, EstimationError, InputFileError
+from botrygt_eval.options import (
+    DEFAULT_ALPHA,
+    DEFAULT_SEED,
+    DEFAULT_WILD_REPLICATIONS,
+    EVENT_STUDY_SE,
+    TWFE_SE,
+    RegressionSE,
+    Resolver,
+    WeightsType,
+)
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), absorbed fixed effects not counted"
 SE_CONVENTION_CR2 = "CR2 (Bell-McCaffrey), t intervals with Bell-McCaffrey df"
 SE_CONVENTION_CR3 = "CR3 (cluster jackknife), t intervals with G - 1 df"
-SE_TYPES = ("cr1", "cr2", "cr3", "wild")
-SEType = Literal["cr1", "cr2", "cr3", "wild"]
 WILD_LINEAR = "wild cluster bootstrap (WCR) of the CR1 t statistic"
 
 
@@ -102,9 +110,12 @@ def cluster_codes(df: pd.DataFrame, cluster: str | None, unit: str) -> tuple[np.
     return codes.astype("int64"), name
 
 
-def se_convention(se: str) -> str:
-    """The SE description results carry, by ``se`` option."""
-    return {"cr1": SE_CONVENTION, "cr2": SE_CONVENTION_CR2, "cr3": SE_CONVENTION_CR3}[se]
+#: The SE description results carry, by ``se`` option (``se="wild"``: set from its draws).
+se_convention = Resolver(
+    "se",
+    RegressionSE,
+    {"cr1": SE_CONVENTION, "cr2": SE_CONVENTION_CR2, "jackknife": SE_CONVENTION_CR3, "wild": ""},
+)
 
 
 def t_ci(est, se, alpha: float, dof=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -269,23 +280,23 @@ def twfe(
     outcome: str,
     weights: str | None = None,
     cluster: str | None = None,
-    alpha: float = 0.05,
-    se: SEType = "cr1",
-    bootstrap: int = DEFAULT_DRAWS,
-    weights_type: str = "rademacher",
-    seed: int | None = 0,
+    alpha: float = DEFAULT_ALPHA,
+    se: RegressionSE = TWFE_SE,
+    replications: int = DEFAULT_WILD_REPLICATIONS,
+    weights_type: WeightsType = "rademacher",
+    seed: int = DEFAULT_SEED,
 ) -> TWFEResult:
     """TWFE DiD coefficient of the 0/1 column ``treat`` on ``outcome``.
 
     Rows with a missing outcome, treatment or weight are dropped (and counted);
     unbalanced panels are fine. ``cluster`` defaults to ``unit``. ``se="cr1"``
     (default; R fixest / pyfixest convention, normal interval), ``"cr2"`` (CR2 with a
-    Bell-McCaffrey t interval, for few or unevenly informative clusters) or ``"cr3"``
-    (cluster jackknife with a t(G - 1) interval) or ``"wild"`` (restricted wild cluster
-    bootstrap with ``bootstrap`` draws of ``weights_type`` ("rademacher" | "webb") weights
+    Bell-McCaffrey t interval, for few or unevenly informative clusters), ``"jackknife"``
+    (cluster jackknife, CR3, with a t(G - 1) interval) or ``"wild"`` (restricted wild cluster
+    bootstrap with ``replications`` draws of ``weights_type`` ("rademacher" | "webb") weights
     and ``seed``; p-value and interval by test inversion, SE CR1; :mod:`botrygt_eval.did.wild`).
     """
-    check_option("se", se, SE_TYPES)
+    conv = se_convention(se)  # refuses an unknown se, listing the allowed ones
     cols = [outcome, treat] + ([weights] if weights else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     if weights is not None and (df[weights] <= 0).any():
@@ -297,10 +308,9 @@ def twfe(
     )  # fmt: skip
     est = float(params[treat])
     dof = inference = None
-    conv = se_convention(se) if se != "wild" else ""
     if se == "wild":
         prob, draws = _wild_problem(df, unit, time, outcome, [treat], clusters, weights,
-                                    bootstrap, weights_type, seed)  # fmt: skip
+                                    replications, weights_type, seed)  # fmt: skip
         test = prob.restricted(0, draws)
         s = float(np.sqrt(cov.loc[treat, treat]))
         (lo, hi), p = test.ci(alpha), test.pvalue(0.0)
@@ -308,7 +318,7 @@ def twfe(
         conv = describe(WILD_LINEAR, draws, alpha)
     elif se != "cr1":
         fit = cr2_panel(df, unit=unit, time=time, regressors=[treat], resid=res.resids,
-                        clusters=clusters, weights=weights, jackknife=se == "cr3")  # fmt: skip
+                        clusters=clusters, weights=weights, jackknife=se == "jackknife")  # fmt: skip
         s, dof = float(np.sqrt(fit.vcov[0, 0])), float(fit.df(np.ones((1, 1)))[0])
     else:
         s = float(np.sqrt(cov.loc[treat, treat]))
@@ -323,7 +333,7 @@ def twfe(
     )  # fmt: skip
 
 
-def _wild_problem(df, unit, time, outcome, regressors, clusters, weights, bootstrap,
+def _wild_problem(df, unit, time, outcome, regressors, clusters, weights, replications,
                   weights_type, seed):  # fmt: skip
     """The partialled-out problem and the draw matrix of a ``se="wild"`` fit."""
     ui, _ = pd.factorize(df[unit], sort=True)
@@ -331,7 +341,7 @@ def _wild_problem(df, unit, time, outcome, regressors, clusters, weights, bootst
     w = None if weights is None else df[weights].to_numpy(float)
     prob = linear_problem(df[regressors].to_numpy(float), df[outcome].to_numpy(float),
                           clusters, ui, ti, w)  # fmt: skip
-    return prob, draw_weights(prob.n_clusters, bootstrap, weights_type, seed)
+    return prob, draw_weights(prob.n_clusters, replications, weights_type, seed)
 
 
 # --------------------------------------------------------------------------- event study
@@ -573,11 +583,11 @@ def event_study(
     bin_endpoints: bool = True,
     weights: str | None = None,
     cluster: str | None = None,
-    alpha: float = 0.05,
-    se: SEType = "cr2",
-    bootstrap: int = DEFAULT_DRAWS,
-    weights_type: str = "rademacher",
-    seed: int | None = 0,
+    alpha: float = DEFAULT_ALPHA,
+    se: RegressionSE = EVENT_STUDY_SE,
+    replications: int = DEFAULT_WILD_REPLICATIONS,
+    weights_type: WeightsType = "rademacher",
+    seed: int = DEFAULT_SEED,
 ) -> EventStudyResult:
     """Dynamic TWFE: event-time dummies e = time - cohort for treated units.
 
@@ -593,9 +603,9 @@ def event_study(
     (docs/COVERAGE.md). ``se="wild"``: per event time the restricted wild cluster bootstrap
     (p-value of ``beta_e = 0`` in a ``pvalue`` column, interval by test inversion) and a
     sup-t band over the single (not binned) event times from the same draws
-    (``band_low``, ``band_high``); ``bootstrap``, ``weights_type``, ``seed`` as in :func:`twfe`.
+    (``band_low``, ``band_high``); ``replications``, ``weights_type``, ``seed`` as in :func:`twfe`.
     """
-    check_option("se", se, SE_TYPES)
+    conv = se_convention(se)  # refuses an unknown se, listing the allowed ones
     cols = [outcome, cohort] + ([weights] if weights else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     dummies, keep, times = event_time_dummies(
@@ -614,17 +624,16 @@ def event_study(
     fit = dof = None
     if se not in ("cr1", "wild"):
         fit = cr2_panel(df, unit=unit, time=time, regressors=names, resid=res.resids,
-                        clusters=clusters, weights=weights, jackknife=se == "cr3")  # fmt: skip
+                        clusters=clusters, weights=weights, jackknife=se == "jackknife")  # fmt: skip
         v, dof = fit.vcov, fit.df(np.eye(len(names)))
     else:
         v = cov.loc[names, names].to_numpy()
     counts, binned = _event_counts(df, time, cohort, leads_, lags_, bin_endpoints)
     table = event_table(est, v, times, reference, counts, binned, alpha, dof)
-    conv = se_convention(se) if se != "wild" else ""
     extra = {}
     if se == "wild":
         prob, draws = _wild_problem(df, unit, time, outcome, names, clusters, weights,
-                                    bootstrap, weights_type, seed)  # fmt: skip
+                                    replications, weights_type, seed)  # fmt: skip
         table, crit = wild_event_table(table, prob, draws, times, binned, alpha)
         conv = describe(WILD_LINEAR, draws, alpha)
         extra = {"inference": {"method": "WCR", "band": "sup-t (WCU draws)",

@@ -48,18 +48,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy import sparse
 
-from botrygt_eval.errors import ConfigError, check_option
+from botrygt_eval.errors import ConfigError
+from botrygt_eval.options import DEFAULT_SEED, DEFAULT_WILD_REPLICATIONS, WeightsType, check
 
-WeightsType = Literal["rademacher", "webb"]
-WEIGHT_TYPES = ("rademacher", "webb")
-#: default bootstrap draws for users (MacKinnon 2023 recommends thousands; 9,999 keeps the
-#: Monte-Carlo error of a p-value near 0.05 at 0.002); the coverage study uses 999
-DEFAULT_DRAWS = 9999
+#: default bootstrap draws for users (the reason is in :mod:`botrygt_eval.options`)
+DEFAULT_DRAWS = DEFAULT_WILD_REPLICATIONS
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 #: bisection steps of the interval search (relative precision 2^-60 of the bracket)
 _BISECT = 60
@@ -84,7 +81,10 @@ class Draws:
 
 
 def draw_weights(
-    n_clusters: int, draws: int = DEFAULT_DRAWS, weights_type: str = "rademacher", seed=0
+    n_clusters: int,
+    draws: int = DEFAULT_DRAWS,
+    weights_type: WeightsType = "rademacher",
+    seed: int = DEFAULT_SEED,
 ) -> Draws:
     """Wild weights, one row per cluster and one column per draw.
 
@@ -92,9 +92,11 @@ def draw_weights(
     deterministic; ``seed`` unused). Otherwise ``draws`` independent draws from
     ``numpy.random.default_rng(seed)``.
     """
-    check_option("weights_type", weights_type, WEIGHT_TYPES)
+    check("weights_type", weights_type, WeightsType)
     if int(draws) < 19:
-        raise ConfigError(f"bootstrap={draws} is too few draws; use at least 99 (e.g. 999 or 9999)")
+        raise ConfigError(
+            f"replications={draws} is too few draws; use at least 99 (e.g. 999 or 9999)"
+        )
     if n_clusters < 2:
         raise ConfigError("the wild cluster bootstrap needs at least two clusters")
     if weights_type == "rademacher" and n_clusters < 31 and 2**n_clusters <= draws:
@@ -320,7 +322,6 @@ def describe(method: str, draws: Draws, alpha: float) -> str:
 
 __all__ = [
     "DEFAULT_DRAWS",
-    "WEIGHT_TYPES",
     "Draws",
     "LinearWild",
     "WCRTest",

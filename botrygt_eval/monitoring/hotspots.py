@@ -25,6 +25,7 @@ from scipy.spatial import cKDTree
 
 from botrygt_eval.errors import ConfigError, EstimationError
 from botrygt_eval.monitoring.grid import parse_cell_ids
+from botrygt_eval.options import DEFAULT_SEED
 
 _OFFSETS = np.array([(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
 
@@ -124,7 +125,7 @@ def knox_table(
     distance_edges=(0, 100, 200, 400, 800),
     time_edges=(0, 7, 14, 21, 28),
     n_permutations: int = 99,
-    seed: int = 2018,
+    seed: int = DEFAULT_SEED,
     chunk: int = 16,
 ) -> pd.DataFrame:
     """Knox observed/expected table per distance x time band (last bands: beyond the edges).

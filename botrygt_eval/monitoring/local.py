@@ -23,6 +23,7 @@ from botrygt_eval.monitoring.hotspots import (
     queen_neighbours,
 )
 from botrygt_eval.monitoring.suppression import published_ok, suppress_cells
+from botrygt_eval.options import DEFAULT_SEED
 
 #: columns of :attr:`LocalMonitoring.cells`, in order (docs/MONITORING.md)
 CELL_COLUMNS = [
@@ -312,7 +313,7 @@ def local_monitoring(
     kommune: int | str,
     cell: CellSize = "1km",
     threshold: int = 5,
-    seed: int = 2018,
+    seed: int = DEFAULT_SEED,
     *,
     periods: int = 8,
     alpha: float = 0.05,

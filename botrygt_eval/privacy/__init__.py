@@ -6,15 +6,30 @@ refuses to write a CPR-shaped value anywhere but the distribution list, and
 :mod:`.sandbox` keeps report kernels' files inside the output folder.
 """
 
-from botrygt_eval.privacy.cpr import contains_cpr, cpr_mask, redact_cpr
-from botrygt_eval.privacy.guard import (
-    check_no_cpr,
-    guarded_to_csv,
-    guarded_write_json,
-    guarded_write_text,
-    scan_tree,
-)
-from botrygt_eval.privacy.pseudonym import KEY_ENV, load_key, pseudonymise_cpr
+from importlib import import_module
+
+#: where each public name lives; imported on first use (PEP 562), so that importing a light
+#: submodule (``privacy.patterns``, ``privacy.logs``: the CLI's log guard) loads no pandas
+_HOME = {
+    "contains_cpr": "cpr",
+    "cpr_mask": "cpr",
+    "redact_cpr": "cpr",
+    "check_no_cpr": "guard",
+    "guarded_to_csv": "guard",
+    "guarded_write_json": "guard",
+    "guarded_write_text": "guard",
+    "scan_tree": "guard",
+    "KEY_ENV": "pseudonym",
+    "load_key": "pseudonym",
+    "pseudonymise_cpr": "pseudonym",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        return getattr(import_module(f"botrygt_eval.privacy.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'botrygt_eval.privacy' has no attribute {name!r}")
+
 
 __all__ = [
     "KEY_ENV",

@@ -13,14 +13,14 @@ The only writer allowed to write CPR numbers is :func:`write_distribution_list`.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from pathlib import Path
 
 import pandas as pd
 
 from botrygt_eval.errors import PersonalDataError
-from botrygt_eval.privacy.cpr import CPR_RE, contains_cpr, frame_cpr_hits, redact_cpr
+from botrygt_eval.privacy.cpr import CPR_RE, contains_cpr, frame_cpr_hits, redact_cpr  # noqa: F401
+from botrygt_eval.privacy.logs import install_log_guard  # noqa: F401 (re-exported)
 
 #: the folder of the distribution list, the only output holding CPR numbers
 DISTRIBUTION_DIR = "FORTROLIGT_udsendelsesliste_cpr"
@@ -140,27 +140,3 @@ def check_tree(root: str | Path, *, remove: bool = True) -> None:
         raise PersonalDataError(
             f"{len(found)} output file(s) contained CPR-shaped values and {what}: {listed}; {_FIX}"
         )
-
-
-class _RedactingFactory:
-    """A log-record factory that replaces CPR-shaped values in the formatted message."""
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    def __call__(self, *args, **kwargs):
-        record = self.inner(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string: leave it to logging's own error path
-            return record
-        if contains_cpr(message):
-            record.msg, record.args = redact_cpr(message), ()
-        return record
-
-
-def install_log_guard() -> None:
-    """Redact CPR-shaped values from every log record from now on (idempotent)."""
-    factory = logging.getLogRecordFactory()
-    if not isinstance(factory, _RedactingFactory):
-        logging.setLogRecordFactory(_RedactingFactory(factory))

@@ -27,14 +27,13 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from botrygt_eval import __version__
 from botrygt_eval.errors import BotrygtError, ReportError, check_option
+from botrygt_eval.options import DEFAULT_SEED, ReportKind, choices
 from botrygt_eval.text.catalogue import LANGS, t
 
-ReportKind = Literal["national", "kommune", "activities", "learning-review"]
-KINDS: tuple[str, ...] = ("national", "kommune", "activities", "learning-review")
+KINDS: tuple[str, ...] = choices(ReportKind)
 KERNEL_NAME = "botrygt-eval"
 TEMPLATES = Path(__file__).resolve().parents[2] / "notebooks"
 _TEMPLATE_FILES = {
@@ -106,7 +105,7 @@ def render_report(
     *,
     kommune: int | None = None,
     year: int = 2025,
-    seed: int = 2018,
+    seed: int = DEFAULT_SEED,
     cache: str | Path | None = None,
     lang: str = "da",
     min_cell: int = 10,
@@ -360,7 +359,7 @@ def render_kommuner(
     kommuner: list[int],
     *,
     year: int = 2025,
-    seed: int = 2018,
+    seed: int = DEFAULT_SEED,
     cache: str | Path | None = None,
     jobs: int | None = None,
     force: bool = False,

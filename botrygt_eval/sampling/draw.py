@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from botrygt_eval.errors import ConfigError, InputFileError, check_option
+from botrygt_eval.options import DEFAULT_SEED
 
 AllocationMethod = Literal["proportional", "equal", "power", "neyman", "moe"]
 ALLOCATIONS: tuple[str, ...] = ("proportional", "equal", "power", "neyman", "moe")
@@ -255,7 +256,7 @@ def draw_sample(
     target_moe: float | None = None,
     expected_response: float = 1.0,
     min_per_stratum: int = 0,
-    seed: int = 2018,
+    seed: int = DEFAULT_SEED,
     strata: str = "kommune_kode",
     pseudonym_key: bytes | None = None,
 ) -> SampleResult:

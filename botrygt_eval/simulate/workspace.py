@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
+from botrygt_eval.options import DEFAULT_SEED
 from botrygt_eval.simulate._random import person_number, pseudonyms, stream
 from botrygt_eval.simulate.burglary import (
     Burglaries,
@@ -449,7 +450,7 @@ SIMULEREDE DATA / SIMULATED DATA
 
 def simulate_workspace(
     out: str | Path,
-    seed: int = 2018,
+    seed: int = DEFAULT_SEED,
     config: SimulationConfig | None = None,
     progress: Progress | None = None,
 ) -> list[Path]:

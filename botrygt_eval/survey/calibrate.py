@@ -31,6 +31,7 @@ from botrygt_eval.errors import (
     MarginsError,
     check_option,
 )
+from botrygt_eval.options import WeightMethod, choices
 from botrygt_eval.survey.margins import (
     Margins,
     dummy_matrix,
@@ -39,8 +40,8 @@ from botrygt_eval.survey.margins import (
     parse_margins,
 )
 
-CalFun = Literal["linear", "logit", "raking"]
-CALFUNS: tuple[str, ...] = ("linear", "logit", "raking")
+CalFun = WeightMethod
+CALFUNS: tuple[str, ...] = choices(WeightMethod)
 StopRule = Literal["margins", "r_rake"]
 STOP_RULES: tuple[str, ...] = ("margins", "r_rake")
 

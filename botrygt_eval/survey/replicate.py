@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from botrygt_eval.errors import ConfigError, DesignError, check_option
+from botrygt_eval.errors import ConfigError, DesignError
+from botrygt_eval.options import (
+    DEFAULT_REPLICATE_WEIGHTS,
+    DEFAULT_SEED,
+    ReplicateType,
+    check,
+    check_replications,
+    choices,
+)
 from botrygt_eval.survey.design import SurveyDesign
 
-ReplicateType = Literal["JK1", "JKn", "bootstrap"]
-REPLICATE_TYPES: tuple[str, ...] = ("JK1", "JKn", "bootstrap")
+REPLICATE_TYPES: tuple[str, ...] = choices(ReplicateType)
 MAX_CELLS = 50_000_000  # n x replicates: refuse beyond this (memory)
 
 
@@ -149,8 +155,8 @@ def as_replicate(
     design: SurveyDesign,
     type: ReplicateType = "JKn",
     *,
-    replicates: int = 500,
-    seed: int | None = None,
+    replications: int = DEFAULT_REPLICATE_WEIGHTS,
+    seed: int = DEFAULT_SEED,
     mse: bool = False,
 ) -> ReplicateDesign:
     """Replicate weights from a design (R's ``as.svrepdesign``).
@@ -158,10 +164,10 @@ def as_replicate(
     ``JK1`` (unstratified delete-one-PSU jackknife), ``JKn`` (stratified jackknife,
     rscale (n_h - 1)/n_h * (1 - n_h/N_h)) or ``bootstrap`` (Rao-Wu rescaling bootstrap,
     R's ``subbootstrap``, with the Rao-Wu-Yue sqrt(1 - f_h) factor when there is an
-    fpc; ``replicates`` and ``seed``). Calibration is not redone in each replicate, so a
+    fpc; ``replications`` and ``seed``). Calibration is not redone in each replicate, so a
     calibrated design is refused: build replicates first, or use linearisation.
     """
-    check_option("type", type, REPLICATE_TYPES)
+    check("type", type, ReplicateType)
     if any(a.X is not None for a in design.adjustments):
         raise DesignError(
             "replicate weights built from a calibrated design would ignore the calibration; "
@@ -172,9 +178,9 @@ def as_replicate(
             f"{design.lonely_strata.size} stratum/strata have one PSU; replicate weights need "
             "at least two PSUs per stratum: collapse strata first"
         )
-    n_rep = design.n_psu if type != "bootstrap" else int(replicates)
-    if type == "bootstrap" and n_rep < 2:
-        raise ConfigError(f"replicates={replicates}; use at least 2 (typically 500 or more)")
+    if type == "bootstrap":
+        check_replications(replications)
+    n_rep = design.n_psu if type != "bootstrap" else int(replications)
     if design.n * n_rep > MAX_CELLS:
         raise ConfigError(
             f"{design.n:,} rows x {n_rep:,} replicates is too large to hold; use fewer "

@@ -12,15 +12,16 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError, InputFileError, check_option
+from botrygt_eval.options import WeightMethod, choices
 from botrygt_eval.survey.calibrate import calibrate, rake
 from botrygt_eval.survey.diagnostics import margin_table, weight_summary
 from botrygt_eval.survey.margins import Margins, parse_margins
 from botrygt_eval.survey.trim import RELATIVE_TO, RelativeTo, trim
 
-Method = Literal["raking", "linear", "logit"]
+Method = WeightMethod
 Nonresponse = Literal["none", "classes", "propensity"]
 NONRESPONSE: tuple[str, ...] = ("none", "classes", "propensity")
-METHODS: tuple[str, ...] = ("raking", "linear", "logit")
+METHODS: tuple[str, ...] = choices(WeightMethod)
 WEIGHT_STATS = ("n", "sum_weights", "deff_kish", "n_eff", "cv", "min", "max", "max_min_ratio")
 
 

@@ -18,7 +18,7 @@ the remaining rows, post-periods in the remaining columns, and the estimate
   no time weights (lambda = 0).
 * ``did``: uniform omega and lambda (plain two-by-two DiD on the block).
 
-Inference (``inference=``), as in the paper and package:
+Inference (``se=``), as in the paper and package:
 
 * ``"placebo"`` (Algorithm 4): donors are re-assigned as pseudo-treated and the
   estimator re-run on donors only; the SE is the spread of those placebo
@@ -45,7 +45,6 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -53,18 +52,27 @@ from scipy import stats
 
 from botrygt_eval.did.synth.weights import WeightProblem, solve_weights
 from botrygt_eval.errors import (
-    ConfigError,
     DidDataError,
     DroppedUnitsWarning,
     EstimationError,
     InputFileError,
     check_option,
 )
+from botrygt_eval.options import (
+    DEFAULT_ALPHA,
+    DEFAULT_SEED,
+    DEFAULT_SYNTH_REPLICATIONS,
+    SYNTH_SE,
+    SynthMethod,
+    SynthSE,
+    check,
+    check_alpha,
+    check_replications,
+    choices,
+)
 
-Method = Literal["sdid", "sc", "did"]
-Inference = Literal["placebo", "jackknife", "bootstrap", "none"]
-METHODS: tuple[str, ...] = ("sdid", "sc", "did")
-INFERENCES: tuple[str, ...] = ("placebo", "jackknife", "bootstrap", "none")
+Method = SynthMethod
+METHODS: tuple[str, ...] = choices(SynthMethod)
 METHOD_LABELS = {
     "sc_predictor": "Syntetisk kontrol (prædiktorer)",
     "sdid": "Syntetisk DiD",
@@ -72,7 +80,7 @@ METHOD_LABELS = {
     "did": "Difference-in-differences",
 }
 #: R's default number of bootstrap / random placebo replications.
-DEFAULT_REPLICATIONS = 200
+DEFAULT_REPLICATIONS = DEFAULT_SYNTH_REPLICATIONS
 
 
 # --------------------------------------------------------------------------- tuning
@@ -577,7 +585,7 @@ def _placebo(des: _Design, fits: list[CohortFit], method: str, reps: int | None,
     if n0 <= n_tr:
         raise EstimationError(
             f"placebo inference needs more donors ({n0}) than treated units ({n_tr}); "
-            "use inference='jackknife' or widen the donor pool"
+            "use se='jackknife' or widen the donor pool"
         )
     if reps is None and n_tr == 1:
         perm = _each_left_out(n0)
@@ -673,13 +681,13 @@ def synth_did(
     time: str,
     outcome: str,
     treat: str,
-    method: Method = "sdid",
-    inference: Inference = "placebo",
+    method: SynthMethod = "sdid",
+    se: SynthSE = SYNTH_SE,
     replications: int | None = None,
-    seed: int | None = 0,
+    seed: int = DEFAULT_SEED,
     donors: DonorSpec = None,
     target: object = None,
-    alpha: float = 0.05,
+    alpha: float = DEFAULT_ALPHA,
 ) -> SynthResult:
     """Synthetic DiD (or SC, or DiD) for the treated units of a long panel.
 
@@ -689,14 +697,14 @@ def synth_did(
     ``replications=None`` means every donor once as placebo (one treated unit)
     or 200 draws. ``target`` (a unit or a list) analyses only those treated units,
     e.g. one municipality for its own report; other treated units are dropped.
-    See the module docstring for when each inference is valid.
+    ``se`` (placebo, jackknife, bootstrap or none): see the module docstring for when each
+    is valid.
     """
-    check_option("method", method, METHODS)
-    check_option("inference", inference, INFERENCES)
-    if replications is not None and replications < 2:
-        raise ConfigError(f"replications={replications}: use at least 2 (200 is usual)")
-    if not 0 < alpha < 1:
-        raise ConfigError(f"alpha={alpha} must be between 0 and 1, e.g. 0.05")
+    check("method", method, SynthMethod)
+    check("se", se, SynthSE)
+    check_replications(replications)
+    check_alpha(alpha)
+    inference = se
     des = _prepare(data, unit, time, outcome, treat, donors, target)
     n0 = des.n0
     fits = []
@@ -726,7 +734,7 @@ def synth_did(
         if sizes.sum() < 2:
             raise EstimationError(
                 "the jackknife needs at least two treated units; with one treated "
-                "municipality use inference='placebo'"
+                "municipality use se='placebo'"
             )
         reps, taus = _jackknife(des, fits)
         if method == "sc":
@@ -735,7 +743,7 @@ def synth_did(
         if sizes.sum() < 2:
             raise EstimationError(
                 "the bootstrap needs several treated units; with one treated municipality "
-                "use inference='placebo'"
+                "use se='placebo'"
             )
         reps, taus = _bootstrap(des, fits, method, replications or DEFAULT_REPLICATIONS, rng)
     se = _se(reps, inference)

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from botrygt_eval.errors import ConfigError, EstimationError, check_option
+from botrygt_eval.options import DEFAULT_ALPHA
 
 CIMethod = Literal["auto", "wald", "logit", "wilson"]
 CI_METHODS: tuple[str, ...] = ("auto", "wald", "logit", "wilson")
@@ -110,29 +111,29 @@ def is_binary(y: np.ndarray) -> bool:
     return v.size > 0 and bool(np.isin(v, (0.0, 1.0)).all())
 
 
-def critical(level: float, df: np.ndarray | float | None) -> np.ndarray:
+def critical(alpha: float, df: np.ndarray | float | None) -> np.ndarray:
     """Two-sided critical value: normal when df is None/inf, else Student t."""
-    a = 1 - (1 - level) / 2
+    a = 1 - alpha / 2
     if df is None:
         return np.asarray(stats.norm.ppf(a))
     d = np.asarray(df, dtype=float)
     return np.where(np.isfinite(d), stats.t.ppf(a, np.maximum(d, 1)), stats.norm.ppf(a))
 
 
-def wald_ci(est, se, level: float, df=None) -> tuple[np.ndarray, np.ndarray]:
+def wald_ci(est, se, alpha: float, df=None) -> tuple[np.ndarray, np.ndarray]:
     """estimate +- crit * se (R's ``confint`` on a ``svystat``; normal by default)."""
-    z = critical(level, df)
+    z = critical(alpha, df)
     return est - z * se, est + z * se
 
 
-def logit_ci(p, se, level: float, df) -> tuple[np.ndarray, np.ndarray]:
+def logit_ci(p, se, alpha: float, df) -> tuple[np.ndarray, np.ndarray]:
     """R's ``svyciprop(method="logit")``: a Wald interval on the logit scale, back-transformed.
 
     At p = 0 or 1 the logit is undefined (NaN here; proportion_ci uses Wilson there).
     """
     p = np.asarray(p, dtype=float)
     se = np.asarray(se, dtype=float)
-    z = critical(level, df)
+    z = critical(alpha, df)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         eta = np.log(p / (1 - p))
         h = z * se / (p * (1 - p))
@@ -142,14 +143,14 @@ def logit_ci(p, se, level: float, df) -> tuple[np.ndarray, np.ndarray]:
     return np.where(edge, np.nan, lo), np.where(edge, np.nan, hi)
 
 
-def wilson_ci(p, se, n, level: float, df) -> tuple[np.ndarray, np.ndarray]:
+def wilson_ci(p, se, n, alpha: float, df) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval with the design-effective sample size n_eff = p(1-p)/se^2.
 
     When p is 0 or 1 or se = 0, n_eff falls back to the cell's n.
     """
     p = np.asarray(p, dtype=float)
     se = np.asarray(se, dtype=float)
-    z = critical(level, df)
+    z = critical(alpha, df)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         neff = np.where((se > 0) & (p * (1 - p) > 0), p * (1 - p) / se**2, np.asarray(n, float))
         z2n = z**2 / neff
@@ -158,22 +159,22 @@ def wilson_ci(p, se, n, level: float, df) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def proportion_ci(method: str, p, se, n, level: float, df):
+def proportion_ci(method: str, p, se, n, alpha: float, df):
     """Interval for a proportion that stays inside [0, 1] (logit or Wilson)."""
     if method == "wilson":
-        return wilson_ci(p, se, n, level, df)
-    lo, hi = logit_ci(p, se, level, df)
+        return wilson_ci(p, se, n, alpha, df)
+    lo, hi = logit_ci(p, se, alpha, df)
     edge = (p <= 0) | (p >= 1)
     if np.any(edge):
-        wl, wh = wilson_ci(p, se, n, level, df)
+        wl, wh = wilson_ci(p, se, n, alpha, df)
         lo, hi = np.where(edge, wl, lo), np.where(edge, wh, hi)
     return lo, hi
 
 
-def check_ci(ci: str, level: float) -> None:
+def check_ci(ci: str, alpha: float) -> None:
     check_option("ci", ci, CI_METHODS)
-    if not 0 < level < 1:
-        raise ConfigError(f"level={level} must be between 0 and 1, e.g. 0.95")
+    if not 0 < alpha < 1:
+        raise ConfigError(f"alpha={alpha} must be between 0 and 1, e.g. 0.05 for a 95% interval")
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,7 +188,7 @@ class SurveyEstimate:
     statistic: str
     table: pd.DataFrame
     by: tuple[str, ...] = ()
-    level: float = 0.95
+    alpha: float = DEFAULT_ALPHA
     ci: str = "auto"
     min_cell: int = MIN_CELL
     variance: str = "linearization"
@@ -209,7 +210,7 @@ class SurveyEstimate:
     def summary(self) -> str:
         t = self.table
         head = (
-            f"Survey {self.statistic} ({self.variance}; {int(self.level * 100)}% CI: {self.ci}); "
+            f"Survey {self.statistic} ({self.variance}; {round(100 * (1 - self.alpha))}% CI: {self.ci}); "
             f"{len(t):,} estimate(s), {int(t['suppressed'].sum()):,} below n={self.min_cell}"
         )
         cols = ["variable", "domain", "estimate", "se", "ci_low", "ci_high", "n", "deff"]
@@ -246,5 +247,5 @@ class SurveyEstimate:
         )
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
-        ax.set_xlabel(f"Estimat med {int(self.level * 100)} % konfidensinterval")
+        ax.set_xlabel(f"Estimat med {round(100 * (1 - self.alpha))} % konfidensinterval")
         return ax

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from botrygt_eval.errors import ConvergenceError, EstimationError, check_option
+from botrygt_eval.options import DEFAULT_ALPHA
 from botrygt_eval.survey.design import SurveyDesign
 from botrygt_eval.survey.variance import linearization_vcov
 
@@ -37,7 +38,7 @@ class SurveyGLMResult:
     dispersion: float
     n: int
     iterations: int
-    level: float = 0.95
+    alpha: float = DEFAULT_ALPHA
 
     @property
     def se(self) -> pd.Series:
@@ -46,7 +47,7 @@ class SurveyGLMResult:
     def to_frame(self) -> pd.DataFrame:
         """Tidy coefficients: term, estimate, se, statistic, p_value, ci_low, ci_high, n."""
         est, se = self.params.to_numpy(), self.se.to_numpy()
-        t = stats.t.ppf(1 - (1 - self.level) / 2, self.df_residual)
+        t = stats.t.ppf(1 - self.alpha / 2, self.df_residual)
         stat = est / se
         return pd.DataFrame(
             {
@@ -99,7 +100,7 @@ def svyglm(
     family: Family = "gaussian",
     maxit: int = 50,
     tol: float = 1e-12,
-    level: float = 0.95,
+    alpha: float = DEFAULT_ALPHA,
 ) -> SurveyGLMResult:
     """Fit ``formula`` (patsy/R syntax, e.g. ``"api00 ~ ell + meals"``) to the design.
 
@@ -169,5 +170,5 @@ def svyglm(
         dispersion=dispersion,
         n=int(pos.sum()),
         iterations=it,
-        level=level,
+        alpha=alpha,
     )

@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from botrygt_eval.errors import ConfigError, check_option
+from botrygt_eval.options import DEFAULT_ALPHA
 from botrygt_eval.survey.design import SurveyDesign
 from botrygt_eval.survey.estimators._common import (
     MIN_CELL,
@@ -139,12 +140,12 @@ def estimate_domains(
     *,
     denominators: list[str] | None = None,
     ci: CIMethod = "auto",
-    level: float = 0.95,
+    alpha: float = DEFAULT_ALPHA,
     deff: DeffType = "srswor",
     min_cell: int = MIN_CELL,
 ) -> SurveyEstimate:
     """The engine behind :func:`svymean`, :func:`svytotal`, :func:`svyratio`."""
-    check_ci(ci, level)
+    check_ci(ci, alpha)
     check_option("deff", deff, DEFF_TYPES)
     if not variables:
         raise ConfigError("no variables to estimate; give at least one column name")
@@ -172,9 +173,9 @@ def estimate_domains(
             )
         df = domain_df(design, dom, p["valid"])
         if binary and ci != "wald":
-            lo, hi = proportion_ci("wilson" if ci == "wilson" else "logit", est, se, n, level, df)
+            lo, hi = proportion_ci("wilson" if ci == "wilson" else "logit", est, se, n, alpha, df)
         else:
-            lo, hi = wald_ci(est, se, level)
+            lo, hi = wald_ci(est, se, alpha)
         f = pd.DataFrame(
             {
                 "variable": name if denominators is None else f"{name}/{denominators[v]}",
@@ -197,7 +198,7 @@ def estimate_domains(
         statistic=statistic,
         table=table,
         by=tuple(as_list(by)),
-        level=level,
+        alpha=alpha,
         ci=ci,
         min_cell=min_cell,
         variance=variance,
@@ -211,7 +212,7 @@ def svymean(
     by: str | list[str] | None = None,
     *,
     ci: CIMethod = "auto",
-    level: float = 0.95,
+    alpha: float = DEFAULT_ALPHA,
     deff: DeffType = "srswor",
     min_cell: int = MIN_CELL,
 ) -> SurveyEstimate:
@@ -222,7 +223,7 @@ def svymean(
     is R's ``deff=TRUE``; ``"srswr"`` is ``deff="replace"``.
     """
     return estimate_domains(
-        design, as_list(variables), by, "mean", ci=ci, level=level, deff=deff, min_cell=min_cell
+        design, as_list(variables), by, "mean", ci=ci, alpha=alpha, deff=deff, min_cell=min_cell
     )
 
 
@@ -231,7 +232,7 @@ def svytotal(
     variables: str | list[str],
     by: str | list[str] | None = None,
     *,
-    level: float = 0.95,
+    alpha: float = DEFAULT_ALPHA,
     deff: DeffType = "srswor",
     min_cell: int = MIN_CELL,
 ) -> SurveyEstimate:
@@ -242,7 +243,7 @@ def svytotal(
         by,
         "total",
         ci="wald",
-        level=level,
+        alpha=alpha,
         deff=deff,
         min_cell=min_cell,
     )
@@ -254,7 +255,7 @@ def svyratio(
     denominator: str | list[str],
     by: str | list[str] | None = None,
     *,
-    level: float = 0.95,
+    alpha: float = DEFAULT_ALPHA,
     min_cell: int = MIN_CELL,
 ) -> SurveyEstimate:
     """Ratios of weighted totals sum(w y) / sum(w x), paired column by column."""
@@ -267,5 +268,5 @@ def svyratio(
             "or one per numerator"
         )
     return estimate_domains(
-        design, num, by, "ratio", denominators=den, ci="wald", level=level, min_cell=min_cell
+        design, num, by, "ratio", denominators=den, ci="wald", alpha=alpha, min_cell=min_cell
     )

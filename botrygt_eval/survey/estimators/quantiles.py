@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError, check_option
+from botrygt_eval.options import DEFAULT_ALPHA
 from botrygt_eval.survey.estimators._common import (
     MIN_CELL,
     SurveyEstimate,
@@ -98,7 +99,7 @@ def svyquantile(
     *,
     by: str | list[str] | None = None,
     qrule: QRule = "math",
-    level: float = 0.95,
+    alpha: float = DEFAULT_ALPHA,
     min_cell: int = MIN_CELL,
 ) -> SurveyEstimate:
     """Quantiles overall or by domain, with Woodruff CIs and SE = width / (2 t_df)."""
@@ -122,7 +123,7 @@ def svyquantile(
         idx = np.flatnonzero(valid)
         s = _Sorted(y[idx], w[idx], dom.codes[idx], G)
         df = domain_df(design, dom, valid)
-        t = critical(level, df)
+        t = critical(alpha, df)
         n = s.size
         for q in qs:
             qhat = quantile_rule(s, np.full(G, q), qrule)
@@ -152,7 +153,7 @@ def svyquantile(
         statistic="quantile",
         table=pd.concat(frames, ignore_index=True),
         by=tuple(as_list(by)),
-        level=level,
+        alpha=alpha,
         ci=f"woodruff ({qrule})",
         min_cell=min_cell,
         variance="Taylor linearisation (Woodruff)",

@@ -15,6 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from botrygt_eval.errors import ConfigError, DesignError
+from botrygt_eval.options import DEFAULT_ALPHA
 from botrygt_eval.survey.design import Adjustment, SurveyDesign
 from botrygt_eval.survey.estimators._common import MIN_CELL, RESULT_COLUMNS, CIMethod, as_list
 from botrygt_eval.survey.estimators.means import svymean
@@ -29,13 +30,13 @@ def estimate_table(
     *,
     min_cell: int = MIN_CELL,
     ci: CIMethod = "auto",
-    level: float = 0.95,
+    alpha: float = DEFAULT_ALPHA,
     blank_suppressed: bool = True,
 ) -> pd.DataFrame:
     """Means / proportions with SEs for every variable x domain (the ``estimate`` CLI table)."""
     if min_cell < 0:
         raise ConfigError(f"min_cell={min_cell}; give 0 (no suppression) or a positive count")
-    t = svymean(design, as_list(variables), by, ci=ci, level=level, min_cell=min_cell).to_frame()
+    t = svymean(design, as_list(variables), by, ci=ci, alpha=alpha, min_cell=min_cell).to_frame()
     if blank_suppressed:
         t.loc[t["suppressed"], NUMBER_COLUMNS] = np.nan
     extra = [c for c in t.columns if c not in RESULT_COLUMNS + ["suppressed", "df"]]
