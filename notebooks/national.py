@@ -39,19 +39,15 @@ from botrygt_eval.did.diagnostics import (
 from botrygt_eval.did.headline import headline
 from botrygt_eval.did.inference import one_blas_thread
 from botrygt_eval.did.twfe import event_study
+from botrygt_eval.panel.balance import balanced
 from botrygt_eval.reference import kommune_name
-from botrygt_eval.reports.content import (
-    balanced,
+from botrygt_eval.reports.charts import plot_burglary_lines, plot_survey_trends
+from botrygt_eval.reports.inputs import read_inputs
+from botrygt_eval.reports.output import say, show_figure, show_table, start
+from botrygt_eval.reports.tables import (
     burglary_trends,
     count_targets,
     effects_table,
-    plot_burglary_lines,
-    plot_survey_trends,
-    read_inputs,
-    say,
-    show_figure,
-    show_table,
-    start,
     survey_table,
     targets_table,
 )

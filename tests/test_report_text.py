@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from botrygt_eval.errors import ConfigError, ReportError
-from botrygt_eval.reports.content import fmt_interval, pct
+from botrygt_eval.reports.sentences import fmt_interval, pct
 from botrygt_eval.text.catalogue import (
     LANGS,
     TEXT,
@@ -142,3 +142,4 @@ def test_catalogue_is_read_from_the_data_file():
 
     assert CATALOGUE.suffix == ".yaml" and CATALOGUE.is_file()
     assert load_catalogue(CATALOGUE) == TEXT and len(TEXT) > 200
+

@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from botrygt_eval.reports.content import (
-    activity_reasons,
+from botrygt_eval.activities.reasons import activity_reasons
+from botrygt_eval.panel.balance import balanced
+from botrygt_eval.reports.output import show_table
+from botrygt_eval.reports.sentences import fmt_interval
+from botrygt_eval.reports.tables import (
     activity_summary,
     activity_totals,
-    balanced,
     burglary_trends,
     count_targets,
-    fmt_interval,
     kommune_burglary,
     publishable,
-    show_table,
     similar_kommuner,
     survey_table,
     targets_table,
@@ -222,7 +222,7 @@ def test_show_table_formats_numbers_per_language_and_keeps_codes_plain(monkeypat
 def test_simulated_data_stay_simulated_without_their_documents(tmp_path):
     """The simulator's marker in the data decides too: deleting README.md and truth.json
     does not make a simulated workspace pass as real."""
-    from botrygt_eval.reports.content import is_simulated
+    from botrygt_eval.io.simulated import workspace_is_simulated as is_simulated
 
     survey = tmp_path / "survey"
     survey.mkdir()
@@ -235,7 +235,7 @@ def test_simulated_data_stay_simulated_without_their_documents(tmp_path):
 
 
 def test_own_effect_sentence_says_when_it_cannot_be_told_from_no_effect():
-    from botrygt_eval.reports.content import own_effect_sentence
+    from botrygt_eval.reports.sentences import own_effect_sentence
 
     null = pd.DataFrame({"effekt_pct": [-11.2], "ki_fra_pct": [-30.1], "ki_til_pct": [12.9]})
     text = own_effect_sentence(null, "København", "da")
@@ -250,7 +250,7 @@ def test_synth_chart_years_are_burglaries_per_1000_households_a_year():
     burglaries per 1,000 households; a year with three quarters is left out."""
     import types
 
-    from botrygt_eval.reports.content import synth_in_years
+    from botrygt_eval.reports.tables import synth_in_years
 
     q = pd.DataFrame({"kommune_kode": 101, "period": range(11), "year": [2020] * 4 + [2021] * 4 + [2022] * 3,
                       "burglaries": [3, 0, 5, 2, 7, 1, 0, 4, 2, 2, 2], "households": 2000})  # fmt: skip
@@ -271,7 +271,7 @@ def test_every_saved_figure_carries_its_own_alt_text(tmp_path, monkeypatch):
     import IPython.display
     import matplotlib.pyplot as plt
 
-    from botrygt_eval.reports.content import ReportOutput, show_figure
+    from botrygt_eval.reports.output import ReportOutput, show_figure
 
     fig, ax = plt.subplots()
     ax.plot([2019, 2020], [1, 2])

@@ -9,12 +9,14 @@ with calibration-aware SEs are formed nationally and by municipality.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.instrument import available_years, derive_outcomes, load_instrument
 from botrygt_eval.survey.empty_cells import fix_empty_cells
+from botrygt_eval.survey.estimators.table import estimate_table
 from botrygt_eval.survey.weighting import WeightingResult, join_sample, weight_responses
 
 #: Outcomes the evaluation reports (derived by the item bank; see docs/DATA_FORMATS.md).
@@ -108,8 +110,6 @@ def survey_estimates(
     "empty_cell"`` rows with a ``note``, every margin cell dropped or collapsed because
     no one responded in it (such a kommune has no rows that year).
     """
-    from botrygt_eval.survey.estimators.table import estimate_table
-
     years = sorted(ws.responses["year"].unique()) if years is None else years
     tables, diags = [], []
     for year in years:
@@ -118,7 +118,7 @@ def survey_estimates(
         national = estimate_table(wy.design, present, min_cell=min_cell)
         national["kommune_kode"] = pd.NA
         local = estimate_table(wy.design, present, by="kommune_kode", min_cell=min_cell)
-        local["kommune_kode"] = local["domain"].str.split("=").str[1].astype("Int64")
+        local["kommune_kode"] = local["kommune_kode"].astype("Int64")  # the domain's own value
         t = pd.concat([national.astype({"kommune_kode": "Int64"}), local], ignore_index=True)
         t.insert(0, "year", int(year))
         tables.append(t.drop(columns=["domain"]))
@@ -141,3 +141,15 @@ def survey_estimates(
         "suppressed",
     ]
     return est[cols], pd.concat(diags, ignore_index=True)
+
+
+def estimates_for_reports(ws, *, given: str | Path | None = None, min_cell: int = 10):
+    """The survey estimates the reports read: the table in ``given`` when that file exists
+    (e.g. the demo's ``out/survey/survey_estimates.csv``), else :func:`survey_estimates`
+    of the workspace. The ``data_source`` column of a given table is dropped (the reports
+    stamp their own)."""
+    if given is not None and Path(given).exists():
+        est = pd.read_csv(given)
+    else:
+        est = survey_estimates(ws, min_cell=min_cell)[0]
+    return est.drop(columns=["data_source"], errors="ignore")
