@@ -27,7 +27,6 @@ simulated = True
 # %%
 # ruff: noqa: E402
 import importlib.util
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -41,7 +40,6 @@ from botrygt_eval.reports.sentences import interval_text
 from botrygt_eval.reports.tables import activity_summary, activity_totals
 from botrygt_eval.text.catalogue import cols, labels, num, t
 
-warnings.filterwarnings("ignore")
 say(f"# {t('activities.title', lang)}")
 out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)

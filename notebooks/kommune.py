@@ -26,8 +26,6 @@ simulated = True
 
 # %%
 # ruff: noqa: E402
-import warnings
-
 import matplotlib.pyplot as plt
 
 from botrygt_eval.did.compare import OWN_EFFECT_METHODS, own_effect
@@ -59,7 +57,6 @@ def p(x, digits=1):
     return num(x, lang, digits)
 
 
-warnings.filterwarnings("ignore")
 navn = kommune_name(kommune)
 say(f"# {t('kommune.title', lang, name=navn, year=year)}")
 out = start(out_dir, simulated, lang)

@@ -26,7 +26,6 @@ simulated = True
 
 # %%
 # ruff: noqa: E402
-import warnings
 from pathlib import Path
 
 from botrygt_eval.learning_review.pipeline import reproduce_learning_review
@@ -35,7 +34,6 @@ from botrygt_eval.reports.inputs import learning_review_file
 from botrygt_eval.reports.output import say, show_figure, show_table, start
 from botrygt_eval.text.catalogue import cols, num, t
 
-warnings.filterwarnings("ignore")
 say(f"# {t('review.title', lang)}")
 out = start(out_dir, simulated, lang)
 responses = learning_review_file(data_dir, year)

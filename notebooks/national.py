@@ -26,8 +26,6 @@ simulated = True
 
 # %%
 # ruff: noqa: E402
-import warnings
-
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -59,7 +57,6 @@ def p(x, digits=1):
     return num(x, lang, digits)
 
 
-warnings.filterwarnings("ignore")
 say(f"# {t('title.national', lang)}")
 out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)

@@ -295,3 +295,27 @@ def test_tile_map_key_names_every_code():
     assert key.startswith("<details>") and key.count("<b>") == 98
     assert "<b>KBH</b> København" in key and "<b>AAR</b> Aarhus" in key
     assert set(tiles["abbrev"]) <= set(re.findall(r"<b>(\w+)</b>", key))
+
+
+def test_the_packages_warnings_reach_the_reader_once_in_words(monkeypatch):
+    """A small cohort is said in the report's language with the message, once however many
+    times it is raised; a warning from elsewhere still goes to Python's own display."""
+    import warnings
+
+    import IPython.display
+
+    from botrygt_eval.errors import SmallCohortWarning
+    from botrygt_eval.reports import output
+
+    seen, python = [], []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: seen.append(obj.data))
+    monkeypatch.setattr(output, "_PYTHON_SHOWWARNING", lambda *a, **k: python.append(a[1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        output.show_warnings_to_the_reader("da")
+        for _ in range(3):
+            warnings.warn("small cohort(s): 2021 (2 units)", SmallCohortWarning, stacklevel=1)
+        warnings.warn("overflow", RuntimeWarning, stacklevel=1)
+    assert len(seen) == 1 and seen[0].startswith("**Bemærk om beregningen:** nogle grupper")
+    assert "(small cohort(s): 2021 (2 units))" in seen[0]
+    assert python == [RuntimeWarning]

@@ -24,7 +24,7 @@ from botrygt_eval.did.att_gt import att_gt
 from botrygt_eval.did.poisson import ppml
 from botrygt_eval.did.synth import Method, SynthResult, synth_did
 from botrygt_eval.did.twfe import event_study, twfe
-from botrygt_eval.errors import DroppedUnitsWarning
+from botrygt_eval.errors import DroppedUnitsWarning, SmallCohortWarning
 from botrygt_eval.instrument.comparability import SeriesBreak, first_series, series_breaks
 from botrygt_eval.panel.build import build_panel, survey_panel
 
@@ -144,8 +144,9 @@ SURVEY_DID = dict(unit="kommune_kode", time="year", cohort="cohort", outcome="es
 
 
 def _simple_att(d: pd.DataFrame) -> float:
-    with warnings.catch_warnings():  # the fit itself warned about dropped kommuner once
+    with warnings.catch_warnings():  # the fit itself warned once; its refits say the same
         warnings.simplefilter("ignore", DroppedUnitsWarning)
+        warnings.simplefilter("ignore", SmallCohortWarning)
         return float(aggregate(att_gt(d, **SURVEY_DID), "simple").overall_att)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import warnings
 from pathlib import Path
 
 import IPython.display as ipd
@@ -18,9 +19,11 @@ import pandas as pd
 from PIL import Image
 
 from botrygt_eval import SIMULATED_BANNER
+from botrygt_eval.errors import DidWarning
+from botrygt_eval.panel.build import PanelWarning
 from botrygt_eval.plots.style import mark_simulated
 from botrygt_eval.privacy.guard import guarded_to_csv
-from botrygt_eval.text.catalogue import check_lang, t
+from botrygt_eval.text.catalogue import check_lang, has, label, t
 
 
 def figure_alt(fig) -> str:
@@ -62,10 +65,39 @@ class ReportOutput:
         return frame
 
 
+#: The package's own warnings: the estimate is computed, but the reader must know
+#: (a small cohort, kommuner left out). Shown in the report, in words, once each.
+READER_WARNINGS: tuple[type[Warning], ...] = (DidWarning, PanelWarning)
+_PYTHON_SHOWWARNING = warnings.showwarning  # where every other warning goes
+
+
+def show_warnings_to_the_reader(lang: str = "da") -> None:
+    """Show each of the package's warnings (:data:`READER_WARNINGS`) in the report as a
+    note in ``lang``: what it means, then the message itself; a message seen before is
+    not repeated. Any other warning goes where Python sends it (nothing is hidden).
+    A Python warning on stderr would put file paths into a municipality's report."""
+    check_lang(lang)
+    seen = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, READER_WARNINGS):
+            return _PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
+        text = str(message)
+        if text not in seen:
+            seen.add(text)
+            meaning = next(label("warning", c.__name__, lang) for c in category.__mro__
+                           if has(f"warning.{c.__name__}"))  # fmt: skip
+            say(t("common.computation_note", lang, what=meaning, detail=text))
+
+    warnings.showwarning = show
+
+
 def start(out_dir: str | Path, simulated: bool, lang: str = "da") -> ReportOutput:
-    """Set up a report notebook: headless matplotlib, output folders, the banner shown."""
+    """Set up a report notebook: headless matplotlib, output folders, the banner shown,
+    the package's warnings shown to the reader (:func:`show_warnings_to_the_reader`)."""
     matplotlib.use("Agg")
     check_lang(lang)
+    show_warnings_to_the_reader(lang)
     if simulated:
         ipd.display(ipd.Markdown(t("common.simulated_note", lang)))
     return ReportOutput(out_dir, simulated)
