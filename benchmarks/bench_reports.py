@@ -14,7 +14,7 @@ from pathlib import Path
 from harness import Case
 
 from botrygt_eval.reference import kommuner
-from botrygt_eval.reports.content import prepare_inputs
+from botrygt_eval.reports.inputs import prepare_inputs
 from botrygt_eval.reports.render import render_kommuner, render_report
 
 

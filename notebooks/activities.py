@@ -27,27 +27,19 @@ simulated = True
 # %%
 # ruff: noqa: E402
 import importlib.util
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from botrygt_eval.reports.render.sentences import interval_text
 
-from botrygt_eval.reports.content import (
-    activity_reasons,
-    activity_summary,
-    activity_totals,
-    interval_text,
-    plot_activity_bars,
-    read_inputs,
-    say,
-    show_figure,
-    show_table,
-    start,
-)
+from botrygt_eval.activities.reasons import activity_reasons
+from botrygt_eval.reports.charts import plot_activity_bars
+from botrygt_eval.reports.inputs import read_inputs
+from botrygt_eval.reports.output import say, show_figure, show_table, start
+from botrygt_eval.reports.tables import activity_summary, activity_totals
 from botrygt_eval.text.catalogue import cols, labels, num, t
 
-warnings.filterwarnings("ignore")
 say(f"# {t('activities.title', lang)}")
 out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)

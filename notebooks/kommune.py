@@ -26,29 +26,29 @@ simulated = True
 
 # %%
 # ruff: noqa: E402
-import warnings
-
 import matplotlib.pyplot as plt
-
-from botrygt_eval.reference import kommune_name, politikreds_of
-from botrygt_eval.reports.content import (
-    activity_summary,
+from botrygt_eval.reports.render.sentences import (
     comparison_kommuner,
-    district_survey,
-    kommune_burglary,
     own_effect_sentence,
+    survey_gap_lines,
+)
+
+from botrygt_eval.did.compare import OWN_EFFECT_METHODS, own_effect
+from botrygt_eval.reference import kommune_name, politikreds_of
+from botrygt_eval.reports.charts import (
     plot_burglary_lines,
     plot_district,
     plot_survey_trends,
     plot_synth_years,
-    read_inputs,
-    say,
-    show_figure,
-    show_table,
-    start,
-    survey_gap_lines,
+)
+from botrygt_eval.reports.inputs import read_inputs
+from botrygt_eval.reports.output import say, show_figure, show_table, start
+from botrygt_eval.reports.tables import (
+    activity_summary,
+    district_survey,
+    kommune_burglary,
+    own_effect_table,
     survey_table,
-    synth_comparison,
     synth_in_years,
     targets_long,
     targets_table,
@@ -61,7 +61,6 @@ def p(x, digits=1):
     return num(x, lang, digits)
 
 
-warnings.filterwarnings("ignore")
 navn = kommune_name(kommune)
 say(f"# {t('kommune.title', lang, name=navn, year=year)}")
 out = start(out_dir, simulated, lang)
@@ -132,19 +131,20 @@ _ = out.table(dist, "politikreds_bekymring")
 
 # %%
 say(f"## {t('kommune.h_own_effect', lang)}\n{t('kommune.own_effect_intro', lang)}")
-synth, synth_res = (
-    synth_comparison(inp["panel_quarter"], kommune, seed, lang=lang)
-    if len(partner)
-    else (None, None)
+effect, effect_fits = (
+    own_effect(inp["panel_quarter"], kommune, seed=seed) if len(partner) else (None, None)
 )
-if len(partner) and synth is None:
+if len(partner) and effect is None:
     say(t("kommune.too_new", lang, signed=date(partner["signed_date"].min(), lang)))
 elif len(partner):
+    synth = own_effect_table(effect, lang)
+    synth_res = effect_fits[OWN_EFFECT_METHODS[0]]  # the headline method: synthetic DiD
     out.table(synth, "egen_effekt")
     say(own_effect_sentence(synth, navn, lang))
     show_table(synth, cols(lang, "metode", "effekt_pct", "ki_fra_pct", "ki_til_pct"), lang=lang)
     years = out.table(synth_in_years(synth_res, inp["panel_quarter"], kommune), "egen_effekt_aar")
-    fig = plot_synth_years(years, navn, f"{label('synth', 'sdid', lang)}: {navn}", lang=lang)
+    fig = plot_synth_years(years, navn, f"{label('synth', synth_res.method, lang)}: {navn}",
+                           lang=lang)  # fmt: skip
     show_figure(out.figure(fig, "egen_effekt"), t("kommune.synth_alt", lang), lang=lang)
     plt.close(fig)
     say(t("kommune.comparison_kommuner", lang, names=comparison_kommuner(synth_res, lang=lang),

@@ -26,21 +26,14 @@ simulated = True
 
 # %%
 # ruff: noqa: E402
-import warnings
 from pathlib import Path
 
 from botrygt_eval.learning_review.pipeline import reproduce_learning_review
 from botrygt_eval.learning_review.spec import load_instrument_pl
-from botrygt_eval.reports.content import (
-    learning_review_file,
-    say,
-    show_figure,
-    show_table,
-    start,
-)
+from botrygt_eval.reports.inputs import learning_review_file
+from botrygt_eval.reports.output import say, show_figure, show_table, start
 from botrygt_eval.text.catalogue import cols, num, t
 
-warnings.filterwarnings("ignore")
 say(f"# {t('review.title', lang)}")
 out = start(out_dir, simulated, lang)
 responses = learning_review_file(data_dir, year)

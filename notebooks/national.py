@@ -26,10 +26,10 @@ simulated = True
 
 # %%
 # ruff: noqa: E402
-import warnings
-
 import matplotlib.pyplot as plt
 import pandas as pd
+from botrygt_eval.panel.build.balance import balanced
+from botrygt_eval.reports.render.sentences import survey_gap_lines
 
 from botrygt_eval.did.compare import burglary_sensitivity
 from botrygt_eval.did.diagnostics import (
@@ -40,19 +40,13 @@ from botrygt_eval.did.headline import headline
 from botrygt_eval.did.inference import one_blas_thread
 from botrygt_eval.did.twfe import event_study
 from botrygt_eval.reference import kommune_name
-from botrygt_eval.reports.content import (
-    balanced,
+from botrygt_eval.reports.charts import plot_burglary_lines, plot_survey_trends
+from botrygt_eval.reports.inputs import read_inputs
+from botrygt_eval.reports.output import say, show_figure, show_table, start
+from botrygt_eval.reports.tables import (
     burglary_trends,
     count_targets,
     effects_table,
-    plot_burglary_lines,
-    plot_survey_trends,
-    read_inputs,
-    say,
-    show_figure,
-    show_table,
-    start,
-    survey_gap_lines,
     survey_table,
     targets_table,
 )
@@ -64,7 +58,6 @@ def p(x, digits=1):
     return num(x, lang, digits)
 
 
-warnings.filterwarnings("ignore")
 say(f"# {t('title.national', lang)}")
 out = start(out_dir, simulated, lang)
 inp = read_inputs(cache_dir)

@@ -127,3 +127,97 @@ def test_the_item_bank_records_the_2025_fear_break():
     assert comparable_years("fear_burglary", years, breaks, anchor=2017) == list(range(2017, 2025))
     assert comparable_years("fear_burglary", years, breaks, anchor=2026) == [2025, 2026]
     assert comparable_years("nabohjaelper", years, breaks, anchor=2017) == list(years)
+
+
+def test_own_effect_runs_each_declared_method_and_did_is_the_closed_form():
+    """One partnership kommune (101) and six kommuner without one, 8 quarters, start at 6.
+    The table has one row per method of OWN_EFFECT_METHODS, in that order; the plain DiD
+    row is the difference of the four means (worked out by hand, uniform donor and time
+    weights); a kommune whose partnership has no period in the data yet gives (None, None)."""
+    from botrygt_eval.did.compare import OWN_EFFECT_METHODS, own_effect
+
+    codes = [101, 147, 151, 153, 155, 157, 159]
+    rng = np.random.default_rng(2)
+    rows = []
+    for k in codes:
+        level = rng.normal(0, 0.3)
+        for t in range(8):
+            treated = int(k == 101 and t >= 6)
+            y = level + 0.05 * t - 0.2 * treated + rng.normal(0, 0.05)
+            rows.append({"kommune_kode": k, "period": t, "treated": treated, "log_rate": y})
+    p = pd.DataFrame(rows)
+    table, fits = own_effect(p, 101, seed=1, replications=20)
+    assert list(table["method"]) == list(OWN_EFFECT_METHODS) == list(fits)
+    y = p.pivot(index="kommune_kode", columns="period", values="log_rate")
+    post = y.columns >= 6
+    by_hand = (y.loc[101, post].mean() - y.loc[101, ~post].mean()) - (
+        y.drop(101).loc[:, post].to_numpy().mean() - y.drop(101).loc[:, ~post].to_numpy().mean()
+    )
+    did = table.set_index("method").loc["did"]
+    assert did["estimate"] == pytest.approx(by_hand, rel=1e-10)
+    assert did["ci_low"] < did["estimate"] < did["ci_high"] and did["se"] > 0
+    assert (table["n"] == 1).all()
+    assert own_effect(p.assign(treated=0), 101, seed=1) == (None, None)
+
+
+def _two_by_two(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """10 kommuner with a partnership seen from the 2020 survey, 12 without; 2019 and 2020;
+    each kommune-year estimate with its own SE (samples of very different sizes)."""
+    rng = np.random.default_rng(seed)
+    codes = np.arange(101, 123)
+    part = pd.DataFrame({"kommune_kode": codes[:10],
+                         "signed_date": pd.to_datetime(["2020-02-01"] * 10)})  # fmt: skip
+    grid = pd.DataFrame([(k, y) for k in codes for y in (2019, 2020)],
+                        columns=["kommune_kode", "year"])  # fmt: skip
+    grid["se"] = rng.uniform(0.005, 0.08, len(grid))
+    grid["estimate"] = 0.3 + rng.normal(0, grid["se"])
+    grid["n"], grid["variable"] = 100, "fear_burglary"
+    return grid, part
+
+
+def test_survey_did_carries_the_estimates_own_ses_2x2_closed_form():
+    """Two years, one cohort, never-treated controls: ATT = mean change of the partnership
+    kommuner minus that of the others, so its sampling variance is
+    sum_T (se_2019^2 + se_2020^2) / n_T^2 + sum_C (...) / n_C^2 (by hand). The SEs differ
+    tenfold between kommuner, so the closed form is not a multiple of the mean SE."""
+    grid, part = _two_by_two(4)
+    row = survey_effects(grid, part, outcomes=("fear_burglary",), breaks=()).iloc[0]
+    treated = grid["kommune_kode"].isin(part["kommune_kode"])
+    by_hand = np.sqrt((grid.loc[treated, "se"] ** 2).sum() / 10**2
+                      + (grid.loc[~treated, "se"] ** 2).sum() / 12**2)  # fmt: skip
+    assert row["se_sampling"] == pytest.approx(by_hand, rel=1e-9)
+    wide = grid.pivot(index="kommune_kode", columns="year", values="estimate")
+    change = wide[2020] - wide[2019]
+    att = change[change.index.isin(part["kommune_kode"])].mean() - change[
+        ~change.index.isin(part["kommune_kode"])].mean()  # fmt: skip
+    assert row["estimate"] == pytest.approx(att, rel=1e-10)
+    homoskedastic = grid["se"].mean() * np.sqrt(2 / 10 + 2 / 12)
+    assert abs(row["se_sampling"] - homoskedastic) > 0.02 * by_hand  # the SEs matter
+
+
+@pytest.mark.filterwarnings("ignore::botrygt_eval.errors.DroppedUnitsWarning")
+def test_survey_did_sampling_se_equals_the_per_estimate_derivative():
+    """Staggered cohorts and a kommune with a suppressed year (left out by the estimator):
+    the SE from one refit per cohort and year equals sqrt(sum c_i^2 se_i^2) with c_i found
+    for every single kommune-year estimate by its own refit (an independent route)."""
+    from botrygt_eval.did.compare import SURVEY_DID, sampling_se
+
+    grid, part = _survey_draw(7)
+    grid = grid[grid["kommune_kode"].isin([*range(101, 107), *range(121, 127), *range(141, 147)])
+                & grid["year"].between(2017, 2021)].reset_index(drop=True)  # fmt: skip
+    grid["se"] = np.random.default_rng(7).uniform(0.005, 0.05, len(grid))
+    grid["cohort"] = grid["kommune_kode"].map(survey_cohorts(part)).fillna(0).astype(int)
+    grid = grid.drop(index=grid.index[(grid["kommune_kode"] == 102) & (grid["year"] == 2019)])
+
+    def att(d):
+        return aggregate(att_gt(d, **SURVEY_DID), "simple").overall_att
+
+    base = att(grid)
+    weights = []
+    for i in grid.index:
+        bumped = grid.copy()
+        bumped.loc[i, "estimate"] += 1.0
+        weights.append(att(bumped) - base)
+    c = np.array(weights)
+    assert c[grid["kommune_kode"].eq(102).to_numpy()] == pytest.approx(0, abs=1e-12)  # left out
+    assert sampling_se(grid) == pytest.approx(np.sqrt((c**2 * grid["se"] ** 2).sum()), rel=1e-8)

@@ -204,3 +204,21 @@ def test_cli_derives_outcomes_from_item_codes(tmp_path):
 def test_cli_help_has_example():
     res = CliRunner().invoke(app, ["estimate", "--help"])
     assert res.exit_code == 0 and "Example: botrygt-eval estimate" in res.output
+
+
+def test_domain_values_read_the_json_labels_back_to_the_domains_own_values(calibrated):
+    """In memory the table carries each domain's value (``kommune_kode``); read back from
+    the JSON records, the label gives the same values (also for a two-column domain)."""
+    from botrygt_eval.survey.estimators.table import domain_values
+
+    d, _, des = calibrated
+    t = estimate_table(des, "fear_burglary", "kommune_kode", min_cell=0)
+    back = pd.DataFrame(table_records(t))
+    assert domain_values(back["domain"], "kommune_kode").astype(int).tolist() == list(
+        t["kommune_kode"]
+    )
+    two = estimate_table(des, "fear_burglary", ["sex", "kommune_kode"], min_cell=0)
+    labels = pd.DataFrame(table_records(two))["domain"]
+    assert domain_values(labels, "kommune_kode").astype(int).tolist() == list(two["kommune_kode"])
+    assert domain_values(labels, "sex").tolist() == list(two["sex"])
+    assert domain_values(pd.Series(["101", "Aarhus"]), "kommune_kode").tolist() == ["101", "Aarhus"]

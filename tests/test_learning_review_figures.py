@@ -12,9 +12,9 @@ from statsmodels.stats.proportion import proportion_confint
 
 from botrygt_eval.errors import InputFileError, InstrumentError
 from botrygt_eval.instrument import build_instrument
+from botrygt_eval.io.simulated import marked_simulated as is_simulated
 from botrygt_eval.learning_review.consistency import group_bases
 from botrygt_eval.learning_review.figures import (
-    is_simulated,
     load_projektleder_responses,
     recompute,
 )

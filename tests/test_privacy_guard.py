@@ -33,7 +33,7 @@ from botrygt_eval.privacy.guard import (
     scan_tree,
     write_distribution_list,
 )
-from botrygt_eval.reports.content import prepare_inputs
+from botrygt_eval.reports.inputs import prepare_inputs
 from botrygt_eval.simulate import simulate_workspace
 from botrygt_eval.simulate.config import SimulationConfig
 

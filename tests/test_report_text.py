@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from botrygt_eval.reports.render.sentences import fmt_interval, pct
 
 from botrygt_eval.errors import ConfigError, ReportError
-from botrygt_eval.reports.content import fmt_interval, pct
 from botrygt_eval.text.catalogue import (
     LANGS,
     TEXT,
@@ -142,3 +142,15 @@ def test_catalogue_is_read_from_the_data_file():
 
     assert CATALOGUE.suffix == ".yaml" and CATALOGUE.is_file()
     assert load_catalogue(CATALOGUE) == TEXT and len(TEXT) > 200
+
+
+def test_babel_numbers_round_the_exact_value_and_read_the_locale():
+    """Ties are judged on the binary value, as Python's format does: 2.45 is stored as
+    2.4500000000000001776 (up), 0.125 exactly (half to even, down); the thousands
+    separator and minus are CLDR's for da_DK and en_GB."""
+    from botrygt_eval.text.formats import LOCALES
+
+    assert LOCALES == {"da": "da_DK", "en": "en_GB"}
+    assert num(2.45, "da") == "2,5" and num(0.125, "en", 2) == "0.12"
+    assert num(-1415, "da", 0) == "-1.415" and num(-1415, "en", 0) == "-1,415"
+    assert date(dt.datetime(2024, 12, 31, 23, 59), "da") == "31. december 2024"

@@ -7,18 +7,18 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from botrygt_eval.panel.build.balance import balanced
+from botrygt_eval.reports.render.sentences import fmt_interval
 
-from botrygt_eval.reports.content import (
-    activity_reasons,
+from botrygt_eval.activities.reasons import activity_reasons
+from botrygt_eval.reports.output import show_table
+from botrygt_eval.reports.tables import (
     activity_summary,
     activity_totals,
-    balanced,
     burglary_trends,
     count_targets,
-    fmt_interval,
     kommune_burglary,
     publishable,
-    show_table,
     similar_kommuner,
     survey_table,
     targets_table,
@@ -222,7 +222,7 @@ def test_show_table_formats_numbers_per_language_and_keeps_codes_plain(monkeypat
 def test_simulated_data_stay_simulated_without_their_documents(tmp_path):
     """The simulator's marker in the data decides too: deleting README.md and truth.json
     does not make a simulated workspace pass as real."""
-    from botrygt_eval.reports.content import is_simulated
+    from botrygt_eval.io.simulated import workspace_is_simulated as is_simulated
 
     survey = tmp_path / "survey"
     survey.mkdir()
@@ -235,7 +235,7 @@ def test_simulated_data_stay_simulated_without_their_documents(tmp_path):
 
 
 def test_own_effect_sentence_says_when_it_cannot_be_told_from_no_effect():
-    from botrygt_eval.reports.content import own_effect_sentence
+    from botrygt_eval.reports.render.sentences import own_effect_sentence
 
     null = pd.DataFrame({"effekt_pct": [-11.2], "ki_fra_pct": [-30.1], "ki_til_pct": [12.9]})
     text = own_effect_sentence(null, "København", "da")
@@ -250,7 +250,7 @@ def test_synth_chart_years_are_burglaries_per_1000_households_a_year():
     burglaries per 1,000 households; a year with three quarters is left out."""
     import types
 
-    from botrygt_eval.reports.content import synth_in_years
+    from botrygt_eval.reports.tables import synth_in_years
 
     q = pd.DataFrame({"kommune_kode": 101, "period": range(11), "year": [2020] * 4 + [2021] * 4 + [2022] * 3,
                       "burglaries": [3, 0, 5, 2, 7, 1, 0, 4, 2, 2, 2], "households": 2000})  # fmt: skip
@@ -271,7 +271,7 @@ def test_every_saved_figure_carries_its_own_alt_text(tmp_path, monkeypatch):
     import IPython.display
     import matplotlib.pyplot as plt
 
-    from botrygt_eval.reports.content import ReportOutput, show_figure
+    from botrygt_eval.reports.output import ReportOutput, show_figure
 
     fig, ax = plt.subplots()
     ax.plot([2019, 2020], [1, 2])
@@ -302,7 +302,7 @@ def test_survey_gap_lines_read_the_prepared_csv_back():
     when a missing-year row leaves them empty)."""
     import io
 
-    from botrygt_eval.reports.content import survey_gap_lines
+    from botrygt_eval.reports.render.sentences import survey_gap_lines
 
     csv = "year,kind,variable,level,into\n2021,missing_year,,,\n2023,dropped,kommune_kode,147,\n"
     gaps = pd.read_csv(io.StringIO(csv))
@@ -314,3 +314,27 @@ def test_survey_gap_lines_read_the_prepared_csv_back():
     ]
     assert len(survey_gap_lines(gaps, 101)) == 1
     assert "Frederiksberg" in survey_gap_lines(gaps, None, "en")[1]
+
+
+def test_the_packages_warnings_reach_the_reader_once_in_words(monkeypatch):
+    """A small cohort is said in the report's language with the message, once however many
+    times it is raised; a warning from elsewhere still goes to Python's own display."""
+    import warnings
+
+    import IPython.display
+
+    from botrygt_eval.errors import SmallCohortWarning
+    from botrygt_eval.reports.render import output
+
+    seen, python = [], []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: seen.append(obj.data))
+    monkeypatch.setattr(output, "_PYTHON_SHOWWARNING", lambda *a, **k: python.append(a[1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        output.show_warnings_to_the_reader("da")
+        for _ in range(3):
+            warnings.warn("small cohort(s): 2021 (2 units)", SmallCohortWarning, stacklevel=1)
+        warnings.warn("overflow", RuntimeWarning, stacklevel=1)
+    assert len(seen) == 1 and seen[0].startswith("**Bemærk om beregningen:** nogle grupper")
+    assert "(small cohort(s): 2021 (2 units))" in seen[0]
+    assert python == [RuntimeWarning]

@@ -119,7 +119,7 @@ def test_a_kommune_without_respondents_and_a_missing_year_are_said_and_nothing_e
     gap rather than a bridged line (issue 18 §3)."""
     import shutil
 
-    from botrygt_eval.reports.content import read_inputs
+    from botrygt_eval.reports.inputs import read_inputs
     from botrygt_eval.reports.render import render_kommuner
 
     ws = tmp_path / "ws"
@@ -151,7 +151,7 @@ def test_a_kommune_without_respondents_and_a_missing_year_are_said_and_nothing_e
         and not ((est["year"] == 2023) & (est["kommune_kode"] == 147)).any()
     )
     full = tmp_path / "full"
-    from botrygt_eval.reports.content import prepare_inputs
+    from botrygt_eval.reports.inputs import prepare_inputs
 
     ref = read_inputs(Path(prepare_inputs(workspace, full)["survey_estimates"]).parent)
     ref = ref["survey_estimates"]

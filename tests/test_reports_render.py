@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from botrygt_eval.errors import ReportError
-from botrygt_eval.reports.content import prepare_inputs
+from botrygt_eval.reports.inputs import prepare_inputs
 from botrygt_eval.reports.render import render_kommuner, render_report
 from botrygt_eval.simulate import simulate_workspace
 from botrygt_eval.simulate.config import SimulationConfig

@@ -49,7 +49,7 @@ def fieldwork_cmd(
 ) -> None:
     """Response rates by kommune × sex × age band, MOE per kommune against the target, reminders."""
     from botrygt_eval.io.responses import load_sample
-    from botrygt_eval.reports.content import is_simulated
+    from botrygt_eval.io.simulated import workspace_is_simulated as is_simulated
     from botrygt_eval.sampling.fieldwork import fieldwork_status, write_fieldwork
 
     s = load_sample(sample, quarantine_dir=out / "quarantine")

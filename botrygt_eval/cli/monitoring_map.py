@@ -112,8 +112,8 @@ def map_cmd(
         by_area = area_monitoring(data, code, load_area_lookup(areas), threshold, periods=periods)
         by_area.to_csv(out / "omraader.csv", index=False, lineterminator="\n")
     if png:
+        from botrygt_eval.io.simulated import workspace_is_simulated as is_simulated
         from botrygt_eval.monitoring.png import write_map_pngs
-        from botrygt_eval.reports.content import is_simulated
 
         write_map_pngs(result, out, lang=lang, boundary=boundary, simulated=is_simulated(data))
     s = result.summary

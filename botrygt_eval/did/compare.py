@@ -4,6 +4,8 @@ Burglary (log rate per 1,000 households) by two-way fixed effects and by
 Callaway–Sant'Anna with not-yet-treated controls; burglary counts by PPML with a
 household offset; fear of burglary and Nabohjælp membership by Callaway–Sant'Anna
 on municipality-year survey estimates. Every row carries its SE, interval and n.
+Each partnership kommune's own effect on its burglary rate (:func:`own_effect`) by the
+synthetic-control family, the methods declared in :data:`OWN_EFFECT_METHODS`.
 A survey outcome whose series breaks (the item bank's comparability record,
 :mod:`botrygt_eval.instrument.comparability`) is estimated on the years comparable with
 its first year only; the row names the years left out (``excluded_years``).
@@ -11,12 +13,18 @@ its first year only; the row names the years left out (``excluded_years``).
 
 from __future__ import annotations
 
+import math
+import warnings
+
+import numpy as np
 import pandas as pd
 
 from botrygt_eval.did.aggregate import aggregate
 from botrygt_eval.did.att_gt import att_gt
 from botrygt_eval.did.poisson import ppml
+from botrygt_eval.did.synth.fit import Method, SynthResult, synth_did
 from botrygt_eval.did.twfe import event_study, twfe
+from botrygt_eval.errors import DroppedUnitsWarning, SmallCohortWarning
 from botrygt_eval.instrument.comparability import SeriesBreak, first_series, series_breaks
 from botrygt_eval.panel.build import build_panel, survey_panel
 
@@ -31,11 +39,13 @@ COLUMNS = [
     "n_units",
     "n_obs",
     "excluded_years",
+    "se_sampling",
 ]
 
 
-def _row(outcome, estimator, scale, est, se, lo, hi, n_units, n_obs, excluded="") -> dict:
-    values = [outcome, estimator, scale, est, se, lo, hi, n_units, n_obs, excluded]
+def _row(outcome, estimator, scale, est, se, lo, hi, n_units, n_obs, excluded="",
+         se_sampling=np.nan) -> dict:  # fmt: skip
+    values = [outcome, estimator, scale, est, se, lo, hi, n_units, n_obs, excluded, se_sampling]
     return dict(zip(COLUMNS, values, strict=True))
 
 
@@ -120,13 +130,50 @@ def survey_effects(
     for outcome in outcomes:
         d = sp[sp["variable"] == outcome]
         excluded = ", ".join(map(str, left_out[outcome]))
-        cs = att_gt(d, unit="kommune_kode", time="year", cohort="cohort", outcome="estimate",
-                    control="notyet", method="dr")  # fmt: skip
+        cs = att_gt(d, **SURVEY_DID)
         s = aggregate(cs, "simple", se="jackknife").to_frame().iloc[0]
         rows.append(_row(outcome, "Callaway-Sant'Anna on kommune-year survey estimates", "share",
                          s["estimate"], s["se"], s["ci_low"], s["ci_high"],
-                         cs.data.n_units, cs.data.n_obs, excluded))  # fmt: skip
+                         cs.data.n_units, cs.data.n_obs, excluded, sampling_se(d)))  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+#: The survey DiD: CS on kommune-year estimates, not-yet-treated controls, no covariates.
+SURVEY_DID = dict(unit="kommune_kode", time="year", cohort="cohort", outcome="estimate",
+                  control="notyet", method="dr")  # fmt: skip
+
+
+def _simple_att(d: pd.DataFrame) -> float:
+    with warnings.catch_warnings():  # the fit itself warned once; its refits say the same
+        warnings.simplefilter("ignore", DroppedUnitsWarning)
+        warnings.simplefilter("ignore", SmallCohortWarning)
+        return float(aggregate(att_gt(d, **SURVEY_DID), "simple").overall_att)
+
+
+def sampling_se(d: pd.DataFrame) -> float:
+    """The SE of the survey DiD's simple ATT due to the survey samples alone, carried
+    from each kommune-year estimate's own ``se``: ``sqrt(sum_it c_it^2 se_it^2)``.
+
+    Without covariates the estimate is linear in the kommune-year estimates,
+    ``ATT = sum_it c_it y_it``, and kommuner of one cohort are exchangeable, so every
+    estimate of a cohort in a year has the same weight ``c``: adding 1 to all ``m`` of
+    them moves the ATT by ``m c`` (one refit per cohort and year, exact for a linear
+    estimator). The samples are independent between kommuner (strata) and years. Kommuner
+    the estimator leaves out (not observed in every year) have weight 0. The cluster
+    jackknife ``se`` over kommuner covers this sampling error and the kommune-to-kommune
+    variation of the effect; ``se_sampling`` says how much of it the survey's own
+    precision explains (docs/ESTIMATION.md).
+    """
+    years = d["year"].nunique()
+    full = d.groupby("kommune_kode")["year"].transform("nunique").eq(years)
+    base = _simple_att(d)
+    variance = 0.0
+    for _, idx in d[full].groupby(["cohort", "year"]).groups.items():
+        bumped = d.copy()
+        bumped.loc[idx, "estimate"] += 1.0
+        c = (_simple_att(bumped) - base) / len(idx)
+        variance += c**2 * float((d.loc[idx, "se"].astype(float) ** 2).sum())
+    return math.sqrt(variance)
 
 
 def burglary_sensitivity(es, *, mbar=(0.0, 0.5, 1.0, 1.5, 2.0), grid_points: int = 200):
@@ -143,3 +190,40 @@ def burglary_sensitivity(es, *, mbar=(0.0, 0.5, 1.0, 1.5, 2.0), grid_points: int
     with one_blas_thread():  # many small linear programs: threads only fight (10x slower)
         return honest_did(es, restriction="relative_magnitudes", m_grid=list(mbar),
                           l_vec=[1.0 / num_post] * num_post, grid_points=grid_points)  # fmt: skip
+
+
+#: How a kommune's own effect is estimated, the headline method first (docs/SYNTH.md):
+#: synthetic DiD, synthetic control, and plain DiD against every kommune without a partnership.
+OWN_EFFECT_METHODS: tuple[Method, ...] = ("sdid", "sc", "did")
+
+OWN_EFFECT_COLUMNS = ["method", "estimate", "se", "ci_low", "ci_high", "pre_rmse", "n"]
+
+
+def own_effect(
+    panel_quarter: pd.DataFrame,
+    kommune: int,
+    *,
+    seed: int,
+    replications: int = 50,
+    methods: tuple[Method, ...] = OWN_EFFECT_METHODS,
+) -> tuple[pd.DataFrame, dict[str, SynthResult]] | tuple[None, None]:
+    """The kommune's own partnership effect on its log burglary rate, by each of ``methods``.
+
+    Each method compares the kommune with the kommuner never in a partnership; the
+    interval comes from ``replications`` placebo runs on those donors (``seed``). Returns
+    ``(table, results)``: one row per method (``method, estimate, se, ci_low, ci_high,
+    pre_rmse, n``, log scale) and each method's :class:`SynthResult`, in ``methods``' order.
+    ``(None, None)`` when the panel holds no treated period of the kommune yet (signed
+    after the data end): too new to measure.
+    """
+    mine = panel_quarter[panel_quarter["kommune_kode"].eq(kommune)]
+    if not mine["treated"].eq(1).any():
+        return None, None
+    results = {
+        m: synth_did(panel_quarter, unit="kommune_kode", time="period", outcome="log_rate",
+                     treat="treated", method=m, target=kommune, replications=replications,
+                     seed=seed)
+        for m in methods
+    }  # fmt: skip
+    rows = [r.to_frame().iloc[-1] for r in results.values()]
+    return pd.DataFrame(rows)[OWN_EFFECT_COLUMNS].reset_index(drop=True), results

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from botrygt_eval import SIMULATED_MARKER
 from botrygt_eval.errors import InputFileError, check_option
 from botrygt_eval.instrument.schema import response_schema
 from botrygt_eval.io.quarantine import LoadResult
 from botrygt_eval.io.responses import load_responses
+from botrygt_eval.io.simulated import marked_simulated
 from botrygt_eval.learning_review.consistency import RULE_CHOICES, RuleChoice, row_components
 from botrygt_eval.learning_review.grim import ROUNDINGS, Rounding, round_pct
 from botrygt_eval.learning_review.spec import YEAR, ReviewSpec, load_instrument_pl, load_spec
@@ -46,14 +46,6 @@ def load_projektleder_responses(
         schema=lambda year: response_schema(load_instrument_pl(year, root)),
         quarantine_dir=quarantine_dir,
     )
-
-
-def is_simulated(responses: pd.DataFrame) -> bool:
-    """True when the file carries the simulator's marker column with every value 1."""
-    if SIMULATED_MARKER not in responses.columns:
-        return False
-    marker = pd.to_numeric(responses[SIMULATED_MARKER], errors="coerce")
-    return bool(len(marker)) and bool((marker == 1).all())
 
 
 def _wilson(k: np.ndarray, n: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +124,7 @@ def recompute(
 ) -> ReviewFigures:
     """Every published percentage recomputed from ``responses`` (one row per respondent).
 
-    ``simulated=None`` detects the simulator's marker column (see :func:`is_simulated`).
+    ``simulated=None`` detects the simulator's marker column (:func:`botrygt_eval.io.simulated.marked_simulated`).
     """
     check_option("rounding", rounding, ROUNDINGS)
     check_option("rule", rule, RULE_CHOICES)
@@ -174,5 +166,5 @@ def recompute(
     rows["ci_low"] = np.where(n > 0, 100 * lo, np.nan)
     rows["ci_high"] = np.where(n > 0, 100 * hi, np.nan)
     if simulated is None:
-        simulated = is_simulated(responses)
+        simulated = marked_simulated(responses)
     return ReviewFigures(rows, spec, bool(simulated), rounding, rule)

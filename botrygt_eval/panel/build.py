@@ -45,6 +45,7 @@ import pandas as pd
 
 from botrygt_eval.errors import ConfigError, InputFileError, check_option
 from botrygt_eval.reference import kommuner, to_kommune_kode
+from botrygt_eval.survey.estimators.table import domain_values
 
 Frequency = Literal["quarter", "year"]
 Timing = Literal["next_period", "same_period", "majority"]
@@ -395,8 +396,7 @@ def survey_panel(
     if "kommune_kode" not in e.columns:
         _require(e, ("domain",), "estimates")
         e = e[e["domain"].notna() & (e["domain"].astype(str).str.strip() != "")]
-        dom = e["domain"].astype(str).str.split("=").str[-1].str.strip()
-        e["kommune_kode"] = dom.map(to_kommune_kode)
+        e["kommune_kode"] = domain_values(e["domain"], "kommune_kode").map(to_kommune_kode)
     if "year" not in e.columns:
         if year is None:
             raise ConfigError(

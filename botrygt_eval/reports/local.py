@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from botrygt_eval.reports.output import say, show_figure, show_table
+from botrygt_eval.reports.render.sentences import interval_text
 from botrygt_eval.text.catalogue import num, percent, t
 
 HOTSPOT_COLUMNS = ("nr", "placering", "households", "burglaries", "rate_shrunk", "rate_low",
@@ -112,7 +114,6 @@ def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
     from botrygt_eval.monitoring.local import load_area_lookup
     from botrygt_eval.monitoring.maps import cell_map, gap_map, near_repeat_figure
     from botrygt_eval.reference import kommune_name
-    from botrygt_eval.reports.content import say, show_figure, show_table
 
     if not has_local_data(data_dir, kommune):
         return None
@@ -190,7 +191,6 @@ def show_media_series(out, data_dir: str | Path, cache_dir: str | Path, kommune:
                       lang: str = "da", min_n: int = 10):  # fmt: skip
     """The constructive-coverage chart (nation and ``kommune``), when there is media data."""
     from botrygt_eval.media.plots import media_series_figure
-    from botrygt_eval.reports.content import say, show_figure
 
     series = media_series_cached(data_dir, cache_dir, min_n)
     if series is None:
@@ -212,7 +212,6 @@ def show_media_series(out, data_dir: str | Path, cache_dir: str | Path, kommune:
 def _show_pooled_media(out, local: pd.DataFrame, lang: str, min_n: int) -> None:
     """The kommune's constructive share over pooled years (few articles a year)."""
     from botrygt_eval.media.series import pooled_periods
-    from botrygt_eval.reports.content import interval_text, say, show_table
     from botrygt_eval.text.catalogue import cols
 
     pooled = pooled_periods(local, min_n)
@@ -264,7 +263,6 @@ def show_tile_map(out, panel_year: pd.DataFrame, partnerships: pd.DataFrame, yea
                   lang: str = "da", min_n: int = 10):  # fmt: skip
     """The national report's tile map of the change in burglary rate, partnerships outlined."""
     from botrygt_eval.monitoring.tilemap import tile_map
-    from botrygt_eval.reports.content import say, show_figure
 
     signed = pd.to_datetime(partnerships["signed_date"]).dt.year
     base = int(signed.min()) - 1 if len(signed) else None

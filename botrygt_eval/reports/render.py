@@ -30,7 +30,10 @@ from pathlib import Path
 
 from botrygt_eval import __version__
 from botrygt_eval.errors import BotrygtError, ReportError, check_option
+from botrygt_eval.io.simulated import workspace_is_simulated
 from botrygt_eval.options import DEFAULT_SEED, ReportKind, choices
+from botrygt_eval.reports.inputs import prepare_inputs
+from botrygt_eval.reports.provenance import input_hashes, sha256
 from botrygt_eval.text.catalogue import LANGS, t
 
 KINDS: tuple[str, ...] = choices(ReportKind)
@@ -71,22 +74,6 @@ def template_path(kind: str) -> Path:
     return path
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def input_hashes(data_dir: str | Path) -> list[dict]:
-    """sha256 and size of every file of the workspace (sorted by relative path)."""
-    root = Path(data_dir)
-    files = sorted(p for p in root.rglob("*") if p.is_file() and "quarantine" not in p.parts)
-    return [{"fil": str(p.relative_to(root)), "sha256": sha256(p), "bytes": p.stat().st_size}
-            for p in files]  # fmt: skip
-
-
 def report_stem(kind: str, kommune: int | None = None) -> str:
     """Folder and file name of a report: ``national``, ``kommune_851``, ``learning_review``."""
     return f"kommune_{kommune}" if kind == "kommune" else kind.replace("-", "_")
@@ -117,7 +104,7 @@ def render_report(
 ) -> ReportResult:
     """Execute one template into ``out/<stem>/`` and export HTML without code cells.
 
-    ``cache`` is a folder prepared by :func:`botrygt_eval.reports.content.prepare_inputs`
+    ``cache`` is a folder prepared by :func:`botrygt_eval.reports.inputs.prepare_inputs`
     (made in ``out/_inputs`` when not given, from ``survey_csv``/``effects_csv`` when those
     already-computed tables exist, e.g. the demo's). Skips the run when the folder's
     ``provenance.json`` has the same key (parameters, input hashes, template, version)
@@ -143,7 +130,6 @@ def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cel
     from botrygt_eval.privacy.guard import check_tree
     from botrygt_eval.privacy.sandbox import start_kernel
     from botrygt_eval.reference import to_kommune_kode
-    from botrygt_eval.reports.content import is_simulated, prepare_inputs
 
     check_option("kind", kind, KINDS)
     check_option("lang", lang, LANGS)
@@ -167,7 +153,7 @@ def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cel
     hashes = input_hashes(data) if hashes is None else hashes
     parameters = {"data_dir": str(data), "cache_dir": str(cache), "out_dir": str(folder),
                   "year": int(year), "kommune": kommune, "seed": int(seed), "lang": lang,
-                  "min_cell": int(min_cell), "simulated": is_simulated(data)}  # fmt: skip
+                  "min_cell": int(min_cell), "simulated": workspace_is_simulated(data)}  # fmt: skip
     key = _key({k: v for k, v in parameters.items() if k not in ("out_dir", "cache_dir")},
                hashes, template)  # fmt: skip
     html, nb = folder / f"{stem}.html", folder / f"{stem}.ipynb"
@@ -386,8 +372,6 @@ def render_kommuner(
 def _render_batch(data, out, kommuner, *, year, seed, cache, jobs, force, survey_csv, lang,
                   on_done) -> list[BatchOutcome]:  # fmt: skip
     import multiprocessing
-
-    from botrygt_eval.reports.content import prepare_inputs
 
     data = Path(data).resolve()
     if not data.is_dir():

@@ -9,12 +9,14 @@ with calibration-aware SEs are formed nationally and by municipality.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.instrument import available_years, derive_outcomes, load_instrument
 from botrygt_eval.survey.empty_cells import fix_empty_cells
+from botrygt_eval.survey.estimators.table import estimate_table
 from botrygt_eval.survey.weighting import WeightingResult, join_sample, weight_responses
 
 #: Outcomes the evaluation reports (derived by the item bank; see docs/DATA_FORMATS.md).
@@ -110,8 +112,6 @@ def survey_estimates(
     "empty_cell"`` rows with a ``note``, every margin cell dropped or collapsed because
     no one responded in it (such a kommune has no rows that year).
     """
-    from botrygt_eval.survey.estimators.table import estimate_table
-
     years = sorted(ws.responses["year"].unique()) if years is None else years
     tables, diags = [], []
     for year in years:
@@ -120,7 +120,7 @@ def survey_estimates(
         national = estimate_table(wy.design, present, min_cell=min_cell)
         national["kommune_kode"] = pd.NA
         local = estimate_table(wy.design, present, by="kommune_kode", min_cell=min_cell)
-        local["kommune_kode"] = local["domain"].str.split("=").str[1].astype("Int64")
+        local["kommune_kode"] = local["kommune_kode"].astype("Int64")  # the domain's own value
         t = pd.concat([national.astype({"kommune_kode": "Int64"}), local], ignore_index=True)
         t.insert(0, "year", int(year))
         tables.append(t.drop(columns=["domain"]))
@@ -164,3 +164,15 @@ def survey_gaps(estimates: pd.DataFrame, diagnostics: pd.DataFrame | None = None
         rows += [dict(year=int(r.year), kind=r.action, variable=r.variable, level=r.level,
                       into=r.into) for r in cells.itertuples(index=False)]  # fmt: skip
     return pd.DataFrame(rows, columns=["year", "kind", "variable", "level", "into"])
+
+
+def estimates_for_reports(ws, *, given: str | Path | None = None, min_cell: int = 10):
+    """The survey estimates the reports read: the table in ``given`` when that file exists
+    (e.g. the demo's ``out/survey/survey_estimates.csv``), else :func:`survey_estimates`
+    of the workspace. The ``data_source`` column of a given table is dropped (the reports
+    stamp their own). Returns ``(estimates, gaps)``; ``gaps`` is :func:`survey_gaps`."""
+    if given is not None and Path(given).exists():
+        est, diagnostics = pd.read_csv(given), None
+    else:
+        est, diagnostics = survey_estimates(ws, min_cell=min_cell)
+    return est.drop(columns=["data_source"], errors="ignore"), survey_gaps(est, diagnostics)

@@ -9,8 +9,9 @@ as they are: only what a reader sees is translated.
 
 Adding text to a report: add an id to ``data/report_text.yaml`` with both languages (the
 loader refuses an id without both, or with different placeholders), then ``t("my.id", lang, n=...)`` in the notebook.
-Numbers go through :func:`num`, :func:`percent` or :func:`date` first, so they are
-written the reader's way ("1.234,5" in Danish, "1,234.5" in English).
+Numbers go through :func:`num`, :func:`percent` or :func:`date` first (Babel, in
+:mod:`botrygt_eval.text.formats`), so they are written the reader's way ("1.234,5" in
+Danish, "1,234.5" in English).
 
 Message ids are grouped by prefix: ``common.`` (every report), ``col.<column>`` (table
 headers, see :func:`cols`), ``outcome.``/``activity.``/``estimator.``/... (labels of
@@ -20,58 +21,15 @@ codes, see :func:`label`), ``fig.`` (chart labels) and one prefix per report
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 import string
 from pathlib import Path
 
 import yaml
 
-from botrygt_eval.errors import ReportError, check_option
+from botrygt_eval.errors import ReportError
 
-LANGS: tuple[str, ...] = ("da", "en")
-
-_MONTHS = {
-    "da": ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}  # fmt: skip
-
-
-def check_lang(lang: str) -> str:
-    """Refuse a language other than ``da`` or ``en`` (listing both)."""
-    check_option("lang", lang, LANGS)
-    return lang
-
-
-# --------------------------------------------------------------------------- numbers
-def num(x: float | None, lang: str = "da", digits: int = 1) -> str:
-    """``1234.5`` as ``1.234,5`` (da) or ``1,234.5`` (en); missing as ``–``."""
-    check_lang(lang)
-    if x is None or not math.isfinite(float(x)):
-        return "–"
-    text = f"{float(x):,.{digits}f}"  # 1,234.5
-    if lang == "da":
-        text = text.translate(str.maketrans(",.", ".,"))
-    return text
-
-
-def percent(x: float | None, lang: str = "da", digits: int = 1) -> str:
-    """A percentage already on the 0-100 scale: ``12,3 %`` (da) or ``12.3%`` (en)."""
-    text = num(x, lang, digits)
-    if text == "–":
-        return text
-    return f"{text} %" if lang == "da" else f"{text}%"
-
-
-def date(d, lang: str = "da") -> str:
-    """A date as ``5. marts 2019`` (da) or ``5 March 2019`` (en)."""
-    check_lang(lang)
-    if isinstance(d, str):
-        d = _dt.date.fromisoformat(d[:10])
-    month = _MONTHS[lang][d.month - 1]
-    return f"{d.day}. {month} {d.year}" if lang == "da" else f"{d.day} {month} {d.year}"
+# num, percent and date are re-exported: the templates import all their text from here
+from botrygt_eval.text.formats import LANGS, check_lang, date, num, percent  # noqa: F401
 
 
 # --------------------------------------------------------------------------- lookup

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from botrygt_eval import reference
 from botrygt_eval.did.synth.weights import WeightProblem, solve_weights
 from botrygt_eval.errors import (
     DidDataError,
@@ -296,10 +297,9 @@ class CohortFit:
 
 
 def _unit_label(u: object) -> str:
-    from botrygt_eval.reference import kommune_name
-
+    """A unit's name for people: the kommune's name when the unit is a kommune code."""
     try:
-        return str(kommune_name(int(u)))
+        return str(reference.kommune_name(int(u)))
     except Exception:  # not a kommune code: show the unit as given
         return str(u)
 
@@ -532,11 +532,9 @@ def _prepare(
     if donors is not None:
         treated_units = list(units[ever & ~always])
         if callable(donors):
-            from botrygt_eval.reference import kommuner
-
             frame = data.copy()
             frame.attrs["synth_unit"] = unit
-            allowed = set(donors(frame, kommuner(), treated_units))
+            allowed = set(donors(frame, reference.kommuner(), treated_units))
         else:
             allowed = set(donors)
         donor_mask &= np.isin(units, list(allowed))

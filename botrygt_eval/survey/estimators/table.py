@@ -62,6 +62,20 @@ def table_records(table: pd.DataFrame) -> list[dict]:
     return out
 
 
+def domain_values(domains: pd.Series, column: str) -> pd.Series:
+    """The value of ``column`` in each domain label of an estimate table read back from a
+    file (``estimate --json``): ``kommune_kode=101`` or ``region=1,kommune_kode=101`` give
+    ``"101"``; a bare label (``101``, ``Aarhus``) is the value itself. In memory the table
+    carries the domain's own columns (:func:`estimate_table`), so only a file needs this:
+    it is the inverse of the labels the estimators give their domains."""
+
+    def value(label: str) -> str:
+        parts = dict(p.partition("=")[::2] for p in label.split(",") if "=" in p)
+        return parts.get(column, label if "=" not in label else "").strip()
+
+    return domains.astype(str).map(value)
+
+
 def declare_calibration(
     design: SurveyDesign, margins: pd.DataFrame, *, design_weight: str
 ) -> SurveyDesign:
