@@ -31,12 +31,12 @@ import importlib.util
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from botrygt_eval.reports.render.sentences import interval_text
 
 from botrygt_eval.activities.reasons import activity_reasons
 from botrygt_eval.reports.charts import plot_activity_bars
 from botrygt_eval.reports.inputs import read_inputs
 from botrygt_eval.reports.output import say, show_figure, show_table, start
+from botrygt_eval.reports.sentences import interval_text
 from botrygt_eval.reports.tables import activity_summary, activity_totals
 from botrygt_eval.text.catalogue import cols, labels, num, t
 

@@ -27,11 +27,6 @@ simulated = True
 # %%
 # ruff: noqa: E402
 import matplotlib.pyplot as plt
-from botrygt_eval.reports.render.sentences import (
-    comparison_kommuner,
-    own_effect_sentence,
-    survey_gap_lines,
-)
 
 from botrygt_eval.did.compare import OWN_EFFECT_METHODS, own_effect
 from botrygt_eval.reference import kommune_name, politikreds_of
@@ -43,6 +38,11 @@ from botrygt_eval.reports.charts import (
 )
 from botrygt_eval.reports.inputs import read_inputs
 from botrygt_eval.reports.output import say, show_figure, show_table, start
+from botrygt_eval.reports.sentences import (
+    comparison_kommuner,
+    own_effect_sentence,
+    survey_gap_lines,
+)
 from botrygt_eval.reports.tables import (
     activity_summary,
     district_survey,

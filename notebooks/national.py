@@ -28,8 +28,6 @@ simulated = True
 # ruff: noqa: E402
 import matplotlib.pyplot as plt
 import pandas as pd
-from botrygt_eval.panel.build.balance import balanced
-from botrygt_eval.reports.render.sentences import survey_gap_lines
 
 from botrygt_eval.did.compare import burglary_sensitivity
 from botrygt_eval.did.diagnostics import (
@@ -39,10 +37,12 @@ from botrygt_eval.did.diagnostics import (
 from botrygt_eval.did.headline import headline
 from botrygt_eval.did.inference import one_blas_thread
 from botrygt_eval.did.twfe import event_study
+from botrygt_eval.panel.balance import balanced
 from botrygt_eval.reference import kommune_name
 from botrygt_eval.reports.charts import plot_burglary_lines, plot_survey_trends
 from botrygt_eval.reports.inputs import read_inputs
 from botrygt_eval.reports.output import say, show_figure, show_table, start
+from botrygt_eval.reports.sentences import survey_gap_lines
 from botrygt_eval.reports.tables import (
     burglary_trends,
     count_targets,

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from botrygt_eval.panel.build.balance import balanced
-from botrygt_eval.reports.render.sentences import fmt_interval
+from botrygt_eval.panel.balance import balanced
+from botrygt_eval.reports.sentences import fmt_interval
 
 from botrygt_eval.activities.reasons import activity_reasons
 from botrygt_eval.reports.output import show_table
@@ -235,7 +235,7 @@ def test_simulated_data_stay_simulated_without_their_documents(tmp_path):
 
 
 def test_own_effect_sentence_says_when_it_cannot_be_told_from_no_effect():
-    from botrygt_eval.reports.render.sentences import own_effect_sentence
+    from botrygt_eval.reports.sentences import own_effect_sentence
 
     null = pd.DataFrame({"effekt_pct": [-11.2], "ki_fra_pct": [-30.1], "ki_til_pct": [12.9]})
     text = own_effect_sentence(null, "København", "da")
@@ -302,7 +302,7 @@ def test_survey_gap_lines_read_the_prepared_csv_back():
     when a missing-year row leaves them empty)."""
     import io
 
-    from botrygt_eval.reports.render.sentences import survey_gap_lines
+    from botrygt_eval.reports.sentences import survey_gap_lines
 
     csv = "year,kind,variable,level,into\n2021,missing_year,,,\n2023,dropped,kommune_kode,147,\n"
     gaps = pd.read_csv(io.StringIO(csv))
@@ -324,7 +324,7 @@ def test_the_packages_warnings_reach_the_reader_once_in_words(monkeypatch):
     import IPython.display
 
     from botrygt_eval.errors import SmallCohortWarning
-    from botrygt_eval.reports.render import output
+    from botrygt_eval.reports import output
 
     seen, python = [], []
     monkeypatch.setattr(IPython.display, "display", lambda obj: seen.append(obj.data))

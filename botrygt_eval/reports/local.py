@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.reports.output import say, show_figure, show_table
-from botrygt_eval.reports.render.sentences import interval_text
+from botrygt_eval.reports.sentences import interval_text
 from botrygt_eval.text.catalogue import num, percent, t
 
 HOTSPOT_COLUMNS = ("nr", "placering", "households", "burglaries", "rate_shrunk", "rate_low",

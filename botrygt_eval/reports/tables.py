@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.reference import kommune_name, kommuner
-from botrygt_eval.reports.render.sentences import interval_text
+from botrygt_eval.reports.sentences import interval_text
 from botrygt_eval.text.catalogue import labels, num, t
 
 #: Danish labels of the codes (docs/DATA_FORMATS.md); other languages: ``labels(group, lang)``.
