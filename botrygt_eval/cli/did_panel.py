@@ -10,7 +10,6 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from botrygt_eval.cli._json import json_safe
 from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.sample import read_table
 from botrygt_eval.did.twfe import event_study, twfe
@@ -94,5 +93,5 @@ def twfe_cmd(
         out["event_study"] = es.to_dict()
         console.print(es.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    guarded_write_text(json_out, json.dumps(json_safe(out), indent=2, ensure_ascii=False))
+    guarded_write_text(json_out, json.dumps(out, indent=2, ensure_ascii=False))
     console.print(f"wrote {json_out}", highlight=False)

@@ -10,7 +10,6 @@ import pandas as pd
 import typer
 from rich.console import Console
 
-from botrygt_eval.cli._json import json_safe
 from botrygt_eval.cli.did import did_app
 from botrygt_eval.cli.sample import read_table
 from botrygt_eval.did.synth import INFERENCES, METHODS, synth_did
@@ -72,5 +71,5 @@ def synth_cmd(
                     inference=inference, replications=placebo, seed=seed, target=tgt)  # fmt: skip
     Console().print(res.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    guarded_write_text(json_out, json.dumps(json_safe(res.to_dict()), indent=2, ensure_ascii=False))
+    guarded_write_text(json_out, json.dumps(res.to_dict(), indent=2, ensure_ascii=False))
     typer.echo(f"wrote {json_out}")

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli._json import json_safe
 from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
 
 
@@ -100,11 +99,11 @@ def map_cmd(
     result.cells.to_csv(out / "celler.csv", index=False, lineterminator="\n")
     guarded_to_csv(result.near_repeat, out / "naergentagelse.csv", index=False,
                    lineterminator="\n")  # fmt: skip
-    summary = {**result.summary, "near_repeat": result.near_repeat.to_dict(orient="records")}
+    summary = result.to_dict()
     summary["load_log"] = [line.replace(str(data), "<data>") for line in summary["load_log"]]
     guarded_write_text(
         out / "opsummering.json",
-        json.dumps(json_safe(summary), indent=2, ensure_ascii=False) + "\n",
+        json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
     )
     if areas is not None:
         from botrygt_eval.monitoring import area_monitoring, load_area_lookup
@@ -116,7 +115,7 @@ def map_cmd(
         from botrygt_eval.reports.content import is_simulated
 
         write_map_pngs(result, out, lang=lang, boundary=boundary, simulated=is_simulated(data))
-    s = result.summary
+    s = result.overview
     typer.echo(
         f"kommune {s['kommune_kode']}: {s['cells_published']} cells published, "
         f"{s['cells_hidden']} hidden (< {threshold} burglaries), "
