@@ -35,8 +35,9 @@ ESTIMATE_COLUMNS: tuple[str, ...] = ("estimate", "se", "ci_low", "ci_high", "n")
 
 def json_safe(obj):
     """``obj`` with JSON's types only: NaN/inf and missing values become null, numpy
-    scalars and arrays plain Python, Timestamps and dates ISO strings, paths strings,
-    frames lists of records; dict keys become strings where JSON needs it."""
+    scalars and arrays plain Python, Timestamps and dates ISO strings (a space before
+    the time, as ``str()``), paths strings, frames lists of records; dict keys become
+    strings where JSON needs it."""
     if obj is None or isinstance(obj, str | bool):
         return obj
     if isinstance(obj, dict):
@@ -49,8 +50,10 @@ def json_safe(obj):
         return [json_safe(v) for v in obj.tolist()]
     if isinstance(obj, list | tuple | set | frozenset):
         return [json_safe(v) for v in obj]
-    if isinstance(obj, pd.Timestamp | dt.datetime | dt.date):
-        return None if pd.isna(obj) else obj.isoformat()
+    if isinstance(obj, pd.Timestamp | dt.datetime):  # as str(): "2019-02-10 00:00:00"
+        return None if pd.isna(obj) else obj.isoformat(sep=" ")
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
     if isinstance(obj, pd.Timedelta | dt.timedelta):
         return None if pd.isna(obj) else str(obj)
     if isinstance(obj, np.generic):

@@ -288,7 +288,7 @@ def test_json_safe_makes_every_value_plain():
     }  # fmt: skip
     got = json_safe(obj)
     assert got == {
-        3: 1.5, "nan": None, "inf": None, "ts": "2024-01-02T00:00:00", "nat": None, "na": None,
+        3: 1.5, "nan": None, "inf": None, "ts": "2024-01-02 00:00:00", "nat": None, "na": None,
         "path": "a/b", "arr": [1.0, None], "frame": [{"a": 1.0}, {"a": None}],
         "tuple": [True, None],
     }  # fmt: skip
