@@ -221,13 +221,19 @@ def _learning_review():
     }
 
 
+def _instrument():
+    from botrygt_eval.instrument import diff_instruments
+
+    return {"InstrumentDiff": diff_instruments(2024, 2025)}
+
+
 @pytest.fixture(scope="module")
 def instances(did_results, panel, tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("results")
     return {
         **did_results, **_synth(panel), "PredictorSynthResult": _predictor_synth(panel),
         "HonestResult": _honest(), **_survey(), **_sampling(), **_io(tmp), **_programme(tmp),
-        **_learning_review(),
+        **_learning_review(), **_instrument(),
     }  # fmt: skip
 
 
