@@ -10,7 +10,6 @@ import typer
 
 from botrygt_eval.cli import app
 from botrygt_eval.privacy.guard import guarded_write_text
-from botrygt_eval.results import json_safe
 
 
 @app.command(
@@ -33,6 +32,7 @@ def activities_cmd(
     from botrygt_eval.kpi.targets import partnership_kpis
     from botrygt_eval.media.kpi import add_media_kpis
     from botrygt_eval.media.pipeline import analyse_media, has_media
+    from botrygt_eval.results import json_safe
 
     quarantine = json_path.parent / "quarantine"
     ws = load_activity_workspace(data, quarantine_dir=quarantine)

@@ -17,6 +17,7 @@ from botrygt_eval.errors import InputFileError
 from botrygt_eval.io.media import load_articles
 from botrygt_eval.media.agreement import agreement_report
 from botrygt_eval.media.coder import Dictionary, code_articles, load_dictionary, rule_counts
+from botrygt_eval.media.plots import media_series_figure
 from botrygt_eval.media.series import media_series
 from botrygt_eval.results import ResultMixin
 
@@ -57,8 +58,6 @@ class MediaResult(ResultMixin):
 
     def _draw(self, *, kommune: int | None = None):
         """The constructive share per year, nationally (and for ``kommune``)."""
-        from botrygt_eval.media.plots import media_series_figure
-
         s = self.series
         return media_series_figure(s[(s["scope"] == "national") | (s["kommune_kode"] == kommune)])
 

@@ -22,6 +22,7 @@ from botrygt_eval.monitoring.hotspots import (
     persistent_hotspots,
     queen_neighbours,
 )
+from botrygt_eval.monitoring.maps import cell_map, words
 from botrygt_eval.monitoring.suppression import published_ok, suppress_cells
 from botrygt_eval.results import ResultMixin
 
@@ -85,8 +86,6 @@ class LocalMonitoring(ResultMixin):
 
     def _draw(self, *, lang: str = "da", boundary=None):
         """The shrunk burglary rate per published cell (a map)."""
-        from botrygt_eval.monitoring.maps import cell_map, words
-
         title = f"{words(lang)['burglaries']}: {self.kommune_kode}"
         return cell_map(self.cells, "rate_shrunk", title=title, lang=lang, boundary=boundary,
                         threshold=self.overview.get("threshold"))  # fmt: skip
