@@ -326,7 +326,7 @@ def replicate(
     tw0 = twfe_balanced(panel, "log_expected_rate")
     add("twfe", "naive TWFE (static dummy, log rate), CR1", tw.estimate, tw.se, att_truth, tw0)
     add("twfe_cr2", "naive TWFE (static dummy, log rate), CR2", tw2.estimate, tw2.se, att_truth,
-        tw0, tw2.dof)  # fmt: skip
+        tw0, tw2.df)  # fmt: skip
     post_e = [e for e in EVENT_TIMES if e >= 0]
     t0 = es0.table.set_index("event_time")
     for se, es in (("cr1", es1), ("cr2", es2)):
@@ -345,9 +345,9 @@ def replicate(
     add("ppml", "PPML (static dummy, counts, households offset), CR1", pm.estimate, pm.se,
         att_truth, pm0.estimate)  # fmt: skip
     add("ppml_cr2", "PPML (static dummy, counts, households offset), CR2", pm2.estimate,
-        pm2.se, att_truth, pm0.estimate, pm2.dof)  # fmt: skip
+        pm2.se, att_truth, pm0.estimate, pm2.df)  # fmt: skip
     add("ppml_cr3", "PPML (static dummy, counts, households offset), CR3 jackknife, t(G-1)",
-        pm3.estimate, pm3.se, att_truth, pm0.estimate, pm3.dof)  # fmt: skip
+        pm3.estimate, pm3.se, att_truth, pm0.estimate, pm3.df)  # fmt: skip
     if wild:
         rows += wild_rows(draw, seed, wild, truths, att_truth, tw0, t0, pm0.estimate)
     return rows

@@ -191,8 +191,7 @@ def _did(ctx: DemoContext) -> None:
         ("event_study_twfe.png", es, "Indbrud pr. 1.000 husstande: event study (TWFE)"),
         ("event_study_cs.png", dynamic, "Indbrud pr. 1.000 husstande: Callaway-Sant'Anna"),
     ):
-        out = result.plot(title=title)
-        fig = out if hasattr(out, "savefig") else out.figure
+        fig = result.plot(title=title)
         mark_simulated(fig)
         fig.savefig(folder / name, dpi=120, bbox_inches="tight")
         plt.close(fig)

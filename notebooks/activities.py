@@ -97,7 +97,7 @@ if has_judgement:
     # the default rule's intervals are simultaneous (Bonferroni over the types)
     show_table(d, cols(lang, "aktivitet", "n_activities", "n_kommuner", "indbrud", "bekymring",
                        "nabohjaelp", vurdering="col.verdict"), lang=lang)  # fmt: skip
-    ax = ev.plot()
+    ax = ev.plot().axes[0]
     rev = d.iloc[::-1]  # the chart lists the types bottom-up
     ax.set_yticks(ax.get_yticks(), [f"{a} — {v}" for a, v in zip(rev["aktivitet"], rev["vurdering"],
                                                                     strict=True)])  # fmt: skip

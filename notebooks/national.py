@@ -90,7 +90,7 @@ head = headline(effects, es, breakdown)
 x = p(head.breakdown, 2)
 why = {
     "disagree": t("national.why_disagree", lang),
-    "pretrend": t(f"national.why_{head.pretrend_direction}", lang, p=p(head.pretrend_pvalue, 3))
+    "pretrend": t(f"national.why_{head.pretrend_direction}", lang, p=p(head.pretrend_p_value, 3))
     if head.pretrend_fails
     else "",
     "fragile": t("national.why_fragile", lang, x=x)
@@ -111,7 +111,7 @@ nat = survey_table(est, year, None, min_cell, lang).set_index("variable")
 lines = [
     t("national.n_partnerships", lang, n=len(partnerships)),
     t("national.agree" if head.agree else "national.disagree", lang),
-    t("national.pretrend_ok", lang, p=p(head.pretrend_pvalue, 3)) if not head.pretrend_fails
+    t("national.pretrend_ok", lang, p=p(head.pretrend_p_value, 3)) if not head.pretrend_fails
     else why["pretrend"],
     t("national.breakdown", lang, x=x) if head.breakdown > 0 else why["fragile"],
 ]  # fmt: skip
@@ -143,9 +143,8 @@ say(f"## {t('national.h_effects', lang)}\n{t('national.effects_intro', lang)}")
 show_table(out.table(effects_table(effects, lang), "effekter"),
            cols(lang, "maal", "metode", "estimate_pct", "ci_low_pct", "ci_high_pct", "enhed",
                 "n_units", "n_obs"), lang=lang)  # fmt: skip
-ax = es.plot(title=t("national.fig_event_study", lang, estimator=labels("estimator", lang)["TWFE"]),
-             percent=True, xlabel=t("fig.es_xlabel_quarters", lang), lang=lang)  # fmt: skip
-fig = ax if hasattr(ax, "savefig") else ax.figure
+fig = es.plot(title=t("national.fig_event_study", lang, estimator=labels("estimator", lang)["TWFE"]),
+              percent=True, xlabel=t("fig.es_xlabel_quarters", lang), lang=lang)  # fmt: skip
 show_figure(out.figure(fig, "event_study"), lang=lang)
 plt.close(fig)
 _ = out.table(es.to_frame(), "event_study")
@@ -168,8 +167,8 @@ bacon = bacon_decomposition(panel_b, **keys)
 ri = randomization_inference(panel_b, n_perm=499, seed=seed, **keys)
 say("\n".join([
     "- " + t("national.pretrend", lang, df=int(pre["df"]), stat=p(pre["stat"], 2),
-             p=p(pre["pvalue"], 3)),
-    "- " + t("national.permutation", lang, seed=seed, p=p(ri.to_frame()["pvalue"].iloc[0], 3)),
+             p=p(pre["p_value"], 3)),
+    "- " + t("national.permutation", lang, seed=seed, p=p(ri.to_frame()["p_value"].iloc[0], 3)),
     "- " + t("national.balanced", lang, n=panel_b["kommune_kode"].nunique(),
              dropped=", ".join(kommune_name(k) for k in dropped) or t("common.none", lang)),
 ]))  # fmt: skip

@@ -258,7 +258,7 @@ def test_plot_and_html(default_run):
     import matplotlib.pyplot as plt
 
     _, _, ev = default_run
-    ax = ev.plot()
+    ax = ev.plot().axes[0]
     assert len(ax.get_yticklabels()) == len(ev.decisions)
     assert "Ændring i indbrud" in ax.get_xlabel()
     plt.close(ax.figure)

@@ -45,7 +45,7 @@ def test_twfe_cr3_is_pyfixest_crv3_times_g_minus_1_over_g(panel, cluster, weight
     f = crv3("y ~ treat | unit + time", panel, col, weights)
     assert r.estimate == pytest.approx(f.coef().iloc[0], abs=1e-9)
     assert r.se**2 == pytest.approx(f.se().iloc[0] ** 2 * (g - 1) / g, rel=1e-8)
-    assert r.dof == g - 1
+    assert r.df == g - 1
 
 
 def test_event_study_cr3_covariance_is_pyfixest_crv3(panel):

@@ -32,7 +32,7 @@ def test_plot_att_gt_one_panel_per_cohort(res):
 @pytest.mark.parametrize("type_", ["simple", "group", "dynamic", "calendar"])
 def test_plot_aggregate(type_, res):
     a = aggregate(res, type_, se="bootstrap", replications=199, seed=1)
-    ax = a.plot()
+    ax = a.plot().axes[0]
     assert "Samlet effekt" in ax.get_title()
     if type_ != "simple":
         assert ax.get_xlabel()
@@ -40,7 +40,9 @@ def test_plot_aggregate(type_, res):
 
 
 def test_plot_legend_names_the_band_in_danish(res):
-    title = aggregate(res, "dynamic", se="jackknife", band=True).plot().get_legend().get_title()
+    title = (
+        aggregate(res, "dynamic", se="jackknife", band=True).plot().axes[0].get_legend().get_title()
+    )
     assert title.get_text() == "95 % simultant interval"
-    pointwise = aggregate(res, "dynamic", alpha=0.1).plot().get_legend().get_title()
+    pointwise = aggregate(res, "dynamic", alpha=0.1).plot().axes[0].get_legend().get_title()
     assert pointwise.get_text() == "90 % punktvis interval"

@@ -21,7 +21,7 @@ def effects(rows):
 
 def es(pvalue, leads):
     table = pd.DataFrame({"event_time": [-3, -2, -1, 0], "estimate": [*leads, 0.0, -0.1]})
-    return types.SimpleNamespace(pretrend={"stat": 9.0, "df": 2, "pvalue": pvalue}, table=table,
+    return types.SimpleNamespace(pretrend={"stat": 9.0, "df": 2, "p_value": pvalue}, table=table,
                                  reference=-1)  # fmt: skip
 
 

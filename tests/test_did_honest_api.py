@@ -31,7 +31,7 @@ def test_event_study_result_gives_the_same_interval_as_beta_sigma():
     counts = {e: 10 for e in (*times, -1)}
     table = event_table(b["betahat"].to_numpy(), s, times, -1, counts, set(), 0.05)
     es = EventStudyResult(table=table, vcov=s, event_times=tuple(times), reference=-1,
-                          pretrend={"stat": 0.0, "df": 5, "pvalue": 1.0}, n_obs=344,
+                          pretrend={"stat": 0.0, "df": 5, "p_value": 1.0}, n_obs=344,
                           n_units=43, n_clusters=43, cluster="stfips", outcome="dins")  # fmt: skip
     beta, sigma, npre, npost, et = event_study_inputs(es)
     assert (npre, npost) == (5, 2) and et == times

@@ -101,7 +101,7 @@ def test_ri_observed_equals_twfe_and_is_seeded():
     r = twfe(with_treat(df), unit="unit", time="time", treat="treat", outcome="y")
     assert a.estimate == pytest.approx(r.estimate, abs=1e-10)
     np.testing.assert_array_equal(a.distribution, b.distribution)
-    assert 1 / 501 <= a.pvalue <= 1
+    assert 1 / 501 <= a.p_value <= 1
 
 
 def test_ri_permutation_statistics_equal_refits():
@@ -124,7 +124,7 @@ def test_ri_pvalues_uniform_under_null():
     for s in range(300):
         df = staggered_panel(n_units=16, n_periods=6, cohorts=(0, 3, 4, 5), seed=1000 + s,
                              effect=0.0)  # fmt: skip
-        pvals.append(randomization_inference(df, **KW, n_perm=199, seed=s).pvalue)
+        pvals.append(randomization_inference(df, **KW, n_perm=199, seed=s).p_value)
     pvals = np.asarray(pvals)
     assert stats.kstest(pvals, "uniform").pvalue > 0.001
     # rejection rate at 5 %: binomial(300, 0.05) has sd 1.26 %
@@ -134,12 +134,12 @@ def test_ri_pvalues_uniform_under_null():
 def test_ri_rejects_a_real_effect_and_strata():
     df = staggered_panel(n_units=60, n_periods=10, cohorts=(0, 4, 7), seed=5, effect=1.0,
                          noise=0.5)  # fmt: skip
-    assert randomization_inference(df, **KW, n_perm=999, seed=1).pvalue < 0.01
+    assert randomization_inference(df, **KW, n_perm=999, seed=1).p_value < 0.01
     # strata that each hold a single cohort: every permutation is the observed assignment
     one = df.assign(stratum=df["cohort"])
     r = randomization_inference(one, **KW, n_perm=50, seed=1, strata="stratum")
     np.testing.assert_allclose(r.distribution, r.estimate, atol=1e-12)
-    assert r.pvalue == 1.0
+    assert r.p_value == 1.0
 
 
 def test_ri_10000_permutations_98_by_64_fast():
@@ -158,7 +158,7 @@ def es_result(b, v, times=(-3, -2, 0, 1, 2)):
     table = event_table(np.asarray(b, float), np.asarray(v, float), list(times), -1, counts,
                         set(), 0.05)  # fmt: skip
     return EventStudyResult(table=table, vcov=np.asarray(v, float), event_times=tuple(times),
-                            reference=-1, pretrend={"stat": 0.0, "df": 2, "pvalue": 1.0},
+                            reference=-1, pretrend={"stat": 0.0, "df": 2, "p_value": 1.0},
                             n_obs=100, n_units=10, n_clusters=10, cluster="unit", outcome="y")  # fmt: skip
 
 

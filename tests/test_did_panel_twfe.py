@@ -84,7 +84,7 @@ def test_twfe_recovers_homogeneous_effect():
     es = event_study(df, unit="unit", time="time", cohort="cohort", outcome="y", leads=4, lags=3)
     post = es.table[es.table["event_time"] >= 0]
     assert (np.abs(post["estimate"] + 0.5) < 4 * post["se"]).all()
-    assert es.pretrend["pvalue"] > 0.001
+    assert es.pretrend["p_value"] > 0.001
 
 
 def test_naive_twfe_biased_under_staggered_heterogeneous_effects():
@@ -147,7 +147,7 @@ def test_event_study_detects_pretrend():
     df = staggered_panel(n_units=300, n_periods=12, cohorts=(0, 6, 9), effect=0.0, seed=2,
                          trend_by_cohort={6: 0.3, 9: 0.3})  # fmt: skip
     es = event_study(df, unit="unit", time="time", cohort="cohort", outcome="y", leads=4, lags=3)
-    assert es.pretrend["pvalue"] < 1e-6
+    assert es.pretrend["p_value"] < 1e-6
 
 
 def test_bad_inputs(panel):
@@ -176,8 +176,8 @@ def test_cli_twfe_json(panel, tmp_path):
     assert res.exit_code == 0, res.output
     got = json.loads(out.read_text())
     r = twfe(panel, unit="unit", time="time", treat="treat", outcome="y", cluster="cluster")
-    assert set(got) >= {"coef", "se", "ci_low", "ci_high", "n_obs", "n_units", "cluster"}
-    assert got["coef"] == pytest.approx(r.estimate, abs=1e-12)
+    assert set(got) >= {"estimate", "se", "ci_low", "ci_high", "n_obs", "n_units", "cluster"}
+    assert got["estimate"] == pytest.approx(r.estimate, abs=1e-12)
     assert got["se"] == pytest.approx(r.se, abs=1e-12)
     assert got["cluster"] == "cluster" and got["n_units"] == 50
     es = event_study(panel, unit="unit", time="time", cohort="cohort", outcome="y", leads=3,
@@ -197,7 +197,7 @@ def test_plot_event_study(panel):
     matplotlib.use("Agg")
     es = event_study(panel, unit="unit", time="time", cohort="cohort", outcome="y", leads=3,
                      lags=2)  # fmt: skip
-    ax = es.plot()
+    ax = es.plot().axes[0]
     assert ax.get_xlabel().startswith("Perioder")
     assert "Event study" in es.summary()
 

@@ -284,10 +284,10 @@ def test_twfe_cr2_matches_naive_full_dummy_computation(weights):
     V, dof = _naive_cr2(X, e, df["unit"].to_numpy(), c, w, w)  # default: identity model
     assert r.estimate == pytest.approx(b[0], abs=1e-10)
     assert r.se == pytest.approx(np.sqrt(V[0, 0]), rel=1e-8)
-    assert r.dof == pytest.approx(dof, rel=1e-8)
+    assert r.df == pytest.approx(dof, rel=1e-8)
     q = stats.t.ppf(0.975, dof)
     assert r.ci_high - r.estimate == pytest.approx(q * r.se, rel=1e-10)
-    assert r.pvalue == pytest.approx(2 * stats.t.sf(abs(b[0]) / r.se, dof), rel=1e-8)
+    assert r.p_value == pytest.approx(2 * stats.t.sf(abs(b[0]) / r.se, dof), rel=1e-8)
     assert "CR2" in r.summary() and r.to_dict()["se"] == r.se
 
 
@@ -345,10 +345,10 @@ def test_ppml_cr2_is_cr2_of_the_glm_at_convergence():
     V, dof = _naive_cr2(X, (y - mu) / mu, df["unit"].to_numpy(), c, mu, 1 + kappa * mu)
     assert r.estimate == pytest.approx(glm.params[1], abs=1e-7)
     assert r.se == pytest.approx(np.sqrt(V[1, 1]), rel=1e-6)
-    assert r.dof == pytest.approx(dof, rel=1e-6)
+    assert r.df == pytest.approx(dof, rel=1e-6)
     cr1 = ppml(df, unit="unit", time="time", treat="treat", outcome="y", offset="households",
                se="cr1")  # fmt: skip
-    assert cr1.dof is None and cr1.se != pytest.approx(r.se, rel=1e-3)
+    assert cr1.df is None and cr1.se != pytest.approx(r.se, rel=1e-3)
 
 
 def test_unknown_se_type_is_refused():
@@ -374,7 +374,7 @@ def test_cli_twfe_se_cr2(tmp_path):
     assert res.exit_code == 0, res.output
     got = json.loads(out.read_text())
     r = twfe(df, unit="unit", time="time", treat="treat", outcome="y", se="cr2")
-    assert got["se"] == pytest.approx(r.se, rel=1e-12) and got["df"] == pytest.approx(r.dof)
+    assert got["se"] == pytest.approx(r.se, rel=1e-12) and got["df"] == pytest.approx(r.df)
     coefs = {c["event_time"]: c for c in got["event_study"]["coefficients"]}
     assert coefs[0]["df"] > 1 and "df" in got["event_study"]["average_post"]
     bad = CliRunner().invoke(app, [*args, "--se", "hc3"], env={"COLUMNS": "200"})
@@ -416,7 +416,7 @@ def test_twfe_cr3_equals_refitting_without_each_unit():
     r = twfe(p, se="jackknife", **k)
     reps = [twfe(p[p["unit"] != i], **k).estimate for i in np.unique(p["unit"])]
     np.testing.assert_allclose(r.se**2, _loo_cv3(np.array(reps), r.estimate), rtol=1e-9)
-    assert r.dof == 29 and "jackknife" in r.se_convention
+    assert r.df == 29 and "jackknife" in r.se_convention
     lo = r.estimate - stats.t.ppf(0.975, 29) * r.se
     assert r.ci_low == pytest.approx(lo, rel=1e-12)
 
@@ -431,7 +431,7 @@ def test_ppml_cr3_is_the_one_step_jackknife(cluster):
     col = cluster or "unit"
     reps = [ppml(p[p[col] != c], se="cr1", **k).estimate for c in np.unique(p[col])]
     np.testing.assert_allclose(r.se**2, _loo_cv3(np.array(reps), r.estimate), rtol=2e-3)
-    assert r.dof == len(reps) - 1
+    assert r.df == len(reps) - 1
 
 
 # ---------------------------------------------------- clubSandwich, both working models

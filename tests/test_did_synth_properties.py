@@ -325,5 +325,5 @@ def test_result_outputs():
     traj = res.trajectories()
     post = traj[traj["post"] == 1]
     assert post["gap"].mean() == pytest.approx(res.estimate)
-    axes = res.plot()
-    assert axes.shape == (2, 1)
+    fig = res.plot()
+    assert len(fig.axes) == 2

@@ -87,7 +87,7 @@ def test_twfe_wild_interval_is_the_inverted_wildboottest(panel):
     res = twfe(panel, treat="treated", outcome="y", se="wild", replications=999, **KEYS)
     assert res.inference["enumerated"] and res.inference["draws"] == 256
     x = panel[["treated"]].to_numpy(float)
-    assert res.pvalue == _p_from(_wildboottest(panel, x, 0.0))
+    assert res.p_value == _p_from(_wildboottest(panel, x, 0.0))
     cr1 = twfe(panel, treat="treated", outcome="y", **KEYS)
     assert res.estimate == pytest.approx(cr1.estimate) and res.se == pytest.approx(cr1.se)
     d = 1e-6 * res.se
@@ -101,7 +101,7 @@ def test_weighted_twfe_wild_equals_wildboottest_in_weighted_coordinates(panel):
     res = twfe(panel, treat="treated", outcome="y", weights="weight", se="wild", **KEYS)
     x = panel[["treated"]].to_numpy(float)
     w = panel["weight"].to_numpy()
-    assert res.pvalue == _p_from(_wildboottest(panel, x, 0.0, weights=w))
+    assert res.p_value == _p_from(_wildboottest(panel, x, 0.0, weights=w))
     d = 1e-6 * res.se
     assert _p_from(_wildboottest(panel, x, res.ci_high - d, weights=w)) > 0.05
     assert _p_from(_wildboottest(panel, x, res.ci_high + d, weights=w)) <= 0.05
@@ -132,7 +132,7 @@ def test_event_study_wild_matches_wildboottest_per_event_time(panel):
     assert len(names) == x.shape[1]
     for j in (0, es.event_times.index(0), len(es.event_times) - 1):
         wb = _wildboottest(panel, x, 0.0, col=j)
-        assert t.loc[es.event_times[j], "pvalue"] == _p_from(wb)
+        assert t.loc[es.event_times[j], "p_value"] == _p_from(wb)
     band = t.dropna(subset=["band_low"])
     # a sup-t critical value over several event times exceeds the pointwise normal one
     assert es.settings["inference"]["band_crit"] >= 1.96
@@ -162,7 +162,7 @@ def _sign_flip_p(c) -> float:
 def test_ppml_score_bootstrap_is_the_enumerated_sign_flip_test(panel):
     res = ppml(panel, treat="treated", outcome="count", offset="households", se="wild", **KEYS)
     assert res.inference["enumerated"] and res.inference["method"].startswith("score")
-    assert res.pvalue == _sign_flip_p(_restricted_poisson_scores(panel, 0.0))
+    assert res.p_value == _sign_flip_p(_restricted_poisson_scores(panel, 0.0))
     d = 1e-3 * res.se  # the interval search stops at 1e-4 SE
     assert _sign_flip_p(_restricted_poisson_scores(panel, res.ci_low + d)) > 0.05
     assert _sign_flip_p(_restricted_poisson_scores(panel, res.ci_low - d)) <= 0.05
@@ -215,7 +215,7 @@ def test_cli_se_wild_writes_the_bootstrap_settings(panel, tmp_path):
     assert res.exit_code == 0, res.output
     got = json.loads(out.read_text())
     direct = twfe(panel, treat="treated", outcome="y", se="wild", replications=999, **KEYS)
-    assert got["pvalue"] == direct.pvalue and got["ci_low"] == direct.ci_low
+    assert got["p_value"] == direct.p_value and got["ci_low"] == direct.ci_low
     assert got["inference"]["enumerated"] and got["event_study"]["inference"]["band_crit"] > 1.96
     # a wrong weight type is refused by the parser (exit 2), listing the choices
     bad = CliRunner().invoke(app, [*args[:-2], "--weights-type", "mammen", "--json", str(out)],
@@ -251,4 +251,4 @@ def test_clusters_coarser_than_units_match_wildboottest(panel):
     res = twfe(pairs, treat="treated", outcome="y", cluster="pair", se="wild", **KEYS)
     assert res.inference["draws"] == 16 and res.n_clusters == 4
     wb = _wildboottest(pairs, pairs[["treated"]].to_numpy(float), cluster=pairs["pair"].to_numpy())
-    assert res.pvalue == _p_from(wb)
+    assert res.p_value == _p_from(wb)

@@ -272,7 +272,7 @@ def test_ratio_by_domain_and_results_objects(tmp_path):
     text = res.summary()
     assert "Taylor linearisation" in text and "below n=45" in text
     assert res.table["suppressed"].tolist() == (res.table["n"] < 45).tolist()
-    ax = res.plot(variable="b")
+    ax = res.plot(variable="b").axes[0]
     assert "konfidensinterval" in ax.get_xlabel()
     assert len(ax.get_yticklabels()) == int(
         (~res.table["suppressed"] & (res.table["variable"] == "b")).sum()

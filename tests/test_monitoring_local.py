@@ -77,9 +77,9 @@ def test_result_shape_and_disclosure(kbh, geo):
     shown = kbh.cells[~kbh.cells["suppressed"]]
     assert (shown["burglaries"] >= 5).all()
     assert kbh.cells.loc[kbh.cells["suppressed"], "burglaries"].isna().all()
-    hidden = kbh.summary["burglaries_in_hidden_cells"]
+    hidden = kbh.overview["burglaries_in_hidden_cells"]
     assert hidden == 0 or hidden >= 5
-    assert kbh.summary["burglaries"] == 575 * 8
+    assert kbh.overview["burglaries"] == 575 * 8
     # only cell centres leave the function, never an event's coordinates
     assert ((shown["east"] - 500) % 1000 == 0).all() and ((shown["north"] - 500) % 1000 == 0).all()
 
@@ -112,7 +112,7 @@ def test_shrunk_rates_and_intervals_are_ordered(kbh):
     shown = kbh.cells[~kbh.cells["suppressed"]]
     assert (shown["rate_low"] <= shown["rate_shrunk"]).all()
     assert (shown["rate_shrunk"] <= shown["rate_high"]).all()
-    mean = kbh.summary["rate_per_1000"]
+    mean = kbh.overview["rate_per_1000"]
     # shrinkage pulls towards the kommune rate: never past it
     raw, eb = shown["rate_per_1000"], shown["rate_shrunk"]
     assert ((eb - mean) * (raw - mean) >= -1e-9).all()
@@ -137,7 +137,7 @@ def test_small_kommune_is_mostly_hidden_not_leaked(geo):
     res = local_monitoring(geo[0], 259, n_permutations=9)
     shown = res.cells[~res.cells["suppressed"]]
     assert (shown["burglaries"] >= 5).all()
-    assert res.summary["cells_hidden"] > res.summary["cells_published"]
+    assert res.overview["cells_hidden"] > res.overview["cells_published"]
 
 
 def test_cli_writes_suppressed_tables(geo, tmp_path):
@@ -212,7 +212,7 @@ def test_hand_made_kommune_counts_and_rates(tmp_path):
     )
     res = local_monitoring(tmp_path, 101, periods=4, n_permutations=9)
     got = res.cells.set_index("cell_id")
-    assert res.summary["years"] == 1.0
+    assert res.overview["years"] == 1.0
     assert got.loc["1km_6175_720", "burglaries"] == 10
     assert got.loc["1km_6175_720", "rate_per_1000"] == pytest.approx(10.0)  # 10 / 1000 hh
     assert got.loc["1km_6175_721", "rate_per_1000"] == pytest.approx(3.0)

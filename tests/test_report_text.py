@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from botrygt_eval.reports.sentences import fmt_interval, pct
 
 from botrygt_eval.errors import ConfigError, ReportError
+from botrygt_eval.reports.sentences import fmt_interval, pct
 from botrygt_eval.text.catalogue import (
     LANGS,
     TEXT,

@@ -7,11 +7,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from botrygt_eval.panel.balance import balanced
-from botrygt_eval.reports.sentences import fmt_interval
 
 from botrygt_eval.activities.reasons import activity_reasons
+from botrygt_eval.panel.balance import balanced
 from botrygt_eval.reports.output import show_table
+from botrygt_eval.reports.sentences import fmt_interval
 from botrygt_eval.reports.tables import (
     activity_summary,
     activity_totals,

@@ -362,7 +362,7 @@ def test_weighting_result_plot():
     matplotlib.use("Agg")
     r, m = respondents_and_margins()
     res = weight_responses(r, m, design_weight="design_weight")
-    ax = res.plot()
+    ax = res.plot().axes[0]
     assert len(ax.get_yticklabels()) == len(res.margins_table())
     assert ax.get_xlabel() == "standardiseret forskel fra populationen"
 

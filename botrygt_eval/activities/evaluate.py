@@ -20,6 +20,7 @@ from botrygt_eval.activities.rule import DecisionRule, decide
 from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.instrument.comparability import first_series, series_breaks
 from botrygt_eval.panel.build import panel_from_workspace
+from botrygt_eval.results import ResultMixin
 
 DECISION_COLUMNS = [
     "activity_type", "n_activities", "n_kommuner", "outcome", "estimate", "se", "df", "ci_low",
@@ -31,7 +32,7 @@ DECISION_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class ActivityEvaluation:
+class ActivityEvaluation(ResultMixin):
     """The decision table (one row per activity type), the effects behind it, the settings."""
 
     decisions: pd.DataFrame
@@ -62,13 +63,12 @@ class ActivityEvaluation:
             )
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
+    def _payload(self) -> dict:
+        """The decisions, the effects behind them and the settings (``botrygt-eval
+        activities`` adds the partnership KPIs)."""
+        return {"decisions": self.decisions, "effects": self.effects, "settings": self.settings}
 
-    def _repr_html_(self) -> str:
-        return self.decisions.to_html(index=False)
-
-    def plot(self, ax=None):
+    def _draw(self, ax=None):
         """Forest plot of the burglary effects (percent per activity) with the verdicts."""
         import matplotlib.pyplot as plt
 

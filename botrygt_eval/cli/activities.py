@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -11,23 +10,6 @@ import typer
 
 from botrygt_eval.cli import app
 from botrygt_eval.cli.options import DataOption
-
-
-def _clean(value):
-    """JSON-safe scalar: NaN and infinities become null, numpy types plain Python."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or (not isinstance(value, str | int | float | bool) and value != value):
-        return None
-    if not isinstance(value, str | int | float | bool):
-        return str(value)
-    return value
-
-
-def _records(frame) -> list[dict]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 @app.command(
@@ -51,6 +33,7 @@ def activities_cmd(
     from botrygt_eval.media.kpi import add_media_kpis
     from botrygt_eval.media.pipeline import analyse_media, has_media
     from botrygt_eval.privacy.guard import guarded_write_text
+    from botrygt_eval.results import json_safe
 
     quarantine = json_path.parent / "quarantine"
     ws = load_activity_workspace(data, quarantine_dir=quarantine)
@@ -61,12 +44,9 @@ def activities_cmd(
     kpis = partnership_kpis(ws)
     if has_media(data):  # constructive-media share and mentions per partnership
         kpis = add_media_kpis(kpis, analyse_media(data).coded)
-    out = {
-        "decisions": _records(ev.decisions),
-        "effects": _records(ev.effects),
-        "kpis": _records(kpis),
-        "settings": json.loads(json.dumps(ev.settings, default=str)),
-    }
+    doc = ev.to_dict()
+    out = {"decisions": doc["decisions"], "effects": doc["effects"], "kpis": json_safe(kpis),
+           "settings": doc["settings"]}  # fmt: skip
     json_path.parent.mkdir(parents=True, exist_ok=True)
     guarded_write_text(json_path, json.dumps(out, indent=2, ensure_ascii=False) + "\n")
     counts = ev.decisions["verdict"].value_counts().to_dict()

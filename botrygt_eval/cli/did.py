@@ -43,59 +43,13 @@ did_app = typer.Typer(
 app.add_typer(did_app, name="did")
 
 
-def _num(v):
-    """JSON number: numpy -> Python, NaN/inf -> null."""
-    import numpy as np
-
-    v = v.item() if isinstance(v, np.generic) else v
-    if isinstance(v, float) and not np.isfinite(v):
-        return None
-    return v
-
-
-def _key(v):
-    """Period/cohort/event-time label: an int when integral."""
-    v = _num(v)
-    return int(v) if isinstance(v, float) and v.is_integer() else v
-
-
 def att_gt_json(res, aggregates: dict) -> dict:
-    """The JSON document of ``did att-gt`` (cohort 0 = never treated)."""
-    t = res.table
-    overall = {name: a.to_frame().iloc[0] for name, a in aggregates.items()}
+    """The JSON document of ``did att-gt``: the results' own ``to_dict()`` put together."""
+    doc = res.to_dict()
     return {
-        "att_gt": [
-            {"group": _key(g), "time": _key(tt), "att": _num(a), "se": _num(s)}
-            for g, tt, a, s in zip(t["group"], t["time"], t["att"], t["se"], strict=True)
-        ],
-        "aggregates": {
-            name: {
-                "att": _num(a.overall_att),
-                "se": _num(a.overall_se),
-                "ci_low": _num(overall[name]["ci_low"]),
-                "ci_high": _num(overall[name]["ci_high"]),
-                "se_type": "bootstrap" if a.bootstrap is not None else a.settings["se"],
-                "simultaneous_band": a.simultaneous,
-                "df": None if a.df is None else _num(a.df),
-                "by": [
-                    {
-                        "egt": _num(e),
-                        "att": _num(x),
-                        "se": _num(s),
-                        "ci_low": _num(x - a.crit * s),
-                        "ci_high": _num(x + a.crit * s),
-                    }  # fmt: skip
-                    for e, x, s in zip(a.by["egt"], a.by["att"], a.by["se"], strict=True)
-                ],
-            }
-            for name, a in aggregates.items()
-        },
-        "n_units": int(res.data.n_units),
-        "n_obs": int(res.data.n_obs),
-        "settings": {k: v for k, v in res.settings.items()},
-        "pretest": None
-        if res.pretest is None
-        else {"W": res.pretest.statistic, "df": res.pretest.df, "p_value": res.pretest.p_value},
+        "att_gt": doc.pop("att_gt"),
+        "aggregates": {name: a.to_dict() for name, a in aggregates.items()},
+        **doc,
     }
 
 

@@ -83,7 +83,6 @@ def twfe_cmd(
     seed: SeedOption("Seed of the wild draws.") = DEFAULT_SEED,
 ) -> None:
     """Two-way fixed effects DiD with unit and period effects and clustered SEs."""
-    from botrygt_eval.cli._json import json_safe
     from botrygt_eval.did.twfe import event_study, twfe
     from botrygt_eval.privacy.guard import guarded_write_text
 
@@ -109,5 +108,5 @@ def twfe_cmd(
         out["event_study"] = es.to_dict()
         console.print(es.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    guarded_write_text(json_out, json.dumps(json_safe(out), indent=2, ensure_ascii=False))
+    guarded_write_text(json_out, json.dumps(out, indent=2, ensure_ascii=False))
     console.print(f"wrote {json_out}", highlight=False)

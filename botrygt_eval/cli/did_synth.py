@@ -64,7 +64,6 @@ def synth_cmd(
     """Synthetic DiD (Arkhangelsky et al. 2021), synthetic control or DiD, with placebo SEs."""
     import pandas as pd
 
-    from botrygt_eval.cli._json import json_safe
     from botrygt_eval.did.synth.fit import synth_did
     from botrygt_eval.privacy.guard import guarded_write_text
 
@@ -81,5 +80,5 @@ def synth_cmd(
                     se=value(inference), replications=placebo, seed=seed, target=tgt)  # fmt: skip
     Console().print(res.summary(), highlight=False)
     json_out.parent.mkdir(parents=True, exist_ok=True)
-    guarded_write_text(json_out, json.dumps(json_safe(res.to_dict()), indent=2, ensure_ascii=False))
+    guarded_write_text(json_out, json.dumps(res.to_dict(), indent=2, ensure_ascii=False))
     typer.echo(f"wrote {json_out}")

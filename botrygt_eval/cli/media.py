@@ -43,7 +43,6 @@ def media_cmd(
 ) -> None:
     """Constructive media coverage of burglary: share per year, nationally and per kommune."""
     from botrygt_eval.media.pipeline import analyse_media
-    from botrygt_eval.media.plots import media_series_figure
     from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
     from botrygt_eval.reference import to_kommune_kode
 
@@ -57,14 +56,13 @@ def media_cmd(
     guarded_to_csv(res.rules, out / "media_rules.csv", index=False)
     guarded_write_text(
         out / "media_summary.json",
-        json.dumps(res.summary(), indent=2, ensure_ascii=False, default=_plain) + "\n",
+        json.dumps(res.to_dict(), indent=2, ensure_ascii=False) + "\n",
     )
     if res.agreement is not None:
         guarded_write_text(
             out / "media_kappa.json", json.dumps(res.agreement, indent=2, ensure_ascii=False) + "\n"
         )
-    shown = res.series[(res.series["scope"] == "national") | (res.series["kommune_kode"] == code)]
-    fig = media_series_figure(shown)
+    fig = res.plot(kommune=code)
     fig.savefig(out / "media_series.png", dpi=120)
     for line in res.messages:
         typer.echo(line)
@@ -77,8 +75,3 @@ def media_cmd(
         f"{len(res.coded)} articles, {int(res.coded['is_burglary'].sum())} about burglary, "
         f"{int(res.coded['is_constructive'].sum())} constructive{kappa} -> {out}"
     )
-
-
-def _plain(value):
-    """numpy scalars in JSON."""
-    return value.item() if hasattr(value, "item") else str(value)

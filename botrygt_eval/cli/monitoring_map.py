@@ -11,6 +11,7 @@ import typer
 from botrygt_eval.cli import app
 from botrygt_eval.cli.options import DataOption, LangOption, OutOption, SeedOption
 from botrygt_eval.options import DEFAULT_SEED
+from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
 
 
 @app.command(
@@ -80,9 +81,7 @@ def map_cmd(
     (per postal code or parish, suppressed alike); with --png also the maps.
     The input points are personal data and are never written out.
     """
-    from botrygt_eval.cli._json import json_safe
     from botrygt_eval.monitoring import local_monitoring
-    from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
     from botrygt_eval.reference import to_kommune_kode
 
     code = to_kommune_kode(kommune)
@@ -100,11 +99,11 @@ def map_cmd(
     result.cells.to_csv(out / "celler.csv", index=False, lineterminator="\n")
     guarded_to_csv(result.near_repeat, out / "naergentagelse.csv", index=False,
                    lineterminator="\n")  # fmt: skip
-    summary = {**result.summary, "near_repeat": result.near_repeat.to_dict(orient="records")}
+    summary = result.to_dict()
     summary["load_log"] = [line.replace(str(data), "<data>") for line in summary["load_log"]]
     guarded_write_text(
         out / "opsummering.json",
-        json.dumps(json_safe(summary), indent=2, ensure_ascii=False) + "\n",
+        json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
     )
     if areas is not None:
         from botrygt_eval.monitoring import area_monitoring, load_area_lookup
@@ -116,7 +115,7 @@ def map_cmd(
         from botrygt_eval.monitoring.png import write_map_pngs
 
         write_map_pngs(result, out, lang=lang, boundary=boundary, simulated=is_simulated(data))
-    s = result.summary
+    s = result.overview
     typer.echo(
         f"kommune {s['kommune_kode']}: {s['cells_published']} cells published, "
         f"{s['cells_hidden']} hidden (< {threshold} burglaries), "

@@ -43,6 +43,7 @@ from botrygt_eval.options import (
     check,
     check_replications,
 )
+from botrygt_eval.results import ResultMixin
 
 _BY = {"simple": None, "group": "group", "dynamic": "event_time", "calendar": "time"}
 _LABEL_DA = {
@@ -54,7 +55,7 @@ _LABEL_DA = {
 
 
 @dataclass(frozen=True, eq=False)
-class AggregateResult:
+class AggregateResult(ResultMixin):
     """An aggregated ATT with its by-rows (cohort, event time or period) and inference."""
 
     type: str
@@ -141,17 +142,32 @@ class AggregateResult:
             )
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
+    def _payload(self) -> dict:
+        """One aggregation in the JSON of ``botrygt-eval did att-gt`` (by-rows keyed ``egt``)."""
+        f = self.to_frame()
+        over, by = f.iloc[0], f.iloc[1:]
+        return {
+            "att": self.overall_att,
+            "se": self.overall_se,
+            "ci_low": over["ci_low"],
+            "ci_high": over["ci_high"],
+            "se_type": "bootstrap" if self.bootstrap is not None else self.settings["se"],
+            "simultaneous_band": self.simultaneous,
+            "df": self.df,
+            "by": [
+                {"egt": e, "att": x, "se": s, "ci_low": lo, "ci_high": hi}
+                for e, x, s, lo, hi in zip(
+                    self.by["egt"] if not self.by.empty else [], by["estimate"], by["se"],
+                    by["ci_low"], by["ci_high"], strict=True,
+                )
+            ],
+        }  # fmt: skip
 
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.4f}")
-
-    def plot(self, **kwargs):
+    def _draw(self, ax=None, **kwargs):
         """Event-study / group / calendar chart with its band; see :mod:`did.plots`."""
         from botrygt_eval.plots.did import plot_aggregate
 
-        return plot_aggregate(self, **kwargs)
+        return plot_aggregate(self, ax=ax, **kwargs)
 
 
 def _wif_coef(pos, pg, att, member, nbins):

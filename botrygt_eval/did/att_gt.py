@@ -29,6 +29,7 @@ from botrygt_eval.did.inference import (
 from botrygt_eval.errors import BotrygtError, DidWarning, check_option
 from botrygt_eval.options import DEFAULT_ALPHA, BasePeriod, Control, FixWeights, check
 from botrygt_eval.options import DidMethod as Method
+from botrygt_eval.results import ResultMixin
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class PreTest:
 
 
 @dataclass(frozen=True, eq=False)
-class ATTgtResult:
+class ATTgtResult(ResultMixin):
     """Group-time ATTs with their influence functions and the settings that made them."""
 
     table: pd.DataFrame  # group, time, base_period, post, att, se, n_treated, n_control
@@ -140,17 +141,34 @@ class ATTgtResult:
             )
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
+    def _payload(self) -> dict:
+        """The ATT(g,t) part of the JSON of ``botrygt-eval did att-gt`` (cohort 0 = never
+        treated; integral periods and cohorts as integers)."""
+        t = self.table
+        p = self.pretest
+        return {
+            "att_gt": [
+                {"group": _label(g), "time": _label(tt), "att": a, "se": s}
+                for g, tt, a, s in zip(t["group"], t["time"], t["att"], t["se"], strict=True)
+            ],
+            "n_units": int(self.data.n_units),
+            "n_obs": int(self.data.n_obs),
+            "settings": dict(self.settings),
+            "pretest": None if p is None
+            else {"W": p.statistic, "df": p.df, "p_value": p.p_value},
+        }  # fmt: skip
 
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False, float_format=lambda v: f"{v:.4f}")
-
-    def plot(self, **kwargs):
+    def _draw(self, **kwargs):
         """Group-time chart (one panel per cohort); see :func:`did.plots.plot_att_gt`."""
         from botrygt_eval.plots.did import plot_att_gt
 
         return plot_att_gt(self, **kwargs)
+
+
+def _label(v):
+    """A period or cohort for JSON: an int when integral."""
+    v = v.item() if isinstance(v, np.generic) else v
+    return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 @dataclass(frozen=True)

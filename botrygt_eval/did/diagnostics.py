@@ -25,6 +25,7 @@ from scipy import optimize, stats
 from botrygt_eval.did.twfe import EventStudyResult, prepare_panel
 from botrygt_eval.errors import ConfigError, EstimationError
 from botrygt_eval.options import DEFAULT_SEED
+from botrygt_eval.results import ResultMixin
 
 
 # --------------------------------------------------------------------------- helpers
@@ -65,7 +66,7 @@ def _treatment(g: np.ndarray, times: np.ndarray) -> np.ndarray:
 def pretrend_test(result: EventStudyResult) -> dict[str, float]:
     """Joint chi-squared test that all leads of an event study are zero.
 
-    Returns ``stat, df, pvalue``. A large p-value is weak evidence: pre-tests have
+    Returns ``stat, df, p_value``. A large p-value is weak evidence: pre-tests have
     low power against the smooth violations that matter (Roth 2022); read it with
     :func:`relative_magnitude_bounds`.
     """
@@ -74,12 +75,18 @@ def pretrend_test(result: EventStudyResult) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- Goodman-Bacon
 @dataclass(frozen=True)
-class BaconResult:
+class BaconResult(ResultMixin):
     """Goodman-Bacon decomposition: 2x2 estimates, their weights and the TWFE total."""
 
     table: pd.DataFrame
     twfe_estimate: float
     weighted_sum: float
+
+    frame_columns = ("type", "estimate", "weight")
+
+    def _payload(self) -> dict:
+        return {"table": self.table, "by_type": self.by_type(),
+                "twfe_estimate": self.twfe_estimate, "weighted_sum": self.weighted_sum}  # fmt: skip
 
     def by_type(self) -> pd.DataFrame:
         """Weight and weighted-average estimate per comparison type."""
@@ -105,7 +112,7 @@ class BaconResult:
         )
         return "\n".join(lines)
 
-    def plot(self, ax=None):
+    def _draw(self, ax=None):
         """Scatter of 2x2 estimates against their weights, by comparison type."""
         import matplotlib.pyplot as plt
 
@@ -189,13 +196,13 @@ def bacon_decomposition(
 
 # --------------------------------------------------------------------------- randomization inference
 @dataclass(frozen=True)
-class RandomizationResult:
+class RandomizationResult(ResultMixin):
     """Randomization-inference p-values for the TWFE coefficient under permuted timing."""
 
     estimate: float
-    pvalue: float
-    pvalue_lower: float
-    pvalue_upper: float
+    p_value: float
+    p_value_lower: float
+    p_value_upper: float
     n_perm: int
     seed: int | None
     n_units: int
@@ -206,8 +213,8 @@ class RandomizationResult:
         permutation distribution, no CI is formed (NaN)."""
         return pd.DataFrame(
             [{"estimate": self.estimate, "se": float(self.distribution.std(ddof=1)),
-              "ci_low": np.nan, "ci_high": np.nan, "n": self.n_units, "pvalue": self.pvalue,
-              "pvalue_lower": self.pvalue_lower, "pvalue_upper": self.pvalue_upper,
+              "ci_low": np.nan, "ci_high": np.nan, "n": self.n_units, "p_value": self.p_value,
+              "p_value_lower": self.p_value_lower, "p_value_upper": self.p_value_upper,
               "n_perm": self.n_perm}]
         )  # fmt: skip
 
@@ -215,11 +222,11 @@ class RandomizationResult:
         return (
             f"Randomization inference ({self.n_perm} permutations of partnership timing across "
             f"{self.n_units} units, seed {self.seed}): TWFE estimate {self.estimate:.6g}, "
-            f"two-sided p = {self.pvalue:.4g} (lower {self.pvalue_lower:.4g}, upper "
-            f"{self.pvalue_upper:.4g})"
+            f"two-sided p = {self.p_value:.4g} (lower {self.p_value_lower:.4g}, upper "
+            f"{self.p_value_upper:.4g})"
         )
 
-    def plot(self, ax=None):
+    def _draw(self, ax=None):
         """Histogram of the permutation distribution with the observed estimate."""
         import matplotlib.pyplot as plt
 
@@ -311,14 +318,14 @@ def randomization_inference(
     pl = (1 + np.sum(dist <= obs + tol)) / (n_perm + 1)
     pu = (1 + np.sum(dist >= obs - tol)) / (n_perm + 1)
     return RandomizationResult(
-        estimate=obs, pvalue=float(p2), pvalue_lower=float(pl), pvalue_upper=float(pu),
+        estimate=obs, p_value=float(p2), p_value_lower=float(pl), p_value_upper=float(pu),
         n_perm=n_perm, seed=seed, n_units=len(units), distribution=dist,
     )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- Rambachan-Roth
 @dataclass(frozen=True)
-class SensitivityResult:
+class SensitivityResult(ResultMixin):
     """Relative-magnitude sensitivity of the average post-period effect."""
 
     table: pd.DataFrame
@@ -345,7 +352,7 @@ class SensitivityResult:
         ]
         return "\n".join(lines)
 
-    def plot(self, ax=None, lang: str = "da"):
+    def _draw(self, ax=None, lang: str = "da"):
         """Robust CI (and identified set) against Mbar; labels in ``lang`` (da/en)."""
         import matplotlib.pyplot as plt
 

@@ -17,17 +17,18 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.did.twfe import EventStudyResult
+from botrygt_eval.results import ResultMixin
 
 
 @dataclass(frozen=True)
-class Headline:
+class Headline(ResultMixin):
     """The estimators side by side and the three checks (see the module text)."""
 
     table: pd.DataFrame  # estimator, estimate, ci_low, ci_high, n_units, excludes_zero
     agree: bool  # one common point in every interval and one sign of every estimate
     pretrend_stat: float
     pretrend_df: int
-    pretrend_pvalue: float
+    pretrend_p_value: float
     pretrend_direction: str  # "falling_faster" | "falling_slower" | "none"
     breakdown: float  # largest Mbar whose robust interval still excludes 0 (0: none)
     alpha: float = 0.05
@@ -35,7 +36,7 @@ class Headline:
 
     @property
     def pretrend_fails(self) -> bool:
-        return bool(self.pretrend_pvalue < self.alpha)
+        return bool(self.pretrend_p_value < self.alpha)
 
     @property
     def verdict(self) -> str:
@@ -45,12 +46,14 @@ class Headline:
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
-    def to_dict(self) -> dict:
+    frame_columns = ("estimator", "estimate", "ci_low", "ci_high", "n_units")
+
+    def _payload(self) -> dict:
         return {
             "estimators": self.table.to_dict(orient="records"),
             "agree": self.agree,
             "pretrend": {"stat": self.pretrend_stat, "df": self.pretrend_df,
-                         "pvalue": self.pretrend_pvalue, "direction": self.pretrend_direction},
+                         "p_value": self.pretrend_p_value, "direction": self.pretrend_direction},
             "breakdown": self.breakdown,
             "verdict": self.verdict,
             "reasons": list(self.reasons),
@@ -63,7 +66,7 @@ class Headline:
         lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         lines.append(f"estimators agree: {self.agree}")
         lines.append(f"pre-trend test: chi2({self.pretrend_df}) = {self.pretrend_stat:.2f}, "
-                     f"p = {self.pretrend_pvalue:.3f} ({self.pretrend_direction})")  # fmt: skip
+                     f"p = {self.pretrend_p_value:.3f} ({self.pretrend_direction})")  # fmt: skip
         lines.append(f"breakdown Mbar: {self.breakdown:.3g}")
         return "\n".join(lines)
 
@@ -82,7 +85,7 @@ def pretrend_direction(es: EventStudyResult, alpha: float = 0.05) -> str:
     positive leads mean the partnership kommuner stood higher earlier, so their burglary
     was already falling faster than the comparison's. ``none`` when the test passes.
     """
-    if es.pretrend["pvalue"] >= alpha:
+    if es.pretrend["p_value"] >= alpha:
         return "none"
     t = es.table
     leads = t.loc[(t["event_time"] < es.reference) & t["estimate"].notna(), "estimate"]
@@ -110,13 +113,13 @@ def headline(
     agree = intervals_agree(table)
     pre = es.pretrend
     h = dict(table=table, agree=agree, pretrend_stat=float(pre["stat"]),
-             pretrend_df=int(pre["df"]), pretrend_pvalue=float(pre["pvalue"]),
+             pretrend_df=int(pre["df"]), pretrend_p_value=float(pre["p_value"]),
              pretrend_direction=pretrend_direction(es, alpha), breakdown=float(breakdown),
              alpha=alpha)  # fmt: skip
     reasons = []
     if not agree:
         reasons.append("disagree")
-    if h["pretrend_pvalue"] < alpha:
+    if h["pretrend_p_value"] < alpha:
         reasons.append("pretrend")
     if not h["breakdown"] >= 1:
         reasons.append("fragile")

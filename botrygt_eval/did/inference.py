@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import pandas as pd
 from scipy import sparse, stats
 from threadpoolctl import ThreadpoolController
+
+from botrygt_eval.results import ResultMixin
 
 SE_FLOOR = np.sqrt(np.finfo(float).eps) * 10  # R did: smaller SEs are reported as NA
 
@@ -59,13 +62,29 @@ def vcov(inf: np.ndarray, cluster: np.ndarray | None = None) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class BootstrapResult:
+class BootstrapResult(ResultMixin):
     """Bootstrap SEs per column and the sup-t critical value for a simultaneous band."""
 
     se: np.ndarray
     crit: float
     draws: int
     seed: int | None
+
+    frame_columns = ("column", "se")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per bootstrapped column: ``column, se`` (the sup-t critical value and
+        the draws are in :meth:`to_dict`)."""
+        return pd.DataFrame({"column": np.arange(len(self.se)), "se": self.se})
+
+    def _payload(self) -> dict:
+        return {"se": self.se, "crit": self.crit, "draws": self.draws, "seed": self.seed}
+
+    def summary(self) -> str:
+        return (
+            f"Multiplier bootstrap: {self.draws} draws (seed {self.seed}), sup-t critical "
+            f"value {self.crit:.4f}; SEs of {len(self.se)} columns"
+        )
 
 
 def _type1_quantile(x: np.ndarray, q: float, axis=0) -> np.ndarray:

@@ -307,6 +307,11 @@ class PoissonResult(CoefficientResult):
             lines.append(f"  {self.n_dropped} rows with missing values dropped")
         return "\n".join(lines)
 
+    def _payload(self) -> dict:
+        lo, hi = np.exp(self.ci_low), np.exp(self.ci_high)
+        return {**super()._payload(), "rate_ratio": self.rate_ratio, "rr_ci_low": lo,
+                "rr_ci_high": hi, "offset": self.offset}  # fmt: skip
+
 
 def ppml(
     data: pd.DataFrame,
@@ -356,10 +361,10 @@ def ppml(
         dof = None if fit is None else float(fit.df(np.ones((1, 1)))[0])
         lo, hi, p = t_ci(est, s, alpha, dof)
     return PoissonResult(
-        estimate=est, se=s, ci_low=float(lo), ci_high=float(hi), pvalue=float(p),
+        estimate=est, se=s, ci_low=float(lo), ci_high=float(hi), p_value=float(p),
         n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
-        offset=offset, alpha=alpha, n_dropped=n_dropped, n_dropped_zero=n_zero, dof=dof,
+        offset=offset, alpha=alpha, n_dropped=n_dropped, n_dropped_zero=n_zero, df=dof,
         se_convention=conv, inference=inference,
     )  # fmt: skip
 
@@ -388,7 +393,7 @@ def ppml_event_study(
 
     Same event-time coding as :func:`botrygt_eval.did.twfe.event_study`; ``se`` as in
     :func:`ppml`. ``se="wild"``: per event time the score bootstrap p-value of ``beta_e = 0``
-    (``pvalue`` column) and interval by test inversion (one restricted fit per trial value,
+    (``p_value`` column) and interval by test inversion (one restricted fit per trial value,
     so it takes seconds per event time), and a sup-t band (``band_low``, ``band_high``) over
     the single event times from the same draws of the unrestricted scores.
     """
@@ -416,11 +421,11 @@ def ppml_event_study(
                              offset=offset, clusters=clusters, tol=tol, se="wild")  # fmt: skip
         draws = draw_weights(int(clusters.max()) + 1, replications, weights_type, seed)
         t = table.set_index("event_time")
-        t["pvalue"] = np.nan
+        t["p_value"] = np.nan
         for j, e in enumerate(times):
             sb = ScoreBootstrap(problem, clusters, draws, j, tol)
             t.loc[e, ["ci_low", "ci_high"]] = sb.ci(float(est[j]), float(t.loc[e, "se"]), alpha)
-            t.loc[e, "pvalue"] = sb.pvalue(0.0)
+            t.loc[e, "p_value"] = sb.pvalue(0.0)
         single = [j for j, e in enumerate(times) if e not in binned]
         crit = _score_band(problem, est, clusters, draws, single, alpha, tol) if single else np.nan
         n, g = len(df), int(clusters.max()) + 1

@@ -54,6 +54,7 @@ from botrygt_eval.options import (
     Resolver,
     WeightsType,
 )
+from botrygt_eval.results import ResultMixin
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), absorbed fixed effects not counted"
 SE_CONVENTION_CR2 = "CR2 (Bell-McCaffrey), t intervals with Bell-McCaffrey df"
@@ -187,7 +188,7 @@ def fit_panel_ols(
 
 # --------------------------------------------------------------------------- TWFE
 @dataclass(frozen=True, kw_only=True)
-class CoefficientResult:
+class CoefficientResult(ResultMixin):
     """One DiD coefficient with its cluster-robust SE, interval, sizes and settings.
 
     Shared by the TWFE and PPML results; each adds its own settings and SE convention.
@@ -197,7 +198,7 @@ class CoefficientResult:
     se: float
     ci_low: float
     ci_high: float
-    pvalue: float
+    p_value: float
     n_obs: int
     n_units: int
     n_periods: int
@@ -207,7 +208,7 @@ class CoefficientResult:
     treat: str
     alpha: float
     n_dropped: int = 0
-    dof: float | None = None  # t degrees of freedom of the interval (None: normal)
+    df: float | None = None  # t degrees of freedom of the interval (None: normal)
     inference: dict | None = None  # se="wild": method, draws, weights_type, seed, enumerated
 
     def _row(self) -> dict:
@@ -220,10 +221,10 @@ class CoefficientResult:
 
     def _estimate_line(self, label: str) -> str:
         lvl = int(round(100 * (1 - self.alpha)))
-        dist = "" if self.dof is None else f" (t, {self.dof:.1f} df)"
+        dist = "" if self.df is None else f" (t, {self.df:.1f} df)"
         return (
             f"  {label} {self.estimate:.6g}  SE {self.se:.6g}  {lvl}% CI{dist} "
-            f"[{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.pvalue:.4g}"
+            f"[{self.ci_low:.6g}, {self.ci_high:.6g}]  p = {self.p_value:.4g}"
         )
 
     def _size_line(self) -> str:
@@ -232,8 +233,20 @@ class CoefficientResult:
             f"clustered by {self.cluster} ({self.n_clusters} clusters, {self.se_convention})"
         )
 
-    def __str__(self) -> str:
-        return self.summary()
+    def _payload(self) -> dict:
+        """The JSON contract of ``botrygt-eval did twfe`` (and of PPML)."""
+        return {
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "n_obs": self.n_obs,
+            "n_units": self.n_units,
+            "cluster": self.cluster,
+            "df": self.df,  # t degrees of freedom under se="cr2"/"cr3"; None = normal interval
+            "p_value": self.p_value,
+            "inference": self.inference,  # se="wild": how the bootstrap was run; else None
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,21 +255,6 @@ class TWFEResult(CoefficientResult):
 
     weights: str | None
     se_convention: str = SE_CONVENTION
-
-    def to_dict(self) -> dict:
-        """The JSON contract of ``botrygt-eval did twfe``."""
-        return {
-            "coef": self.estimate,
-            "se": self.se,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "n_obs": self.n_obs,
-            "n_units": self.n_units,
-            "cluster": self.cluster,
-            "df": self.dof,  # t degrees of freedom under se="cr2"; None = normal interval
-            "pvalue": self.pvalue,
-            "inference": self.inference,  # se="wild": how the bootstrap was run; else None
-        }
 
     def summary(self) -> str:
         lines = [
@@ -325,10 +323,10 @@ def twfe(
     if se != "wild":
         lo, hi, p = t_ci(est, s, alpha, dof)
     return TWFEResult(
-        estimate=est, se=s, ci_low=float(lo), ci_high=float(hi), pvalue=float(p),
+        estimate=est, se=s, ci_low=float(lo), ci_high=float(hi), p_value=float(p),
         n_obs=len(df), n_units=int(df[unit].nunique()), n_periods=int(df[time].nunique()),
         n_clusters=int(clusters.max() + 1), cluster=cname, outcome=outcome, treat=treat,
-        weights=weights, alpha=alpha, n_dropped=n_dropped, dof=dof,
+        weights=weights, alpha=alpha, n_dropped=n_dropped, df=dof,
         se_convention=conv, inference=inference,
     )  # fmt: skip
 
@@ -410,13 +408,13 @@ def wald_test(b: np.ndarray, v: np.ndarray) -> dict[str, float]:
     """Joint chi-squared test that all of ``b`` are zero given covariance ``v``."""
     q = len(b)
     if q == 0:
-        return {"stat": np.nan, "df": 0, "pvalue": np.nan}
+        return {"stat": np.nan, "df": 0, "p_value": np.nan}
     w = float(b @ np.linalg.solve(v, b))
-    return {"stat": w, "df": q, "pvalue": float(stats.chi2.sf(w, q))}
+    return {"stat": w, "df": q, "p_value": float(stats.chi2.sf(w, q))}
 
 
 @dataclass(frozen=True)
-class EventStudyResult:
+class EventStudyResult(ResultMixin):
     """Event-study coefficients relative to a reference period, with a pre-trend test.
 
     ``table``: ``event_time, estimate, se, ci_low, ci_high, n, binned`` for every
@@ -477,9 +475,8 @@ class EventStudyResult:
             return {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
         return self.combination(post)
 
-    def to_dict(self) -> dict:
-        rows = self.table.replace({np.nan: None}).to_dict(orient="records")
-        return {"coefficients": rows, "reference": self.reference, "pretrend": self.pretrend,
+    def _payload(self) -> dict:
+        return {"coefficients": self.table, "reference": self.reference, "pretrend": self.pretrend,
                 "average_post": self.average_post(),
                 "inference": self.settings.get("inference")}  # fmt: skip
 
@@ -490,7 +487,7 @@ class EventStudyResult:
             f"({self.n_clusters} clusters)",
             self.table.to_string(index=False, float_format=lambda x: f"{x:.5g}"),
             f"  pre-trend Wald test: chi2({self.pretrend['df']}) = {self.pretrend['stat']:.4g}, "
-            f"p = {self.pretrend['pvalue']:.4g}",
+            f"p = {self.pretrend['p_value']:.4g}",
         ]
         ap = self.average_post()
         lines.append(f"  average post effect {ap['estimate']:.5g} (SE {ap['se']:.5g})")
@@ -503,10 +500,7 @@ class EventStudyResult:
             )
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
-    def plot(self, ax=None, **kwargs):
+    def _draw(self, ax=None, **kwargs):
         """Event-study chart with pointwise confidence intervals."""
         from botrygt_eval.plots.did import plot_event_study
 
@@ -542,11 +536,11 @@ def wild_event_table(table, prob, draws, times, binned, alpha) -> tuple[pd.DataF
     """Replace the intervals of an event-study table by WCR test inversion, add the
     bootstrap p-value of ``beta_e = 0`` and the sup-t band over the single event times."""
     t = table.set_index("event_time")
-    t["pvalue"] = np.nan
+    t["p_value"] = np.nan
     for j, e in enumerate(times):
         test = prob.restricted(j, draws)
         t.loc[e, ["ci_low", "ci_high"]] = test.ci(alpha)
-        t.loc[e, "pvalue"] = test.pvalue(0.0)
+        t.loc[e, "p_value"] = test.pvalue(0.0)
     single = [j for j, e in enumerate(times) if e not in binned]
     crit = prob.sup_t(single, draws, alpha) if single else np.nan
     t["band_low"] = t["band_high"] = np.nan
@@ -601,7 +595,7 @@ def event_study(
     :func:`twfe`, but CR2 by default: a single event time rests on few treated units,
     and in the coverage study CR1 normal intervals for them were too short
     (docs/COVERAGE.md). ``se="wild"``: per event time the restricted wild cluster bootstrap
-    (p-value of ``beta_e = 0`` in a ``pvalue`` column, interval by test inversion) and a
+    (p-value of ``beta_e = 0`` in a ``p_value`` column, interval by test inversion) and a
     sup-t band over the single (not binned) event times from the same draws
     (``band_low``, ``band_high``); ``replications``, ``weights_type``, ``seed`` as in :func:`twfe`.
     """

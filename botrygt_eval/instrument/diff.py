@@ -18,6 +18,7 @@ import pandas as pd
 
 from botrygt_eval.instrument.bank import Instrument, Item, as_instrument
 from botrygt_eval.instrument.routing import routing_code_text
+from botrygt_eval.results import ResultMixin
 
 COMPARABILITY_USES = ("trend", "did")
 
@@ -37,7 +38,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class InstrumentDiff:
+class InstrumentDiff(ResultMixin):
     """All changes from ``old_year`` to ``new_year``."""
 
     old_year: int
@@ -66,7 +67,9 @@ class InstrumentDiff:
         rows = [{**asdict(c), "outcomes": ", ".join(c.outcomes)} for c in self.changes]
         return pd.DataFrame(rows, columns=cols)
 
-    def to_dict(self) -> dict:
+    frame_columns = ("item", "change", "breaks_comparability")
+
+    def _payload(self) -> dict:
         return {
             "old_year": self.old_year,
             "new_year": self.new_year,

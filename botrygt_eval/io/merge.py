@@ -15,10 +15,11 @@ import pandas as pd
 
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.io.quarantine import REASON, SOURCE_ROW
+from botrygt_eval.results import ResultMixin
 
 
 @dataclass(frozen=True)
-class MergeResult:
+class MergeResult(ResultMixin):
     """The merged sample and what did not link."""
 
     merged: pd.DataFrame
@@ -31,8 +32,16 @@ class MergeResult:
     def n_respondents(self) -> int:
         return int(self.merged["responded"].sum())
 
+    frame_columns = ("resp_id", "responded")
+
     def to_frame(self) -> pd.DataFrame:
         return self.merged
+
+    def _payload(self) -> dict:
+        """The counts (the merged rows are microdata and stay in :attr:`merged`)."""
+        return {"n_sample": self.n_sample, "n_responses": self.n_responses,
+                "n_respondents": self.n_respondents, "n_not_in_sample": len(self.not_in_sample),
+                "n_changed_responded": self.n_changed_responded}  # fmt: skip
 
     def summary(self) -> str:
         rate = self.n_respondents / self.n_sample if self.n_sample else float("nan")

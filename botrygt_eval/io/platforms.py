@@ -27,6 +27,7 @@ from botrygt_eval.instrument.bank import Instrument, as_instrument
 from botrygt_eval.io._common import count_phrase, finish
 from botrygt_eval.io.platform_readers import PLATFORMS, read_export
 from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult
+from botrygt_eval.results import ResultMixin
 
 __all__ = [
     "PLATFORMS",
@@ -71,7 +72,7 @@ _SEPARATORS = re.compile(r"[/\-.]")
 
 
 @dataclass(frozen=True)
-class ImportResult:
+class ImportResult(ResultMixin):
     """A platform export mapped onto a year's response layout."""
 
     loaded: LoadResult  # validated responses and quarantined rows
@@ -85,8 +86,19 @@ class ImportResult:
     def data(self) -> pd.DataFrame:
         return self.loaded.data
 
+    frame_columns = ()
+
     def to_frame(self) -> pd.DataFrame:
         return self.loaded.data
+
+    def _payload(self) -> dict:
+        """Counts and column names (the responses stay in :attr:`data`)."""
+        return {"platform": self.platform, "n_input_rows": self.n_input_rows,
+                "load": self.loaded.to_dict(), "n_superseded": len(self.superseded),
+                "meta_columns": self.meta_columns, "free_text_columns": self.free_text_columns}  # fmt: skip
+
+    def _draw(self, ax=None):
+        return self.loaded.plot(ax=ax)
 
     def summary(self) -> str:
         lines = [

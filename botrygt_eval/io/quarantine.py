@@ -19,6 +19,7 @@ from pandera.errors import SchemaErrors
 
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.privacy.guard import guarded_to_csv
+from botrygt_eval.results import ResultMixin
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ REASON = "reason"
 
 
 @dataclass(frozen=True)
-class LoadResult:
+class LoadResult(ResultMixin):
     """A validated table, the rows that failed, and where they were written."""
 
     data: pd.DataFrame
@@ -42,6 +43,35 @@ class LoadResult:
     #: rows of ``data`` the loader made without a line of their own (e.g. zero-filled cells
     #: of a StatBank BULK file); the notes must say so
     added: int = 0
+
+    frame_columns = ("source", "lines", "loaded", "quarantined", "set_aside", "added")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row of counts: data lines, rows loaded, quarantined, set aside, added (the
+        rows themselves stay in :attr:`data`, :attr:`quarantined` and :attr:`dropped`)."""
+        return pd.DataFrame([{"source": self.source, "lines": self.lines,
+                              "loaded": len(self.data), "quarantined": self.n_quarantined,
+                              "set_aside": self.n_dropped, "added": self.added}])  # fmt: skip
+
+    def _payload(self) -> dict:
+        return {**self.to_frame().iloc[0].to_dict(), "adds_up": self.adds_up,
+                "quarantine_path": self.quarantine_path, "notes": list(self.notes)}  # fmt: skip
+
+    def summary(self) -> str:
+        return "\n".join([self.message(), *(f"  {n}" for n in self.notes)])
+
+    def _draw(self, ax=None):
+        """Rows loaded, quarantined and set aside."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 2.5))
+        f = self.to_frame().iloc[0]
+        keys = ["loaded", "quarantined", "set_aside"]
+        ax.barh(keys[::-1], [f[k] for k in keys[::-1]], color=["0.6", "C3", "C0"])
+        ax.set_xlabel("rows")
+        ax.set_title(self.source, fontsize=9, loc="left")
+        return ax
 
     @property
     def adds_up(self) -> bool:

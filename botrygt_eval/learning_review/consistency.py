@@ -21,6 +21,7 @@ from botrygt_eval.learning_review.grim import (
     possible,
 )
 from botrygt_eval.learning_review.spec import ReviewSpec
+from botrygt_eval.results import ResultMixin
 
 RuleChoice = Literal["spec", "count", "sum_rounded"]
 RULE_CHOICES: tuple[str, ...] = ("spec", "count", "sum_rounded")
@@ -62,7 +63,7 @@ def group_bases(
 
 
 @dataclass(frozen=True)
-class GrimReport:
+class GrimReport(ResultMixin):
     """Consistent bases per published row and per base group; impossible combinations."""
 
     rows: pd.DataFrame
@@ -89,8 +90,15 @@ class GrimReport:
     def ok(self) -> bool:
         return self.impossible.empty and self.inconsistent_groups.empty
 
+    frame_columns = ("figure", "item", "category", "published_pct", "bases")
+
     def to_frame(self) -> pd.DataFrame:
         return self.rows.copy()
+
+    def _payload(self) -> dict:
+        return {"rule": self.rule, "rounding": self.rounding, "n": self.n,
+                "n_range": self.n_range, "ok": self.ok, "rows": self.rows,
+                "groups": self.groups, "charts": self.charts}  # fmt: skip
 
     def summary(self) -> str:
         lo, hi = self.n_range

@@ -25,6 +25,7 @@ from botrygt_eval.io.simulated import marked_simulated
 from botrygt_eval.learning_review.consistency import RULE_CHOICES, RuleChoice, row_components
 from botrygt_eval.learning_review.grim import ROUNDINGS, Rounding, round_pct
 from botrygt_eval.learning_review.spec import YEAR, ReviewSpec, load_instrument_pl, load_spec
+from botrygt_eval.results import ResultMixin
 
 FIGURES_CSV_COLUMNS = [
     "figure",
@@ -57,7 +58,7 @@ def _wilson(k: np.ndarray, n: np.ndarray, level: float = 0.95) -> tuple[np.ndarr
 
 
 @dataclass(frozen=True)
-class ReviewFigures:
+class ReviewFigures(ResultMixin):
     """Recomputed percentages of the review next to the published ones."""
 
     table: pd.DataFrame
@@ -107,10 +108,15 @@ class ReviewFigures:
             )
         return "\n".join(lines)
 
-    def plot(self, figure: str, *, lang: str = "da"):
-        """One chart in the review's manner (a matplotlib Figure)."""
+    def _payload(self) -> dict:
+        return {"simulated": self.simulated, "rounding": self.rounding, "rule": self.rule,
+                "figures": self.to_frame()}  # fmt: skip
+
+    def _draw(self, figure: str | None = None, *, lang: str = "da"):
+        """One chart in the review's manner (default: the first figure)."""
         from botrygt_eval.learning_review.charts import figure_chart
 
+        figure = self.table["figure"].iloc[0] if figure is None else figure
         return figure_chart(self, figure, lang=lang)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from botrygt_eval.errors import ConfigError
+from botrygt_eval.results import ResultMixin
 
 
 def confusion_table(rater_a, rater_b, labels=None) -> pd.DataFrame:
@@ -37,7 +38,7 @@ def confusion_table(rater_a, rater_b, labels=None) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class KappaResult:
+class KappaResult(ResultMixin):
     """Cohen's kappa of two codings with its standard error and interval."""
 
     kappa: float
@@ -49,9 +50,20 @@ class KappaResult:
     expected_agreement: float
     level: float
 
-    def to_dict(self) -> dict:
-        return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-                for k, v in asdict(self).items()}  # fmt: skip
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``estimate`` (kappa), ``se, ci_low, ci_high, n`` and the agreements."""
+        d = asdict(self)
+        return pd.DataFrame([{"estimate": d.pop("kappa"), **d}])
+
+    def _payload(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        return (
+            f"Cohen's kappa {self.kappa:.3f} (SE {self.se:.3f}, {self.level:.0%} CI "
+            f"{self.ci_low:.3f} to {self.ci_high:.3f}); n = {self.n}, observed agreement "
+            f"{self.observed_agreement:.3f}, expected {self.expected_agreement:.3f}"
+        )
 
 
 def kappa_from_table(table, level: float = 0.95) -> KappaResult:

@@ -17,14 +17,16 @@ from botrygt_eval.errors import InputFileError
 from botrygt_eval.io.media import load_articles
 from botrygt_eval.media.agreement import agreement_report
 from botrygt_eval.media.coder import Dictionary, code_articles, load_dictionary, rule_counts
+from botrygt_eval.media.plots import media_series_figure
 from botrygt_eval.media.series import media_series
+from botrygt_eval.results import ResultMixin
 
 ARTICLES = "media/articles.csv"
 HAND_CODED = "media/hand_coded.csv"
 
 
 @dataclass(frozen=True)
-class MediaResult:
+class MediaResult(ResultMixin):
     """Coded articles (in memory only), the series, rule counts, agreement and load notes."""
 
     coded: pd.DataFrame
@@ -34,7 +36,32 @@ class MediaResult:
     dictionary_version: str
     messages: tuple[str, ...]
 
-    def summary(self) -> dict:
+    frame_columns = ("scope", "kommune_kode")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The series (national and per kommune), shares suppressed below ``min_n``; the
+        coded articles stay in :attr:`coded`."""
+        return self.series.copy()
+
+    def summary(self) -> str:
+        s = self._payload()
+        kappa = (
+            f"; kappa (constructive) {self.agreement['constructive']['kappa']:.2f}"
+            if self.agreement and "constructive" in self.agreement
+            else ""
+        )
+        return (
+            f"Media coverage: {s['n_articles']} articles, {s['n_burglary_articles']} about "
+            f"burglary, {s['n_constructive_articles']} constructive (dictionary "
+            f"{self.dictionary_version}){kappa}"
+        )
+
+    def _draw(self, *, kommune: int | None = None):
+        """The constructive share per year, nationally (and for ``kommune``)."""
+        s = self.series
+        return media_series_figure(s[(s["scope"] == "national") | (s["kommune_kode"] == kommune)])
+
+    def _payload(self) -> dict:
         """Aggregates for JSON: counts, dictionary version, national series, kappa."""
         nat = self.series[self.series["scope"] == "national"]
         return {
@@ -43,10 +70,7 @@ class MediaResult:
             "n_constructive_articles": int(self.coded["is_constructive"].sum()),
             "dictionary_version": self.dictionary_version,
             "min_n": int(self.series.attrs.get("min_n", 10)),
-            "national": [
-                {k: (None if pd.isna(v) else v) for k, v in row.items()}
-                for row in nat.drop(columns=["scope", "kommune_kode"]).to_dict("records")
-            ],
+            "national": nat.drop(columns=["scope", "kommune_kode"]),
             "agreement": self.agreement,
             "load": list(self.messages),
         }

@@ -22,8 +22,10 @@ from botrygt_eval.monitoring.hotspots import (
     persistent_hotspots,
     queen_neighbours,
 )
+from botrygt_eval.monitoring.maps import cell_map, words
 from botrygt_eval.monitoring.suppression import published_ok, suppress_cells
 from botrygt_eval.options import DEFAULT_SEED
+from botrygt_eval.results import ResultMixin
 
 #: columns of :attr:`LocalMonitoring.cells`, in order (docs/MONITORING.md)
 CELL_COLUMNS = [
@@ -50,19 +52,44 @@ CellSize = Literal["100m", "1km"]
 
 
 @dataclass(frozen=True)
-class LocalMonitoring:
+class LocalMonitoring(ResultMixin):
     """A kommune's monitoring result: only aggregates that passed disclosure control.
 
     ``cells``: one row per published (or hidden) grid cell, columns :data:`CELL_COLUMNS`
     (``east``/``north`` are the cell centre in ETRS89/UTM32N metres); hidden cells
     carry ``suppressed=True`` and no counts. ``near_repeat``: the Knox table per
-    distance x time band. ``summary``: counts, settings and the hotspot list.
+    distance x time band. ``overview``: counts, settings and the hotspot list (the JSON
+    of :meth:`to_dict` adds the Knox table).
     """
 
     kommune_kode: int
     cells: pd.DataFrame
     near_repeat: pd.DataFrame
-    summary: dict = field(default_factory=dict)
+    overview: dict = field(default_factory=dict)
+
+    frame_columns = ("cell_id", "suppressed")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The published (and hidden) cells, columns :data:`CELL_COLUMNS`."""
+        return self.cells.copy()
+
+    def _payload(self) -> dict:
+        return {**self.overview, "near_repeat": self.near_repeat}
+
+    def summary(self) -> str:
+        s = self.overview
+        return (
+            f"Local monitoring, kommune {self.kommune_kode}: {s.get('burglaries')} burglaries; "
+            f"{s.get('cells_published')} cells published, {s.get('cells_hidden')} hidden "
+            f"(< {s.get('threshold')} burglaries), {len(s.get('hotspots', []))} persistent "
+            "hotspots"
+        )
+
+    def _draw(self, *, lang: str = "da", boundary=None):
+        """The shrunk burglary rate per published cell (a map)."""
+        title = f"{words(lang)['burglaries']}: {self.kommune_kode}"
+        return cell_map(self.cells, "rate_shrunk", title=title, lang=lang, boundary=boundary,
+                        threshold=self.overview.get("threshold"))  # fmt: skip
 
 
 @dataclass(frozen=True)

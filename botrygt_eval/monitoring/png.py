@@ -34,7 +34,7 @@ def write_map_pngs(result, out: str | Path, *, lang: str = "da",
     w = words(lang)
     out = Path(out)
     navn = kommune_name(result.kommune_kode)
-    threshold = result.summary.get("threshold")
+    threshold = result.overview.get("threshold")
     kw = dict(lang=lang, boundary=boundary, threshold=threshold)
     figs = [
         cell_map(result.cells, "rate_shrunk", title=f"{w['burglaries']}: {navn}", **kw),

@@ -118,7 +118,7 @@ def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
     if not has_local_data(data_dir, kommune):
         return None
     res = local_monitoring(data_dir, kommune, cell=cell, threshold=threshold, seed=seed)
-    s, cells, navn = res.summary, res.cells, kommune_name(kommune)
+    s, cells, navn = res.overview, res.cells, kommune_name(kommune)
     say(f"## {t('local.h', lang)}")
     size = "1 km × 1 km" if cell == "1km" else "100 m × 100 m"
     say(t("local.intro", lang, size=size, n_q=len(s["quarters"]), first=s["quarters"][0],

@@ -17,6 +17,7 @@ IPython's history off, every cache and connection file in a hidden working folde
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,12 +29,15 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from botrygt_eval import __version__
 from botrygt_eval.errors import BotrygtError, ReportError, check_option
 from botrygt_eval.io.simulated import workspace_is_simulated
 from botrygt_eval.options import DEFAULT_SEED, ReportKind, choices
 from botrygt_eval.reports.inputs import prepare_inputs
 from botrygt_eval.reports.provenance import input_hashes, sha256
+from botrygt_eval.results import ResultMixin
 from botrygt_eval.text.catalogue import LANGS, t
 
 KINDS: tuple[str, ...] = choices(ReportKind)
@@ -48,7 +52,7 @@ _TEMPLATE_FILES = {
 
 
 @dataclass(frozen=True)
-class ReportResult:
+class ReportResult(ResultMixin):
     """One rendered report: where its files are and whether it was skipped (unchanged)."""
 
     kind: str
@@ -57,6 +61,15 @@ class ReportResult:
     notebook: Path
     skipped: bool
     seconds: float = 0.0
+
+    frame_columns = ("kind", "html", "skipped")
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([dataclasses.asdict(self)])
+
+    def summary(self) -> str:
+        how = "unchanged, skipped" if self.skipped else f"rendered in {self.seconds:.1f} s"
+        return f"{self.kind} report {self.html} ({how})"
 
 
 def kernel_name() -> str:

@@ -22,6 +22,7 @@ from scipy.stats import norm
 
 from botrygt_eval.errors import ConfigError, InputFileError, check_option
 from botrygt_eval.options import DEFAULT_SEED
+from botrygt_eval.results import ResultMixin
 
 AllocationMethod = Literal["proportional", "equal", "power", "neyman", "moe"]
 ALLOCATIONS: tuple[str, ...] = ("proportional", "equal", "power", "neyman", "moe")
@@ -200,7 +201,7 @@ def select_stratified(strata: np.ndarray, n_h: pd.Series, seed: int) -> np.ndarr
 
 
 @dataclass(frozen=True)
-class SampleResult:
+class SampleResult(ResultMixin):
     """A drawn sample (DATA_FORMATS sample file, without ``responded``) and its allocation."""
 
     sample: pd.DataFrame
@@ -210,9 +211,30 @@ class SampleResult:
     #: e-Boks distribution list, the only table holding CPR numbers
     distribution: pd.DataFrame | None = None
 
+    frame_columns = ("N_h", "n_invited", "expected_respondents", "expected_moe")
+
     def to_frame(self) -> pd.DataFrame:
         """The allocation report, one row per stratum."""
         return self.allocation
+
+    def _payload(self) -> dict:
+        """Settings and allocation; the drawn persons stay in :attr:`sample`."""
+        return {"settings": self.settings, "allocation": self.allocation}
+
+    def _draw(self, ax=None):
+        """Invited and expected respondents per stratum."""
+        import matplotlib.pyplot as plt
+
+        a = self.allocation
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        x = np.arange(len(a))
+        ax.bar(x, a["n_invited"], color="0.7", label="inviterede")
+        ax.bar(x, a["expected_respondents"], color="C0", label="forventede svar")
+        ax.set_xlabel("stratum")
+        ax.set_ylabel("personer")
+        ax.legend(frameon=False)
+        return ax
 
     def summary(self) -> str:
         a = self.allocation

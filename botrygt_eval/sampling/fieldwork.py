@@ -22,18 +22,24 @@ import pandas as pd
 from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
 from botrygt_eval.reference import kommune_name
+from botrygt_eval.results import ResultMixin
 from botrygt_eval.sampling.draw import PLANNING_P, moe, respondents_for_moe
 
 CELL = ["kommune_kode", "sex", "age_band"]
 
 
 @dataclass(frozen=True)
-class FieldworkStatus:
+class FieldworkStatus(ResultMixin):
     """Response so far, per cell and per kommune, and the reminder plan."""
 
     cells: pd.DataFrame
     kommuner: pd.DataFrame
     settings: dict = field(default_factory=dict)
+
+    frame_columns = ("kommune_kode", "n_sampled", "n_responded", "response_rate", "moe_now")
+
+    def _payload(self) -> dict:
+        return {"settings": self.settings, "kommuner": self.kommuner, "cells": self.cells}
 
     def to_frame(self) -> pd.DataFrame:
         """Per kommune: sampled, responded, rate, MOE now, target, shortfall, reminder."""
@@ -58,7 +64,7 @@ class FieldworkStatus:
             f"respondents); {int(self.cells['reminder_priority'].notna().sum()):,} cells to remind"
         )
 
-    def plot(self, ax=None):
+    def _draw(self, ax=None):
         """MOE per kommune now against its response rate, with the target line."""
         import matplotlib.pyplot as plt
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from botrygt_eval.errors import ConfigError, InputFileError, check_option
 from botrygt_eval.options import WeightMethod, choices
+from botrygt_eval.results import ResultMixin
 from botrygt_eval.survey.calibrate import calibrate, rake
 from botrygt_eval.survey.diagnostics import margin_table, weight_summary
 from botrygt_eval.survey.margins import Margins, parse_margins
@@ -26,7 +27,7 @@ WEIGHT_STATS = ("n", "sum_weights", "deff_kish", "n_eff", "cv", "min", "max", "m
 
 
 @dataclass(frozen=True)
-class WeightingResult:
+class WeightingResult(ResultMixin):
     """Calibrated (and possibly trimmed) weights, the design carrying them, diagnostics.
 
     ``diagnostics`` is one tidy frame with the columns ``section`` ("weights" or
@@ -39,8 +40,11 @@ class WeightingResult:
     diagnostics: pd.DataFrame
     settings: dict = field(default_factory=dict)
 
+    frame_columns = ("weight",)
+
     def to_frame(self) -> pd.DataFrame:
-        """The input rows plus the ``weight`` column."""
+        """The input rows plus the ``weight`` column (microdata: :meth:`to_dict` holds only
+        the aggregates)."""
         out = self.design.data.copy()
         out["weight"] = self.weights.to_numpy()
         return out
@@ -93,7 +97,11 @@ class WeightingResult:
         ]
         return "\n".join(lines)
 
-    def plot(self, ax=None):
+    def _payload(self) -> dict:
+        return {"settings": self.settings, "weights": self.weight_stats(),
+                "margins": self.margins_table()}  # fmt: skip
+
+    def _draw(self, ax=None):
         """Standardised differences of the margin levels before and after weighting."""
         import matplotlib.pyplot as plt
 

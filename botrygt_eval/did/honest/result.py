@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from botrygt_eval.results import ResultMixin
+
 LABELS = {
     "original": {"da": "Oprindeligt interval", "en": "Original"},
     "robust": {"da": "Robust interval", "en": "Robust CI"},
@@ -20,7 +22,7 @@ LABELS = {
 
 
 @dataclass(frozen=True)
-class HonestResult:
+class HonestResult(ResultMixin):
     """Robust confidence sets for ``theta = l' tau_post`` over a grid of M (or Mbar).
 
     ``table``: one row per M with ``lb, ub, method, delta, m`` (M for the smoothness
@@ -46,6 +48,8 @@ class HonestResult:
     #: The function that made this result, to recompute it at other M (as a statsmodels
     #: result keeps its model); :meth:`refine_breakdown` calls it.
     solver: Callable | None = field(default=None, repr=False, compare=False)
+
+    frame_columns = ("m", "lb", "ub", "estimate", "se", "n")
 
     def refine_breakdown(self, tol: float | None = None) -> float:
         """The breakdown value to ``tol`` by bisection between the grid's breakdown value
@@ -93,7 +97,7 @@ class HonestResult:
         out = pd.concat([orig, self.table], ignore_index=True)
         return out.assign(estimate=self.estimate, se=self.se, n=self.num_post)
 
-    def to_dict(self) -> dict:
+    def _payload(self) -> dict:
         return {
             "restriction": self.restriction,
             "delta": self.delta,
@@ -133,7 +137,7 @@ class HonestResult:
         ]
         return "\n".join(lines)
 
-    def plot(self, ax=None, lang: str = "da"):
+    def _draw(self, ax=None, lang: str = "da"):
         """Sensitivity plot: the original and robust intervals against M (Figure)."""
         import matplotlib.pyplot as plt
 

@@ -71,6 +71,7 @@ from botrygt_eval.options import (
     check_replications,
     choices,
 )
+from botrygt_eval.results import ResultMixin
 
 Method = SynthMethod
 METHODS: tuple[str, ...] = choices(SynthMethod)
@@ -305,7 +306,7 @@ def _unit_label(u: object) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class SynthResult:
+class SynthResult(ResultMixin):
     """Synthetic DiD / SC / DiD for one municipality (or cohorts), with inference and diagnostics."""
 
     method: str
@@ -388,7 +389,7 @@ class SynthResult:
             parts.append(t.assign(gap_se=t["gap_se"].fillna(se)))
         return pd.concat(parts, ignore_index=True)
 
-    def to_dict(self) -> dict:
+    def _payload(self) -> dict:
         """The JSON of ``botrygt-eval did synth``."""
         lo, hi = self.ci
         return {
@@ -435,10 +436,7 @@ class SynthResult:
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
-    def plot(self, **kwargs):
+    def _draw(self, **kwargs):
         """Treated vs synthetic trajectories and the gap with its band (Danish labels)."""
         from botrygt_eval.plots.synth import plot_synth
 
@@ -809,7 +807,7 @@ def leave_one_donor_out(result: SynthResult, min_weight: float = 0.0) -> pd.Data
 
 
 @dataclass(frozen=True, eq=False)
-class SynthBatch:
+class SynthBatch(ResultMixin):
     """One synthetic DiD per treated unit (each kommune's own effect), for a batch report."""
 
     results: dict

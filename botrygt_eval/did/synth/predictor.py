@@ -43,6 +43,7 @@ from scipy import optimize, stats
 
 from botrygt_eval.did.synth.simplex_qp import simplex_qp
 from botrygt_eval.errors import ConfigError, EstimationError, InputFileError, check_option
+from botrygt_eval.results import ResultMixin
 
 OptimInitial = Literal["equal", "ols"]
 OPTIM_INITIALS: tuple[str, ...] = ("equal", "ols")
@@ -200,7 +201,7 @@ def _fit_one(X0: np.ndarray, x1: np.ndarray, Z0: np.ndarray, z1: np.ndarray, *, 
 
 # --------------------------------------------------------------------------- result
 @dataclass(frozen=True, eq=False)
-class PredictorSynthResult:
+class PredictorSynthResult(ResultMixin):
     """A predictor-based synthetic control fit for one treated unit, with its placebo test."""
 
     outcome: str
@@ -318,7 +319,7 @@ class PredictorSynthResult:
             "gap_se": gse,
         })  # fmt: skip
 
-    def to_dict(self) -> dict:
+    def _payload(self) -> dict:
         lo, hi = self.to_frame().loc[0, ["ci_low", "ci_high"]]
         return {
             "method": self.method, "treated": str(self.treated), "estimate": self.estimate,
@@ -347,15 +348,12 @@ class PredictorSynthResult:
         ]  # fmt: skip
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
-
     @property
     def method_label(self) -> str:
         """The estimator's name for people."""
         return "Syntetisk kontrol (prædiktorer)"
 
-    def plot(self, *, lang: str = "da", **kwargs):
+    def _draw(self, *, lang: str = "da", **kwargs):
         """Treated vs synthetic and the gap with the placebo band; returns the Figure."""
         import matplotlib.pyplot as plt
 

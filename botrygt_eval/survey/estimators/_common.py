@@ -11,6 +11,7 @@ from scipy import stats
 
 from botrygt_eval.errors import ConfigError, EstimationError, check_option
 from botrygt_eval.options import DEFAULT_ALPHA
+from botrygt_eval.results import ResultMixin
 
 CIMethod = Literal["auto", "wald", "logit", "wilson"]
 CI_METHODS: tuple[str, ...] = ("auto", "wald", "logit", "wilson")
@@ -178,7 +179,7 @@ def check_ci(ci: str, alpha: float) -> None:
 
 
 @dataclass(frozen=True, eq=False)
-class SurveyEstimate:
+class SurveyEstimate(ResultMixin):
     """Design-based estimates (one row per variable and domain) with their inference.
 
     ``table`` has ``variable, domain, estimate, se, ci_low, ci_high, n, deff, suppressed``
@@ -220,10 +221,12 @@ class SurveyEstimate:
     def __repr__(self) -> str:
         return f"SurveyEstimate({self.statistic}, {len(self.table)} rows)"
 
-    def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, max_rows=60)
+    def _payload(self) -> dict:
+        return {"statistic": self.statistic, "level": self.level, "ci": self.ci,
+                "variance": self.variance, "min_cell": self.min_cell, "by": list(self.by),
+                "design": self.design, "notes": list(self.notes), "estimates": self.table}  # fmt: skip
 
-    def plot(self, ax=None, *, variable: str | None = None):
+    def _draw(self, ax=None, *, variable: str | None = None):
         """Estimates with confidence intervals (Danish labels); suppressed cells left out."""
         import matplotlib.pyplot as plt
 

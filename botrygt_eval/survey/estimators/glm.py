@@ -19,6 +19,7 @@ from scipy import stats
 
 from botrygt_eval.errors import ConvergenceError, EstimationError, check_option
 from botrygt_eval.options import DEFAULT_ALPHA
+from botrygt_eval.results import ResultMixin
 from botrygt_eval.survey.design import SurveyDesign
 from botrygt_eval.survey.variance import linearization_vcov
 
@@ -27,7 +28,7 @@ FAMILIES: tuple[str, ...] = ("gaussian", "binomial", "quasibinomial")
 
 
 @dataclass(frozen=True, eq=False)
-class SurveyGLMResult:
+class SurveyGLMResult(ResultMixin):
     """A fitted design-weighted GLM: coefficients, design-based covariance, R's extras."""
 
     formula: str
@@ -69,6 +70,12 @@ class SurveyGLMResult:
             f"{self.dispersion:.6g}, IRLS iterations = {self.iterations}"
         )
         return head + "\n" + self.to_frame().to_string(index=False, float_format="%.6g")
+
+    def _payload(self) -> dict:
+        return {"formula": self.formula, "family": self.family, "n": self.n,
+                "df_residual": self.df_residual, "dispersion": self.dispersion,
+                "iterations": self.iterations, "level": self.level,
+                "coefficients": self.to_frame()}  # fmt: skip
 
     def __repr__(self) -> str:
         return f"SurveyGLMResult({self.formula!r}, {self.family})"

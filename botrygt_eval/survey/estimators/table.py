@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from botrygt_eval.errors import ConfigError, DesignError
 from botrygt_eval.options import DEFAULT_ALPHA
+from botrygt_eval.results import json_safe
 from botrygt_eval.survey.design import Adjustment, SurveyDesign
 from botrygt_eval.survey.estimators._common import MIN_CELL, RESULT_COLUMNS, CIMethod, as_list
 from botrygt_eval.survey.estimators.means import svymean
@@ -45,20 +46,12 @@ def estimate_table(
 
 def table_records(table: pd.DataFrame) -> list[dict]:
     """JSON-ready records: the contract's keys plus ``suppressed``; NaN becomes null."""
-    cols = RESULT_COLUMNS + ["suppressed"]
-    out = []
-    for row in table[cols].itertuples(index=False, name=None):
-        rec = {}
-        for c, v in zip(cols, row, strict=True):
-            if c in ("variable", "domain"):
-                rec[c] = None if v is None else str(v)
-            elif c == "n":
-                rec[c] = int(v)
-            elif c == "suppressed":
-                rec[c] = bool(v)
-            else:
-                rec[c] = None if v is None or not np.isfinite(v) else float(v)
-        out.append(rec)
+    t = table[RESULT_COLUMNS + ["suppressed"]].astype(
+        {"n": "int64", "suppressed": bool} | dict.fromkeys(NUMBER_COLUMNS, float)
+    )
+    for c in ("variable", "domain"):
+        t[c] = [None if v is None else str(v) for v in t[c]]
+    out = json_safe(t)
     return out
 
 
