@@ -25,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from tests.did_panel_helpers import staggered_panel  # noqa: E402
+from tests.did.did_panel_helpers import staggered_panel  # noqa: E402
 
 REF = Path(__file__).parent / "reference"
 
@@ -82,7 +82,9 @@ def did_results(panel):
     return {
         "ATTgtResult": cs,
         "AggregateResult": aggregate(cs, "dynamic"),
-        "BootstrapResult": aggregate(cs, "simple", se="bootstrap", replications=99, seed=1).bootstrap,
+        "BootstrapResult": aggregate(
+            cs, "simple", se="bootstrap", replications=99, seed=1
+        ).bootstrap,
         "TWFEResult": twfe(panel, treat="treat", outcome="y", **PANEL),
         "PoissonResult": ppml(panel, treat="treat", outcome="count", se="cr1", **PANEL),
         "EventStudyResult": es,
@@ -132,7 +134,7 @@ def _survey():
     from botrygt_eval.survey.estimators.glm import svyglm
     from botrygt_eval.survey.estimators.means import svymean
     from botrygt_eval.survey.weighting import weight_responses
-    from tests.test_weighting_design import respondents_and_margins
+    from tests.survey.test_weighting_design import respondents_and_margins
 
     rng = np.random.default_rng(1)
     d = pd.DataFrame({"x": rng.normal(size=200), "w": rng.uniform(1, 3, 200),
@@ -150,8 +152,8 @@ def _survey():
 def _sampling():
     from botrygt_eval.sampling.draw import draw_sample
     from botrygt_eval.sampling.fieldwork import fieldwork_status
-    from tests.test_fieldwork import _sample
-    from tests.test_sampling_allocation import small_frame
+    from tests.sampling.test_fieldwork import _sample
+    from tests.sampling.test_sampling_allocation import small_frame
 
     s = _sample()
     return {

@@ -22,7 +22,7 @@ How the replicates are computed is decided in one place, :func:`replicates`:
   prepared data, by the same ``_estimate`` that ``att_gt`` runs.
 
 Both routes are checked against a literal leave-one-cluster-out loop through the
-public ``att_gt`` in the tests (``tests/test_did_cs_one_path.py``).
+public ``att_gt`` in the tests (``tests/did/test_did_cs_one_path.py``).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ computed once from the (clusters x B) draw matrix: p-values at any ``theta0`` co
 O(B), and the confidence interval is the set of ``theta0`` not rejected (test
 inversion, as boottest), found by bisection on that closed form. This reproduces
 ``wildboottest`` (PyPI) with the fixed-effect dummies as regressors, exactly under
-enumeration (tests/test_did_wild.py).
+enumeration (tests/did/test_did_wild.py).
 
 The sup-t band of an event study uses the same draws with the unrestricted residuals
 (WCU: a band holds for all coefficients at once, so there is no single null to impose):

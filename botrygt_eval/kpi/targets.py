@@ -18,7 +18,7 @@ ended):
   Poisson variance of a log change (the kommune's own ``v_own``, so a small kommune gets a
   wide interval). Counts enter as ``log(count + 0.5)`` so that a year with no burglary stays
   finite. In simulated Denmarks with kommune-specific trends the interval covers a planted
-  effect in 95.0 % of partnerships (tests/test_kpi_partnerships.py).
+  effect in 95.0 % of partnerships (tests/kpi/test_kpi_partnerships.py).
 - the target status from the net interval: ``met`` (nået) when the whole interval is at or
   below ``burglary_target_pct``, ``not_met`` (ikke nået) when it is wholly above, otherwise
   ``too_early`` (for tidligt at sige).

@@ -8,7 +8,7 @@ same residual kept explicitly for the stopping rule) in one compiled loop, at
 a few hundred nanoseconds an iteration.
 
 The numpy loops in ``synth_weights`` stay the reference: tests check that this
-kernel gives their weights (``tests/test_did_synth_solver.py``). numba is
+kernel gives their weights (``tests/did/test_did_synth_solver.py``). numba is
 imported only when the kernel is first used, so importing the package (and the
 CLI) does not pay for it; the compiled code is cached next to this file (or in
 numba's user cache) when a writable place exists, and compiled afresh otherwise.

@@ -1,4 +1,4 @@
-"""Generate panel.csv: a small panel for the wild-bootstrap tests (tests/test_did_wild.py).
+"""Generate panel.csv: a small panel for the wild-bootstrap tests (tests/did/test_did_wild.py).
 
 8 units x 10 periods; units 0-2 treated from period 5; unit-specific error scale
 (heteroskedastic clusters), an extra regressor, positive analytic weights and a
