@@ -1,0 +1,116 @@
+"""Exact two-way fixed effects: weighted projection on unit and period dummies.
+
+One object per (unit codes, period codes, weights) that the TWFE fit, the event study,
+the CR2 leverage and every PPML IRLS step share. The normal equations of the dummies
+are solved with the block of the factor with more levels (the "local" factor, usually
+the unit) eliminated: it is diagonal, so what is left is the Schur complement of the
+other factor, a small square matrix (periods - 1), factorised once by an
+eigendecomposition. No dense dummy matrix is formed, and nothing is iterated: the
+projection is exact (to rounding) for balanced, unbalanced and weighted panels.
+
+In the weighted coordinates (rows times ``sqrt(w)``) the dummies span the same space
+as the orthonormal columns ``[Q_L, Q_B]``:
+
+- ``Q_L``: one column per level ``u`` of the local factor, ``sqrt(w_i) / sqrt(W_u)``
+  on its rows and 0 elsewhere (disjoint supports, so only the vector ``q_local`` is
+  stored);
+- ``Q_B``: the other factor's dummies residualised on the local ones, orthonormalised
+  through the eigendecomposition of their Gram matrix (the Schur complement).
+
+CR2 (:mod:`botrygt_eval.did.small_sample`) uses this basis for the leverage instead of
+the SVD of a dense n x (units + periods) dummy matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+#: eigenvalues of the Schur complement below this share of the largest count as zero
+#: (a panel whose units and periods fall apart into disconnected groups)
+SCHUR_RTOL = 1e-11
+
+
+def dense_codes(codes) -> tuple[np.ndarray, int]:
+    """Integer codes ``0 .. L-1`` of any labels, and ``L``."""
+    a = np.asarray(codes)
+    if a.dtype.kind in "iu" and a.size and a.min() == 0:
+        n_levels = int(a.max()) + 1
+        if np.bincount(a, minlength=n_levels).all():
+            return a.astype(np.intp, copy=False), n_levels
+    uniq, inv = np.unique(a, return_inverse=True)
+    return inv.astype(np.intp).reshape(-1), len(uniq)
+
+
+class TwoWayFE:
+    """Weighted least-squares projection on the dummies of two factors (unit, period).
+
+    ``unit_codes``, ``time_codes``: one label per row; ``weights``: positive (default 1).
+    ``residualize(z)`` returns ``z`` minus its fitted two-way effects (raw scale),
+    ``effects(z)`` the effects themselves, ``basis()`` an orthonormal basis of the
+    weighted dummies (module docstring).
+    """
+
+    def __init__(self, unit_codes, time_codes, weights=None):
+        u, nu = dense_codes(unit_codes)
+        t, nt = dense_codes(time_codes)
+        n = len(u)
+        w = np.ones(n) if weights is None else np.asarray(weights, float)
+        self.n, self.w = n, w
+        self.swapped = nt > nu  # eliminate the factor with more levels
+        a, b, na, nb = (t, u, nt, nu) if self.swapped else (u, t, nu, nt)
+        self.local, self.other, self.n_local, self.n_other = a, b, na, nb
+        rows = np.arange(n)
+        self._sum_a = sparse.csr_matrix((w, (a, rows)), shape=(na, n))  # A'W
+        self._sum_b = sparse.csr_matrix((w, (b, rows)), shape=(nb, n))  # B'W
+        self.wa = np.bincount(a, weights=w, minlength=na)
+        cell = sparse.csr_matrix((w, (a, b)), shape=(na, nb))  # A'WB (duplicates summed)
+        self._cell = cell
+        self.share = cell.multiply(1 / self.wa[:, None]).tocsr()  # A-weighted means of B
+        wb = np.bincount(b, weights=w, minlength=nb)
+        schur = np.diag(wb) - (cell.T @ self.share).toarray()
+        lam, vec = np.linalg.eigh(schur[1:, 1:])  # first level of b is the reference
+        keep = lam > SCHUR_RTOL * max(lam[-1], 0) if lam.size else np.zeros(0, bool)
+        self._lam, self._vec = lam[keep], vec[:, keep]
+
+    # ------------------------------------------------------------------ projection
+    def _coef(self, z2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r_a = self._sum_a @ z2
+        r_b = (self._sum_b @ z2)[1:] - (self.share.T @ r_a)[1:]
+        g = np.zeros((self.n_other, z2.shape[1]))
+        g[1:] = self._vec @ ((self._vec.T @ r_b) / self._lam[:, None])
+        al = (r_a - self._cell @ g) / self.wa[:, None]
+        return al, g
+
+    def effects(self, z) -> tuple[np.ndarray, np.ndarray]:
+        """WLS coefficients of ``z`` (n or n x m) on the dummies: (unit effects, period
+        effects), each levels x m, one level of one factor normalised to 0. Only the
+        fitted sum ``unit[u] + period[t]`` is unique."""
+        z2 = np.asarray(z, float).reshape(self.n, -1)
+        al, g = self._coef(z2)
+        return (g, al) if self.swapped else (al, g)
+
+    def residualize(self, z) -> np.ndarray:
+        """``z`` minus its weighted least-squares fit on the unit and period dummies."""
+        z = np.asarray(z, float)
+        z2 = z.reshape(self.n, -1)
+        al, g = self._coef(z2)
+        return (z2 - al[self.local] - g[self.other]).reshape(z.shape)
+
+    # ------------------------------------------------------------------ basis
+    @property
+    def rank(self) -> int:
+        """Rank of the dummy design (levels of both factors - 1 if connected)."""
+        return self.n_local + len(self._lam)
+
+    def basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Orthonormal basis of the weighted dummies: ``(local codes, q_local, Q_B)``;
+        column ``u`` of ``Q_L`` is ``q_local`` on the rows with local code ``u``."""
+        sw = np.sqrt(self.w)
+        q_local = sw / np.sqrt(self.wa[self.local])
+        v = np.vstack([np.zeros((1, self._vec.shape[1])), self._vec]) / np.sqrt(self._lam)
+        q_b = sw[:, None] * (v[self.other] - (self.share @ v)[self.local])
+        return self.local, q_local, q_b
+
+
+__all__ = ["TwoWayFE", "dense_codes"]
