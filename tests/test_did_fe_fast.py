@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from botrygt_eval.did._fe import TwoWayFE
+from botrygt_eval.did.small_sample import cr2_fit, cr2_test
 from botrygt_eval.did.twfe import event_study, event_time_dummies, fit_panel_ols, twfe
 from botrygt_eval.errors import EstimationError
 from tests.did_panel_helpers import staggered_panel
@@ -154,3 +155,89 @@ def test_absorbed_and_collinear_regressors_are_refused():
     with pytest.raises(EstimationError, match="two clusters"):
         fit_panel_ols(df, unit="unit", time="time", outcome="y", regressors=["treat"],
                       clusters=np.zeros(len(df), int))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- CR2 leverage
+def _cr2_case(seed, n_units, n_periods, n_drop, weighted):
+    rng = np.random.default_rng(seed)
+    unit, period, w, rng = _layout(n_units, n_periods, n_drop, weighted, seed)
+    d = ((unit % 3 == 0) & (period >= n_periods // 2)).astype(float)
+    x = rng.normal(size=len(unit))
+    y = (
+        rng.normal(size=n_units)[unit]
+        + 0.1 * period
+        - 0.2 * d
+        + 0.3 * x
+        + rng.normal(size=len(unit))
+    )
+    dummies = np.hstack([np.eye(n_units)[unit], np.eye(n_periods)[period][:, 1:]])
+    return unit, period, np.column_stack([d, x]), y, w, dummies, rng
+
+
+def _clusters(kind, unit, period, rng):
+    return {
+        "unit": unit,
+        "units nested": unit // 3,  # several units per cluster
+        "period": period,  # crosses the units: no fixed effect nested in a cluster
+        "crossing": rng.integers(0, 9, len(unit)),
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["unit", "units nested", "period", "crossing"])
+@pytest.mark.parametrize("working", ["identity", "inverse_var", "target"])
+@pytest.mark.parametrize("shape", [(14, 6, 9, True), (5, 16, 7, True), (10, 7, 0, False)])
+def test_structured_cr2_equals_the_full_dummy_design(kind, working, shape):
+    """CR2 SEs and Bell-McCaffrey df with the unit and period effects passed as codes (the
+    structured basis of did/_fe.py) equal the regressor block of the computation with every
+    dummy as a column (SVD basis of the dense design), for clusters that nest the units,
+    that cross them and that nest nothing; unbalanced, weighted, more periods than units;
+    with a working-variance target."""
+    unit, period, X, y, w, dummies, rng = _cr2_case(3, *shape)
+    cl = _clusters(kind, unit, period, rng)
+    Xf = np.hstack([X, dummies])
+    ww = np.ones(len(y)) if w is None else w
+    e = y - Xf @ np.linalg.lstsq(Xf * np.sqrt(ww)[:, None], y * np.sqrt(ww), rcond=None)[0]
+    kw = dict(weights=w)
+    if working == "target":
+        kw["target"] = rng.uniform(0.3, 3.0, len(y))
+    else:
+        kw["cr2_working"] = working
+    C = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -2.0]])
+    Cf = np.hstack([C, np.zeros((3, dummies.shape[1]))])
+    se_full, df_full = cr2_test(Xf, e, cl, Cf, **kw)
+    for fe in ([unit, period], [period, unit]):
+        se, df = cr2_test(X, e, cl, C, fixed_effects=fe, **kw)
+        np.testing.assert_allclose(se, se_full, rtol=1e-9)
+        np.testing.assert_allclose(df, df_full, rtol=1e-9)
+    v3 = cr2_fit(X, e, cl, fixed_effects=[unit, period], jackknife=True, **kw).vcov
+    np.testing.assert_allclose(v3, cr2_fit(Xf, e, cl, jackknife=True, **kw).vcov[:2, :2],
+                               rtol=1e-9)  # fmt: skip
+
+
+def test_structured_cr2_equals_the_naive_n_by_n_computation():
+    """Against explicit n x n matrices (Pustejovsky & Tipton with a target); 1e-8 as in
+    test_did_small_sample: the naive route takes sqrtm of singular blocks (units nested in
+    the clusters), which is good to about 1e-8."""
+    from tests.test_did_small_sample import _naive_cr2
+
+    unit, period, X, y, w, dummies, rng = _cr2_case(5, 12, 6, 5, True)
+    cl = unit // 2
+    Xf = np.hstack([X, dummies])
+    e = y - Xf @ np.linalg.lstsq(Xf * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+    phi = rng.uniform(0.3, 3.0, len(y))
+    se, df = cr2_test(X, e, cl, np.eye(2), weights=w, fixed_effects=[unit, period], target=phi)
+    for j in range(2):
+        c = np.eye(Xf.shape[1])[j]
+        v_ref, df_ref = _naive_cr2(Xf, e, cl, c, w, phi)
+        assert se[j] ** 2 == pytest.approx(v_ref[j, j], rel=1e-8)
+        assert df[j] == pytest.approx(df_ref, rel=1e-8)
+
+
+def test_the_fits_projection_is_reused_only_with_the_same_weights():
+    unit, period, X, y, w, dummies, rng = _cr2_case(8, 10, 6, 4, True)
+    e = rng.normal(size=len(y))
+    fe = TwoWayFE(unit, period)  # unweighted projection, passed with weights w
+    got = cr2_fit(X, e, unit, weights=w, fixed_effects=fe)
+    want = cr2_fit(X, e, unit, weights=w, fixed_effects=[unit, period])
+    np.testing.assert_allclose(got.vcov, want.vcov, rtol=1e-12)
+    np.testing.assert_allclose(got.df(np.eye(2)), want.df(np.eye(2)), rtol=1e-12)

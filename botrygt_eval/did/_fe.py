@@ -42,6 +42,13 @@ def dense_codes(codes) -> tuple[np.ndarray, int]:
     return inv.astype(np.intp).reshape(-1), len(uniq)
 
 
+def _group_sum_matrix(codes: np.ndarray, n_levels: int, w: np.ndarray) -> sparse.csr_matrix:
+    """Sparse ``levels x n`` matrix whose product with ``z`` sums ``w z`` by level."""
+    order = np.argsort(codes, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_levels))])
+    return sparse.csr_matrix((w[order], order, indptr), shape=(n_levels, len(codes)))
+
+
 class TwoWayFE:
     """Weighted least-squares projection on the dummies of two factors (unit, period).
 
@@ -57,18 +64,19 @@ class TwoWayFE:
         n = len(u)
         w = np.ones(n) if weights is None else np.asarray(weights, float)
         self.n, self.w = n, w
+        self.unit_codes, self.time_codes = u, t
         self.swapped = nt > nu  # eliminate the factor with more levels
         a, b, na, nb = (t, u, nt, nu) if self.swapped else (u, t, nu, nt)
         self.local, self.other, self.n_local, self.n_other = a, b, na, nb
-        rows = np.arange(n)
-        self._sum_a = sparse.csr_matrix((w, (a, rows)), shape=(na, n))  # A'W
-        self._sum_b = sparse.csr_matrix((w, (b, rows)), shape=(nb, n))  # B'W
+        self._sum_a = _group_sum_matrix(a, na, w)  # A'W
+        self._sum_b = _group_sum_matrix(b, nb, w)  # B'W
         self.wa = np.bincount(a, weights=w, minlength=na)
-        cell = sparse.csr_matrix((w, (a, b)), shape=(na, nb))  # A'WB (duplicates summed)
+        # A'WB, dense: at most one entry per observed cell, so no larger than the data
+        cell = np.bincount(a * nb + b, weights=w, minlength=na * nb).reshape(na, nb)
         self._cell = cell
-        self.share = cell.multiply(1 / self.wa[:, None]).tocsr()  # A-weighted means of B
+        self.share = cell / self.wa[:, None]  # A-weighted means of the B dummies
         wb = np.bincount(b, weights=w, minlength=nb)
-        schur = np.diag(wb) - (cell.T @ self.share).toarray()
+        schur = np.diag(wb) - cell.T @ self.share
         lam, vec = np.linalg.eigh(schur[1:, 1:])  # first level of b is the reference
         keep = lam > SCHUR_RTOL * max(lam[-1], 0) if lam.size else np.zeros(0, bool)
         self._lam, self._vec = lam[keep], vec[:, keep]

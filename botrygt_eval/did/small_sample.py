@@ -70,6 +70,7 @@ from typing import Literal
 
 import numpy as np
 
+from botrygt_eval.did._fe import TwoWayFE, _group_sum_matrix, dense_codes
 from botrygt_eval.errors import EstimationError, InputFileError, check_option
 
 CR2Working = Literal["identity", "inverse_var"]
@@ -81,19 +82,39 @@ _BATCH_CELLS = 8_000_000
 
 
 @dataclass(frozen=True)
+class _Local:
+    """The fixed effect with one orthonormal basis column per level (disjoint supports):
+    per row its level and its entry ``q_local``; with a working variance ``Phi`` also the
+    blocks of ``Q' Phi Q`` that involve it: ``D = Q_L' Phi Q_L`` (diagonal) and
+    ``C = Q_L' Phi Q_d``."""
+
+    codes: np.ndarray  # (n,) level of each row
+    q: np.ndarray  # (n,) the row's entry in its level's column
+    n_levels: int
+    diag_phi: np.ndarray | None = None  # D, (levels,)
+    cross_phi: np.ndarray | None = None  # C, (levels, r_d)
+
+
+@dataclass(frozen=True)
 class CR2Fit:
     """Pieces shared by the CR2 variance and the Bell-McCaffrey df of any contrast.
 
-    Arrays padded per cluster to the size of the largest cluster of their batch;
-    kept so that several contrasts can be tested without repeating the
-    eigendecompositions.
+    The orthonormal basis ``Q`` of the full design is ``[Q_L, Q_d]``: ``Q_L`` the
+    columns of one fixed effect (``local``; none without fixed effects), ``Q_d`` dense
+    (the other fixed effect's columns, then the regressors'). Arrays are padded per cluster
+    to the size of the largest cluster of their batch and kept, so that several contrasts
+    can be tested without repeating the eigendecompositions.
     """
 
     bread: np.ndarray  # M = (X*'X*)^-1, k x k
     vcov: np.ndarray  # CR2 covariance, k x k
-    batches: tuple  # per batch: (A (b, m, m), Xt (b, m, k), Q (b, m, r), phi (b, m))
+    batches: tuple  # per batch: (A (b, m, m), X*_g (b, m, k), Q_d,g' (b, r_d, m), phi (b, m))
     n_clusters: int
-    qphiq: np.ndarray  # Q' Phi Q (r x r; the identity without a target)
+    # per batch: (cluster codes (b,), level of the local fixed effect (b, m; -1 on padding),
+    # q_local (b, m)); levels and q_local None without a local fixed effect
+    layout: tuple = ()
+    local: _Local | None = None
+    qphiq: np.ndarray | None = None  # Q_d' Phi Q_d (r_d x r_d); None: no target (identity)
     jackknife: bool = False  # CR3: df are G - 1
 
     def df(self, contrast: np.ndarray) -> np.ndarray:
@@ -101,27 +122,54 @@ class CR2Fit:
 
         ``Gram = diag(p_g' Phi_g p_g) - S'R - R'S + R' (Q' Phi Q) R`` with
         ``R[:, g] = Q_g' p_g`` and ``S[:, g] = Q_g' Phi_g p_g`` (``Phi = I``: the module
-        docstring's ``diag(p_g'p_g) - R'R``).
+        docstring's ``diag(p_g'p_g) - R'R``), with ``R`` split into its ``Q_L`` rows
+        (scattered to the levels of the local fixed effect) and its ``Q_d`` rows.
         """
         C = np.atleast_2d(np.asarray(contrast, float))
         if self.jackknife:
             return np.full(C.shape[0], float(self.n_clusters - 1))
         mc = self.bread @ C.T  # k x q
-        D, R, S = [], [], []
-        for A, Xt, Q, phi in self.batches:
-            p = A @ (Xt @ mc)  # (b, m, q)
-            fp = phi[..., None] * p
-            Qt = Q.transpose(0, 2, 1)
-            D.append(np.einsum("bmq,bmq->bq", p, fp))
-            R.append(Qt @ p)  # Q_g' p_g, (b, r, q)
-            S.append(Qt @ fp)  # Q_g' Phi_g p_g
-        d = np.concatenate(D, axis=0).T  # q x G
-        r = np.concatenate(R, axis=0).transpose(2, 1, 0)  # q x r x G
-        sr = np.concatenate(S, axis=0).transpose(2, 1, 0)
-        rt = r.transpose(0, 2, 1)  # q x G x r
-        rs = rt @ sr  # (R'S)_{gh} = r_g' s_h
-        gram = rt @ (self.qphiq @ r) - rs - rs.transpose(0, 2, 1)
-        idx = np.arange(gram.shape[1])
+        nq, G, loc = mc.shape[1], self.n_clusters, self.local
+        target = self.qphiq is not None
+        d = np.zeros((nq, G))
+        rd = np.zeros((nq, G, self.batches[0][2].shape[1]))
+        sd = np.zeros_like(rd) if target else None
+        if loc is not None:
+            rl = np.zeros((nq, G * loc.n_levels))
+            sl = np.zeros_like(rl) if target else None
+        for (A, Xg, QdT, phi), (g, lev, ql) in zip(self.batches, self.layout, strict=True):
+            p = A @ (Xg @ mc)  # (b, m, q)
+            fp = phi[..., None] * p if target else p
+            d[:, g] = np.einsum("bmq,bmq->qb", p, fp)
+            rd[:, g] = (QdT @ p).transpose(2, 0, 1)  # Q_d,g' p_g
+            if target:
+                sd[:, g] = (QdT @ fp).transpose(2, 0, 1)  # Q_d,g' Phi_g p_g
+            if loc is not None:  # Q_L' p_g: sum over the cluster's rows of each level
+                cell = np.where(lev >= 0, g[:, None] * loc.n_levels + lev, G * loc.n_levels)
+                qp = (ql[..., None] * p).reshape(-1, nq)
+                for j in range(nq):
+                    rl[j] += np.bincount(cell.ravel(), qp[:, j], G * loc.n_levels + 1)[:-1]
+                if target:
+                    qfp = (ql[..., None] * fp).reshape(-1, nq)
+                    for j in range(nq):
+                        sl[j] += np.bincount(cell.ravel(), qfp[:, j], G * loc.n_levels + 1)[:-1]
+        rdt = rd.transpose(0, 2, 1)
+        if target:
+            left = rd @ self.qphiq - sd  # (R_d' E - S_d') ...
+            if loc is not None:
+                rl3, sl3 = rl.reshape(nq, G, -1), sl.reshape(nq, G, -1)
+                left = left + rl3 @ loc.cross_phi
+                gram = (rl3 * loc.diag_phi + rd @ loc.cross_phi.T - sl3) @ rl3.transpose(0, 2, 1)
+                gram += left @ rdt - (sl3 @ rl3.transpose(0, 2, 1)).transpose(0, 2, 1)
+            else:
+                gram = left @ rdt
+            gram -= (sd @ rdt).transpose(0, 2, 1)
+        else:
+            gram = -(rd @ rdt)
+            if loc is not None:
+                rl3 = rl.reshape(nq, G, -1)
+                gram -= rl3 @ rl3.transpose(0, 2, 1)
+        idx = np.arange(G)
         gram[:, idx, idx] += d
         tr = np.einsum("qgg->q", gram)
         return tr**2 / np.einsum("qgh,qgh->q", gram, gram)
@@ -161,10 +209,11 @@ def _dummies(fixed_effects, n: int) -> np.ndarray:
 def _cluster_batches(clusters: np.ndarray):
     """Row indices per cluster, grouped into batches of similar size.
 
-    Yields ``(rows, valid)``: ``rows`` (b, m) int indices padded with 0, ``valid`` (b, m)
-    marks real rows. Clusters are sorted by size, so a balanced panel is one batch.
+    ``clusters``: codes ``0 .. G-1``. Yields ``(rows, valid, batch)``: ``rows`` (b, m) int
+    indices padded with 0, ``valid`` (b, m) marks real rows, ``batch`` (b,) the clusters'
+    codes. Clusters are sorted by size, so a balanced panel is one batch.
     """
-    codes = np.unique(clusters, return_inverse=True)[1]
+    codes = clusters
     order = np.argsort(codes, kind="stable")
     sizes = np.bincount(codes)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -181,8 +230,44 @@ def _cluster_batches(clusters: np.ndarray):
         pos = np.arange(m)
         valid = pos[None, :] < sizes[batch][:, None]
         rows = np.where(valid, starts[batch][:, None] + pos[None, :], 0)
-        yield order[rows], valid
+        yield order[rows], valid, batch
         i = j
+
+
+def _fe_basis(fixed_effects, w: np.ndarray, X: np.ndarray):
+    """``(X residualised on the fixed effects, local part, dense part)`` of the orthonormal
+    basis of the weighted fixed-effect design (weighted coordinates).
+
+    Two fixed effects (unit and period): the exact two-way projection of
+    :class:`botrygt_eval.did._fe.TwoWayFE`, whose basis is one column per unit plus the
+    period dummies residualised on the units (no dense dummy matrix, no SVD). One: its
+    own columns. Three or more: the SVD of the dense dummy matrix.
+    """
+    n = len(w)
+    sw = np.sqrt(w)
+    if isinstance(fixed_effects, TwoWayFE) and fixed_effects.n == n:
+        fe = fixed_effects  # the fit's projection, reused when its weights are these
+        if np.array_equal(fe.w, w):
+            lev, q_local, q_dense = fe.basis()
+            return fe.residualize(X) * sw[:, None], _Local(lev, q_local, fe.n_local), q_dense
+        fixed_effects = [fe.unit_codes, fe.time_codes]
+    codes = [np.asarray(c) for c in fixed_effects]
+    for c in codes:
+        if c.shape != (n,):
+            raise InputFileError(f"each fixed-effect code array needs {n} entries; got {c.shape}")
+    if len(codes) == 2:
+        fe = TwoWayFE(codes[0], codes[1], w)
+        lev, q_local, q_dense = fe.basis()
+        return fe.residualize(X) * sw[:, None], _Local(lev, q_local, fe.n_local), q_dense
+    if len(codes) == 1:
+        lev, n_levels = dense_codes(codes[0])
+        wsum = np.bincount(lev, weights=w, minlength=n_levels)
+        mean = np.stack([np.bincount(lev, weights=w * x, minlength=n_levels) for x in X.T], 1)
+        xr = X - (mean / wsum[:, None])[lev]
+        return xr * sw[:, None], _Local(lev, sw / np.sqrt(wsum[lev]), n_levels), np.zeros((n, 0))
+    qf = _orthonormal_basis(_dummies(codes, n) * sw[:, None], "fixed-effect design")
+    Xs = X * sw[:, None]
+    return Xs - qf @ (qf.T @ Xs), None, qf
 
 
 def cr2_fit(
@@ -200,7 +285,7 @@ def cr2_fit(
 
     ``X`` (n x k): regressors, all fixed-effect dummies included unless their integer
     codes are passed as ``fixed_effects`` (a list of length-n arrays, e.g. ``[unit,
-    period]``). ``resid``: residuals ``y - fitted`` of the full model (for a GLM, the
+    period]``, or the fit's :class:`botrygt_eval.did._fe.TwoWayFE`). ``resid``: residuals ``y - fitted`` of the full model (for a GLM, the
     working residuals). ``clusters``: one label per row. ``weights``: WLS (or IRLS
     working) weights, positive.
 
@@ -230,42 +315,56 @@ def cr2_fit(
     if clusters.shape != (n,):
         raise InputFileError(f"clusters needs one label per row ({n}); got {clusters.shape}")
     if weights is None:
-        sw = np.ones(n)
+        w = np.ones(n)
     else:
         w = _as_2d(weights, "weights", n)[:, 0]
         if (w <= 0).any():
             raise InputFileError("weights must be positive; drop rows with zero weight first")
-        sw = np.sqrt(w)
         if target is None and cr2_working == "identity" and not np.allclose(w, w[0]):
             target = w  # Var(w^(1/2) e) = w Var(e): homoskedastic on the outcome scale
-    Xs, es = X * sw[:, None], e * sw
-    if fixed_effects is not None and len(fixed_effects):
-        qf = _orthonormal_basis(_dummies(fixed_effects, n) * sw[:, None], "fixed-effect design")
-        Xs = Xs - qf @ (qf.T @ Xs)
+    sw = np.sqrt(w)
+    es = e * sw
+    if fixed_effects is not None and (isinstance(fixed_effects, TwoWayFE) or len(fixed_effects)):
+        Xs, local, q_fe = _fe_basis(fixed_effects, w, X)
     else:
-        qf = np.zeros((n, 0))
+        Xs, local, q_fe = X * sw[:, None], None, np.zeros((n, 0))
     qx = _orthonormal_basis(Xs, "regressor matrix")
     if qx.shape[1] < k:
         raise EstimationError(
             f"the regressors are collinear (rank {qx.shape[1]} of {k}) with each other or with "
             "the fixed effects; drop the redundant columns"
         )
-    Q = np.hstack([qf, qx])
+    Qd = np.hstack([q_fe, qx])  # the dense part of the basis
     phi = np.ones(n) if target is None else _as_2d(target, "target", n)[:, 0]
     if (phi <= 0).any():
         raise InputFileError("target variances must be positive")
     phi = phi / phi.mean()  # scale-free: SEs and df do not depend on it
-    qphiq = np.eye(Q.shape[1]) if target is None else Q.T @ (Q * phi[:, None])
+    qphiq = None
+    if target is not None:
+        qphiq = Qd.T @ (Qd * phi[:, None])
+        if local is not None:
+            lq = local.q * phi
+            diag = np.bincount(local.codes, weights=lq * local.q, minlength=local.n_levels)
+            cross = _group_sum_matrix(local.codes, local.n_levels, lq) @ Qd
+            local = _Local(local.codes, local.q, local.n_levels, diag, cross)
     bread = np.linalg.inv(Xs.T @ Xs)
     meat = np.zeros((k, k))
-    batches = []
-    n_clusters = 0
-    for rows, valid in _cluster_batches(clusters):
-        v = valid[..., None]
-        Qg = np.where(v, Q[rows], 0.0)
-        Xg = np.where(v, Xs[rows], 0.0)
-        eg = np.where(valid, es[rows], 0.0)
-        Hg = Qg @ Qg.transpose(0, 2, 1)
+    batches, layout = [], []
+    cluster_codes, n_clusters = dense_codes(clusters)
+    for rows, valid, g in _cluster_batches(cluster_codes):
+        Qg, Xg, eg = Qd[rows], Xs[rows], es[rows]
+        full = valid.all()  # e.g. a balanced panel clustered by unit: no padding
+        if not full:
+            Qg, Xg, eg = Qg * valid[..., None], Xg * valid[..., None], eg * valid
+        QgT = Qg.transpose(0, 2, 1)
+        Hg = Qg @ QgT
+        lev = ql = None
+        if local is not None:  # Q_L,g Q_L,g': rows of the same level
+            lev, ql = local.codes[rows], local.q[rows]
+            if not full:
+                lev, ql = np.where(valid, lev, -1), ql * valid
+            same = lev[:, :, None] == lev[:, None, :]
+            Hg += ql[:, :, None] * ql[:, None, :] * same
         if target is None or jackknife:
             lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
             power = -1.0 if jackknife else -0.5  # CR3: (I - H_gg)^-1, CR2: ^(-1/2)
@@ -275,7 +374,13 @@ def cr2_fit(
         else:
             fg = np.where(valid, phi[rows], 1.0)
             HF = Hg * fg[:, None, :]  # H_gg Phi_g
-            mid = Qg @ qphiq @ Qg.transpose(0, 2, 1) - HF - HF.transpose(0, 2, 1)
+            mid = (Qg @ qphiq) @ QgT  # Q_g (Q' Phi Q) Q_g', dense part
+            if local is not None:
+                wl = ql[..., None] * local.cross_phi[lev]  # Q_L,g C, (b, m, r_d)
+                cross = wl @ QgT
+                mid += cross + cross.transpose(0, 2, 1)
+                mid += (ql * local.diag_phi[lev])[:, :, None] * ql[:, None, :] * same
+            mid -= HF + HF.transpose(0, 2, 1)
             idx = np.arange(Hg.shape[1])
             mid[:, idx, idx] += fg  # [(I - H) Phi (I - H)]_gg
             dg = np.sqrt(fg)
@@ -286,14 +391,15 @@ def cr2_fit(
             A = A * dg[:, None, :]
         s = np.einsum("bmk,bm->bk", Xg, np.einsum("bij,bj->bi", A, eg))
         meat += s.T @ s
-        batches.append((A, Xg, Qg, np.where(valid, fg, 0.0)))
-        n_clusters += rows.shape[0]
+        batches.append((A, Xg, QgT, np.where(valid, fg, 0.0)))
+        layout.append((g, lev, ql))
     if n_clusters < 2:
         raise EstimationError("CR2 needs at least two clusters")
     if jackknife:
         meat *= (n_clusters - 1) / n_clusters
     return CR2Fit(bread=bread, vcov=bread @ meat @ bread, batches=tuple(batches),
-                  n_clusters=n_clusters, qphiq=qphiq, jackknife=jackknife)  # fmt: skip
+                  n_clusters=n_clusters, layout=tuple(layout), local=local, qphiq=qphiq,
+                  jackknife=jackknife)  # fmt: skip
 
 
 def cr2_vcov(

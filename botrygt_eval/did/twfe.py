@@ -121,24 +121,23 @@ def t_ci(est, se, alpha: float, dof=None) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def cr2_panel(
+    fit: PanelFit,
     df: pd.DataFrame,
     *,
-    unit: str,
-    time: str,
     regressors: list[str],
-    resid: np.ndarray,
     clusters: np.ndarray,
     weights: str | None = None,
     jackknife: bool = False,
 ) -> CR2Fit:
-    """CR2 pieces of a two-way FE (weighted) least-squares fit (unit and period effects in
-    the leverage); ``resid`` are the full-model residuals, e.g. ``res.resids`` of
-    :func:`fit_panel_ols`. ``.vcov`` is the covariance, ``.df(contrasts)`` the
-    Bell-McCaffrey degrees of freedom."""
-    fe = [pd.factorize(df[unit])[0], pd.factorize(df[time])[0]]
-    w = None if weights is None else df[weights].to_numpy(float)
-    return cr2_fit(df[regressors].to_numpy(float), np.asarray(resid, float), clusters,
-                   weights=w, fixed_effects=fe, jackknife=jackknife)  # fmt: skip
+    """CR2 pieces of a two-way FE (weighted) least-squares ``fit`` of :func:`fit_panel_ols`
+    on ``df`` (unit and period effects in the leverage, through the fit's exact two-way
+    projection). ``.vcov`` is the covariance, ``.df(contrasts)`` the Bell-McCaffrey
+    degrees of freedom."""
+    rows = fit.rows
+    w = None if weights is None else df[weights].to_numpy(float)[rows]
+    return cr2_fit(df[regressors].to_numpy(float)[rows], fit.resids.to_numpy(),
+                   np.asarray(clusters)[rows], weights=w, fixed_effects=fit.fe,
+                   jackknife=jackknife)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -166,8 +165,13 @@ def _absorbed(xs: np.ndarray, x_raw: np.ndarray, names: list[str]) -> list[str]:
     norm = np.linalg.norm(x_raw, axis=0)
     scaled = xs / np.where(norm > 0, norm, 1.0)
     g = scaled.T @ scaled
+    try:  # the usual case: all shares well above the tolerance
+        if np.all(np.abs(np.diag(np.linalg.cholesky(g))) >= _ABSORBED_TOL):
+            return []
+    except np.linalg.LinAlgError:
+        pass
     bad = []
-    for j in range(len(names)):  # Cholesky without pivoting; k is small
+    for j in range(len(names)):  # Cholesky without pivoting, skipping absorbed columns
         piv = g[j, j]
         if not np.sqrt(max(piv, 0.0)) >= _ABSORBED_TOL:
             bad.append(names[j])
@@ -374,8 +378,8 @@ def twfe(
         inference = {"method": "WCR", **draws.describe()}
         conv = describe(WILD_LINEAR, draws, alpha)
     elif se != "cr1":
-        fit = cr2_panel(df, unit=unit, time=time, regressors=[treat], resid=res.resids,
-                        clusters=clusters, weights=weights, jackknife=se == "cr3")  # fmt: skip
+        fit = cr2_panel(res, df, regressors=[treat], clusters=clusters, weights=weights,
+                        jackknife=se == "cr3")  # fmt: skip
         s, dof = float(np.sqrt(fit.vcov[0, 0])), float(fit.df(np.ones((1, 1)))[0])
     else:
         s = float(np.sqrt(cov.loc[treat, treat]))
@@ -458,8 +462,10 @@ def event_time_dummies(
             f"no treated observations at event time(s) {empty}; the data cover "
             f"{e_min}..{e_max}: choose leads <= {-e_min} and lags <= {e_max}"
         )
-    cols = {event_name(k): (treated & (e_b == k)).astype(float) for k in times}
-    dummies = pd.DataFrame(cols, index=df.index)
+    hit = treated[:, None] & (e_b[:, None] == np.asarray(times)[None, :])
+    dummies = pd.DataFrame(
+        hit.astype(float), index=df.index, columns=[event_name(k) for k in times]
+    )
     return dummies, keep, times
 
 
@@ -680,8 +686,8 @@ def event_study(
     est = params[names].to_numpy()
     fit = dof = None
     if se not in ("cr1", "wild"):
-        fit = cr2_panel(df, unit=unit, time=time, regressors=names, resid=res.resids,
-                        clusters=clusters, weights=weights, jackknife=se == "cr3")  # fmt: skip
+        fit = cr2_panel(res, df, regressors=names, clusters=clusters, weights=weights,
+                        jackknife=se == "cr3")  # fmt: skip
         v, dof = fit.vcov, fit.df(np.eye(len(names)))
     else:
         v = cov.loc[names, names].to_numpy()
