@@ -234,6 +234,51 @@ def _cluster_batches(clusters: np.ndarray):
         i = j
 
 
+def _projector_power(h_loc, q_fe, v, power: float) -> np.ndarray | None:
+    """``(I - H_gg)^power`` (pseudo-inverse power, eigenvalues <= ``EIG_TOL`` as zero) without
+    an m x m eigendecomposition, when the fixed-effect part of ``I - H_gg`` is a scaled
+    projector: ``I - H_loc - H_fe = c P`` with ``P = I - H_loc`` and ``H_loc`` a projector
+    orthogonal to the regressors' columns ``v`` (a balanced, unweighted panel clustered by
+    unit). Then ``I - H_gg = c P - v v'``, whose eigenvalues are 0 on ``H_loc``, ``c - l``
+    for the eigenvalues ``l`` of ``v'v`` (k x k) and ``c`` elsewhere, so
+    ``(I - H_gg)^power = c^power P + v W diag(g(l)) W' v'`` with
+    ``g(l) = ((c - l)^power - c^power) / l``. ``q_fe``: the cluster's rows of the dense
+    fixed-effect columns of the basis. ``None`` when the structure is absent."""
+    tol = 1e-12
+
+    def structured(h_loc, q_fe, v):
+        p = np.eye(h_loc.shape[-1]) - h_loc
+        h_fe = q_fe @ q_fe.swapaxes(-1, -2)  # the dense fixed-effect columns' part of H_gg
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s = np.trace(h_fe, axis1=-2, axis2=-1) / np.trace(p, axis1=-2, axis2=-1)
+        ok = (
+            np.all(np.abs(h_fe - s[..., None, None] * p) <= tol)
+            and np.all(np.abs(h_loc @ h_loc - h_loc) <= tol)
+            and np.all(np.abs(h_loc @ v) <= tol)
+        )
+        return ok, p, s
+
+    if not structured(h_loc[0], q_fe[0], v[0])[0]:  # cheap test on the first cluster
+        return None
+    ok, p, s = structured(h_loc, q_fe, v)
+    if not ok:
+        return None
+    c = 1.0 - s
+    if not np.all(c > EIG_TOL):
+        return None
+    lam, w = np.linalg.eigh(v.transpose(0, 2, 1) @ v)
+    c2 = c[:, None]
+    cp = c**power
+    rest = c2 - lam
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # (c - l)^power - c^power, without cancellation for small l
+        diff = cp[:, None] * np.expm1(power * np.log1p(-lam / c2))
+        g = np.where(rest > EIG_TOL, diff, -cp[:, None]) / lam
+        g = np.where(lam > 0, g, -power * cp[:, None] / c2)  # the limit l -> 0
+    vw = v @ w
+    return cp[:, None, None] * p + (vw * g[:, None, :]) @ vw.transpose(0, 2, 1)
+
+
 def _fe_basis(fixed_effects, w: np.ndarray, X: np.ndarray):
     """``(X residualised on the fixed effects, local part, dense part)`` of the orthonormal
     basis of the weighted fixed-effect design (weighted coordinates).
@@ -357,19 +402,24 @@ def cr2_fit(
         if not full:
             Qg, Xg, eg = Qg * valid[..., None], Xg * valid[..., None], eg * valid
         QgT = Qg.transpose(0, 2, 1)
-        Hg = Qg @ QgT
-        lev = ql = None
+        lev = ql = Hloc = A = None
         if local is not None:  # Q_L,g Q_L,g': rows of the same level
             lev, ql = local.codes[rows], local.q[rows]
             if not full:
                 lev, ql = np.where(valid, lev, -1), ql * valid
             same = lev[:, :, None] == lev[:, None, :]
-            Hg += ql[:, :, None] * ql[:, None, :] * same
+            Hloc = ql[:, :, None] * ql[:, None, :] * same
+        power = -1.0 if jackknife else -0.5  # CR3: (I - H_gg)^-1, CR2: ^(-1/2)
+        if Hloc is not None and (target is None or jackknife):
+            rb = q_fe.shape[1]  # Q_d = [fixed-effect columns, regressor columns]
+            A = _projector_power(Hloc, Qg[:, :, :rb], Qg[:, :, rb:], power)
+        if A is None:
+            Hg = Qg @ QgT if Hloc is None else Qg @ QgT + Hloc
         if target is None or jackknife:
-            lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
-            power = -1.0 if jackknife else -0.5  # CR3: (I - H_gg)^-1, CR2: ^(-1/2)
-            inv_root = np.where(lam > EIG_TOL, np.clip(lam, EIG_TOL, None) ** power, 0.0)
-            A = (vec * inv_root[:, None, :]) @ vec.transpose(0, 2, 1)
+            if A is None:
+                lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
+                inv_root = np.where(lam > EIG_TOL, np.clip(lam, EIG_TOL, None) ** power, 0.0)
+                A = (vec * inv_root[:, None, :]) @ vec.transpose(0, 2, 1)
             fg = valid.astype(float)
         else:
             fg = np.where(valid, phi[rows], 1.0)
