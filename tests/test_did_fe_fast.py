@@ -241,3 +241,31 @@ def test_the_fits_projection_is_reused_only_with_the_same_weights():
     want = cr2_fit(X, e, unit, weights=w, fixed_effects=[unit, period])
     np.testing.assert_allclose(got.vcov, want.vcov, rtol=1e-12)
     np.testing.assert_allclose(got.df(np.eye(2)), want.df(np.eye(2)), rtol=1e-12)
+
+
+def test_balanced_unit_clusters_take_the_projector_route_with_the_same_numbers(monkeypatch):
+    """A balanced, unweighted panel clustered by unit takes the route without m x m
+    eigendecompositions (small_sample._projector_power); forcing the eigendecomposition
+    route gives the same CR2 SEs and df and the same CR3 covariance."""
+    from botrygt_eval.did import small_sample
+
+    df = staggered_panel(n_units=40, n_periods=9, cohorts=(0, 4, 6), effect=0.5, seed=12)
+    kw = dict(unit="unit", time="time", cohort="cohort", outcome="y", leads=3, lags=3)
+    taken = []
+    real = small_sample._projector_power
+
+    def spy(*args):
+        out = real(*args)
+        taken.append(out is not None)
+        return out
+
+    monkeypatch.setattr(small_sample, "_projector_power", spy)
+    fast = event_study(df, **kw)
+    fast3 = twfe(df, unit="unit", time="time", treat="treat", outcome="y", se="cr3")
+    assert taken == [True, True]
+    monkeypatch.setattr(small_sample, "_projector_power", lambda *a: None)
+    slow = event_study(df, **kw)
+    slow3 = twfe(df, unit="unit", time="time", treat="treat", outcome="y", se="cr3")
+    np.testing.assert_allclose(fast.table["se"], slow.table["se"], rtol=1e-12)
+    np.testing.assert_allclose(fast.table["df"], slow.table["df"], rtol=1e-12)
+    assert fast3.se == pytest.approx(slow3.se, rel=1e-12)
