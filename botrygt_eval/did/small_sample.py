@@ -234,49 +234,55 @@ def _cluster_batches(clusters: np.ndarray):
         i = j
 
 
-def _projector_power(h_loc, q_fe, v, power: float) -> np.ndarray | None:
+def _is_projector_design(local, w, n_other: int, cluster_codes, n_clusters: int) -> bool:
+    """True when the fixed-effect part of every ``I - H_gg`` is a scaled projector: a
+    balanced two-way panel (one row per cell), equal weights, and clusters that are the
+    levels of the local fixed effect (e.g. a kommune x quarter panel clustered by kommune).
+    Then ``H_gg`` restricted to the fixed effects is ``J/m + (I - J/m) / L`` (``L`` the
+    number of local levels), which :func:`_projector_power` uses."""
+    if local is None or n_other < 2 or n_clusters != local.n_levels:
+        return False
+    n = len(w)
+    if n != local.n_levels * n_other or not np.all(w == w[0]):
+        return False
+    first = np.full(n_clusters, -1)
+    first[local.codes] = cluster_codes
+    if not np.array_equal(first[local.codes], cluster_codes):
+        return False
+    return bool(np.all(np.bincount(local.codes, minlength=local.n_levels) == n_other))
+
+
+def _projector_power(ql, q_fe, v, power: float) -> np.ndarray | None:
     """``(I - H_gg)^power`` (pseudo-inverse power, eigenvalues <= ``EIG_TOL`` as zero) without
-    an m x m eigendecomposition, when the fixed-effect part of ``I - H_gg`` is a scaled
-    projector: ``I - H_loc - H_fe = c P`` with ``P = I - H_loc`` and ``H_loc`` a projector
-    orthogonal to the regressors' columns ``v`` (a balanced, unweighted panel clustered by
-    unit). Then ``I - H_gg = c P - v v'``, whose eigenvalues are 0 on ``H_loc``, ``c - l``
-    for the eigenvalues ``l`` of ``v'v`` (k x k) and ``c`` elsewhere, so
+    an m x m eigendecomposition, for a design where :func:`_is_projector_design` holds.
+
+    There the cluster is one level of the local fixed effect (column ``ql`` of the basis),
+    the other fixed effect's columns ``q_fe`` give ``H_fe = s (I - ql ql')`` and the
+    regressors' columns ``v`` are orthogonal to ``ql``, so ``I - H_gg = c P - v v'`` with
+    ``P = I - ql ql'`` and ``c = 1 - s``. Its eigenvalues are 0 on ``ql``, ``c - l`` for the
+    eigenvalues ``l`` of ``v'v`` (k x k) and ``c`` elsewhere:
     ``(I - H_gg)^power = c^power P + v W diag(g(l)) W' v'`` with
-    ``g(l) = ((c - l)^power - c^power) / l``. ``q_fe``: the cluster's rows of the dense
-    fixed-effect columns of the basis. ``None`` when the structure is absent."""
-    tol = 1e-12
-
-    def structured(h_loc, q_fe, v):
-        p = np.eye(h_loc.shape[-1]) - h_loc
-        h_fe = q_fe @ q_fe.swapaxes(-1, -2)  # the dense fixed-effect columns' part of H_gg
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s = np.trace(h_fe, axis1=-2, axis2=-1) / np.trace(p, axis1=-2, axis2=-1)
-        ok = (
-            np.all(np.abs(h_fe - s[..., None, None] * p) <= tol)
-            and np.all(np.abs(h_loc @ h_loc - h_loc) <= tol)
-            and np.all(np.abs(h_loc @ v) <= tol)
-        )
-        return ok, p, s
-
-    if not structured(h_loc[0], q_fe[0], v[0])[0]:  # cheap test on the first cluster
-        return None
-    ok, p, s = structured(h_loc, q_fe, v)
-    if not ok:
-        return None
+    ``g(l) = ((c - l)^power - c^power) / l``.
+    """
+    m = ql.shape[1]
+    s = np.einsum("bmr,bmr->b", q_fe, q_fe) / (m - 1)  # trace(H_fe) / trace(P)
     c = 1.0 - s
     if not np.all(c > EIG_TOL):
         return None
     lam, w = np.linalg.eigh(v.transpose(0, 2, 1) @ v)
     c2 = c[:, None]
     cp = c**power
-    rest = c2 - lam
     with np.errstate(divide="ignore", invalid="ignore"):
         # (c - l)^power - c^power, without cancellation for small l
         diff = cp[:, None] * np.expm1(power * np.log1p(-lam / c2))
-        g = np.where(rest > EIG_TOL, diff, -cp[:, None]) / lam
+        g = np.where(c2 - lam > EIG_TOL, diff, -cp[:, None]) / lam
         g = np.where(lam > 0, g, -power * cp[:, None] / c2)  # the limit l -> 0
-    vw = v @ w
-    return cp[:, None, None] * p + (vw * g[:, None, :]) @ vw.transpose(0, 2, 1)
+    u = np.concatenate([ql[:, :, None], v @ w], axis=2)  # (b, m, 1 + k)
+    coef = np.concatenate([-cp[:, None], g], axis=1)
+    A = (u * coef[:, None, :]) @ u.transpose(0, 2, 1)
+    idx = np.arange(m)
+    A[:, idx, idx] += cp[:, None]
+    return A
 
 
 def _fe_basis(fixed_effects, w: np.ndarray, X: np.ndarray):
@@ -396,25 +402,27 @@ def cr2_fit(
     meat = np.zeros((k, k))
     batches, layout = [], []
     cluster_codes, n_clusters = dense_codes(clusters)
+    projector = _is_projector_design(local, w, q_fe.shape[1] + 1, cluster_codes, n_clusters)
     for rows, valid, g in _cluster_batches(cluster_codes):
         Qg, Xg, eg = Qd[rows], Xs[rows], es[rows]
         full = valid.all()  # e.g. a balanced panel clustered by unit: no padding
         if not full:
             Qg, Xg, eg = Qg * valid[..., None], Xg * valid[..., None], eg * valid
         QgT = Qg.transpose(0, 2, 1)
-        lev = ql = Hloc = A = None
-        if local is not None:  # Q_L,g Q_L,g': rows of the same level
+        lev = ql = A = None
+        if local is not None:
             lev, ql = local.codes[rows], local.q[rows]
             if not full:
                 lev, ql = np.where(valid, lev, -1), ql * valid
-            same = lev[:, :, None] == lev[:, None, :]
-            Hloc = ql[:, :, None] * ql[:, None, :] * same
         power = -1.0 if jackknife else -0.5  # CR3: (I - H_gg)^-1, CR2: ^(-1/2)
-        if Hloc is not None and (target is None or jackknife):
+        if projector and (target is None or jackknife):
             rb = q_fe.shape[1]  # Q_d = [fixed-effect columns, regressor columns]
-            A = _projector_power(Hloc, Qg[:, :, :rb], Qg[:, :, rb:], power)
+            A = _projector_power(ql, Qg[:, :, :rb], Qg[:, :, rb:], power)
         if A is None:
-            Hg = Qg @ QgT if Hloc is None else Qg @ QgT + Hloc
+            Hg = Qg @ QgT
+            if local is not None:  # + Q_L,g Q_L,g': rows of the same level
+                same = lev[:, :, None] == lev[:, None, :]
+                Hg += ql[:, :, None] * ql[:, None, :] * same
         if target is None or jackknife:
             if A is None:
                 lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
