@@ -418,7 +418,7 @@ def cr2_fit(
         if projector and (target is None or jackknife):
             rb = q_fe.shape[1]  # Q_d = [fixed-effect columns, regressor columns]
             A = _projector_power(ql, Qg[:, :, :rb], Qg[:, :, rb:], power)
-        if A is None:
+        if A is None and (target is None or jackknife):
             Hg = Qg @ QgT
             if local is not None:  # + Q_L,g Q_L,g': rows of the same level
                 same = lev[:, :, None] == lev[:, None, :]
@@ -426,28 +426,33 @@ def cr2_fit(
         if target is None or jackknife:
             if A is None:
                 lam, vec = np.linalg.eigh(np.eye(Hg.shape[1]) - Hg)
-                inv_root = np.where(lam > EIG_TOL, np.clip(lam, EIG_TOL, None) ** power, 0.0)
-                A = (vec * inv_root[:, None, :]) @ vec.transpose(0, 2, 1)
+                root = np.where(lam > EIG_TOL, np.clip(lam, EIG_TOL, None) ** (power / 2), 0.0)
+                half = vec * root[:, None, :]
+                A = half @ half.transpose(0, 2, 1)
             fg = valid.astype(float)
         else:
             fg = np.where(valid, phi[rows], 1.0)
-            HF = Hg * fg[:, None, :]  # H_gg Phi_g
-            mid = (Qg @ qphiq) @ QgT  # Q_g (Q' Phi Q) Q_g', dense part
+            # [(I - H) Phi (I - H)]_gg = Phi_g + T + T' with T = (Q_g (Q'Phi Q) / 2 - Phi_g Q_g) Q_g'
+            left = 0.5 * (Qg @ qphiq) - fg[..., None] * Qg
+            right = Qg
+            if local is not None:  # the local columns: L_g C (= wl) and L_g D L_g'
+                wl = ql[..., None] * local.cross_phi[lev]
+                left = np.concatenate([left + 0.5 * wl, 0.5 * Qg], axis=2)
+                right = np.concatenate([Qg, wl], axis=2)
+            T = left @ right.transpose(0, 2, 1)
             if local is not None:
-                wl = ql[..., None] * local.cross_phi[lev]  # Q_L,g C, (b, m, r_d)
-                cross = wl @ QgT
-                mid += cross + cross.transpose(0, 2, 1)
-                mid += (ql * local.diag_phi[lev])[:, :, None] * ql[:, None, :] * same
-            mid -= HF + HF.transpose(0, 2, 1)
-            idx = np.arange(Hg.shape[1])
-            mid[:, idx, idx] += fg  # [(I - H) Phi (I - H)]_gg
+                same = lev[:, :, None] == lev[:, None, :]
+                T += same * (ql * (0.5 * local.diag_phi[lev] - fg))[:, :, None] * ql[:, None, :]
+            mid = T + T.transpose(0, 2, 1)
+            idx = np.arange(mid.shape[1])
+            mid[:, idx, idx] += fg
             dg = np.sqrt(fg)
             lam, vec = np.linalg.eigh(dg[:, :, None] * mid * dg[:, None, :])  # B_g
             tol = EIG_TOL * fg.max()  # phi has mean 1
-            inv_sqrt = np.where(lam > tol, 1 / np.sqrt(np.clip(lam, tol, None)), 0.0)
-            A = dg[:, :, None] * ((vec * inv_sqrt[:, None, :]) @ vec.transpose(0, 2, 1))
-            A = A * dg[:, None, :]
-        s = np.einsum("bmk,bm->bk", Xg, np.einsum("bij,bj->bi", A, eg))
+            root = np.where(lam > tol, np.clip(lam, tol, None) ** -0.25, 0.0)
+            half = (dg[:, :, None] * vec) * root[:, None, :]  # A = D B^(+1/2) D
+            A = half @ half.transpose(0, 2, 1)
+        s = (Xg.transpose(0, 2, 1) @ (A @ eg[..., None]))[..., 0]
         meat += s.T @ s
         batches.append((A, Xg, QgT, np.where(valid, fg, 0.0)))
         layout.append((g, lev, ql))
