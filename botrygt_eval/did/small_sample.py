@@ -404,8 +404,12 @@ def cr2_fit(
     cluster_codes, n_clusters = dense_codes(clusters)
     projector = _is_projector_design(local, w, q_fe.shape[1] + 1, cluster_codes, n_clusters)
     for rows, valid, g in _cluster_batches(cluster_codes):
-        Qg, Xg, eg = Qd[rows], Xs[rows], es[rows]
         full = valid.all()  # e.g. a balanced panel clustered by unit: no padding
+        if full and rows.size == n and np.array_equal(rows.ravel(), np.arange(n)):
+            b, m = rows.shape  # rows sorted by cluster, all of one size: views, no copies
+            Qg, Xg, eg = Qd.reshape(b, m, -1), Xs.reshape(b, m, -1), es.reshape(b, m)
+        else:
+            Qg, Xg, eg = Qd[rows], Xs[rows], es[rows]
         if not full:
             Qg, Xg, eg = Qg * valid[..., None], Xg * valid[..., None], eg * valid
         QgT = Qg.transpose(0, 2, 1)
