@@ -234,20 +234,23 @@ def _cluster_batches(clusters: np.ndarray):
         i = j
 
 
-def _is_projector_design(local, w, n_other: int, cluster_codes, n_clusters: int) -> bool:
-    """True when the fixed-effect part of every ``I - H_gg`` is a scaled projector: a
-    balanced two-way panel (one row per cell), equal weights, and clusters that are the
-    levels of the local fixed effect (e.g. a kommune x quarter panel clustered by kommune).
-    Then ``H_gg`` restricted to the fixed effects is ``J/m + (I - J/m) / L`` (``L`` the
-    number of local levels), which :func:`_projector_power` uses."""
-    if local is None or n_other < 2 or n_clusters != local.n_levels:
-        return False
-    n = len(w)
-    if n != local.n_levels * n_other or not np.all(w == w[0]):
+def _clusters_are_levels(local: _Local, cluster_codes, n_clusters: int) -> bool:
+    """True when each cluster is exactly one level of the local fixed effect (a panel
+    clustered by unit)."""
+    if n_clusters != local.n_levels:
         return False
     first = np.full(n_clusters, -1)
     first[local.codes] = cluster_codes
-    if not np.array_equal(first[local.codes], cluster_codes):
+    return bool(np.array_equal(first[local.codes], cluster_codes))
+
+
+def _is_projector_design(local: _Local, w, n_other: int) -> bool:
+    """For clusters that are the local levels (:func:`_clusters_are_levels`): True when the
+    fixed-effect part of every ``I - H_gg`` is a scaled projector: a balanced two-way panel
+    (one row per cell) with equal weights, e.g. a kommune x quarter panel clustered by
+    kommune. Then ``H_gg`` restricted to the fixed effects is ``J/m + (I - J/m) / L`` (``L``
+    the number of local levels), which :func:`_projector_power` uses."""
+    if n_other < 2 or len(w) != local.n_levels * n_other or not np.all(w == w[0]):
         return False
     return bool(np.all(np.bincount(local.codes, minlength=local.n_levels) == n_other))
 
@@ -392,7 +395,8 @@ def cr2_fit(
     phi = phi / phi.mean()  # scale-free: SEs and df do not depend on it
     qphiq = None
     if target is not None:
-        qphiq = Qd.T @ (Qd * phi[:, None])
+        zphi = Qd * np.sqrt(phi)[:, None]
+        qphiq = zphi.T @ zphi  # a' a: one symmetric rank-k update
         if local is not None:
             lq = local.q * phi
             diag = np.bincount(local.codes, weights=lq * local.q, minlength=local.n_levels)
@@ -402,7 +406,8 @@ def cr2_fit(
     meat = np.zeros((k, k))
     batches, layout = [], []
     cluster_codes, n_clusters = dense_codes(clusters)
-    projector = _is_projector_design(local, w, q_fe.shape[1] + 1, cluster_codes, n_clusters)
+    one_level = local is not None and _clusters_are_levels(local, cluster_codes, n_clusters)
+    projector = one_level and _is_projector_design(local, w, q_fe.shape[1] + 1)
     for rows, valid, g in _cluster_batches(cluster_codes):
         full = valid.all()  # e.g. a balanced panel clustered by unit: no padding
         if full and rows.size == n and np.array_equal(rows.ravel(), np.arange(n)):
@@ -438,13 +443,22 @@ def cr2_fit(
             fg = np.where(valid, phi[rows], 1.0)
             # [(I - H) Phi (I - H)]_gg = Phi_g + T + T' with T = (Q_g (Q'Phi Q) / 2 - Phi_g Q_g) Q_g'
             left = 0.5 * (Qg @ qphiq) - fg[..., None] * Qg
-            right = Qg
-            if local is not None:  # the local columns: L_g C (= wl) and L_g D L_g'
+            if local is None:
+                T = left @ QgT
+            elif one_level:  # the cluster is one local level: its terms have rank one
+                u = lev[np.arange(len(lev)), valid.argmax(axis=1)]
+                z = np.einsum("bmr,br->bm", Qg, local.cross_phi[u])  # Q_d,g C[u]'
+                a = 0.5 * z + ql * (0.5 * local.diag_phi[u][:, None] - fg)
+                T = (
+                    left @ QgT
+                    + ql[:, :, None] * z[:, None, :] * 0.5
+                    + a[:, :, None] * ql[:, None, :]
+                )
+            else:  # the local columns: L_g C (= wl) and L_g D L_g'
                 wl = ql[..., None] * local.cross_phi[lev]
-                left = np.concatenate([left + 0.5 * wl, 0.5 * Qg], axis=2)
-                right = np.concatenate([Qg, wl], axis=2)
-            T = left @ right.transpose(0, 2, 1)
-            if local is not None:
+                T = np.concatenate([left + 0.5 * wl, 0.5 * Qg], axis=2) @ np.concatenate(
+                    [Qg, wl], axis=2
+                ).transpose(0, 2, 1)
                 same = lev[:, :, None] == lev[:, None, :]
                 T += same * (ql * (0.5 * local.diag_phi[lev] - fg))[:, :, None] * ql[:, None, :]
             mid = T + T.transpose(0, 2, 1)
