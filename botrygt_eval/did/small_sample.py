@@ -442,7 +442,9 @@ def cr2_fit(
         else:
             fg = np.where(valid, phi[rows], 1.0)
             # [(I - H) Phi (I - H)]_gg = Phi_g + T + T' with T = (Q_g (Q'Phi Q) / 2 - Phi_g Q_g) Q_g'
-            left = 0.5 * (Qg @ qphiq) - fg[..., None] * Qg
+            left = (
+                0.5 * (Qg.reshape(-1, Qg.shape[2]) @ qphiq).reshape(Qg.shape) - fg[..., None] * Qg
+            )
             if local is None:
                 T = left @ QgT
             elif one_level:  # the cluster is one local level: its terms have rank one
