@@ -269,3 +269,19 @@ def test_balanced_unit_clusters_take_the_projector_route_with_the_same_numbers(m
     np.testing.assert_allclose(fast.table["se"], slow.table["se"], rtol=1e-12)
     np.testing.assert_allclose(fast.table["df"], slow.table["df"], rtol=1e-12)
     assert fast3.se == pytest.approx(slow3.se, rel=1e-12)
+
+
+def test_disconnected_panel_projection_and_rank():
+    """Units 0-4 observed in periods 0-3 only, units 5-9 in periods 4-7 only: the dummies
+    lose one more rank, and the projection still equals the dummy least squares."""
+    u = np.repeat(np.arange(10), 4)
+    t = np.where(u < 5, 0, 4) + np.tile(np.arange(4), 10)
+    rng = np.random.default_rng(4)
+    w = rng.uniform(0.5, 2.0, len(u))
+    z = rng.normal(size=(len(u), 2))
+    d = np.hstack([np.eye(10)[u], np.eye(8)[t]])
+    sw = np.sqrt(w)[:, None]
+    ref = z - d @ np.linalg.lstsq(d * sw, z * sw, rcond=None)[0]
+    fe = TwoWayFE(u, t, w)
+    assert fe.rank == np.linalg.matrix_rank(d) == 16
+    np.testing.assert_allclose(fe.residualize(z), ref, atol=TOL)

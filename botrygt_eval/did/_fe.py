@@ -24,7 +24,8 @@ the SVD of a dense n x (units + periods) dummy matrix.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
+from scipy import linalg, sparse
+from scipy.sparse.csgraph import connected_components
 
 #: eigenvalues of the Schur complement below this share of the largest count as zero
 #: (a panel whose units and periods fall apart into disconnected groups)
@@ -47,6 +48,15 @@ def _group_sum_matrix(codes: np.ndarray, n_levels: int, w: np.ndarray) -> sparse
     order = np.argsort(codes, kind="stable")
     indptr = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=n_levels))])
     return sparse.csr_matrix((w[order], order, indptr), shape=(n_levels, len(codes)))
+
+
+def _connected(cell: np.ndarray) -> bool:
+    """Whether the observed (unit, period) cells link every unit and period (then the Schur
+    complement without the reference period is positive definite)."""
+    na, nb = cell.shape
+    a, b = np.nonzero(cell)
+    graph = sparse.csr_matrix((np.ones(len(a)), (a, na + b)), shape=(na + nb, na + nb))
+    return connected_components(graph, directed=False)[0] == 1
 
 
 class TwoWayFE:
@@ -77,16 +87,24 @@ class TwoWayFE:
         self.share = cell / self.wa[:, None]  # A-weighted means of the B dummies
         wb = np.bincount(b, weights=w, minlength=nb)
         schur = np.diag(wb) - cell.T @ self.share
-        lam, vec = np.linalg.eigh(schur[1:, 1:])  # first level of b is the reference
-        keep = lam > SCHUR_RTOL * max(lam[-1], 0) if lam.size else np.zeros(0, bool)
-        self._lam, self._vec = lam[keep], vec[:, keep]
+        s1 = schur[1:, 1:]  # the first level of b is the reference
+        # W with W W' = s1^+ (and s1 W = W^-T): Cholesky for a connected panel, else the
+        # eigendecomposition, dropping the directions of the disconnected groups
+        if _connected(cell):
+            self._white = linalg.solve_triangular(
+                np.linalg.cholesky(s1), np.eye(len(s1)), lower=True
+            ).T
+        else:
+            lam, vec = np.linalg.eigh(s1)
+            keep = lam > SCHUR_RTOL * max(lam[-1], 0) if lam.size else np.zeros(0, bool)
+            self._white = vec[:, keep] / np.sqrt(lam[keep])
 
     # ------------------------------------------------------------------ projection
     def _coef(self, z2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r_a = self._sum_a @ z2
         r_b = (self._sum_b @ z2)[1:] - (self.share.T @ r_a)[1:]
         g = np.zeros((self.n_other, z2.shape[1]))
-        g[1:] = self._vec @ ((self._vec.T @ r_b) / self._lam[:, None])
+        g[1:] = self._white @ (self._white.T @ r_b)
         al = (r_a - self._cell @ g) / self.wa[:, None]
         return al, g
 
@@ -109,15 +127,18 @@ class TwoWayFE:
     @property
     def rank(self) -> int:
         """Rank of the dummy design (levels of both factors - 1 if connected)."""
-        return self.n_local + len(self._lam)
+        return self.n_local + self._white.shape[1]
 
     def basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Orthonormal basis of the weighted dummies: ``(local codes, q_local, Q_B)``;
         column ``u`` of ``Q_L`` is ``q_local`` on the rows with local code ``u``."""
         sw = np.sqrt(self.w)
         q_local = sw / np.sqrt(self.wa[self.local])
-        v = np.vstack([np.zeros((1, self._vec.shape[1])), self._vec]) / np.sqrt(self._lam)
-        q_b = sw[:, None] * (v[self.other] - (self.share @ v)[self.local])
+        v = np.vstack([np.zeros((1, self._white.shape[1])), self._white])
+        q_b = v[self.other]
+        q_b -= (self.share @ v)[self.local]
+        if not np.all(sw == 1.0):
+            q_b *= sw[:, None]
         return self.local, q_local, q_b
 
 
