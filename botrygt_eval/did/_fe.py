@@ -129,6 +129,17 @@ class TwoWayFE:
         """Rank of the dummy design (levels of both factors - 1 if connected)."""
         return self.n_local + self._white.shape[1]
 
+    def basis_times(self, m: np.ndarray) -> np.ndarray:
+        """``Q_B @ m`` (n x c) for ``m`` (rank x c) without the n x rank product: the rows of
+        ``Q_B`` are differences of rows of two small matrices."""
+        v = self._white @ m
+        v = np.vstack([np.zeros((1, v.shape[1])), v])
+        out = v[self.other]
+        out -= (self.share @ v)[self.local]
+        if not np.all(self.w == 1.0):
+            out *= np.sqrt(self.w)[:, None]
+        return out
+
     def basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Orthonormal basis of the weighted dummies: ``(local codes, q_local, Q_B)``;
         column ``u`` of ``Q_L`` is ``q_local`` on the rows with local code ``u``."""

@@ -303,7 +303,8 @@ def _fe_basis(fixed_effects, w: np.ndarray, X: np.ndarray):
         fe = fixed_effects  # the fit's projection, reused when its weights are these
         if np.array_equal(fe.w, w):
             lev, q_local, q_dense = fe.basis()
-            return fe.residualize(X) * sw[:, None], _Local(lev, q_local, fe.n_local), q_dense
+            xs = fe.residualize(X) * sw[:, None]
+            return xs, _Local(lev, q_local, fe.n_local), q_dense, fe.basis_times
         fixed_effects = [fe.unit_codes, fe.time_codes]
     codes = [np.asarray(c) for c in fixed_effects]
     for c in codes:
@@ -312,16 +313,18 @@ def _fe_basis(fixed_effects, w: np.ndarray, X: np.ndarray):
     if len(codes) == 2:
         fe = TwoWayFE(codes[0], codes[1], w)
         lev, q_local, q_dense = fe.basis()
-        return fe.residualize(X) * sw[:, None], _Local(lev, q_local, fe.n_local), q_dense
+        xs = fe.residualize(X) * sw[:, None]
+        return xs, _Local(lev, q_local, fe.n_local), q_dense, fe.basis_times
     if len(codes) == 1:
         lev, n_levels = dense_codes(codes[0])
         wsum = np.bincount(lev, weights=w, minlength=n_levels)
         mean = np.stack([np.bincount(lev, weights=w * x, minlength=n_levels) for x in X.T], 1)
         xr = X - (mean / wsum[:, None])[lev]
-        return xr * sw[:, None], _Local(lev, sw / np.sqrt(wsum[lev]), n_levels), np.zeros((n, 0))
+        local = _Local(lev, sw / np.sqrt(wsum[lev]), n_levels)
+        return xr * sw[:, None], local, np.zeros((n, 0)), None
     qf = _orthonormal_basis(_dummies(codes, n) * sw[:, None], "fixed-effect design")
     Xs = X * sw[:, None]
-    return Xs - qf @ (qf.T @ Xs), None, qf
+    return Xs - qf @ (qf.T @ Xs), None, qf, None
 
 
 def cr2_fit(
@@ -379,9 +382,9 @@ def cr2_fit(
     sw = np.sqrt(w)
     es = e * sw
     if fixed_effects is not None and (isinstance(fixed_effects, TwoWayFE) or len(fixed_effects)):
-        Xs, local, q_fe = _fe_basis(fixed_effects, w, X)
+        Xs, local, q_fe, q_fe_times = _fe_basis(fixed_effects, w, X)
     else:
-        Xs, local, q_fe = X * sw[:, None], None, np.zeros((n, 0))
+        Xs, local, q_fe, q_fe_times = X * sw[:, None], None, np.zeros((n, 0)), None
     qx = _orthonormal_basis(Xs, "regressor matrix")
     if qx.shape[1] < k:
         raise EstimationError(
@@ -397,6 +400,9 @@ def cr2_fit(
     if target is not None:
         zphi = Qd * np.sqrt(phi)[:, None]
         qphiq = zphi.T @ zphi  # a' a: one symmetric rank-k update
+        rb = q_fe.shape[1]  # Q_d @ qphiq, the fixed-effect rows without an n x rb product
+        qd_phi = qx @ qphiq[rb:]
+        qd_phi += q_fe_times(qphiq[:rb]) if q_fe_times is not None else q_fe @ qphiq[:rb]
         if local is not None:
             lq = local.q * phi
             diag = np.bincount(local.codes, weights=lq * local.q, minlength=local.n_levels)
@@ -412,11 +418,15 @@ def cr2_fit(
         full = valid.all()  # e.g. a balanced panel clustered by unit: no padding
         if full and rows.size == n and np.array_equal(rows.ravel(), np.arange(n)):
             b, m = rows.shape  # rows sorted by cluster, all of one size: views, no copies
-            Qg, Xg, eg = Qd.reshape(b, m, -1), Xs.reshape(b, m, -1), es.reshape(b, m)
+
+            def gather(a, b=b, m=m):
+                return a.reshape(b, m, *a.shape[1:])
         else:
-            Qg, Xg, eg = Qd[rows], Xs[rows], es[rows]
-        if not full:
-            Qg, Xg, eg = Qg * valid[..., None], Xg * valid[..., None], eg * valid
+
+            def gather(a, rows=rows, valid=valid):
+                return a[rows] * valid.reshape(valid.shape + (1,) * (a.ndim - 1))
+
+        Qg, Xg, eg = gather(Qd), gather(Xs), gather(es)
         QgT = Qg.transpose(0, 2, 1)
         lev = ql = A = None
         if local is not None:
@@ -442,9 +452,7 @@ def cr2_fit(
         else:
             fg = np.where(valid, phi[rows], 1.0)
             # [(I - H) Phi (I - H)]_gg = Phi_g + T + T' with T = (Q_g (Q'Phi Q) / 2 - Phi_g Q_g) Q_g'
-            left = (
-                0.5 * (Qg.reshape(-1, Qg.shape[2]) @ qphiq).reshape(Qg.shape) - fg[..., None] * Qg
-            )
+            left = 0.5 * gather(qd_phi) - fg[..., None] * Qg  # Q_g (Q_d'Phi Q_d)/2 - Phi_g Q_g
             if local is None:
                 T = left @ QgT
             elif one_level:  # the cluster is one local level: its terms have rank one
