@@ -5,8 +5,9 @@ projection (``did/_fe.py``) and compute the CR1 covariance by hand; linearmodels
 (their previous implementation, now the tests' oracle) and pyfixest are the peers. The
 event study's default CR2 + Bell-McCaffrey df and PPML's CR2 have no peer library (pyfixest
 has CRV1/CRV3 only); their targets are in the notes (issue 20). PPML is IRLS whose
-weighted two-way-FE least squares step is solved exactly on the same projection. Randomization inference has no peer: refitting TWFE 10,000 times with
-pyfixest would take minutes; ours is one within transform and a gather.
+weighted two-way-FE least squares step is solved exactly on the same projection.
+Randomization inference has no peer: refitting TWFE 10,000 times with pyfixest would take
+minutes; ours is one within transform and a gather.
 """
 
 from __future__ import annotations

@@ -85,8 +85,8 @@ PANELS = _panels()
 def test_twfe_fit_equals_panel_ols(name, weights, cluster):
     df = PANELS[name]
     codes = pd.factorize(df[cluster])[0]
-    params, cov, fit = fit_panel_ols(df, unit="unit", time="time", outcome="y",
-                                     regressors=["treat"], clusters=codes, weights=weights)  # fmt: skip
+    kw = dict(unit="unit", time="time", outcome="y", clusters=codes, weights=weights)
+    params, cov, fit = fit_panel_ols(df, regressors=["treat"], **kw)
     ref = _panel_ols(df, "y", ["treat"], codes, weights)
     np.testing.assert_allclose(params.to_numpy(), ref.params.to_numpy(), rtol=TOL, atol=TOL)
     np.testing.assert_allclose(cov.to_numpy(), ref.cov.to_numpy(), rtol=TOL, atol=TOL**2)
@@ -98,8 +98,10 @@ def test_twfe_fit_equals_panel_ols(name, weights, cluster):
 @pytest.mark.parametrize("weights", [None, "w"])
 def test_event_study_fit_equals_panel_ols(name, weights):
     df = PANELS[name].sort_values(["unit", "time"]).reset_index(drop=True)
-    dummies, keep, _ = event_time_dummies(df, unit="unit", time="time", cohort="cohort",
-                                          leads=3, lags=2, reference=-1, bin_endpoints=True)  # fmt: skip
+    dummies, keep, _ = event_time_dummies(
+        df, unit="unit", time="time", cohort="cohort", leads=3, lags=2, reference=-1,
+        bin_endpoints=True,
+    )  # fmt: skip
     df = pd.concat([df, dummies], axis=1)[keep].reset_index(drop=True)
     names = list(dummies.columns)
     codes = pd.factorize(df["unit"])[0]

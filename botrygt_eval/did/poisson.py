@@ -8,7 +8,8 @@ that a log-rate OLS has to patch with ``log(y + 0.5)``.
 
 Fitted by IRLS with ``log(exposure)`` as offset; each step solves the two-way
 fixed-effects weighted least squares exactly (:func:`two_way_wls`, on the two-way projection
-of :mod:`botrygt_eval.did._fe`), so no dense dummy matrix is formed. Units (or periods) whose outcome is zero throughout
+of :mod:`botrygt_eval.did._fe`), so no dense dummy matrix is formed.
+Units (or periods) whose outcome is zero throughout
 have no finite fixed effect and carry no information on ``beta``; they are dropped
 and counted, as pyfixest ``fepois`` does.
 
