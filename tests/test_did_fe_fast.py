@@ -287,3 +287,10 @@ def test_disconnected_panel_projection_and_rank():
     fe = TwoWayFE(u, t, w)
     assert fe.rank == np.linalg.matrix_rank(d) == 16
     np.testing.assert_allclose(fe.residualize(z), ref, atol=TOL)
+
+
+def test_reweighted_projection_equals_a_fresh_one():
+    u, t, w, rng = _layout(12, 7, 9, True, seed=21)
+    z = rng.normal(size=(len(u), 2))
+    fe = TwoWayFE(u, t).reweighted(w)
+    np.testing.assert_allclose(fe.residualize(z), TwoWayFE(u, t, w).residualize(z), atol=1e-13)

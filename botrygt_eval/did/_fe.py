@@ -23,6 +23,8 @@ the SVD of a dense n x (units + periods) dummy matrix.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from scipy import linalg, sparse
 from scipy.sparse.csgraph import connected_components
@@ -50,11 +52,11 @@ def _group_sum_matrix(codes: np.ndarray, n_levels: int, w: np.ndarray) -> sparse
     return sparse.csr_matrix((w[order], order, indptr), shape=(n_levels, len(codes)))
 
 
-def _connected(cell: np.ndarray) -> bool:
+def _connected(present: np.ndarray) -> bool:
     """Whether the observed (unit, period) cells link every unit and period (then the Schur
     complement without the reference period is positive definite)."""
-    na, nb = cell.shape
-    a, b = np.nonzero(cell)
+    na, nb = present.shape
+    a, b = np.nonzero(present)
     graph = sparse.csr_matrix((np.ones(len(a)), (a, na + b)), shape=(na + nb, na + nb))
     return connected_components(graph, directed=False)[0] == 1
 
@@ -71,26 +73,42 @@ class TwoWayFE:
     def __init__(self, unit_codes, time_codes, weights=None):
         u, nu = dense_codes(unit_codes)
         t, nt = dense_codes(time_codes)
-        n = len(u)
-        w = np.ones(n) if weights is None else np.asarray(weights, float)
-        self.n, self.w = n, w
+        self.n = len(u)
         self.unit_codes, self.time_codes = u, t
         self.swapped = nt > nu  # eliminate the factor with more levels
         a, b, na, nb = (t, u, nt, nu) if self.swapped else (u, t, nu, nt)
         self.local, self.other, self.n_local, self.n_other = a, b, na, nb
-        self._sum_a = _group_sum_matrix(a, na, w)  # A'W
-        self._sum_b = _group_sum_matrix(b, nb, w)  # B'W
-        self.wa = np.bincount(a, weights=w, minlength=na)
+        self._order_a, self._order_b = np.argsort(a, kind="stable"), np.argsort(b, kind="stable")
+        self._ptr_a = np.concatenate([[0], np.cumsum(np.bincount(a, minlength=na))])
+        self._ptr_b = np.concatenate([[0], np.cumsum(np.bincount(b, minlength=nb))])
+        self._cell_index = a * nb + b
+        present = np.bincount(self._cell_index, minlength=na * nb).reshape(na, nb) > 0
+        self._connected = _connected(present)
+        self._set_weights(weights)
+
+    def reweighted(self, weights) -> TwoWayFE:
+        """The projection for the same units and periods with other weights (IRLS steps),
+        reusing what depends on the codes only."""
+        new = copy.copy(self)
+        new._set_weights(weights)
+        return new
+
+    def _set_weights(self, weights) -> None:
+        n, na, nb = self.n, self.n_local, self.n_other
+        w = np.ones(n) if weights is None else np.asarray(weights, float)
+        self.w = w
+        self._sum_a = sparse.csr_matrix((w[self._order_a], self._order_a, self._ptr_a), (na, n))
+        self._sum_b = sparse.csr_matrix((w[self._order_b], self._order_b, self._ptr_b), (nb, n))
+        self.wa = np.bincount(self.local, weights=w, minlength=na)
         # A'WB, dense: at most one entry per observed cell, so no larger than the data
-        cell = np.bincount(a * nb + b, weights=w, minlength=na * nb).reshape(na, nb)
+        cell = np.bincount(self._cell_index, weights=w, minlength=na * nb).reshape(na, nb)
         self._cell = cell
         self.share = cell / self.wa[:, None]  # A-weighted means of the B dummies
-        wb = np.bincount(b, weights=w, minlength=nb)
-        schur = np.diag(wb) - cell.T @ self.share
-        s1 = schur[1:, 1:]  # the first level of b is the reference
-        # W with W W' = s1^+ (and s1 W = W^-T): Cholesky for a connected panel, else the
-        # eigendecomposition, dropping the directions of the disconnected groups
-        if _connected(cell):
+        wb = np.bincount(self.other, weights=w, minlength=nb)
+        s1 = (np.diag(wb) - cell.T @ self.share)[1:, 1:]  # the first level of b: reference
+        # W with W W' = s1^+: Cholesky for a connected panel, else the eigendecomposition,
+        # dropping the directions of the disconnected groups
+        if self._connected:
             self._white = linalg.solve_triangular(
                 np.linalg.cholesky(s1), np.eye(len(s1)), lower=True
             ).T

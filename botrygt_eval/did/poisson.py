@@ -99,7 +99,12 @@ def _drop_all_zero(
 
 
 def two_way_wls(
-    w: np.ndarray, ui: np.ndarray, ti: np.ndarray, x: np.ndarray, z: np.ndarray
+    w: np.ndarray,
+    ui: np.ndarray,
+    ti: np.ndarray,
+    x: np.ndarray,
+    z: np.ndarray,
+    like: TwoWayFE | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted least squares of ``z`` on ``x`` plus unit and period dummies.
 
@@ -108,11 +113,12 @@ def two_way_wls(
     O(n k + N T) instead of a dense n x (k + N + T) design. ``z`` may have several columns.
     Returns (beta k x m, unit effects N x m, period effects T x m); only the fitted sum of
     the effects is unique. Raises ``numpy.linalg.LinAlgError`` if a column of ``x`` is
-    collinear with the dummies or with the other columns.
+    collinear with the dummies or with the other columns. ``like``: a projection for the
+    same ``ui``, ``ti`` (any weights) whose code-only work is reused.
     """
     n = len(w)
     z2 = z.reshape(n, -1)
-    fe = TwoWayFE(ui, ti, w)
+    fe = TwoWayFE(ui, ti, w) if like is None else like.reweighted(w)
     beta = np.zeros((x.shape[1], z2.shape[1]))
     if x.shape[1]:
         xr = fe.residualize(x)
@@ -200,10 +206,11 @@ def _irls(y, x, off, ui, ti, tol, maxiter=100, mu=None):
     mu = (y + y.mean()) / 2 if mu is None else mu
     eta = np.log(mu)
     dev_old = np.inf
+    layout = TwoWayFE(ui, ti)  # the codes' part of every step's projection
     try:
         for _ in range(maxiter):
             z = eta - off + (y - mu) / mu
-            beta, alpha, gamma = two_way_wls(mu, ui, ti, x, z)
+            beta, alpha, gamma = two_way_wls(mu, ui, ti, x, z, like=layout)
             eta = off + x @ beta[:, 0] + alpha[ui, 0] + gamma[ti, 0]
             mu = np.exp(eta)
             dev = _deviance(y, mu)
@@ -216,7 +223,7 @@ def _irls(y, x, off, ui, ti, tol, maxiter=100, mu=None):
                 "that perfectly predict zero counts"
             )
         # regressors residualised on the fixed effects (weights mu)
-        _, a_x, g_x = two_way_wls(mu, ui, ti, np.zeros((n, 0)), x)
+        _, a_x, g_x = two_way_wls(mu, ui, ti, np.zeros((n, 0)), x, like=layout)
     except np.linalg.LinAlgError as exc:
         raise EstimationError(
             "PPML normal equations are singular: a regressor is collinear with the fixed "
