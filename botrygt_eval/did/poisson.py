@@ -114,11 +114,14 @@ def two_way_wls(
     Returns (beta k x m, unit effects N x m, period effects T x m); only the fitted sum of
     the effects is unique. Raises ``numpy.linalg.LinAlgError`` if a column of ``x`` is
     collinear with the dummies or with the other columns. ``like``: a projection for the
-    same ``ui``, ``ti`` (any weights) whose code-only work is reused.
+    same ``ui``, ``ti`` whose code-only work is reused (used as is if its weights are ``w``).
     """
     n = len(w)
     z2 = z.reshape(n, -1)
-    fe = TwoWayFE(ui, ti, w) if like is None else like.reweighted(w)
+    if like is None:
+        fe = TwoWayFE(ui, ti, w)
+    else:
+        fe = like if like.w is w else like.reweighted(w)
     beta = np.zeros((x.shape[1], z2.shape[1]))
     if x.shape[1]:
         xr = fe.residualize(x)
@@ -206,7 +209,7 @@ def _irls(y, x, off, ui, ti, tol, maxiter=100, mu=None):
     mu = (y + y.mean()) / 2 if mu is None else mu
     eta = np.log(mu)
     dev_old = np.inf
-    layout = TwoWayFE(ui, ti)  # the codes' part of every step's projection
+    layout = TwoWayFE(ui, ti, mu)  # its codes' part is reused by every step
     try:
         for _ in range(maxiter):
             z = eta - off + (y - mu) / mu
