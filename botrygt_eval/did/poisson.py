@@ -7,8 +7,9 @@ the variance (Santos Silva & Tenreyro 2006), and keeps quarters with zero counts
 that a log-rate OLS has to patch with ``log(y + 0.5)``.
 
 Fitted by IRLS with ``log(exposure)`` as offset; each step solves the two-way
-fixed-effects weighted least squares exactly through the Schur complement of the
-(diagonal) unit block, so no dense dummy matrix is formed. Units (or periods) whose outcome is zero throughout
+fixed-effects weighted least squares exactly (:func:`two_way_wls`, on the two-way projection
+of :mod:`botrygt_eval.did._fe`), so no dense dummy matrix is formed.
+Units (or periods) whose outcome is zero throughout
 have no finite fixed effect and carry no information on ``beta``; they are dropped
 and counted, as pyfixest ``fepois`` does.
 
@@ -45,6 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from botrygt_eval.did._fe import TwoWayFE
 from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
 from botrygt_eval.did.twfe import (
     SE_CONVENTION_CR3,
@@ -104,37 +106,40 @@ def _drop_all_zero(
 
 
 def two_way_wls(
-    w: np.ndarray, ui: np.ndarray, ti: np.ndarray, x: np.ndarray, z: np.ndarray
+    w: np.ndarray,
+    ui: np.ndarray,
+    ti: np.ndarray,
+    x: np.ndarray,
+    z: np.ndarray,
+    like: TwoWayFE | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted least squares of ``z`` on ``x`` plus unit and period dummies.
 
-    Exact solve of the normal equations with the unit block eliminated (it is
-    diagonal): the Schur complement is a (k + T - 1) square system, so the cost is
-    O(n k + N T) instead of a dense n x (k + N + T) design. ``z`` may have several
-    columns. Returns (beta k x m, unit effects N x m, period effects T x m with the
-    first period 0).
+    Exact: ``x`` and ``z`` are residualised on the dummies by the two-way projection of
+    :class:`botrygt_eval.did._fe.TwoWayFE` (Frisch-Waugh-Lovell), so the cost is
+    O(n k + N T) instead of a dense n x (k + N + T) design. ``z`` may have several columns.
+    Returns (beta k x m, unit effects N x m, period effects T x m); only the fitted sum of
+    the effects is unique. Raises ``numpy.linalg.LinAlgError`` if a column of ``x`` is
+    collinear with the dummies or with the other columns. ``like``: a projection for the
+    same ``ui``, ``ti`` whose code-only work is reused (used as is if its weights are ``w``).
     """
     n = len(w)
-    nu, nt = int(ui.max()) + 1, int(ti.max()) + 1
     z2 = z.reshape(n, -1)
-    k = x.shape[1]
-    u = sparse.csr_matrix((w, (np.arange(n), ui)), shape=(n, nu))  # W U
-    t1 = sparse.csr_matrix((np.ones(n), (np.arange(n), ti)), shape=(n, nt))[:, 1:]
-    su = np.bincount(ui, weights=w, minlength=nu)
-    xw = x * w[:, None]
-    b = np.hstack([u.T @ x, (u.T @ t1).toarray()])  # U'W[x, T1]
-    c = np.zeros((k + nt - 1, k + nt - 1))
-    c[:k, :k] = x.T @ xw
-    xt = (t1.T @ xw).T  # k x (T-1)
-    c[:k, k:], c[k:, :k] = xt, xt.T
-    c[k:, k:] = np.diag(np.bincount(ti, weights=w, minlength=nt)[1:])
-    r_u = u.T @ z2
-    r_t = np.vstack([xw.T @ z2, t1.T @ (z2 * w[:, None])])
-    schur = c - b.T @ (b / su[:, None])
-    theta = np.linalg.solve(schur, r_t - b.T @ (r_u / su[:, None]))
-    alpha = (r_u - b @ theta) / su[:, None]
-    gamma = np.vstack([np.zeros((1, z2.shape[1])), theta[k:]])
-    return theta[:k], alpha, gamma
+    if like is None:
+        fe = TwoWayFE(ui, ti, w)
+    else:
+        fe = like if like.w is w else like.reweighted(w)
+    beta = np.zeros((x.shape[1], z2.shape[1]))
+    if x.shape[1]:
+        xr = fe.residualize(x)
+        xw = xr * w[:, None]
+        gram = xr.T @ xw
+        size = np.einsum("ij,ij->j", x * w[:, None], x)
+        if np.any(np.diag(gram) <= 1e-20 * size):
+            raise np.linalg.LinAlgError("a regressor is collinear with the fixed effects")
+        beta = np.linalg.solve(gram, xw.T @ fe.residualize(z2))
+    alpha, gamma = fe.effects(z2 - x @ beta)
+    return beta, alpha, gamma
 
 
 def overdispersion(y: np.ndarray, mu: np.ndarray) -> float:
@@ -211,10 +216,11 @@ def _irls(y, x, off, ui, ti, tol, maxiter=100, mu=None):
     mu = (y + y.mean()) / 2 if mu is None else mu
     eta = np.log(mu)
     dev_old = np.inf
+    layout = TwoWayFE(ui, ti, mu)  # its codes' part is reused by every step
     try:
         for _ in range(maxiter):
             z = eta - off + (y - mu) / mu
-            beta, alpha, gamma = two_way_wls(mu, ui, ti, x, z)
+            beta, alpha, gamma = two_way_wls(mu, ui, ti, x, z, like=layout)
             eta = off + x @ beta[:, 0] + alpha[ui, 0] + gamma[ti, 0]
             mu = np.exp(eta)
             dev = _deviance(y, mu)
@@ -227,7 +233,7 @@ def _irls(y, x, off, ui, ti, tol, maxiter=100, mu=None):
                 "that perfectly predict zero counts"
             )
         # regressors residualised on the fixed effects (weights mu)
-        _, a_x, g_x = two_way_wls(mu, ui, ti, np.zeros((n, 0)), x)
+        _, a_x, g_x = two_way_wls(mu, ui, ti, np.zeros((n, 0)), x, like=layout)
     except np.linalg.LinAlgError as exc:
         raise EstimationError(
             "PPML normal equations are singular: a regressor is collinear with the fixed "

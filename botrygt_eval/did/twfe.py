@@ -1,4 +1,4 @@
-"""Two-way fixed effects (TWFE) DiD and event study, fitted with linearmodels ``PanelOLS``.
+"""Two-way fixed effects (TWFE) DiD and event study, by exact two-way demeaning.
 
 ``y_it = a_i + l_t + beta * D_it + e_it`` with unit and period effects. Under
 staggered adoption with heterogeneous effects, beta is a weighted average of
@@ -12,7 +12,9 @@ column, e.g. ``politikreds``), CR1 on the within-transformed data:
 of non-absorbed regressors (k = 1 for the DiD coefficient, so the factor is
 G/(G-1)); absorbed fixed effects are not counted (linearmodels ``auto_df=False,
 count_effects=False, group_debias=True, debiased=True``; pyfixest
-``ssc(k_adj=True, k_fixef="none", G_adj=True)``). Confidence intervals and
+``ssc(k_adj=True, k_fixef="none", G_adj=True)``). The effects are removed by the exact
+two-way projection of :mod:`botrygt_eval.did._fe` and the covariance is computed here
+(:func:`fit_panel_ols`); linearmodels ``PanelOLS`` is the tests' oracle. Confidence intervals and
 p-values use the normal distribution; with few clusters (12 police districts)
 they are too narrow, so prefer clustering by kommune (98) or read the
 randomization-inference p-value of :mod:`botrygt_eval.did.diagnostics`.
@@ -35,12 +37,12 @@ same draws (columns ``band_low``, ``band_high``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
+from botrygt_eval.did._fe import TwoWayFE, dense_codes
 from botrygt_eval.did.small_sample import CR2Fit, cr2_fit
 from botrygt_eval.did.wild import describe, draw_weights, linear_problem
 from botrygt_eval.errors import ConfigError, EstimationError, InputFileError
@@ -60,6 +62,8 @@ SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), absorbed fixed effects not counted"
 SE_CONVENTION_CR2 = "CR2 (Bell-McCaffrey), t intervals with Bell-McCaffrey df"
 SE_CONVENTION_CR3 = "CR3 (cluster jackknife), t intervals with G - 1 df"
 WILD_LINEAR = "wild cluster bootstrap (WCR) of the CR1 t statistic"
+#: a regressor with less than this share of its norm left after the effects is absorbed
+_ABSORBED_TOL = 1e-5
 
 
 # --------------------------------------------------------------------------- data
@@ -128,24 +132,64 @@ def t_ci(est, se, alpha: float, dof=None) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def cr2_panel(
+    fit: PanelFit,
     df: pd.DataFrame,
     *,
-    unit: str,
-    time: str,
     regressors: list[str],
-    resid: np.ndarray,
     clusters: np.ndarray,
     weights: str | None = None,
     jackknife: bool = False,
 ) -> CR2Fit:
-    """CR2 pieces of a two-way FE (weighted) least-squares fit (unit and period effects in
-    the leverage); ``resid`` are the full-model residuals, e.g. ``res.resids`` of
-    :func:`fit_panel_ols`. ``.vcov`` is the covariance, ``.df(contrasts)`` the
-    Bell-McCaffrey degrees of freedom."""
-    fe = [pd.factorize(df[unit])[0], pd.factorize(df[time])[0]]
-    w = None if weights is None else df[weights].to_numpy(float)
-    return cr2_fit(df[regressors].to_numpy(float), np.asarray(resid, float), clusters,
-                   weights=w, fixed_effects=fe, jackknife=jackknife)  # fmt: skip
+    """CR2 pieces of a two-way FE (weighted) least-squares ``fit`` of :func:`fit_panel_ols`
+    on ``df`` (unit and period effects in the leverage, through the fit's exact two-way
+    projection). ``.vcov`` is the covariance, ``.df(contrasts)`` the Bell-McCaffrey
+    degrees of freedom."""
+    rows = fit.rows
+    w = None if weights is None else df[weights].to_numpy(float)[rows]
+    return cr2_fit(df[regressors].to_numpy(float)[rows], fit.resids.to_numpy(),
+                   np.asarray(clusters)[rows], weights=w, fixed_effects=fit.fe,
+                   jackknife=jackknife)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PanelFit:
+    """A two-way FE (weighted) least-squares fit: what the CR2, CR3 and wild paths reuse.
+
+    ``resids``: ``y - fitted`` with the unit and period effects (outcome scale), indexed
+    by (unit, time) in the row order of the data; ``fe`` the exact two-way projection;
+    ``rows`` the rows used (those without a missing value)."""
+
+    params: pd.Series
+    cov: pd.DataFrame
+    resids: pd.Series
+    fe: TwoWayFE
+    rows: np.ndarray
+
+
+def _absorbed(xs: np.ndarray, x_raw: np.ndarray, names: list[str]) -> list[str]:
+    """Regressors absorbed by the effects or collinear with other regressors after them.
+
+    As linearmodels' ``check_absorbed``: column by column, the share of the column (scaled
+    by its norm before the effects were removed) left after projecting out the effects
+    and the earlier columns, absorbed if below 1e-5 (the Cholesky factor of the scaled
+    Gram matrix holds those shares on its diagonal)."""
+    norm = np.linalg.norm(x_raw, axis=0)
+    scaled = xs / np.where(norm > 0, norm, 1.0)
+    g = scaled.T @ scaled
+    try:  # the usual case: all shares well above the tolerance
+        if np.all(np.abs(np.diag(np.linalg.cholesky(g))) >= _ABSORBED_TOL):
+            return []
+    except np.linalg.LinAlgError:
+        pass
+    bad = []
+    for j in range(len(names)):  # Cholesky without pivoting, skipping absorbed columns
+        piv = g[j, j]
+        if not np.sqrt(max(piv, 0.0)) >= _ABSORBED_TOL:
+            bad.append(names[j])
+            g[j, :] = g[:, j] = 0.0
+            continue
+        g[j + 1 :, j + 1 :] -= np.outer(g[j + 1 :, j], g[j, j + 1 :]) / piv
+    return bad
 
 
 def fit_panel_ols(
@@ -157,33 +201,59 @@ def fit_panel_ols(
     regressors: list[str],
     clusters: np.ndarray,
     weights: str | None = None,
-) -> tuple[pd.Series, pd.DataFrame, Any]:
-    """PanelOLS with unit and time effects and CR1 clustered covariance (module docstring)."""
-    from linearmodels.panel import PanelOLS
-    from linearmodels.panel.utility import AbsorbingEffectError
+) -> tuple[pd.Series, pd.DataFrame, PanelFit]:
+    """(Weighted) least squares with unit and time effects and CR1 clustered covariance.
 
-    p = df.set_index([unit, time])
-    w = p[weights] if weights is not None else None
-    model = PanelOLS(
-        p[outcome], p[regressors], entity_effects=True, time_effects=True, weights=w,
-        check_rank=True, drop_absorbed=False,
-    )  # fmt: skip
-    try:
-        res = model.fit(
-            cov_type="clustered",
-            clusters=pd.DataFrame({"c": clusters}, index=p.index),
-            group_debias=True,
-            debiased=True,
-            auto_df=False,
-            count_effects=False,
-        )
-    except (ValueError, AbsorbingEffectError) as exc:  # rank problems, absorbed regressors
+    The effects are removed by the exact two-way projection of :mod:`botrygt_eval.did._fe`
+    (no dummies, no iteration); the covariance is the CR1 of the module docstring, computed
+    here: ``G/(G-1) (N-1)/(N-k) M (sum_g s_g s_g') M`` with ``M = (X~'W X~)^-1`` and
+    ``s_g`` the cluster sums of ``w x~ e``. This is linearmodels ``PanelOLS(...,
+    entity_effects=True, time_effects=True, weights=w).fit(cov_type="clustered",
+    group_debias=True, debiased=True, auto_df=False, count_effects=False)``, which the
+    tests use as the oracle. Rows with a missing outcome, regressor or weight are left
+    out, as PanelOLS does.
+    """
+    cols = [outcome, *regressors] + ([weights] if weights is not None else [])
+    vals = df[cols].to_numpy(float)
+    rows = np.flatnonzero(np.isfinite(vals).all(axis=1))
+    if len(rows) < len(df):
+        vals = vals[rows]
+    y, x = vals[:, 0], vals[:, 1 : 1 + len(regressors)]
+    w = vals[:, -1] if weights is not None else None
+    n, k = x.shape
+    fe = TwoWayFE(df[unit].to_numpy()[rows], df[time].to_numpy()[rows], w)
+    within = fe.residualize(np.column_stack([y, x]))
+    sw = np.ones(n) if w is None else np.sqrt(w)
+    ys, xs = within[:, 0] * sw, within[:, 1:] * sw[:, None]
+    absorbed = _absorbed(xs, x * sw[:, None], list(regressors))
+    if absorbed or n - k <= 0:
+        what = (
+            f"{', '.join(absorbed)} absorbed by the unit and period effects or collinear "
+            "with the other regressors" if absorbed else "no residual degrees of freedom"
+        )  # fmt: skip
         raise EstimationError(
-            f"TWFE cannot be estimated: {exc}. A treatment that never varies within units and "
+            f"TWFE cannot be estimated: {what}. A treatment that never varies within units and "
             "periods, or an event study without never-treated units and without binning, is "
             "not identified; bin the endpoints or add never-treated units"
-        ) from exc
-    return res.params, res.cov, res
+        )
+    bread = np.linalg.inv(xs.T @ xs)
+    beta = bread @ (xs.T @ ys)
+    es = ys - xs @ beta
+    codes, g = dense_codes(np.asarray(clusters)[rows])
+    if g < 2:
+        raise EstimationError(
+            "clustered standard errors need at least two clusters; cluster by the unit"
+        )
+    ind = sparse.csr_matrix((es, (codes, np.arange(n))), shape=(g, n))
+    sg = ind @ xs  # cluster sums of the weighted scores
+    v = g / (g - 1) * (n - 1) / (n - k) * (bread @ (sg.T @ sg) @ bread)
+    v = (v + v.T) / 2
+    params = pd.Series(beta, index=list(regressors), name="parameter")
+    cov = pd.DataFrame(v, index=list(regressors), columns=list(regressors))
+    index = pd.MultiIndex.from_arrays([df[unit].to_numpy()[rows], df[time].to_numpy()[rows]],
+                                      names=[unit, time])  # fmt: skip
+    resids = pd.Series(within[:, 0] - within[:, 1:] @ beta, index=index, name="resids")
+    return params, cov, PanelFit(params=params, cov=cov, resids=resids, fe=fe, rows=rows)
 
 
 # --------------------------------------------------------------------------- TWFE
@@ -243,7 +313,7 @@ class CoefficientResult(ResultMixin):
             "n_obs": self.n_obs,
             "n_units": self.n_units,
             "cluster": self.cluster,
-            "df": self.df,  # t degrees of freedom under se="cr2"/"cr3"; None = normal interval
+            "df": self.df,  # t degrees of freedom under se="cr2"/"jackknife"; None = normal interval
             "p_value": self.p_value,
             "inference": self.inference,  # se="wild": how the bootstrap was run; else None
         }
@@ -315,8 +385,8 @@ def twfe(
         inference = {"method": "WCR", **draws.describe()}
         conv = describe(WILD_LINEAR, draws, alpha)
     elif se != "cr1":
-        fit = cr2_panel(df, unit=unit, time=time, regressors=[treat], resid=res.resids,
-                        clusters=clusters, weights=weights, jackknife=se == "jackknife")  # fmt: skip
+        fit = cr2_panel(res, df, regressors=[treat], clusters=clusters, weights=weights,
+                        jackknife=se == "jackknife")  # fmt: skip
         s, dof = float(np.sqrt(fit.vcov[0, 0])), float(fit.df(np.ones((1, 1)))[0])
     else:
         s = float(np.sqrt(cov.loc[treat, treat]))
@@ -399,8 +469,10 @@ def event_time_dummies(
             f"no treated observations at event time(s) {empty}; the data cover "
             f"{e_min}..{e_max}: choose leads <= {-e_min} and lags <= {e_max}"
         )
-    cols = {event_name(k): (treated & (e_b == k)).astype(float) for k in times}
-    dummies = pd.DataFrame(cols, index=df.index)
+    hit = treated[:, None] & (e_b[:, None] == np.asarray(times)[None, :])
+    dummies = pd.DataFrame(
+        hit.astype(float), index=df.index, columns=[event_name(k) for k in times]
+    )
     return dummies, keep, times
 
 
@@ -436,7 +508,7 @@ class EventStudyResult(ResultMixin):
     n_clusters: int
     cluster: str
     outcome: str
-    model: str = "TWFE (PanelOLS)"
+    model: str = "TWFE"
     alpha: float = 0.05
     settings: dict = field(default_factory=dict)
     cr2: CR2Fit | None = field(default=None, repr=False, compare=False)
@@ -617,8 +689,8 @@ def event_study(
     est = params[names].to_numpy()
     fit = dof = None
     if se not in ("cr1", "wild"):
-        fit = cr2_panel(df, unit=unit, time=time, regressors=names, resid=res.resids,
-                        clusters=clusters, weights=weights, jackknife=se == "jackknife")  # fmt: skip
+        fit = cr2_panel(res, df, regressors=names, clusters=clusters, weights=weights,
+                        jackknife=se == "jackknife")  # fmt: skip
         v, dof = fit.vcov, fit.df(np.eye(len(names)))
     else:
         v = cov.loc[names, names].to_numpy()
