@@ -120,14 +120,8 @@ def without_packages(g: dict[str, set[str]]) -> dict[str, set[str]]:
     return {m: {d for d in deps if d not in packages} for m, deps in g.items()}
 
 
-#: Cycles still being taken apart (issue 19); the list may only shrink.
-KNOWN_CYCLES = [
-    ["botrygt_eval.did.poisson", "botrygt_eval.did.twfe", "botrygt_eval.did.wild"],
-]
-
-
 def test_there_are_no_import_cycles_between_modules():
-    assert sorted(cycles(without_packages(graph()))) == sorted(KNOWN_CYCLES)
+    assert cycles(without_packages(graph())) == []
 
 
 def test_the_cycle_finder_finds_a_cycle():

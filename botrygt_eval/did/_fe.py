@@ -172,3 +172,40 @@ class TwoWayFE:
 
 
 __all__ = ["TwoWayFE", "dense_codes"]
+
+
+def two_way_wls(
+    w: np.ndarray,
+    ui: np.ndarray,
+    ti: np.ndarray,
+    x: np.ndarray,
+    z: np.ndarray,
+    like: TwoWayFE | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted least squares of ``z`` on ``x`` plus unit and period dummies.
+
+    Exact: ``x`` and ``z`` are residualised on the dummies by the two-way projection of
+    :class:`botrygt_eval.did._fe.TwoWayFE` (Frisch-Waugh-Lovell), so the cost is
+    O(n k + N T) instead of a dense n x (k + N + T) design. ``z`` may have several columns.
+    Returns (beta k x m, unit effects N x m, period effects T x m); only the fitted sum of
+    the effects is unique. Raises ``numpy.linalg.LinAlgError`` if a column of ``x`` is
+    collinear with the dummies or with the other columns. ``like``: a projection for the
+    same ``ui``, ``ti`` whose code-only work is reused (used as is if its weights are ``w``).
+    """
+    n = len(w)
+    z2 = z.reshape(n, -1)
+    if like is None:
+        fe = TwoWayFE(ui, ti, w)
+    else:
+        fe = like if like.w is w else like.reweighted(w)
+    beta = np.zeros((x.shape[1], z2.shape[1]))
+    if x.shape[1]:
+        xr = fe.residualize(x)
+        xw = xr * w[:, None]
+        gram = xr.T @ xw
+        size = np.einsum("ij,ij->j", x * w[:, None], x)
+        if np.any(np.diag(gram) <= 1e-20 * size):
+            raise np.linalg.LinAlgError("a regressor is collinear with the fixed effects")
+        beta = np.linalg.solve(gram, xw.T @ fe.residualize(z2))
+    alpha, gamma = fe.effects(z2 - x @ beta)
+    return beta, alpha, gamma

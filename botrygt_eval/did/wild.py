@@ -52,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from botrygt_eval.did._fe import two_way_wls
 from botrygt_eval.errors import ConfigError
 from botrygt_eval.options import DEFAULT_SEED, DEFAULT_WILD_REPLICATIONS, WeightsType, check
 
@@ -276,8 +277,6 @@ def linear_problem(
     weights: np.ndarray | None = None,
 ) -> LinearWild:
     """Partial the unit and period effects out of ``x`` and ``y`` (exact two-way WLS)."""
-    from botrygt_eval.did.poisson import two_way_wls
-
     n = len(y)
     w = np.ones(n) if weights is None else np.asarray(weights, float)
     sw = np.sqrt(w)
