@@ -19,8 +19,30 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from botrygt_eval import SIMULATED_BANNER, __version__
+from botrygt_eval.activities import evaluate_activities
+from botrygt_eval.did.compare import burglary_effects, burglary_panel, survey_effects
+from botrygt_eval.instrument.build import build_instrument
+from botrygt_eval.io.workspace import load_workspace, summarise_workspace
+from botrygt_eval.kpi.targets import partnership_kpis
+from botrygt_eval.media.kpi import add_media_kpis
+from botrygt_eval.media.pipeline import analyse_media, has_media
+from botrygt_eval.media.plots import media_series_figure
+from botrygt_eval.monitoring import local_monitoring
+from botrygt_eval.monitoring.png import write_map_pngs
 from botrygt_eval.options import DEFAULT_SEED
 from botrygt_eval.plots.style import mark_simulated
+from botrygt_eval.privacy.guard import (
+    check_tree,
+    guarded_to_csv,
+    guarded_write_text,
+    install_log_guard,
+)
+from botrygt_eval.privacy.sandbox import report_sandbox
+from botrygt_eval.reports.render import render_report
+from botrygt_eval.sampling.draw import draw_sample
+from botrygt_eval.simulate import simulate_workspace
+from botrygt_eval.simulate.learning_review import write_projektleder_responses
+from botrygt_eval.survey.pipeline import survey_estimates
 
 console = Console()
 
@@ -41,7 +63,6 @@ class DemoContext:
 
     def table(self, frame: pd.DataFrame, path: Path, label: str) -> Path:
         """Write an aggregate table, marked as simulated (never with a CPR number)."""
-        from botrygt_eval.privacy.guard import guarded_to_csv
 
         frame = frame.copy()
         frame.insert(0, "data_source", SIMULATED_BANNER)
@@ -54,7 +75,6 @@ Stage = Callable[[DemoContext], None]
 
 
 def _simulate(ctx: DemoContext) -> None:
-    from botrygt_eval.simulate import simulate_workspace
 
     root = ctx.out / "workspace"
     if (root / "truth.json").exists():  # an earlier simulated workspace: start afresh
@@ -65,8 +85,6 @@ def _simulate(ctx: DemoContext) -> None:
 
 
 def _load(ctx: DemoContext) -> None:
-    from botrygt_eval.io.workspace import load_workspace, summarise_workspace
-    from botrygt_eval.privacy.guard import check_tree, guarded_write_text
 
     folder = ctx.folder("loaded")
     try:
@@ -83,7 +101,6 @@ def _load(ctx: DemoContext) -> None:
 
 
 def _instrument(ctx: DemoContext) -> None:
-    from botrygt_eval.instrument.build import build_instrument
 
     folder = ctx.folder("instrument")
     build_instrument(2025, folder)
@@ -116,8 +133,6 @@ def microdata_folder(ctx: DemoContext, name: str) -> Path:
 
 
 def _sample(ctx: DemoContext) -> None:
-    from botrygt_eval.privacy.guard import guarded_to_csv
-    from botrygt_eval.sampling.draw import draw_sample
 
     folder = ctx.folder("sampling")  # the allocation report: aggregates, shareable
     micro = microdata_folder(ctx, "sampling")  # the sample: one row per person
@@ -137,7 +152,6 @@ def _sample(ctx: DemoContext) -> None:
 
 
 def _survey(ctx: DemoContext) -> None:
-    from botrygt_eval.survey.pipeline import survey_estimates
 
     folder = ctx.folder("survey")
     estimates, diagnostics = survey_estimates(ctx.produced["ws"])
@@ -166,8 +180,6 @@ def _did(ctx: DemoContext) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from botrygt_eval.did.compare import burglary_effects, burglary_panel, survey_effects
 
     folder = ctx.folder("did")
     ws = ctx.produced["ws"]
@@ -200,7 +212,6 @@ def _did(ctx: DemoContext) -> None:
 
 def _learning_review(ctx: DemoContext) -> None:
     from botrygt_eval.learning_review.pipeline import reproduce_learning_review
-    from botrygt_eval.simulate.learning_review import write_projektleder_responses
 
     responses = ctx.produced["workspace"] / "survey" / "projektleder_2025.csv"
     if not responses.exists():  # older workspaces lack the project-leader survey
@@ -211,16 +222,12 @@ def _learning_review(ctx: DemoContext) -> None:
 
 
 def _activities(ctx: DemoContext) -> None:
-    from botrygt_eval.activities import evaluate_activities
-    from botrygt_eval.kpi.targets import partnership_kpis
 
     folder = ctx.folder("activities")
     ws = ctx.produced["ws"]
     evaluation = evaluate_activities(ws, survey_estimates=ctx.produced.get("survey_estimates"))
     kpis = partnership_kpis(ws, survey_estimates=ctx.produced.get("survey_estimates"))
     if "media" in ctx.produced:  # constructive-media share and mentions per partnership
-        from botrygt_eval.media.kpi import add_media_kpis
-
         kpis = add_media_kpis(kpis, ctx.produced["media"].coded)
     ctx.produced["activity_evaluation"] = evaluation
     ctx.produced["partnership_kpis"] = kpis
@@ -235,8 +242,6 @@ def _activities(ctx: DemoContext) -> None:
 
 def _media(ctx: DemoContext) -> None:
     """Code the synthetic article corpus: constructive share per year, kappa (docs/MEDIA.md)."""
-    from botrygt_eval.media.pipeline import analyse_media, has_media
-    from botrygt_eval.media.plots import media_series_figure
 
     if not has_media(ctx.produced["workspace"]):
         return
@@ -274,8 +279,6 @@ def _report_kommune(ctx: DemoContext) -> int:
 
 def _local_monitoring(ctx: DemoContext) -> None:
     """The report kommune's grid tables and maps (suppressed; docs/MONITORING.md)."""
-    from botrygt_eval.monitoring import local_monitoring
-    from botrygt_eval.monitoring.png import write_map_pngs
     from botrygt_eval.reports.local import has_local_data
 
     kommune = _report_kommune(ctx)
@@ -291,7 +294,6 @@ def _local_monitoring(ctx: DemoContext) -> None:
 
 def _reports(ctx: DemoContext) -> None:
     """Render the national, one kommune, the activities and the learning-review reports."""
-    from botrygt_eval.reports.render import render_report
 
     folder = ctx.folder("reports")
     kommune = _report_kommune(ctx)
@@ -325,8 +327,6 @@ def run_demo(out: Path, seed: int = DEFAULT_SEED) -> DemoContext:
     out = Path(out).resolve()  # stages may report absolute paths; the manifest relates them to out
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(out=out, seed=seed)
-    from botrygt_eval.privacy.guard import install_log_guard
-    from botrygt_eval.privacy.sandbox import report_sandbox
 
     install_log_guard()
     console.rule(f"[bold]botrygt-eval {__version__} demo[/] — {SIMULATED_BANNER}")
@@ -355,7 +355,6 @@ def run_demo(out: Path, seed: int = DEFAULT_SEED) -> DemoContext:
         "outputs": [{"what": what, "path": str(p.relative_to(out))} for what, p in ctx.outputs],
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    from botrygt_eval.privacy.guard import check_tree
 
     for child in sorted(out.iterdir()):  # the backstop over every output (not the inputs)
         if child.is_dir() and child.name != "workspace" and not child.name.startswith("."):

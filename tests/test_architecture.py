@@ -133,3 +133,53 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_stage_folders_are_packages(name):
     assert (PACKAGE / name / "__init__.py").exists()
     assert not (PACKAGE / f"{name}.py").exists()
+
+
+#: Optional heavy dependencies a module may defer to the function that needs them.
+HEAVY = {"matplotlib", "papermill", "nbformat", "nbconvert", "jupyter_client", "pyreadstat",
+         "pyproj", "numba", "statsmodels", "linearmodels", "httpx", "IPython"}  # fmt: skip
+
+
+def top_level_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.parse(path.read_text(), filename=str(path)).body:
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def heavy_modules() -> set[str]:
+    """Package modules that load an optional heavy dependency when imported (transitively)."""
+    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    deps = {m: top_level_imports(p) for m, p in files.items()}
+    heavy = {m for m, d in deps.items() if any(x.split(".")[0] in HEAVY for x in d)}
+    while True:
+        more = {m for m, d in deps.items() if m not in heavy and d & heavy}
+        if not more:
+            return heavy
+        heavy |= more
+
+
+def test_function_level_imports_are_only_for_heavy_dependencies():
+    """Outside the CLI (whose commands import their stack lazily so that --help is fast), a
+    function imports a package module only when that module loads matplotlib, papermill
+    or another optional heavy dependency; everything else is imported at the top."""
+    heavy = heavy_modules()
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if module_name(path).startswith("botrygt_eval.cli"):
+            continue
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "botrygt_eval"
+                ):
+                    targets = {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+                    if not targets & heavy:
+                        offenders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} "
+                                         f"{node.module}")  # fmt: skip
+    assert offenders == []

@@ -11,7 +11,6 @@ import typer
 from botrygt_eval.cli import app
 from botrygt_eval.cli.options import DataOption, LangOption, OutOption, SeedOption
 from botrygt_eval.options import DEFAULT_SEED
-from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
 
 
 @app.command(
@@ -82,6 +81,7 @@ def map_cmd(
     The input points are personal data and are never written out.
     """
     from botrygt_eval.monitoring import local_monitoring
+    from botrygt_eval.privacy.guard import guarded_to_csv, guarded_write_text
     from botrygt_eval.reference import to_kommune_kode
 
     code = to_kommune_kode(kommune)

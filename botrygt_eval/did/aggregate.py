@@ -43,6 +43,7 @@ from botrygt_eval.options import (
     check,
     check_replications,
 )
+from botrygt_eval.plots.did import plot_aggregate
 from botrygt_eval.results import ResultMixin
 
 _BY = {"simple": None, "group": "group", "dynamic": "event_time", "calendar": "time"}
@@ -165,7 +166,6 @@ class AggregateResult(ResultMixin):
 
     def _draw(self, ax=None, **kwargs):
         """Event-study / group / calendar chart with its band; see :mod:`did.plots`."""
-        from botrygt_eval.plots.did import plot_aggregate
 
         return plot_aggregate(self, ax=ax, **kwargs)
 

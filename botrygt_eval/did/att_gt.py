@@ -29,6 +29,7 @@ from botrygt_eval.did.inference import (
 from botrygt_eval.errors import BotrygtError, DidWarning, check_option
 from botrygt_eval.options import DEFAULT_ALPHA, BasePeriod, Control, FixWeights, check
 from botrygt_eval.options import DidMethod as Method
+from botrygt_eval.plots.did import plot_att_gt
 from botrygt_eval.results import ResultMixin
 
 
@@ -160,7 +161,6 @@ class ATTgtResult(ResultMixin):
 
     def _draw(self, **kwargs):
         """Group-time chart (one panel per cohort); see :func:`did.plots.plot_att_gt`."""
-        from botrygt_eval.plots.did import plot_att_gt
 
         return plot_att_gt(self, **kwargs)
 

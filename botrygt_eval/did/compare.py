@@ -21,12 +21,14 @@ import pandas as pd
 
 from botrygt_eval.did.aggregate import aggregate
 from botrygt_eval.did.att_gt import att_gt
+from botrygt_eval.did.honest import event_study_inputs, honest_did
+from botrygt_eval.did.inference import one_blas_thread
 from botrygt_eval.did.poisson import ppml
 from botrygt_eval.did.synth.fit import Method, SynthResult, synth_did
 from botrygt_eval.did.twfe import event_study, twfe
 from botrygt_eval.errors import DroppedUnitsWarning, SmallCohortWarning
 from botrygt_eval.instrument.comparability import SeriesBreak, first_series, series_breaks
-from botrygt_eval.panel.build import build_panel, survey_panel
+from botrygt_eval.panel.build import build_panel, cohorts_from_partnerships, survey_panel
 
 COLUMNS = [
     "outcome",
@@ -99,7 +101,6 @@ def survey_cohorts(partnerships: pd.DataFrame, *, fieldwork_quarter: int = 4) ->
     ``fieldwork_quarter`` of year Y sees it if that first treated quarter falls in Y
     at or before fieldwork, otherwise from Y + 1.
     """
-    from botrygt_eval.panel.build import cohorts_from_partnerships
 
     c = cohorts_from_partnerships(partnerships, frequency="quarter")
     absolute = c["first_abs"].to_numpy()  # 4 * year + quarter - 1
@@ -183,8 +184,6 @@ def burglary_sensitivity(es, *, mbar=(0.0, 0.5, 1.0, 1.5, 2.0), grid_points: int
     Returns a :class:`~botrygt_eval.did.honest.HonestResult`; ``.breakdown`` is the
     largest M̄ of ``mbar`` up to which the robust interval excludes zero (docs/HONESTDID.md).
     """
-    from botrygt_eval.did.honest import event_study_inputs, honest_did
-    from botrygt_eval.did.inference import one_blas_thread
 
     _, _, _, num_post, _ = event_study_inputs(es)
     with one_blas_thread():  # many small linear programs: threads only fight (10x slower)

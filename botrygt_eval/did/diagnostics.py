@@ -26,6 +26,7 @@ from botrygt_eval.did.twfe import EventStudyResult, prepare_panel
 from botrygt_eval.errors import ConfigError, EstimationError
 from botrygt_eval.options import DEFAULT_SEED
 from botrygt_eval.results import ResultMixin
+from botrygt_eval.text.catalogue import t as text
 
 
 # --------------------------------------------------------------------------- helpers
@@ -355,8 +356,6 @@ class SensitivityResult(ResultMixin):
     def _draw(self, ax=None, lang: str = "da"):
         """Robust CI (and identified set) against Mbar; labels in ``lang`` (da/en)."""
         import matplotlib.pyplot as plt
-
-        from botrygt_eval.text.catalogue import t as text
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))

@@ -56,6 +56,7 @@ from botrygt_eval.options import (
     Resolver,
     WeightsType,
 )
+from botrygt_eval.plots.did import plot_event_study
 from botrygt_eval.results import ResultMixin
 
 SE_CONVENTION = "CR1: G/(G-1) (N-1)/(N-k), absorbed fixed effects not counted"
@@ -574,7 +575,6 @@ class EventStudyResult(ResultMixin):
 
     def _draw(self, ax=None, **kwargs):
         """Event-study chart with pointwise confidence intervals."""
-        from botrygt_eval.plots.did import plot_event_study
 
         return plot_event_study(self, ax=ax, **kwargs)
 

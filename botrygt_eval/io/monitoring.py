@@ -17,7 +17,7 @@ import pandera.pandas as pa
 from botrygt_eval.io._common import CsvTable
 from botrygt_eval.io.quarantine import LoadResult
 from botrygt_eval.io.schemas import KOMMUNE_CODES
-from botrygt_eval.monitoring.grid import DK_LAT, DK_LON, outside_denmark, wgs84_to_utm32
+from botrygt_eval.reference.grid import DK_LAT, DK_LON, outside_denmark, wgs84_to_utm32
 
 CELL_ID_PATTERN = r"^(100m|1km)_\d+_\d+$"
 BURGLARY_COLUMNS = ["kommune_kode", "date", "east", "north", "lat", "lon"]

@@ -24,9 +24,11 @@ import pandas as pd
 
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.instrument.bank import Instrument, as_instrument
+from botrygt_eval.instrument.schema import response_schema
 from botrygt_eval.io._common import count_phrase, finish
 from botrygt_eval.io.platform_readers import PLATFORMS, read_export
 from botrygt_eval.io.quarantine import REASON, SOURCE_ROW, LoadResult
+from botrygt_eval.io.writers import write_csv
 from botrygt_eval.results import ResultMixin
 
 __all__ = [
@@ -256,7 +258,6 @@ def import_responses(
     root: str | Path | None = None,
 ) -> ImportResult:
     """Map a platform export onto ``responses_<year>`` (items of ``instrument_year`` or ``year``)."""
-    from botrygt_eval.instrument.schema import response_schema
 
     raw_export = read_export(path, platform)
     path = Path(path)
@@ -355,6 +356,5 @@ def import_responses(
 
 def write_responses(result: ImportResult, out: str | Path) -> Path:
     """The response file: ``resp_id, year`` and the item codes; empty for no answer."""
-    from botrygt_eval.io.writers import write_csv
 
     return write_csv(Path(out), result.data)

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from botrygt_eval.errors import InputFileError
+from botrygt_eval.errors import InputFileError, InstrumentError
+from botrygt_eval.instrument import response_schema
+from botrygt_eval.instrument.bank import available_years, load_instrument
 from botrygt_eval.io import schemas
 from botrygt_eval.io._common import (
     BLANK_LINE,
@@ -209,8 +211,6 @@ def _item_bank_schema(year: int, items: list[str]) -> tuple[pa.DataFrameSchema |
     file are not required here: the codes of the items present are checked, and the
     routing/required checks that need a missing item are left out (the note says so).
     """
-    from botrygt_eval.instrument import response_schema
-    from botrygt_eval.instrument.bank import available_years, load_instrument
 
     years = available_years()
     if not years:
@@ -264,8 +264,6 @@ def _recode_labels(
 
     Refuses the file once when there is no codebook for the year or a label is not in it.
     """
-    from botrygt_eval.errors import InstrumentError
-    from botrygt_eval.instrument.bank import load_instrument
 
     cols = ", ".join(labels)
     example = next(iter(labels.values()))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError
-from botrygt_eval.monitoring.grid import cell_ids, cell_metres, parent_ids, parse_cell_ids
+from botrygt_eval.reference.grid import cell_ids, cell_metres, parent_ids, parse_cell_ids
 
 
 def quarter_labels(dates) -> np.ndarray:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from botrygt_eval.errors import InputFileError
-from botrygt_eval.monitoring.grid import DK_EAST, DK_NORTH, wgs84_to_utm32
+from botrygt_eval.reference.grid import DK_EAST, DK_NORTH, wgs84_to_utm32
 
 _POLYGONS = ("Polygon", "MultiPolygon")
 

@@ -24,8 +24,8 @@ from scipy import stats
 from scipy.spatial import cKDTree
 
 from botrygt_eval.errors import ConfigError, EstimationError
-from botrygt_eval.monitoring.grid import parse_cell_ids
 from botrygt_eval.options import DEFAULT_SEED
+from botrygt_eval.reference.grid import parse_cell_ids
 
 _OFFSETS = np.array([(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
 

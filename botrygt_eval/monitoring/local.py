@@ -11,9 +11,21 @@ import pandas as pd
 from scipy import stats
 
 from botrygt_eval.errors import ConfigError, InputFileError
+from botrygt_eval.io._common import (
+    SET_ASIDE,
+    SOURCE_ROW,
+    read_delimited,
+    read_text,
+    sniff_separator,
+)
+from botrygt_eval.io.monitoring import (
+    keep_kommune,
+    load_cell_households,
+    load_cell_nabohjaelp,
+    load_geo_burglaries,
+)
 from botrygt_eval.monitoring import shrinkage as eb
-from botrygt_eval.monitoring.aggregate import add_rates, cell_counts
-from botrygt_eval.monitoring.grid import cell_metres
+from botrygt_eval.monitoring.aggregate import add_rates, area_counts, cell_counts, quarter_labels
 from botrygt_eval.monitoring.hotspots import (
     bh_adjust,
     gi_star,
@@ -23,8 +35,10 @@ from botrygt_eval.monitoring.hotspots import (
     queen_neighbours,
 )
 from botrygt_eval.monitoring.maps import cell_map, words
-from botrygt_eval.monitoring.suppression import published_ok, suppress_cells
+from botrygt_eval.monitoring.suppression import published_ok, suppress_areas, suppress_cells
 from botrygt_eval.options import DEFAULT_SEED
+from botrygt_eval.reference import to_kommune_kode
+from botrygt_eval.reference.grid import cell_metres, parse_cell_ids
 from botrygt_eval.results import ResultMixin
 
 #: columns of :attr:`LocalMonitoring.cells`, in order (docs/MONITORING.md)
@@ -166,8 +180,6 @@ def _publish(cells, priors, years, threshold, level) -> pd.DataFrame:
     )
     pooled = table.loc[~same]
     if len(pooled):
-        from botrygt_eval.monitoring.grid import parse_cell_ids
-
         centre = parse_cell_ids(pooled["cell_id"])
         est = _estimates(pooled.fillna({"burglaries": 0}), priors, years, level)
         est = est.assign(
@@ -194,12 +206,6 @@ def load_local_inputs(
     workspace_dir: str | Path, kommune_kode: int, quarantine_dir: str | Path | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     """The kommune's burglary points, households and members from ``<workspace>/lokal/``."""
-    from botrygt_eval.io.monitoring import (
-        keep_kommune,
-        load_cell_households,
-        load_cell_nabohjaelp,
-        load_geo_burglaries,
-    )
 
     folder = Path(workspace_dir) / "lokal"
     if not folder.is_dir():
@@ -223,7 +229,6 @@ def load_local_inputs(
 
 def _last_quarters(events: pd.DataFrame, code: int, periods: int):
     """The burglaries of the last ``periods`` quarters that have any, and those quarters."""
-    from botrygt_eval.monitoring.aggregate import quarter_labels
 
     if events.empty:
         raise InputFileError(f"no geocoded burglaries for kommune {code} in lokal/indbrud.csv")
@@ -234,14 +239,6 @@ def _last_quarters(events: pd.DataFrame, code: int, periods: int):
 
 def load_area_lookup(path: str | Path) -> pd.DataFrame:
     """A user's area lookup ``cell_id,area``: each DST 100 m cell in one postal code or parish."""
-    from botrygt_eval.io._common import (
-        SET_ASIDE,
-        SOURCE_ROW,
-        read_delimited,
-        read_text,
-        sniff_separator,
-    )
-    from botrygt_eval.monitoring.grid import parse_cell_ids
 
     path = Path(path)
     if not path.is_file():
@@ -284,7 +281,6 @@ def area_of_cells(cell_ids, lookup: pd.DataFrame) -> pd.Series:
     cells lie in (alphabetically first on a tie). Cells the lookup does not cover get
     missing. Indexed like ``cell_ids``; one groupby, no loop over cells.
     """
-    from botrygt_eval.monitoring.grid import parse_cell_ids
 
     ids = pd.Series(np.asarray(cell_ids, dtype=object))
     if ids.empty:
@@ -317,9 +313,6 @@ def area_monitoring(
     kommune rate as for cells (prior fitted over the areas), with the gap index; areas
     with fewer than ``threshold`` burglaries are hidden (and more against differencing).
     """
-    from botrygt_eval.monitoring.aggregate import area_counts
-    from botrygt_eval.monitoring.suppression import suppress_areas
-    from botrygt_eval.reference import to_kommune_kode
 
     code = int(to_kommune_kode(kommune))
     if threshold < 1 or periods < 1:
@@ -361,7 +354,6 @@ def local_monitoring(
     Gi* significant (BH q < ``alpha``) in at least ``persistent_k`` of the last
     ``persistent_m`` quarters. No published cell has fewer than ``threshold`` burglaries.
     """
-    from botrygt_eval.reference import to_kommune_kode
 
     code = int(to_kommune_kode(kommune))
     cell_metres(cell)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError
+from botrygt_eval.monitoring.boundary import read_boundary
 
 _WORDS = {
     "da": {
@@ -167,8 +168,6 @@ def _frame(ax, cells: pd.DataFrame, rings: list[np.ndarray]) -> None:
 def _base(cells: pd.DataFrame, boundary, title: str, figsize=(7.5, 7.0), key: bool = False):
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
-
-    from botrygt_eval.monitoring.boundary import read_boundary
 
     rings = read_boundary(boundary) if boundary is not None else []
     fig = Figure(figsize=figsize, layout="constrained")

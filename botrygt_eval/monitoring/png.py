@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from botrygt_eval.monitoring.maps import cell_map, gap_map, near_repeat_figure, words
 from botrygt_eval.plots.style import mark_simulated
+from botrygt_eval.reference import kommune_name
 
 #: file name -> what it shows
 MAP_FILES = {
@@ -28,8 +30,6 @@ def write_map_pngs(result, out: str | Path, *, lang: str = "da",
     Suppressed cells are not drawn (see :mod:`botrygt_eval.monitoring.maps`); a chart from
     simulated data carries the SIMULEREDE DATA banner. Returns the written paths.
     """
-    from botrygt_eval.monitoring.maps import cell_map, gap_map, near_repeat_figure, words
-    from botrygt_eval.reference import kommune_name
 
     w = words(lang)
     out = Path(out)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError
-from botrygt_eval.monitoring.grid import parent_ids, parse_cell_ids
+from botrygt_eval.reference.grid import parent_ids, parse_cell_ids
 
 COUNT = "burglaries"
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from botrygt_eval.text.catalogue import percent
+from botrygt_eval.text.catalogue import t as text
+
 
 def plot_event_study(
     result,
@@ -31,8 +34,6 @@ def plot_event_study(
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
-
-    from botrygt_eval.text.catalogue import t as text
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
@@ -121,8 +122,6 @@ def plot_aggregate(agg, ax=None, *, title: str | None = None, ylabel: str = "Eff
     simultaneous (bootstrap sup-t or Bonferroni) or pointwise, as ``agg.simultaneous`` says. For ``simple`` a single bar.
     """
     import matplotlib.pyplot as plt
-
-    from botrygt_eval.text.catalogue import percent
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))

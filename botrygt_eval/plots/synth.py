@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from botrygt_eval.text.catalogue import t as text
+
 
 def plot_synth(result, axes=None, *, title: str | None = None, ylabel: str | None = None,
                lang: str = "da"):  # fmt: skip
@@ -15,8 +17,6 @@ def plot_synth(result, axes=None, *, title: str | None = None, ylabel: str | Non
     Returns the array of axes. Labels in ``lang`` (``"da"`` or ``"en"``).
     """
     import matplotlib.pyplot as plt
-
-    from botrygt_eval.text.catalogue import t as text
 
     traj = result.trajectories()
     cohorts = list(dict.fromkeys(traj["cohort"]))

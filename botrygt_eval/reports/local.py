@@ -21,9 +21,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from botrygt_eval.media.pipeline import ARTICLES, analyse_media, has_media
+from botrygt_eval.media.plots import media_series_figure
+from botrygt_eval.media.series import pooled_periods
+from botrygt_eval.monitoring import local_monitoring
+from botrygt_eval.monitoring.local import area_of_cells, load_area_lookup
+from botrygt_eval.monitoring.maps import cell_map, gap_map, near_repeat_figure
+from botrygt_eval.monitoring.tilemap import tile_map, tile_positions
+from botrygt_eval.reference import kommune_name
 from botrygt_eval.reports.output import say, show_figure, show_table
 from botrygt_eval.reports.sentences import interval_text
-from botrygt_eval.text.catalogue import num, percent, t
+from botrygt_eval.text.catalogue import cols, num, percent, t
 
 HOTSPOT_COLUMNS = ("nr", "placering", "households", "burglaries", "rate_shrunk", "rate_low",
                    "rate_high", "coverage_per_100", "gap_text")  # fmt: skip
@@ -76,7 +84,6 @@ def hotspot_table(cells: pd.DataFrame, lang: str = "da",
     """The published hotspot cells, highest smoothed rate first (hidden cells never listed),
     numbered as on the map and placed in words from the kommune's centre; with an area
     lookup (``cell_id, area``, e.g. postal districts) the area's name comes first."""
-    from botrygt_eval.monitoring.local import area_of_cells
 
     hot = cells[cells["hotspot"].astype(bool) & ~cells["suppressed"].astype(bool)]
     hot = hot.sort_values("rate_shrunk", ascending=False, kind="stable").reset_index(drop=True)
@@ -110,10 +117,6 @@ def show_local_monitoring(out, data_dir: str | Path, kommune: int, *, seed: int,
     smoothed burglary map with hotspots, the gap map, the hotspot table and the near-repeat
     figure; saves each under ``lokal_*``. Returns the result (or ``None``).
     """
-    from botrygt_eval.monitoring import local_monitoring
-    from botrygt_eval.monitoring.local import load_area_lookup
-    from botrygt_eval.monitoring.maps import cell_map, gap_map, near_repeat_figure
-    from botrygt_eval.reference import kommune_name
 
     if not has_local_data(data_dir, kommune):
         return None
@@ -168,7 +171,6 @@ def media_series_cached(data_dir: str | Path, cache_dir: str | Path,
     Kept in ``<cache_dir>/media/series.csv`` with the export's hash beside it, so a batch
     of 98 kommune reports codes the articles once. ``None`` when there is no export.
     """
-    from botrygt_eval.media.pipeline import ARTICLES, analyse_media, has_media
 
     if not has_media(data_dir):
         return None
@@ -190,7 +192,6 @@ def media_series_cached(data_dir: str | Path, cache_dir: str | Path,
 def show_media_series(out, data_dir: str | Path, cache_dir: str | Path, kommune: int | None,
                       lang: str = "da", min_n: int = 10):  # fmt: skip
     """The constructive-coverage chart (nation and ``kommune``), when there is media data."""
-    from botrygt_eval.media.plots import media_series_figure
 
     series = media_series_cached(data_dir, cache_dir, min_n)
     if series is None:
@@ -211,8 +212,6 @@ def show_media_series(out, data_dir: str | Path, cache_dir: str | Path, kommune:
 
 def _show_pooled_media(out, local: pd.DataFrame, lang: str, min_n: int) -> None:
     """The kommune's constructive share over pooled years (few articles a year)."""
-    from botrygt_eval.media.series import pooled_periods
-    from botrygt_eval.text.catalogue import cols
 
     pooled = pooled_periods(local, min_n)
     if pooled.empty:
@@ -262,7 +261,6 @@ def rate_change_by_kommune(panel_year: pd.DataFrame, year: int, min_n: int = 10,
 def show_tile_map(out, panel_year: pd.DataFrame, partnerships: pd.DataFrame, year: int,
                   lang: str = "da", min_n: int = 10):  # fmt: skip
     """The national report's tile map of the change in burglary rate, partnerships outlined."""
-    from botrygt_eval.monitoring.tilemap import tile_map
 
     signed = pd.to_datetime(partnerships["signed_date"]).dt.year
     base = int(signed.min()) - 1 if len(signed) else None
@@ -286,8 +284,6 @@ def show_tile_map(out, panel_year: pd.DataFrame, partnerships: pd.DataFrame, yea
 def tile_key(lang: str = "da") -> str:
     """The key of the tile map's three-letter codes, alphabetically by code, folded away
     under a summary line (HTML ``<details>``) so it does not push the text down."""
-    from botrygt_eval.monitoring.tilemap import tile_positions
-    from botrygt_eval.reference import kommune_name
 
     tiles = tile_positions().sort_values("abbrev")
     items = " · ".join(f"<b>{a}</b> {kommune_name(int(k))}"

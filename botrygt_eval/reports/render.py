@@ -35,6 +35,9 @@ from botrygt_eval import __version__
 from botrygt_eval.errors import BotrygtError, ReportError, check_option
 from botrygt_eval.io.simulated import workspace_is_simulated
 from botrygt_eval.options import DEFAULT_SEED, ReportKind, choices
+from botrygt_eval.privacy.guard import check_tree, guarded_write_text
+from botrygt_eval.privacy.sandbox import active_sandbox, report_sandbox, start_kernel
+from botrygt_eval.reference import kommune_name, to_kommune_kode
 from botrygt_eval.reports.inputs import prepare_inputs
 from botrygt_eval.reports.provenance import input_hashes, sha256
 from botrygt_eval.results import ResultMixin
@@ -124,7 +127,6 @@ def render_report(
     and the HTML exists, unless ``force``. ``km``: a running kernel manager to reuse
     (batches); its namespace is reset first. By default each report starts its own kernel.
     """
-    from botrygt_eval.privacy.sandbox import report_sandbox
 
     with report_sandbox(Path(out).resolve()) as sandbox:
         return _render_report(
@@ -139,10 +141,6 @@ def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cel
     import time
 
     import papermill as pm
-
-    from botrygt_eval.privacy.guard import check_tree
-    from botrygt_eval.privacy.sandbox import start_kernel
-    from botrygt_eval.reference import to_kommune_kode
 
     check_option("kind", kind, KINDS)
     check_option("lang", lang, LANGS)
@@ -235,8 +233,6 @@ def _swap_in(work: Path, folder: Path) -> None:
 def _title(kind: str, kommune: int | None, lang: str = "da") -> str:
     title = t(f"title.{kind}", lang)
     if kind == "kommune" and kommune is not None:
-        from botrygt_eval.reference import kommune_name
-
         return f"{title}: {kommune_name(kommune)}"
     return title
 
@@ -265,7 +261,6 @@ def export_html(notebook: Path, html: Path, *, title: str, simulated: bool,
         head, sep, rest = body.partition("<body")
         tag_end = rest.index(">") + 1
         body = head + sep + rest[:tag_end] + banner + rest[tag_end:]
-    from botrygt_eval.privacy.guard import guarded_write_text
 
     guarded_write_text(html, body)
     return html
@@ -304,8 +299,6 @@ def _worker_kernel():
     global _WORKER_KM
     if _WORKER_KM is None or not _WORKER_KM.is_alive():
         import atexit
-
-        from botrygt_eval.privacy.sandbox import active_sandbox, start_kernel
 
         root = active_sandbox()
         if root is None:  # pragma: no cover - render_kommuner always starts workers in one
@@ -371,7 +364,6 @@ def render_kommuner(
     The workspace is loaded and hashed once. A kommune that fails is recorded with its
     error; the others go on. ``on_done`` is called as each finishes (progress bars).
     """
-    from botrygt_eval.privacy.sandbox import report_sandbox
 
     check_option("lang", lang, LANGS)
     out = Path(out).resolve()

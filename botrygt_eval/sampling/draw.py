@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from botrygt_eval.errors import ConfigError, InputFileError, check_option
+from botrygt_eval.errors import ConfigError, InputFileError, PersonalDataError, check_option
 from botrygt_eval.options import DEFAULT_SEED
+from botrygt_eval.privacy.cpr import normalise_cpr
+from botrygt_eval.privacy.pseudonym import MAKE_KEY, pseudonymise_cpr
 from botrygt_eval.results import ResultMixin
 
 AllocationMethod = Literal["proportional", "equal", "power", "neyman", "moe"]
@@ -320,8 +322,6 @@ def draw_sample(
     out = frame.loc[chosen, list(dict.fromkeys([*FRAME_COLUMNS, strata]))].reset_index(drop=True)
     distribution = None
     if has_cpr:
-        from botrygt_eval.privacy.pseudonym import pseudonymise_cpr
-
         cpr = frame.loc[chosen, CPR_COLUMN].reset_index(drop=True)
         out["resp_id"] = pseudonymise_cpr(cpr, pseudonym_key)
         distribution = pd.DataFrame({"cpr": cpr.to_numpy(dtype=object),
@@ -353,12 +353,8 @@ def _with_pseudonym_slot(frame: pd.DataFrame, key: bytes | None) -> pd.DataFrame
     Refuses a frame whose CPR numbers are missing, malformed or duplicated (naming the
     rows, never the values) and a missing key.
     """
-    from botrygt_eval.privacy.cpr import normalise_cpr
-    from botrygt_eval.privacy.pseudonym import MAKE_KEY
 
     if key is None:
-        from botrygt_eval.errors import PersonalDataError
-
         raise PersonalDataError(
             "the frame holds CPR numbers (column 'cpr'), so the sample needs a secret pseudonym "
             f"key (--key-file or $BOTRYGT_PSEUDONYM_KEY); {MAKE_KEY}"

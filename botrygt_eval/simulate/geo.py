@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from botrygt_eval.reference.grid import cell_ids, parse_cell_ids, wgs84_to_utm32
 from botrygt_eval.simulate._random import stream
 from botrygt_eval.simulate.writers import write_csv
 
@@ -50,7 +51,6 @@ BASE_COVERAGE = 0.10
 
 def _box(code: int) -> tuple[float, float, float, float]:
     """(east min, east max, north min, north max) of a kommune's box in UTM32 metres."""
-    from botrygt_eval.monitoring.grid import wgs84_to_utm32
 
     lat, lon, half_e, half_n = GEO_KOMMUNER[code]
     ce, cn = (float(v) for v in wgs84_to_utm32(lat, lon))
@@ -104,7 +104,6 @@ def _hotspot_blocks(km_codes, km_households, n_blocks: int, rng) -> np.ndarray:
     """Indices of ``n_blocks`` non-overlapping 2 x 2 km blocks of 1 km cells (a hotspot is
     a neighbourhood, not one square), anchored on cells among the quarter with most
     households; block cells without households are left out."""
-    from botrygt_eval.monitoring.grid import parse_cell_ids
 
     corner = parse_cell_ids(km_codes)
     row = (corner["north0"] // 1000).to_numpy()
@@ -128,7 +127,6 @@ def _hotspot_blocks(km_codes, km_households, n_blocks: int, rng) -> np.ndarray:
 def _kommune(
     code: int, households: int, quarter_counts: np.ndarray, quarter_starts, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    from botrygt_eval.monitoring.grid import cell_ids
 
     rng = stream(seed, f"geo-{code}")
     cells = _cells(code, households, rng)

@@ -32,6 +32,7 @@ from botrygt_eval.errors import (
     check_option,
 )
 from botrygt_eval.options import WeightMethod, choices
+from botrygt_eval.survey.design import Adjustment
 from botrygt_eval.survey.margins import (
     Margins,
     dummy_matrix,
@@ -375,7 +376,6 @@ def _margins_for(margins, variables) -> Margins:
 
 def poststratify(design, margins: pd.DataFrame | Margins, variable: str | None = None):
     """A post-stratified design (R ``postStratify``); X = the cell dummies."""
-    from botrygt_eval.survey.design import Adjustment
 
     m = _margins_for(margins, None if variable is None else [variable])
     new_w = poststratify_weights(design.data, design.weights, m)
@@ -409,7 +409,6 @@ def rake(
     ``regression_weights`` = 1 and ``weights_after`` = the raked weights.
     ``stop="r_rake", maxit=10, epsilon=1`` reproduces R's default stopping rule.
     """
-    from botrygt_eval.survey.design import Adjustment
 
     m = _margins_for(margins, variables)
     fit = rake_weights(
@@ -506,7 +505,6 @@ def calibrate(
     regression weighted by the *input* weights, scaled by the calibrated weights:
     recorded as ``regression_weights`` = input weights and ``weights_after``.
     """
-    from botrygt_eval.survey.design import Adjustment
 
     check_option("method", method, CALFUNS)
     X, totals, names = calibration_matrix(design.data, margins, numeric_totals, population)

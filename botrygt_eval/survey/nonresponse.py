@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError, NonresponseError, check_option
+from botrygt_eval.survey.design import Adjustment
 
 OnSmall = Literal["raise", "collapse"]
 ON_SMALL: tuple[str, ...] = ("raise", "collapse")
@@ -103,7 +104,6 @@ def weighting_classes(
 
 def _respondent_design(design, mask: np.ndarray, new_w: np.ndarray, details: dict):
     """The design restricted to respondents, with new weights and a nonresponse record."""
-    from botrygt_eval.survey.design import Adjustment
 
     if design.adjustments:
         raise NonresponseError(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from botrygt_eval.errors import ConfigError, ConvergenceError, check_option
+from botrygt_eval.survey.design import Adjustment
 
 if TYPE_CHECKING:
     from botrygt_eval.survey.design import SurveyDesign
@@ -117,7 +118,6 @@ def trim(
     strict: bool = True,
 ) -> SurveyDesign:
     """A new design with trimmed weights and a ``trim`` Adjustment (no variance term, as R)."""
-    from botrygt_eval.survey.design import Adjustment
 
     fit = trim_weights(design.weights, upper, lower, relative_to=relative_to, strict=strict)
     details = {

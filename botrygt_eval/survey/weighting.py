@@ -15,8 +15,10 @@ from botrygt_eval.errors import ConfigError, InputFileError, check_option
 from botrygt_eval.options import WeightMethod, choices
 from botrygt_eval.results import ResultMixin
 from botrygt_eval.survey.calibrate import calibrate, rake
+from botrygt_eval.survey.design import SurveyDesign
 from botrygt_eval.survey.diagnostics import margin_table, weight_summary
 from botrygt_eval.survey.margins import Margins, parse_margins
+from botrygt_eval.survey.nonresponse import adjust_propensity, adjust_weighting_class
 from botrygt_eval.survey.trim import RELATIVE_TO, RelativeTo, trim
 
 Method = WeightMethod
@@ -172,8 +174,6 @@ def _nonresponse_weights(
     min_respondents: int,
 ):
     """Nonresponse-adjusted weights for the responses' rows, and the step's record."""
-    from botrygt_eval.survey.design import SurveyDesign
-    from botrygt_eval.survey.nonresponse import adjust_propensity, adjust_weighting_class
 
     if sample is None or "responded" not in sample.columns:
         raise ConfigError(
@@ -299,7 +299,6 @@ def weight_responses(
     repeated until none is above the cap (``trim_strict``; R's one pass with False).
     Margins are national, long ``variable,level,total``; ``variables`` picks some.
     """
-    from botrygt_eval.survey.design import SurveyDesign
 
     check_option("method", method, METHODS)
     check_option("trim_relative_to", trim_relative_to, RELATIVE_TO)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from botrygt_eval.errors import ConfigError, InputFileError
-from botrygt_eval.monitoring.grid import (
+from botrygt_eval.reference.grid import (
     cell_ids,
     parent_ids,
     parse_cell_ids,

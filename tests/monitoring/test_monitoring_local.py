@@ -13,7 +13,7 @@ from botrygt_eval.cli import app
 from botrygt_eval.errors import InputFileError
 from botrygt_eval.io.monitoring import load_geo_burglaries
 from botrygt_eval.monitoring import CELL_COLUMNS, local_monitoring
-from botrygt_eval.monitoring.grid import parse_cell_ids
+from botrygt_eval.reference.grid import parse_cell_ids
 from botrygt_eval.simulate.geo import GEO_KOMMUNER, _box, simulate_geo
 
 CODES = np.array([101, 259, 265, 461, 621, 751])

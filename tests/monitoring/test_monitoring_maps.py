@@ -19,7 +19,6 @@ from scipy.sparse.csgraph import connected_components
 
 from botrygt_eval.errors import ConfigError, InputFileError
 from botrygt_eval.monitoring.boundary import read_boundary
-from botrygt_eval.monitoring.grid import utm32_to_wgs84
 from botrygt_eval.monitoring.maps import (
     BIVARIATE,
     cell_map,
@@ -28,6 +27,7 @@ from botrygt_eval.monitoring.maps import (
 )
 from botrygt_eval.monitoring.tilemap import tile_map, tile_positions
 from botrygt_eval.reference import kommune_codes
+from botrygt_eval.reference.grid import utm32_to_wgs84
 
 #: pairs of kommuner that share a land border or a bridge (from a map of Denmark)
 BORDERS = [

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from botrygt_eval.errors import ConfigError
-from botrygt_eval.monitoring.grid import parent_ids
 from botrygt_eval.monitoring.suppression import published_ok, suppress_cells
+from botrygt_eval.reference.grid import parent_ids
 
 
 @st.composite

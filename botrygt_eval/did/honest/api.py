@@ -9,9 +9,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from botrygt_eval.did.aggregate import AggregateResult
 from botrygt_eval.did.honest._deltas import rm_ci, sd_ci, sd_upper_bound_mpre
 from botrygt_eval.did.honest._flci import optimal_flci
 from botrygt_eval.did.honest.result import HonestResult
+from botrygt_eval.did.inference import one_blas_thread
+from botrygt_eval.did.twfe import EventStudyResult
 from botrygt_eval.errors import ConfigError, EstimationError, check_option
 
 Restriction = Literal["relative_magnitudes", "smoothness"]
@@ -30,8 +33,6 @@ def event_study_inputs(result, reference: int = -1):
     the aggregate reports (clustered, jackknife or bootstrap), so the correlations come
     from the influence functions and the variances from the chosen inference.
     """
-    from botrygt_eval.did.aggregate import AggregateResult
-    from botrygt_eval.did.twfe import EventStudyResult
 
     if isinstance(result, EventStudyResult):
         if result.reference != reference:
@@ -141,7 +142,6 @@ def honest_did(
     default, as HonestDiD) and report the smallest and largest accepted one; ``seed``
     seeds the simulated critical values exactly as R's ``set.seed``.
     """
-    from botrygt_eval.did.inference import one_blas_thread
 
     with one_blas_thread():  # tiny matrices: threads only add overhead (10x in the FLCI)
         return _honest_did(

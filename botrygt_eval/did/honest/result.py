@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.results import ResultMixin
+from botrygt_eval.text.catalogue import check_lang
 
 LABELS = {
     "original": {"da": "Oprindeligt interval", "en": "Original"},
@@ -140,8 +141,6 @@ class HonestResult(ResultMixin):
     def _draw(self, ax=None, lang: str = "da"):
         """Sensitivity plot: the original and robust intervals against M (Figure)."""
         import matplotlib.pyplot as plt
-
-        from botrygt_eval.text.catalogue import check_lang
 
         check_lang(lang)
         if ax is None:

@@ -71,6 +71,7 @@ from botrygt_eval.options import (
     check_replications,
     choices,
 )
+from botrygt_eval.plots.synth import plot_synth
 from botrygt_eval.results import ResultMixin
 
 Method = SynthMethod
@@ -438,7 +439,6 @@ class SynthResult(ResultMixin):
 
     def _draw(self, **kwargs):
         """Treated vs synthetic trajectories and the gap with its band (Danish labels)."""
-        from botrygt_eval.plots.synth import plot_synth
 
         return plot_synth(self, **kwargs)
 

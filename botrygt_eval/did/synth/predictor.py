@@ -43,6 +43,7 @@ from scipy import optimize, stats
 
 from botrygt_eval.did.synth.simplex_qp import simplex_qp
 from botrygt_eval.errors import ConfigError, EstimationError, InputFileError, check_option
+from botrygt_eval.plots.synth import plot_synth
 from botrygt_eval.results import ResultMixin
 
 OptimInitial = Literal["equal", "ols"]
@@ -356,8 +357,6 @@ class PredictorSynthResult(ResultMixin):
     def _draw(self, *, lang: str = "da", **kwargs):
         """Treated vs synthetic and the gap with the placebo band; returns the Figure."""
         import matplotlib.pyplot as plt
-
-        from botrygt_eval.plots.synth import plot_synth
 
         fig, axes = plt.subplots(2, 1, figsize=(6.5, 6), sharex="col", squeeze=False,
                                  layout="constrained")  # fmt: skip

@@ -20,6 +20,7 @@ from botrygt_eval.results import json_safe
 from botrygt_eval.survey.design import Adjustment, SurveyDesign
 from botrygt_eval.survey.estimators._common import MIN_CELL, RESULT_COLUMNS, CIMethod, as_list
 from botrygt_eval.survey.estimators.means import svymean
+from botrygt_eval.survey.margins import encode, parse_margins
 
 NUMBER_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "deff"]
 
@@ -78,7 +79,6 @@ def declare_calibration(
     regression weighted by the design weights (R's ``calibrate`` GREG residuals). Raises
     ``MarginsError`` when the data and the margins do not match level by level.
     """
-    from botrygt_eval.survey.margins import encode, parse_margins
 
     if design_weight not in design.data.columns:
         raise ConfigError(
