@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.options import DataOption, OutOption
+from botrygt_eval.cli.options import DataOption, KommuneOption, OutOption
 
 
 @app.command(
@@ -23,9 +23,7 @@ from botrygt_eval.cli.options import DataOption, OutOption
 def media_cmd(
     data: DataOption("Workspace folder with media/articles.csv."),
     out: OutOption("Output folder (tables, JSON, figure)."),
-    kommune: Annotated[
-        str | None, typer.Option("--kommune", help="Only this kommune's series (code or name).")
-    ] = None,
+    kommune: KommuneOption("Only this kommune's series (code or name).") = None,
     hand_coded: Annotated[
         Path | None,
         typer.Option(

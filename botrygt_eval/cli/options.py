@@ -47,6 +47,10 @@ WeightsOption = Annotated[str | None, typer.Option("--weights", help="Weight col
 SampleFileOption = Annotated[
     Path, typer.Option("--sample", help="The drawn sample, sample_YYYY.csv.")
 ]
+PublishedOption = Annotated[
+    Path | None,
+    typer.Option("--published", help="Published figures CSV (default: the packaged one)."),
+]
 
 
 # --------------------------------------------------------------------------- each command's words
@@ -98,3 +102,43 @@ def TreatOption(help: str):  # noqa: N802
 def Choice(enum: type[Enum], flag: str, help: str):  # noqa: N802
     """An option with the choices of ``enum`` (listed by ``--help``, refused when unknown)."""
     return Annotated[enum, typer.Option(flag, help=help)]
+
+
+def KommuneOption(help: str):  # noqa: N802
+    """``--kommune CODE|NAME`` (optional)."""
+    return Annotated[str | None, typer.Option("--kommune", help=help)]
+
+
+def StrataOption(help: str):  # noqa: N802
+    """``--strata COL`` (optional)."""
+    return Annotated[str | None, typer.Option("--strata", help=help)]
+
+
+def DesignWeightOption(help: str, optional: bool = False):  # noqa: N802
+    """``--design-weight COL``."""
+    return Annotated[str | None if optional else str, typer.Option("--design-weight", help=help)]
+
+
+def LonelyPsuOption(help: str):  # noqa: N802
+    """``--lonely-psu fail|adjust|certainty|remove``."""
+    return Annotated[str, typer.Option("--lonely-psu", help=help)]
+
+
+def MinCellOption(help: str):  # noqa: N802
+    """``--min-cell N``: cells resting on fewer are suppressed."""
+    return Annotated[int, typer.Option("--min-cell", help=help)]
+
+
+def InstrumentYearOption(help: str):  # noqa: N802
+    """``--instrument YYYY``: the questionnaire year (optional)."""
+    return Annotated[int | None, typer.Option("--instrument", help=help)]
+
+
+def BankOption(help: str):  # noqa: N802
+    """``--bank DIR``: an item bank folder (optional)."""
+    return Annotated[Path | None, typer.Option("--bank", help=help)]
+
+
+def RoundingOption(help: str):  # noqa: N802
+    """``--rounding half-up|half-even``."""
+    return Annotated[str, typer.Option("--rounding", help=help)]
