@@ -11,6 +11,7 @@ from rich.console import Console
 from botrygt_eval.cli import app
 from botrygt_eval.cli.options import (
     LangOption,
+    MinNOption,
     OutOption,
     PublishedOption,
     ResponsesOption,
@@ -110,7 +111,7 @@ def grim_cmd(
     components: Annotated[
         int, typer.Option("--components", help="With --pct: rounded categories added (1 = none).")
     ] = 1,
-    min_n: Annotated[int, typer.Option("--min-n", help="Smallest base considered.")] = 10,
+    min_n: MinNOption("Smallest base considered.") = 10,
     max_n: Annotated[int, typer.Option("--max-n", help="Largest base considered.")] = 40,
     rule: Annotated[
         str,

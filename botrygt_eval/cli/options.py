@@ -79,6 +79,7 @@ MinCellOption = _worded("--min-cell", int)
 InstrumentYearOption = _worded("--instrument", int | None)
 BankOption = _worded("--bank", Path | None)
 RoundingOption = _worded("--rounding", str)
+MinNOption = _worded("--min-n", int)
 
 
 def YearOption(help: str, optional: bool = False):  # noqa: N802
