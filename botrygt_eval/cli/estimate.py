@@ -10,7 +10,13 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.options import ResponsesOption
+from botrygt_eval.cli.options import (
+    DesignWeightOption,
+    LonelyPsuOption,
+    MinCellOption,
+    ResponsesOption,
+    StrataOption,
+)
 from botrygt_eval.cli.sample import read_margins_file, read_table
 from botrygt_eval.errors import ConfigError
 
@@ -56,7 +62,7 @@ def estimate_cmd(
         str, typer.Option("--vars", help="Comma-separated variables (0/1 gives proportions).")
     ],
     json_out: Annotated[Path, typer.Option("--json", help="Output JSON file.")],
-    strata: Annotated[str | None, typer.Option("--strata", help="Stratum column.")] = None,
+    strata: StrataOption("Stratum column.") = None,
     clusters: Annotated[str | None, typer.Option("--clusters", help="PSU column.")] = None,
     fpc: Annotated[
         str | None, typer.Option("--fpc", help="Stratum population size N_h (fpc).")
@@ -68,23 +74,17 @@ def estimate_cmd(
             help="Margins CSV the weights were calibrated to (SEs then account for it).",
         ),
     ] = None,
-    design_weight: Annotated[
-        str | None,
-        typer.Option("--design-weight", help="Weights before calibration (with --calibrated-on)."),
-    ] = None,
+    design_weight: DesignWeightOption(
+        "Weights before calibration (with --calibrated-on).", optional=True
+    ) = None,
     by: Annotated[
         str | None, typer.Option("--by", help="Domain column(s), e.g. kommune_kode,year.")
     ] = None,
-    min_cell: Annotated[
-        int, typer.Option("--min-cell", help="Suppress cells with fewer respondents.")
-    ] = 10,
+    min_cell: MinCellOption("Suppress cells with fewer respondents.") = 10,
     ci: Annotated[
         str, typer.Option("--ci", help="auto (logit for proportions), logit, wilson or wald.")
     ] = "auto",
-    lonely_psu: Annotated[
-        str,
-        typer.Option("--lonely-psu", help="Stratum with one PSU: fail, adjust, certainty, remove."),
-    ] = "fail",
+    lonely_psu: LonelyPsuOption("Stratum with one PSU: fail, adjust, certainty, remove.") = "fail",
 ) -> None:
     """Estimate means and proportions with design-based SEs, CIs, deff and n per cell."""
     from botrygt_eval.privacy.guard import guarded_write_text

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.options import OutOption, ResponsesOption, SampleFileOption
+from botrygt_eval.cli.options import MinCellOption, OutOption, ResponsesOption, SampleFileOption
 
 
 def _responded_ids(path: Path, sample_ids) -> tuple[list[str], int]:
@@ -43,9 +43,7 @@ def fieldwork_cmd(
     target_moe: Annotated[
         float, typer.Option("--target-moe", help="Target MOE per kommune for p=0.2 (0.05 = ±5).")
     ] = 0.05,
-    min_cell: Annotated[
-        int, typer.Option("--min-cell", help="Hide cells with fewer sampled people than this.")
-    ] = 10,
+    min_cell: MinCellOption("Hide cells with fewer sampled people than this.") = 10,
 ) -> None:
     """Response rates by kommune × sex × age band, MOE per kommune against the target, reminders."""
     from botrygt_eval.io.responses import load_sample

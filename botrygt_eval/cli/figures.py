@@ -9,7 +9,14 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.options import LangOption, OutOption, ResponsesOption
+from botrygt_eval.cli.options import (
+    LangOption,
+    MinNOption,
+    OutOption,
+    PublishedOption,
+    ResponsesOption,
+    RoundingOption,
+)
 
 figures_app = typer.Typer(
     help="Figures of the learning review (Læringsopsamlingen), reproduced from project-leader data.",
@@ -40,13 +47,8 @@ def learning_review_cmd(
             "'simulated' column).",
         ),
     ] = None,
-    published: Annotated[
-        Path | None,
-        typer.Option("--published", help="Published figures CSV (default: the packaged one)."),
-    ] = None,
-    rounding: Annotated[
-        str, typer.Option("--rounding", help="half-up (as printed reports) or half-even.")
-    ] = "half-up",
+    published: PublishedOption = None,
+    rounding: RoundingOption("half-up (as printed reports) or half-even.") = "half-up",
     lang: LangOption("Chart language: da or en.") = "da",
     compare: Annotated[
         bool,
@@ -109,7 +111,7 @@ def grim_cmd(
     components: Annotated[
         int, typer.Option("--components", help="With --pct: rounded categories added (1 = none).")
     ] = 1,
-    min_n: Annotated[int, typer.Option("--min-n", help="Smallest base considered.")] = 10,
+    min_n: MinNOption("Smallest base considered.") = 10,
     max_n: Annotated[int, typer.Option("--max-n", help="Largest base considered.")] = 40,
     rule: Annotated[
         str,
@@ -119,11 +121,8 @@ def grim_cmd(
             "or sum-rounded (rounded categories added).",
         ),
     ] = "spec",
-    rounding: Annotated[str, typer.Option("--rounding", help="half-up or half-even.")] = "half-up",
-    published: Annotated[
-        Path | None,
-        typer.Option("--published", help="Published figures CSV (default: the packaged one)."),
-    ] = None,
+    rounding: RoundingOption("half-up or half-even.") = "half-up",
+    published: PublishedOption = None,
     csv: Annotated[
         Path | None, typer.Option("--csv", help="Also write the row table to this CSV.")
     ] = None,

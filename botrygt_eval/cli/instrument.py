@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.options import OutOption, YearOption
+from botrygt_eval.cli.options import BankOption, KommuneOption, OutOption, YearOption
 
 instrument_app = typer.Typer(
     help="The annual citizen questionnaire (borgerundersøgelsen): build artefacts, compare years.",
@@ -32,18 +32,10 @@ def _console() -> Console:
 def build_cmd(
     year: YearOption("Questionnaire year (a folder in the item bank)."),
     out: OutOption("Folder to write the artefacts to."),
-    kommune: Annotated[
-        str | None,
-        typer.Option(
-            "--kommune", help="Kommune code or name to name as data controller (default: generic)."
-        ),
-    ] = None,
-    bank: Annotated[
-        Path | None,
-        typer.Option(
-            "--bank", help="Item bank folder (default: survey_instruments/borgerundersoegelse)."
-        ),
-    ] = None,
+    kommune: KommuneOption(
+        "Kommune code or name to name as data controller (default: generic)."
+    ) = None,
+    bank: BankOption("Item bank folder (default: survey_instruments/borgerundersoegelse).") = None,
 ) -> None:
     """Write XLSForm, HTML (da/en), codebook (CSV/HTML), response layout and schema rules."""
     from botrygt_eval.instrument import build_instrument, estimated_minutes, load_instrument
@@ -69,7 +61,7 @@ def diff_cmd(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the changes as JSON.")
     ] = None,
-    bank: Annotated[Path | None, typer.Option("--bank", help="Item bank folder.")] = None,
+    bank: BankOption("Item bank folder.") = None,
 ) -> None:
     """List added, removed, reworded and recoded items; flag breaks in trend/DiD outcomes."""
     from botrygt_eval.instrument import diff_instruments

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.options import DataOption, OutOption
+from botrygt_eval.cli.options import DataOption, KommuneOption, MinNOption, OutOption
 
 
 @app.command(
@@ -23,9 +23,7 @@ from botrygt_eval.cli.options import DataOption, OutOption
 def media_cmd(
     data: DataOption("Workspace folder with media/articles.csv."),
     out: OutOption("Output folder (tables, JSON, figure)."),
-    kommune: Annotated[
-        str | None, typer.Option("--kommune", help="Only this kommune's series (code or name).")
-    ] = None,
+    kommune: KommuneOption("Only this kommune's series (code or name).") = None,
     hand_coded: Annotated[
         Path | None,
         typer.Option(
@@ -37,9 +35,7 @@ def media_cmd(
     dictionary: Annotated[
         Path | None, typer.Option("--dictionary", help="Own phrase dictionary (YAML).")
     ] = None,
-    min_n: Annotated[
-        int, typer.Option("--min-n", help="Suppress shares resting on fewer burglary articles.")
-    ] = 10,
+    min_n: MinNOption("Suppress shares resting on fewer burglary articles.") = 10,
 ) -> None:
     """Constructive media coverage of burglary: share per year, nationally and per kommune."""
     from botrygt_eval.media.pipeline import analyse_media

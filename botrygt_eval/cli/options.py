@@ -9,6 +9,7 @@ CLI reads this before it parses an argument.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,27 +48,38 @@ WeightsOption = Annotated[str | None, typer.Option("--weights", help="Weight col
 SampleFileOption = Annotated[
     Path, typer.Option("--sample", help="The drawn sample, sample_YYYY.csv.")
 ]
+PublishedOption = Annotated[
+    Path | None,
+    typer.Option("--published", help="Published figures CSV (default: the packaged one)."),
+]
 
 
 # --------------------------------------------------------------------------- each command's words
-def DataOption(help: str):  # noqa: N802 (reads as a type in a signature)
-    """``--data FILE|DIR``."""
-    return Annotated[Path, typer.Option("--data", help=help)]
+def _worded(flag: str, kind: Any) -> Callable[[str], Any]:
+    """An alias of ``flag`` that takes each command's own help text: ``OutOption("...")``."""
+
+    def alias(help: str) -> Any:
+        return Annotated[kind, typer.Option(flag, help=help)]
+
+    alias.__doc__ = f"``{flag}`` with the command's help text."
+    return alias
 
 
-def TimeOption(help: str):  # noqa: N802
-    """``--time COL``."""
-    return Annotated[str, typer.Option("--time", help=help)]
-
-
-def OutOption(help: str):  # noqa: N802
-    """``--out FILE|DIR``."""
-    return Annotated[Path, typer.Option("--out", help=help)]
-
-
-def SeedOption(help: str):  # noqa: N802
-    """``--seed N`` (default :data:`botrygt_eval.options.DEFAULT_SEED`)."""
-    return Annotated[int, typer.Option("--seed", help=help)]
+DataOption = _worded("--data", Path)
+TimeOption = _worded("--time", str)
+OutOption = _worded("--out", Path)
+SeedOption = _worded("--seed", int)  # default: botrygt_eval.options.DEFAULT_SEED
+LangOption = _worded("--lang", str)  # da|en
+ResponsesOption = _worded("--responses", Path)
+TreatOption = _worded("--treat", str)
+KommuneOption = _worded("--kommune", str | None)
+StrataOption = _worded("--strata", str | None)
+LonelyPsuOption = _worded("--lonely-psu", str)
+MinCellOption = _worded("--min-cell", int)
+InstrumentYearOption = _worded("--instrument", int | None)
+BankOption = _worded("--bank", Path | None)
+RoundingOption = _worded("--rounding", str)
+MinNOption = _worded("--min-n", int)
 
 
 def YearOption(help: str, optional: bool = False):  # noqa: N802
@@ -75,26 +87,16 @@ def YearOption(help: str, optional: bool = False):  # noqa: N802
     return Annotated[int | None if optional else int, typer.Option("--year", help=help)]
 
 
-def LangOption(help: str):  # noqa: N802
-    """``--lang da|en``."""
-    return Annotated[str, typer.Option("--lang", help=help)]
-
-
-def ResponsesOption(help: str):  # noqa: N802
-    """``--responses FILE``."""
-    return Annotated[Path, typer.Option("--responses", help=help)]
-
-
 def ClusterOption(help: str = "Cluster column."):  # noqa: N802
     """``--cluster COL``."""
     return Annotated[str | None, typer.Option("--cluster", help=help)]
 
 
-def TreatOption(help: str):  # noqa: N802
-    """``--treat COL``."""
-    return Annotated[str, typer.Option("--treat", help=help)]
-
-
 def Choice(enum: type[Enum], flag: str, help: str):  # noqa: N802
     """An option with the choices of ``enum`` (listed by ``--help``, refused when unknown)."""
     return Annotated[enum, typer.Option(flag, help=help)]
+
+
+def DesignWeightOption(help: str, optional: bool = False):  # noqa: N802
+    """``--design-weight COL``."""
+    return Annotated[str | None if optional else str, typer.Option("--design-weight", help=help)]

@@ -85,24 +85,25 @@ def national_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int
     _single("national", data, out, year, seed, force, survey, effects, lang)
 
 
-@report_app.command(
-    "activities",
-    epilog="Example: botrygt-eval report activities --data out/workspace --out reports/",
-)
-def activities_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
-                   force: bool = FORCE, lang: str = LANG) -> None:  # fmt: skip
-    """The activities review: what was done, and whether to repeat, change or drop it."""
-    _single("activities", data, out, year, seed, force, lang=lang)
+def _workspace_report(kind: str, doc: str):
+    """Register ``report <kind>`` for a report made from the workspace alone (no reused inputs)."""
+
+    def command(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
+                force: bool = FORCE, lang: str = LANG) -> None:  # fmt: skip
+        _single(kind, data, out, year, seed, force, lang=lang)
+
+    command.__doc__ = doc
+    command.__name__ = f"{kind.replace('-', '_')}_cmd"
+    epilog = f"Example: botrygt-eval report {kind} --data out/workspace --out reports/"
+    return report_app.command(kind, epilog=epilog)(command)
 
 
-@report_app.command(
-    "learning-review",
-    epilog="Example: botrygt-eval report learning-review --data out/workspace --out reports/",
+activities_cmd = _workspace_report(
+    "activities", "The activities review: what was done, and whether to repeat, change or drop it."
 )
-def learning_review_cmd(data: Path = DATA, out: Path = OUT, year: int = YEAR, seed: int = SEED,
-                        force: bool = FORCE, lang: str = LANG) -> None:  # fmt: skip
-    """The learning review's figures recomputed from the project-leader survey."""
-    _single("learning-review", data, out, year, seed, force, lang=lang)
+learning_review_cmd = _workspace_report(
+    "learning-review", "The learning review's figures recomputed from the project-leader survey."
+)
 
 
 @report_app.command(

@@ -9,7 +9,13 @@ import typer
 from rich.console import Console
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.options import OutOption, ResponsesOption, SampleFileOption, YearOption
+from botrygt_eval.cli.options import (
+    InstrumentYearOption,
+    OutOption,
+    ResponsesOption,
+    SampleFileOption,
+    YearOption,
+)
 
 responses_app = typer.Typer(
     help="Survey responses: import a platform export, link it to the drawn sample.",
@@ -36,12 +42,9 @@ def import_cmd(
     platform: Annotated[str, typer.Option("--from", help="odk, kobo, surveyxact, spss or stata.")],
     year: YearOption("Survey year of the responses."),
     out: OutOption("Output: responses_YYYY.csv."),
-    instrument: Annotated[
-        int | None,
-        typer.Option(
-            "--instrument", help="Questionnaire year the form was built from (default --year)."
-        ),
-    ] = None,
+    instrument: InstrumentYearOption(
+        "Questionnaire year the form was built from (default --year)."
+    ) = None,
     ignore_columns: Annotated[
         str | None,
         typer.Option("--ignore-columns", help="Export columns to leave out, e.g. deviceinfo,lang."),
@@ -80,12 +83,9 @@ def merge_cmd(
     sample: SampleFileOption,
     responses: ResponsesOption("Imported responses, responses_YYYY.csv."),
     out: OutOption("Output: one row per sampled person."),
-    instrument: Annotated[
-        int | None,
-        typer.Option(
-            "--instrument", help="Questionnaire year of the responses (default: their year)."
-        ),
-    ] = None,
+    instrument: InstrumentYearOption(
+        "Questionnaire year of the responses (default: their year)."
+    ) = None,
 ) -> None:
     """Link responses to the sample by resp_id; set 'responded'; report what did not link."""
     from botrygt_eval.instrument.schema import response_schema

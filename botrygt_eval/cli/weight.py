@@ -10,7 +10,15 @@ from rich.console import Console
 from rich.table import Table
 
 from botrygt_eval.cli import app
-from botrygt_eval.cli.options import Choice, OutOption, ResponsesOption, WeightMethod
+from botrygt_eval.cli.options import (
+    Choice,
+    DesignWeightOption,
+    LonelyPsuOption,
+    OutOption,
+    ResponsesOption,
+    StrataOption,
+    WeightMethod,
+)
 from botrygt_eval.cli.options import value as choice_value
 from botrygt_eval.cli.sample import read_margins_file, read_table, write_table
 from botrygt_eval.errors import ConfigError
@@ -83,11 +91,9 @@ def _print_diagnostics(result, console: Console) -> None:
 def weight_cmd(
     responses: ResponsesOption("Respondents with design weights (.csv/.parquet)."),
     margins: Annotated[Path, typer.Option("--margins", help="Margins CSV: variable,level,total.")],
-    design_weight: Annotated[str, typer.Option("--design-weight", help="Design-weight column.")],
+    design_weight: DesignWeightOption("Design-weight column."),
     out: OutOption("Output: the input rows plus 'weight'."),
-    strata: Annotated[
-        str | None, typer.Option("--strata", help="Stratum column (kept in the design).")
-    ] = None,
+    strata: StrataOption("Stratum column (kept in the design).") = None,
     method: Choice(WeightMethod, "--method", "raking, linear or logit.") = "raking",
     bounds: Annotated[
         str | None, typer.Option("--bounds", help="Bounds L,U on g = weight / design weight.")
@@ -117,12 +123,9 @@ def weight_cmd(
         str | None,
         typer.Option("--nonresponse-vars", help="Register variables, e.g. kommune_kode,age_band."),
     ] = None,
-    lonely_psu: Annotated[
-        str,
-        typer.Option(
-            "--lonely-psu", help="Stratum with one respondent: fail, adjust, certainty, remove."
-        ),
-    ] = "fail",
+    lonely_psu: LonelyPsuOption(
+        "Stratum with one respondent: fail, adjust, certainty, remove."
+    ) = "fail",
 ) -> None:
     """Calibrate design weights to population margins (raking, GREG or bounded logit), then trim."""
     import numpy as np

@@ -5,18 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from botrygt_eval.instrument.bank import Instrument
+from botrygt_eval.instrument.html import template_environment
 from botrygt_eval.instrument.routing import routing_code_text
 
-_ENV = Environment(
-    loader=PackageLoader("botrygt_eval", "data/instrument"),
-    autoescape=select_autoescape(["html", "j2"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    undefined=StrictUndefined,
-)
+_ENV = template_environment(keep_trailing_newline=False)
 
 
 def _codes(choices, lang: str) -> str:

@@ -12,14 +12,20 @@ from botrygt_eval.instrument.pages import page_paragraphs
 from botrygt_eval.instrument.routing import routing_instruction
 from botrygt_eval.instrument.timing import check_duration, estimated_minutes
 
-_ENV = Environment(
-    loader=PackageLoader("botrygt_eval", "data/instrument"),
-    autoescape=select_autoescape(["html", "j2"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+
+def template_environment(*, keep_trailing_newline: bool) -> Environment:
+    """The Jinja environment for the templates in ``data/instrument`` (escaped, strict)."""
+    return Environment(
+        loader=PackageLoader("botrygt_eval", "data/instrument"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=keep_trailing_newline,
+    )
+
+
+_ENV = template_environment(keep_trailing_newline=True)
 _FOOTER = {
     "da": "{title}. Version {version}. Spørgeskemaet er lavet med botrygt_eval.",
     "en": "{title}. Version {version}. Questionnaire generated with botrygt_eval.",

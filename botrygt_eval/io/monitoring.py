@@ -16,21 +16,13 @@ import pandera.pandas as pa
 
 from botrygt_eval.io._common import CsvTable
 from botrygt_eval.io.quarantine import LoadResult
-from botrygt_eval.io.schemas import KOMMUNE_CODES
+from botrygt_eval.io.schemas import kommune_column
 from botrygt_eval.reference.grid import DK_LAT, DK_LON, outside_denmark, wgs84_to_utm32
 
 CELL_ID_PATTERN = r"^(100m|1km)_\d+_\d+$"
 BURGLARY_COLUMNS = ["kommune_kode", "date", "east", "north", "lat", "lon"]
 HOUSEHOLD_COLUMNS = ["kommune_kode", "cell_id", "households"]
 NABOHJAELP_CELL_COLUMNS = ["kommune_kode", "cell_id", "nabohjaelpere"]
-
-
-def _kommune() -> pa.Column:
-    return pa.Column(
-        "int64",
-        pa.Check.isin(KOMMUNE_CODES, error="not one of the 98 municipality codes"),
-        coerce=True,
-    )
 
 
 def _cell() -> pa.Column:
@@ -48,7 +40,7 @@ def _count(name: str) -> pa.Column:
 
 GEO_BURGLARIES = pa.DataFrameSchema(
     {
-        "kommune_kode": _kommune(),
+        "kommune_kode": kommune_column(),
         "date": pa.Column("datetime64[ns]", coerce=True),
         "east": pa.Column(float, coerce=True),
         "north": pa.Column(float, coerce=True),
@@ -58,12 +50,16 @@ GEO_BURGLARIES = pa.DataFrameSchema(
     name="geo_burglaries",
 )
 CELL_HOUSEHOLDS = pa.DataFrameSchema(
-    {"kommune_kode": _kommune(), "cell_id": _cell(), "households": _count("households")},
+    {"kommune_kode": kommune_column(), "cell_id": _cell(), "households": _count("households")},
     unique=["kommune_kode", "cell_id"],
     name="cell_households",
 )
 CELL_NABOHJAELP = pa.DataFrameSchema(
-    {"kommune_kode": _kommune(), "cell_id": _cell(), "nabohjaelpere": _count("nabohjaelpere")},
+    {
+        "kommune_kode": kommune_column(),
+        "cell_id": _cell(),
+        "nabohjaelpere": _count("nabohjaelpere"),
+    },
     unique=["kommune_kode", "cell_id"],
     name="cell_nabohjaelp",
 )

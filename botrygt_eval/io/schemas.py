@@ -37,7 +37,8 @@ RESP_ID_PATTERN = r"^[0-9a-f]{16}$"
 WEIGHT_RTOL = 1e-4
 
 
-def _kommune() -> pa.Column:
+def kommune_column() -> pa.Column:
+    """A ``kommune_kode`` column: one of the 98 municipality codes (also for io.monitoring)."""
     return pa.Column(
         "int64",
         pa.Check.isin(KOMMUNE_CODES, error="not one of the 98 municipality codes"),
@@ -79,7 +80,7 @@ def _end_not_before(start: str, end: str) -> pa.Check:
 
 BURGLARIES_QUARTERLY = pa.DataFrameSchema(
     {
-        "kommune_kode": _kommune(),
+        "kommune_kode": kommune_column(),
         "year": _year(),
         "quarter": _quarter(),
         "offence_code": pa.Column(
@@ -95,7 +96,7 @@ BURGLARIES_QUARTERLY = pa.DataFrameSchema(
 
 BURGLARIES_ANNUAL = pa.DataFrameSchema(
     {
-        "kommune_kode": _kommune(),
+        "kommune_kode": kommune_column(),
         "year": _year(),
         "offence_code": BURGLARIES_QUARTERLY.columns["offence_code"],
         "burglaries": _count(),
@@ -106,7 +107,7 @@ BURGLARIES_ANNUAL = pa.DataFrameSchema(
 
 POPULATION = pa.DataFrameSchema(
     {
-        "kommune_kode": _kommune(),
+        "kommune_kode": kommune_column(),
         "year": _year(),
         "quarter": _quarter(),
         "sex": pa.Column(str, pa.Check.isin(SEXES, error="sex must be male or female")),
@@ -120,14 +121,14 @@ POPULATION = pa.DataFrameSchema(
 )
 
 HOUSEHOLDS = pa.DataFrameSchema(
-    {"kommune_kode": _kommune(), "year": _year(), "households": _count()},
+    {"kommune_kode": kommune_column(), "year": _year(), "households": _count()},
     unique=["kommune_kode", "year"],
     name="households",
 )
 
 PARTNERSHIPS = pa.DataFrameSchema(
     {
-        "kommune_kode": _kommune(),
+        "kommune_kode": kommune_column(),
         "signed_date": _date(),
         "end_date": _date(nullable=True),
         "baseline_year": _year(),
@@ -158,7 +159,7 @@ PARTNERSHIPS = pa.DataFrameSchema(
 ACTIVITIES = pa.DataFrameSchema(
     {
         "activity_id": pa.Column(str, nullable=False),
-        "kommune_kode": _kommune(),
+        "kommune_kode": kommune_column(),
         "activity_type": pa.Column(
             str,
             pa.Check.isin(
@@ -179,7 +180,7 @@ ACTIVITIES = pa.DataFrameSchema(
 )
 
 NABOHJAELP = pa.DataFrameSchema(
-    {"kommune_kode": _kommune(), "year": _year(), "members": _count()},
+    {"kommune_kode": kommune_column(), "year": _year(), "members": _count()},
     unique=["kommune_kode", "year"],
     name="nabohjaelp",
 )
@@ -196,7 +197,7 @@ SURVEY_SAMPLE = pa.DataFrameSchema(
             str, pa.Check.str_matches(RESP_ID_PATTERN, error="resp_id is not 16 hex characters")
         ),
         "year": _year(),
-        "kommune_kode": _kommune(),
+        "kommune_kode": kommune_column(),
         "sex": POPULATION.columns["sex"],
         "age": pa.Column(
             "int64", pa.Check.in_range(18, 130, error="age outside 18-130"), coerce=True

@@ -166,19 +166,24 @@ def figure_chart(result, figure: str, *, lang: str = "da"):
         caption += " " + words["sum_rounded"]
     fig.text(0.01, 0.012, caption, fontsize=8.3, color=MUTED, ha="left", va="bottom")
     if result.simulated:
-        fig.text(
-            0.99,
-            0.012,
-            FOOTER[lang],
-            fontsize=8.5,
-            color=PUBLISHED,
-            ha="right",
-            va="bottom",
-            fontweight="bold",
-        )
+        simulated_footer(fig, lang, y=0.012)
     caption_lines = caption.count("\n") + 1
     fig.tight_layout(rect=(0, (0.16 * caption_lines + 0.1) / height, 1, top))
     return fig
+
+
+def simulated_footer(fig, lang: str, *, y: float) -> None:
+    """Mark a figure drawn from simulated data, bottom right, so no reader takes it as real."""
+    fig.text(
+        0.99,
+        y,
+        FOOTER[lang],
+        fontsize=8.5,
+        color=PUBLISHED,
+        ha="right",
+        va="bottom",
+        fontweight="bold",
+    )
 
 
 def save(fig, out_dir: str | Path, stem: str) -> list[Path]:

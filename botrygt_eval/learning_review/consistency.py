@@ -21,10 +21,11 @@ from botrygt_eval.learning_review.grim import (
     possible,
 )
 from botrygt_eval.learning_review.spec import ReviewSpec
+from botrygt_eval.options import choices
 from botrygt_eval.results import ResultMixin
 
 RuleChoice = Literal["spec", "count", "sum_rounded"]
-RULE_CHOICES: tuple[str, ...] = ("spec", "count", "sum_rounded")
+RULE_CHOICES: tuple[str, ...] = choices(RuleChoice)
 
 
 def row_components(rows: pd.DataFrame, rule: RuleChoice = "spec") -> pd.Series:

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from botrygt_eval.errors import InputFileError  # noqa: E402
-from botrygt_eval.learning_review.charts import BAR, FOOTER, MUTED, PUBLISHED, TEXT, save  # noqa: E402
+from botrygt_eval.learning_review.charts import BAR, MUTED, TEXT, save, simulated_footer  # noqa: E402
 from botrygt_eval.learning_review.spec import reference_path  # noqa: E402
 
 SERIES = {
@@ -112,16 +112,7 @@ def time_series_chart(
     fig.suptitle(title, x=0.01, ha="left", fontsize=13, fontweight="bold", color=TEXT)
     fig.text(0.01, 0.015, SOURCES[lang], fontsize=8, color=MUTED, ha="left", va="bottom")
     if simulated:
-        fig.text(
-            0.99,
-            0.015,
-            FOOTER[lang],
-            fontsize=8.5,
-            color=PUBLISHED,
-            ha="right",
-            va="bottom",
-            fontweight="bold",
-        )
+        simulated_footer(fig, lang, y=0.015)
     fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     return fig
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from botrygt_eval.errors import ConfigError, check_option
-from botrygt_eval.options import DEFAULT_ALPHA
+from botrygt_eval.options import DEFAULT_ALPHA, choices
 from botrygt_eval.survey.estimators._common import (
     MIN_CELL,
     SurveyEstimate,
@@ -29,7 +29,7 @@ from botrygt_eval.survey.estimators.means import domain_arrays, domain_df
 from botrygt_eval.survey.replicate import ReplicateDesign
 
 QRule = Literal["math", "school", "hf7"]
-QRULES: tuple[str, ...] = ("math", "school", "hf7")
+QRULES: tuple[str, ...] = choices(QRule)
 
 
 class _Sorted:
