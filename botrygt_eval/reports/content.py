@@ -19,7 +19,7 @@ import pandas as pd
 
 from botrygt_eval import SIMULATED_BANNER
 from botrygt_eval.activities.reasons import activity_reasons  # noqa: F401 (for the templates)
-from botrygt_eval.plots.style import mark_simulated
+from botrygt_eval.plots.style import fit_inside, mark_simulated
 from botrygt_eval.plots.survey import plot_survey_trends as survey_trend_chart
 from botrygt_eval.privacy.guard import check_tree, guarded_to_csv
 from botrygt_eval.reference import kommune_name, kommuner, to_kommune_kode
@@ -407,11 +407,14 @@ class ReportOutput:
         (self.out / "tabeller").mkdir(parents=True, exist_ok=True)
 
     def figure(self, fig, name: str) -> Path:
-        """Stamp SIMULEREDE DATA on a chart from simulated data and save it as PNG."""
+        """Stamp SIMULEREDE DATA on a chart from simulated data and save it as PNG, laid out
+        inside its canvas (a tight bounding box would draw it twice: plots.style)."""
         if self.simulated:
             mark_simulated(fig)
+        else:
+            fit_inside(fig)
         path = self.out / "figurer" / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Description": figure_alt(fig)})
+        fig.savefig(path, dpi=110, metadata={"Description": figure_alt(fig)})
         return path
 
     def table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -525,7 +528,7 @@ def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: 
     """Burglaries per 1,000 households by year, one line per ``group`` value."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     for name, d in frame.groupby(group, sort=False):
         lw = 3 if name == highlight else 1.8
         ax.plot(d["year"], d["rate"], marker="o", lw=lw, label=name)
@@ -534,7 +537,6 @@ def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: 
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     ax.set_ylim(bottom=0)
-    fig.tight_layout()
     return fig
 
 
@@ -556,7 +558,7 @@ def plot_district(district: pd.DataFrame, label: str, title: str, lang: str = "d
     import matplotlib.pyplot as plt
 
     d = district.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.5))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.5), layout="constrained")
     y = np.arange(len(d))
     nation = d["landet"] if "landet" in d else d["kommune_kode"].isna()
     colors = np.where(d["valgt"], "firebrick", np.where(nation, "black", "steelblue"))
@@ -569,7 +571,6 @@ def plot_district(district: pd.DataFrame, label: str, title: str, lang: str = "d
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel(t("fig.district_x", lang, label=label))
     ax.set_title(title)
-    fig.tight_layout()
     return fig
 
 
