@@ -67,9 +67,13 @@ class KernelSession:
 
 def _register() -> None:
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.exceptions import PapermillException
 
-    if ENGINE_NAME in papermill_engines._engines:
-        return
+    try:
+        papermill_engines.get_engine(ENGINE_NAME)
+        return  # registered already (the module's first report in this process did it)
+    except PapermillException:
+        pass
 
     class ReusedClientEngine(NBClientEngine):
         """nbclient, on a :class:`KernelSession`'s kernel and client; resets a used kernel."""
