@@ -118,6 +118,53 @@ def _time_pair_counts(days: np.ndarray, t_edges: np.ndarray) -> np.ndarray:
     return np.bincount(_band(gaps, t_edges), weights=auto, minlength=len(t_edges))
 
 
+class _PairCounter:
+    """Counts the close pairs of events per distance band x time band for one date vector.
+
+    The pairs within the largest distance edge are found once and sorted by distance band;
+    dates are shifted to start at 0, so every time gap is a whole number of days in
+    ``[0, span]`` and its band is read from a lookup table built once (the band of every
+    possible gap) instead of a binary search per pair and permutation. Pairs beyond the
+    last distance edge are counted by subtraction from the all-pairs time counts.
+    """
+
+    def __init__(self, x, y, t, d_edges: np.ndarray, t_edges: np.ndarray):
+        self.n_d, self.n_t = len(d_edges), len(t_edges)
+        self.t0 = int(t.min())
+        span = int(t.max()) - self.t0
+        self.dtype = np.int16 if span < np.iinfo(np.int16).max else np.int64
+        self.lookup = _band(np.arange(span + 1), t_edges).astype(np.intp)
+        tree = cKDTree(np.column_stack([x, y]))
+        pairs = tree.query_pairs(d_edges[-1], output_type="ndarray").reshape(-1, 2)
+        i, j = pairs[:, 0], pairs[:, 1]
+        d_band = _band(np.hypot(x[i] - x[j], y[i] - y[j]), d_edges)  # never the last band
+        order = np.lexsort((j, i, d_band))
+        self.i, self.j, self.d_band = i[order], j[order], d_band[order]
+        self.bounds = np.searchsorted(self.d_band, np.arange(self.n_d + 1))
+        self.all_time = _time_pair_counts(t, t_edges)
+
+    def shifted(self, t: np.ndarray) -> np.ndarray:
+        """Dates as days since the first date, in the smallest integer type that holds them."""
+        return (np.asarray(t) - self.t0).astype(self.dtype)
+
+    def spatial(self, n_pairs: float) -> np.ndarray:
+        """All pairs per distance band (the last band: every pair beyond the last edge)."""
+        out = np.diff(self.bounds).astype(float)
+        out[-1] = n_pairs - out[:-1].sum()
+        return out
+
+    def counts(self, days: np.ndarray) -> np.ndarray:
+        """``(n_d, n_t)`` pair counts for one (shifted) date vector, as floats."""
+        gap = days[self.i] - days[self.j]
+        np.abs(gap, out=gap)
+        band = self.lookup[gap]
+        out = np.empty((self.n_d, self.n_t))
+        for b in range(self.n_d - 1):  # a handful of distance bands, each one bincount
+            out[b] = np.bincount(band[self.bounds[b] : self.bounds[b + 1]], minlength=self.n_t)
+        out[-1] = self.all_time - out[:-1].sum(axis=0)
+        return out
+
+
 def knox_table(
     east,
     north,
@@ -132,7 +179,10 @@ def knox_table(
 
     ``days``: event dates as whole days (e.g. days since an epoch). Returns one row per
     band pair: ``distance_band, time_band, observed, expected, ratio, p_value`` (p-value
-    of observed >= permuted, ``(1 + #) / (R + 1)``).
+    of observed >= permuted, ``(1 + #) / (R + 1)``). The permutations are drawn ``chunk``
+    at a time (the draws, and so the p-values, depend on it) and counted one by one: each
+    count is vectorised over the pairs (a replicates x pairs matrix would only add memory
+    traffic).
     """
     x = np.asarray(east, dtype=float)
     y = np.asarray(north, dtype=float)
@@ -143,33 +193,17 @@ def knox_table(
     d_edges = np.asarray(distance_edges, dtype=float)
     t_edges = np.asarray(time_edges, dtype=float)
     n_d, n_t = len(d_edges), len(t_edges)
-    pairs = cKDTree(np.column_stack([x, y])).query_pairs(d_edges[-1], output_type="ndarray")
-    i, j = pairs[:, 0], pairs[:, 1]
-    dist = np.hypot(x[i] - x[j], y[i] - y[j])
-    d_band = _band(dist, d_edges)  # never the 'beyond' band here
-    all_time = _time_pair_counts(t, t_edges)
     n_pairs = n * (n - 1) / 2
-
-    def table(tt: np.ndarray) -> np.ndarray:
-        """(replicates, n_d, n_t) pair counts for date vectors ``tt`` (replicates x n)."""
-        gap = np.abs(tt[:, i] - tt[:, j])
-        cell = d_band[None, :] * n_t + _band(gap, t_edges)
-        offset = np.arange(len(tt))[:, None] * (n_d * n_t)
-        out = np.bincount((cell + offset).ravel(), minlength=len(tt) * n_d * n_t)
-        out = out.reshape(len(tt), n_d, n_t).astype(float)
-        out[:, -1, :] = all_time[None, :] - out[:, :-1, :].sum(axis=1)
-        return out
-
-    observed = table(t[None, :])[0]
-    spatial = np.bincount(d_band, minlength=n_d).astype(float)
-    spatial[-1] = n_pairs - spatial[:-1].sum()
-    expected = spatial[:, None] * all_time[None, :] / n_pairs
+    pairs = _PairCounter(x, y, t, d_edges, t_edges)
+    shifted = pairs.shifted(t)
+    observed = pairs.counts(shifted)
+    expected = pairs.spatial(n_pairs)[:, None] * pairs.all_time[None, :] / n_pairs
     rng = np.random.default_rng(seed)
     exceed = np.zeros((n_d, n_t))
-    for start in range(0, n_permutations, chunk):  # chunks of replicates bound the memory
+    for start in range(0, n_permutations, chunk):  # the same draws as one chunk at a time
         size = min(chunk, n_permutations - start)
-        perm = rng.permuted(np.broadcast_to(t, (size, n)), axis=1)
-        exceed += (table(perm) >= observed[None] - 1e-9).sum(axis=0)
+        for row in rng.permuted(np.broadcast_to(shifted, (size, n)), axis=1):
+            exceed += pairs.counts(row) >= observed - 1e-9
     p_value = (1 + exceed) / (n_permutations + 1)
     d_lab, t_lab = _labels(d_edges, "m"), _labels(t_edges, "dage")
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -19,7 +19,7 @@ from botrygt_eval.text.catalogue import num, t
 def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: str | None = None,
                         lang: str = "da"):  # fmt: skip
     """Burglaries per 1,000 households by year, one line per ``group`` value."""
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     for name, d in frame.groupby(group, sort=False):
         lw = 3 if name == highlight else 1.8
         ax.plot(d["year"], d["rate"], marker="o", lw=lw, label=name)
@@ -28,7 +28,6 @@ def plot_burglary_lines(frame: pd.DataFrame, group: str, title: str, highlight: 
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     ax.set_ylim(bottom=0)
-    fig.tight_layout()
     return fig
 
 
@@ -48,7 +47,7 @@ def plot_survey_trends(estimates: pd.DataFrame, kommune_kode: int | None, title:
 def plot_district(district: pd.DataFrame, label: str, title: str, lang: str = "da"):
     """One outcome (%) per kommune of a police district with 95 % intervals."""
     d = district.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.5))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(d) + 1.5), layout="constrained")
     y = np.arange(len(d))
     nation = d["landet"] if "landet" in d else d["kommune_kode"].isna()
     colors = np.where(d["valgt"], "firebrick", np.where(nation, "black", "steelblue"))
@@ -61,7 +60,6 @@ def plot_district(district: pd.DataFrame, label: str, title: str, lang: str = "d
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel(t("fig.district_x", lang, label=label))
     ax.set_title(title)
-    fig.tight_layout()
     return fig
 
 

@@ -21,7 +21,7 @@ from PIL import Image
 from botrygt_eval import SIMULATED_BANNER
 from botrygt_eval.errors import DidWarning
 from botrygt_eval.panel.build import PanelWarning
-from botrygt_eval.plots.style import mark_simulated
+from botrygt_eval.plots.style import fit_inside, mark_simulated
 from botrygt_eval.privacy.guard import guarded_to_csv
 from botrygt_eval.text.catalogue import check_lang, has, label, t
 
@@ -49,11 +49,14 @@ class ReportOutput:
         (self.out / "tabeller").mkdir(parents=True, exist_ok=True)
 
     def figure(self, fig, name: str) -> Path:
-        """Stamp SIMULEREDE DATA on a chart from simulated data and save it as PNG."""
+        """Stamp SIMULEREDE DATA on a chart from simulated data and save it as PNG, laid out
+        inside its canvas (a tight bounding box would draw it twice: plots.style)."""
         if self.simulated:
             mark_simulated(fig)
+        else:
+            fit_inside(fig)
         path = self.out / "figurer" / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Description": figure_alt(fig)})
+        fig.savefig(path, dpi=110, metadata={"Description": figure_alt(fig)})
         return path
 
     def table(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:

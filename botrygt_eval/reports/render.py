@@ -18,6 +18,7 @@ IPython's history off, every cache and connection file in a hidden working folde
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -40,6 +41,7 @@ from botrygt_eval.privacy.sandbox import active_sandbox, report_sandbox, start_k
 from botrygt_eval.reference import kommune_name, to_kommune_kode
 from botrygt_eval.reports.inputs import prepare_inputs
 from botrygt_eval.reports.provenance import input_hashes, sha256
+from botrygt_eval.reports.render.engine import KernelSession, execute_template
 from botrygt_eval.results import ResultMixin
 from botrygt_eval.text.catalogue import LANGS, t
 
@@ -116,7 +118,7 @@ def render_report(
     force: bool = False,
     survey_csv: str | Path | None = None,
     effects_csv: str | Path | None = None,
-    km=None,
+    kernel=None,
 ) -> ReportResult:
     """Execute one template into ``out/<stem>/`` and export HTML without code cells.
 
@@ -124,23 +126,24 @@ def render_report(
     (made in ``out/_inputs`` when not given, from ``survey_csv``/``effects_csv`` when those
     already-computed tables exist, e.g. the demo's). Skips the run when the folder's
     ``provenance.json`` has the same key (parameters, input hashes, template, version)
-    and the HTML exists, unless ``force``. ``km``: a running kernel manager to reuse
-    (batches); its namespace is reset first. By default each report starts its own kernel.
+    and the HTML exists, unless ``force``. ``kernel``: a running
+    :class:`~botrygt_eval.reports.render.engine.KernelSession` to reuse (batches); its namespace is
+    reset first. By default each report starts its own kernel.
     """
 
     with report_sandbox(Path(out).resolve()) as sandbox:
         return _render_report(
             kind, data, out, kommune=kommune, year=year, seed=seed, cache=cache, lang=lang,
             min_cell=min_cell, hashes=hashes, force=force, survey_csv=survey_csv,
-            effects_csv=effects_csv, km=km, sandbox=sandbox,
+            effects_csv=effects_csv, kernel=kernel, sandbox=sandbox,
         )  # fmt: skip
 
 
 def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cell, hashes, force,
-                   survey_csv, effects_csv, km, sandbox: Path) -> ReportResult:  # fmt: skip
+                   survey_csv, effects_csv, kernel, sandbox: Path) -> ReportResult:  # fmt: skip
     import time
 
-    import papermill as pm
+    from papermill import PapermillExecutionError
 
     check_option("kind", kind, KINDS)
     check_option("lang", lang, LANGS)
@@ -178,22 +181,18 @@ def _render_report(kind, data, out, *, kommune, year, seed, cache, lang, min_cel
     work.mkdir(parents=True)
     run_parameters = {**parameters, "out_dir": str(work)}
     t0 = time.perf_counter()
-    own_kernel = km is None
+    own_kernel = kernel is None
     try:
         if own_kernel:
-            km = start_kernel(kernel_name(), sandbox, cwd=work)
-        else:
-            _reset(km)
-        pm.execute_notebook(str(template), str(work / nb.name), parameters=run_parameters,
-                            kernel_name=kernel_name(), cwd=str(work), progress_bar=False,
-                            log_output=False, km=km)  # fmt: skip
-    except pm.PapermillExecutionError as exc:
+            kernel = KernelSession(start_kernel(kernel_name(), sandbox, cwd=work))
+        execute_template(template, work / nb.name, run_parameters, kernel, kernel_name(), work)
+    except PapermillExecutionError as exc:
         raise ReportError(f"{stem}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue} "
                           f"(the executed notebook with the error is {work / nb.name}; the "
                           "last good report, if any, is unchanged)") from None  # fmt: skip
     finally:
-        if own_kernel and km is not None:
-            km.shutdown_kernel(now=True)  # also removes its connection file and sockets
+        if own_kernel and kernel is not None:
+            kernel.shutdown()  # also removes its connection file and sockets
         check_tree(work)  # the backstop: the notebook papermill wrote (also a failed one)
     export_html(work / nb.name, work / html.name, title=_title(kind, kommune, lang),
                 simulated=parameters["simulated"], lang=lang)  # fmt: skip
@@ -245,17 +244,24 @@ BANNER_HTML = (
 )
 
 
+@functools.cache
+def _html_exporter(lang: str):
+    """One HTML exporter per language and process: its Jinja templates are compiled once
+    (~0.25 s), not for each report of a batch."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True, language_code=lang)  # fmt: skip
+
+
 def export_html(notebook: Path, html: Path, *, title: str, simulated: bool,
                 lang: str = "da") -> Path:  # fmt: skip
     """HTML of an executed notebook without code cells or prompts; banner when simulated."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     node = nbformat.read(notebook, as_version=4)
     node.metadata["title"] = title
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, language_code=lang)  # fmt: skip
-    body, _ = exporter.from_notebook_node(node)
+    body, _ = _html_exporter(lang).from_notebook_node(node)
     if simulated:
         banner = BANNER_HTML.format(text=t("common.banner", lang))
         head, sep, rest = body.partition("<body")
@@ -269,43 +275,34 @@ def export_html(notebook: Path, html: Path, *, title: str, simulated: bool,
 # --------------------------------------------------------------------------- batches
 @dataclass(frozen=True)
 class BatchOutcome:
-    """One kommune of a batch: ``ok``, ``skipped`` or ``failed`` (with the error)."""
+    """One report of a batch: ``ok``, ``skipped`` or ``failed`` (with the error). ``kind``
+    is ``kommune`` (``kommune`` its code) or ``national`` (``kommune`` None)."""
 
-    kommune: int
+    kommune: int | None
     status: str
     error: str = ""
     seconds: float = 0.0
+    kind: str = "kommune"
 
 
-_WORKER_KM = None  # one kernel per batch worker process, reused across its reports
-
-
-def _reset(km) -> None:
-    """Clear a reused kernel: a report sees only its own parameters and variables."""
-    kc = km.blocking_client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
-        code = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
-        reply = kc.execute_interactive(code, timeout=60, store_history=False)
-        if reply["content"]["status"] != "ok":
-            raise ReportError(f"could not reset the kernel: {reply['content'].get('evalue')}")
-    finally:
-        kc.stop_channels()
+_WORKER_KERNEL = None  # one kernel and client per batch worker process, reused across its reports
 
 
 def _worker_kernel():
-    """The worker's kernel, started on first use and restarted if it died."""
-    global _WORKER_KM
-    if _WORKER_KM is None or not _WORKER_KM.is_alive():
+    """The worker's kernel session, started on first use and restarted if the kernel died."""
+    global _WORKER_KERNEL
+    if _WORKER_KERNEL is None or not _WORKER_KERNEL.is_alive():
         import atexit
 
         root = active_sandbox()
         if root is None:  # pragma: no cover - render_kommuner always starts workers in one
             raise ReportError("a batch worker must run inside the report sandbox")
-        _WORKER_KM = start_kernel(kernel_name(), root)
-        atexit.register(_WORKER_KM.shutdown_kernel, now=True)
-    return _WORKER_KM
+        if _WORKER_KERNEL is not None:  # died: close its client, remove its files
+            atexit.unregister(_WORKER_KERNEL.shutdown)
+            _WORKER_KERNEL.shutdown()
+        _WORKER_KERNEL = KernelSession(start_kernel(kernel_name(), root))
+        atexit.register(_WORKER_KERNEL.shutdown)
+    return _WORKER_KERNEL
 
 
 def _die_with_parent() -> None:
@@ -319,8 +316,8 @@ def _die_with_parent() -> None:
     import sys
 
     def stop(signum, frame):  # noqa: ARG001 - the signal handler's signature
-        if _WORKER_KM is not None:
-            _WORKER_KM.shutdown_kernel(now=True)
+        if _WORKER_KERNEL is not None:
+            _WORKER_KERNEL.shutdown()
         os._exit(1)
 
     signal.signal(signal.SIGTERM, stop)
@@ -334,15 +331,16 @@ def _die_with_parent() -> None:
 
 
 def _one(kwargs: dict) -> BatchOutcome:
-    k = kwargs["kommune"]
+    kind = kwargs.pop("kind", "kommune")
+    k = kwargs.get("kommune")
     try:
-        r = render_report("kommune", km=_worker_kernel(), **kwargs)
+        r = render_report(kind, kernel=_worker_kernel(), **kwargs)
     except BotrygtError as exc:
-        return BatchOutcome(k, "failed", str(exc))
+        return BatchOutcome(k, "failed", str(exc), kind=kind)
     except Exception as exc:  # a batch reports every kommune's failure and goes on
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return BatchOutcome(k, "failed", last)
-    return BatchOutcome(k, "skipped" if r.skipped else "ok", seconds=r.seconds)
+        return BatchOutcome(k, "failed", last, kind=kind)
+    return BatchOutcome(k, "skipped" if r.skipped else "ok", seconds=r.seconds, kind=kind)
 
 
 def render_kommuner(
@@ -358,11 +356,15 @@ def render_kommuner(
     survey_csv: str | Path | None = None,
     lang: str = "da",
     on_done: Callable[[BatchOutcome], None] | None = None,
+    national: bool = False,
 ) -> list[BatchOutcome]:
     """Render the kommune report for each of ``kommuner`` in ``jobs`` parallel processes.
 
     The workspace is loaded and hashed once. A kommune that fails is recorded with its
     error; the others go on. ``on_done`` is called as each finishes (progress bars).
+    ``national``: render the national report in the same batch, first (its outcome comes
+    first): it is the longest report and runs on one kernel, so the other workers render
+    kommune reports meanwhile instead of waiting for it.
     """
 
     check_option("lang", lang, LANGS)
@@ -371,11 +373,12 @@ def render_kommuner(
     # which is removed when the batch ends, also when it is interrupted or fails
     with report_sandbox(out):
         return _render_batch(data, out, kommuner, year=year, seed=seed, cache=cache, jobs=jobs,
-                             force=force, survey_csv=survey_csv, lang=lang, on_done=on_done)  # fmt: skip
+                             force=force, survey_csv=survey_csv, lang=lang, on_done=on_done,
+                             national=national)  # fmt: skip
 
 
 def _render_batch(data, out, kommuner, *, year, seed, cache, jobs, force, survey_csv, lang,
-                  on_done) -> list[BatchOutcome]:  # fmt: skip
+                  on_done, national) -> list[BatchOutcome]:  # fmt: skip
     import multiprocessing
 
     data = Path(data).resolve()
@@ -389,14 +392,16 @@ def _render_batch(data, out, kommuner, *, year, seed, cache, jobs, force, survey
     hashes = input_hashes(data)
     common = dict(data=data, out=out, year=year, seed=seed, cache=cache, hashes=hashes, force=force,
                   lang=lang)  # fmt: skip
-    jobs = jobs or min(len(kommuner), os.cpu_count() or 1)
+    tasks = [{**common, "kind": "national"}] if national else []
+    tasks += [{**common, "kommune": int(k)} for k in kommuner]
+    jobs = jobs or min(len(tasks), os.cpu_count() or 1)
     outcomes = []
     ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx,
                                initializer=_worker_init)  # fmt: skip
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        futures = [pool.submit(_one, {**common, "kommune": int(k)}) for k in kommuner]
+        futures = [pool.submit(_one, task) for task in tasks]
         for fut in as_completed(futures):
             o = fut.result()
             outcomes.append(o)
@@ -407,7 +412,7 @@ def _render_batch(data, out, kommuner, *, year, seed, cache, jobs, force, survey
         # under way finish, and let each worker shut its kernel down (removing its files)
         pool.shutdown(wait=True, cancel_futures=True)
         signal.signal(signal.SIGTERM, previous)
-    return sorted(outcomes, key=lambda o: o.kommune)
+    return sorted(outcomes, key=lambda o: (o.kind != "national", o.kommune or 0))
 
 
 def _worker_init() -> None:

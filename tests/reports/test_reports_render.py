@@ -154,8 +154,10 @@ def test_unchanged_report_is_skipped_and_a_changed_input_is_not(rendered, tmp_pa
 def test_batch_skips_unchanged_kommuner_and_reports_a_failing_one(rendered):
     ws, out, _, suppressed_kommune = rendered
     outcomes = render_kommuner(ws, out, [suppressed_kommune, 9999], seed=3, cache=out / "_inputs",
-                               jobs=2)  # fmt: skip
-    status = {o.kommune: o.status for o in outcomes}
+                               jobs=2, national=True)  # fmt: skip
+    assert (outcomes[0].kind, outcomes[0].kommune, outcomes[0].status) == ("national", None,
+                                                                           "skipped")  # fmt: skip
+    status = {o.kommune: o.status for o in outcomes[1:]}
     assert status == {suppressed_kommune: "skipped", 9999: "failed"}
     assert "9999" in next(o.error for o in outcomes if o.kommune == 9999)
 
