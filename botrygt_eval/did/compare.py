@@ -28,6 +28,7 @@ from botrygt_eval.did.synth.fit import Method, SynthResult, synth_did
 from botrygt_eval.did.twfe import event_study, twfe
 from botrygt_eval.errors import DroppedUnitsWarning, SmallCohortWarning
 from botrygt_eval.instrument.comparability import SeriesBreak, first_series, series_breaks
+from botrygt_eval.options import SynthMethod, choices
 from botrygt_eval.panel.build import build_panel, cohorts_from_partnerships, survey_panel
 
 COLUMNS = [
@@ -192,8 +193,9 @@ def burglary_sensitivity(es, *, mbar=(0.0, 0.5, 1.0, 1.5, 2.0), grid_points: int
 
 
 #: How a kommune's own effect is estimated, the headline method first (docs/SYNTH.md):
-#: synthetic DiD, synthetic control, and plain DiD against every kommune without a partnership.
-OWN_EFFECT_METHODS: tuple[Method, ...] = ("sdid", "sc", "did")
+#: synthetic DiD, synthetic control, and plain DiD against every kommune without a partnership
+#: (options.SynthMethod lists them in that order).
+OWN_EFFECT_METHODS: tuple[Method, ...] = choices(SynthMethod)
 
 OWN_EFFECT_COLUMNS = ["method", "estimate", "se", "ci_low", "ci_high", "pre_rmse", "n"]
 

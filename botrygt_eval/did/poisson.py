@@ -55,10 +55,10 @@ from botrygt_eval.did.twfe import (
     _event_counts,
     cluster_codes,
     event_table,
-    event_time_dummies,
     prepare_panel,
     t_ci,
     wald_test,
+    with_event_dummies,
 )
 from botrygt_eval.did.wild import (
     describe,
@@ -370,13 +370,10 @@ def ppml_event_study(
     cols = [outcome, cohort] + ([offset] if offset else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
     df, n_zero = _drop_all_zero(df, unit, time, outcome)
-    dummies, keep, times = event_time_dummies(
+    df, names, times, leads_, lags_ = with_event_dummies(
         df, unit=unit, time=time, cohort=cohort, leads=leads, lags=lags, reference=reference,
         bin_endpoints=bin_endpoints,
     )  # fmt: skip
-    leads_, lags_ = -min(times[0], reference), max(times[-1], reference)
-    df = pd.concat([df, dummies], axis=1)[keep].reset_index(drop=True)
-    names = list(dummies.columns)
     clusters, cname = cluster_codes(df, cluster, unit)
     wild = se == "wild"
     est, v, fit = _fit(df, unit=unit, time=time, outcome=outcome, regressors=names,

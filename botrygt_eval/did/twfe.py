@@ -477,6 +477,18 @@ def event_time_dummies(
     return dummies, keep, times
 
 
+def with_event_dummies(df, *, unit, time, cohort, leads, lags, reference, bin_endpoints):
+    """The panel with its event-time dummies (rows outside the window dropped), the dummies'
+    names and event times, and the leads and lags the data actually have (TWFE and PPML)."""
+    dummies, keep, times = event_time_dummies(
+        df, unit=unit, time=time, cohort=cohort, leads=leads, lags=lags, reference=reference,
+        bin_endpoints=bin_endpoints,
+    )  # fmt: skip
+    out = pd.concat([df, dummies], axis=1)[keep].reset_index(drop=True)
+    leads_, lags_ = -min(times[0], reference), max(times[-1], reference)
+    return out, list(dummies.columns), times, leads_, lags_
+
+
 def wald_test(b: np.ndarray, v: np.ndarray) -> dict[str, float]:
     """Joint chi-squared test that all of ``b`` are zero given covariance ``v``."""
     q = len(b)
@@ -674,13 +686,10 @@ def event_study(
     conv = se_convention(se)  # refuses an unknown se, listing the allowed ones
     cols = [outcome, cohort] + ([weights] if weights else []) + ([cluster] if cluster else [])
     df, n_dropped = prepare_panel(data, unit=unit, time=time, columns=cols)
-    dummies, keep, times = event_time_dummies(
+    df, names, times, leads_, lags_ = with_event_dummies(
         df, unit=unit, time=time, cohort=cohort, leads=leads, lags=lags, reference=reference,
         bin_endpoints=bin_endpoints,
     )  # fmt: skip
-    leads_, lags_ = -min(times[0], reference), max(times[-1], reference)
-    df = pd.concat([df, dummies], axis=1)[keep].reset_index(drop=True)
-    names = list(dummies.columns)
     clusters, cname = cluster_codes(df, cluster, unit)
     params, cov, res = fit_panel_ols(
         df, unit=unit, time=time, outcome=outcome, regressors=names,

@@ -39,9 +39,9 @@ from botrygt_eval.options import DEFAULT_SEED, ReportKind, choices
 from botrygt_eval.privacy.guard import check_tree, guarded_write_text
 from botrygt_eval.privacy.sandbox import active_sandbox, report_sandbox, start_kernel
 from botrygt_eval.reference import kommune_name, to_kommune_kode
+from botrygt_eval.reports.engine import KernelSession, execute_template
 from botrygt_eval.reports.inputs import prepare_inputs
 from botrygt_eval.reports.provenance import input_hashes, sha256
-from botrygt_eval.reports.render.engine import KernelSession, execute_template
 from botrygt_eval.results import ResultMixin
 from botrygt_eval.text.catalogue import LANGS, t
 
@@ -127,7 +127,7 @@ def render_report(
     already-computed tables exist, e.g. the demo's). Skips the run when the folder's
     ``provenance.json`` has the same key (parameters, input hashes, template, version)
     and the HTML exists, unless ``force``. ``kernel``: a running
-    :class:`~botrygt_eval.reports.render.engine.KernelSession` to reuse (batches); its namespace is
+    :class:`~botrygt_eval.reports.engine.KernelSession` to reuse (batches); its namespace is
     reset first. By default each report starts its own kernel.
     """
 

@@ -222,7 +222,7 @@ class SurveyEstimate(ResultMixin):
         return f"SurveyEstimate({self.statistic}, {len(self.table)} rows)"
 
     def _payload(self) -> dict:
-        return {"statistic": self.statistic, "level": self.level, "ci": self.ci,
+        return {"statistic": self.statistic, "alpha": self.alpha, "ci": self.ci,
                 "variance": self.variance, "min_cell": self.min_cell, "by": list(self.by),
                 "design": self.design, "notes": list(self.notes), "estimates": self.table}  # fmt: skip
 

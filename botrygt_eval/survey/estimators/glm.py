@@ -74,7 +74,7 @@ class SurveyGLMResult(ResultMixin):
     def _payload(self) -> dict:
         return {"formula": self.formula, "family": self.family, "n": self.n,
                 "df_residual": self.df_residual, "dispersion": self.dispersion,
-                "iterations": self.iterations, "level": self.level,
+                "iterations": self.iterations, "alpha": self.alpha,
                 "coefficients": self.to_frame()}  # fmt: skip
 
     def __repr__(self) -> str:
