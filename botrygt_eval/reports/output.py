@@ -76,21 +76,25 @@ _PYTHON_SHOWWARNING = warnings.showwarning  # where every other warning goes
 
 def show_warnings_to_the_reader(lang: str = "da") -> None:
     """Show each of the package's warnings (:data:`READER_WARNINGS`) in the report as a
-    note in ``lang``: what it means, then the message itself; a message seen before is
-    not repeated. Any other warning goes where Python sends it (nothing is hidden).
-    A Python warning on stderr would put file paths into a municipality's report."""
+    note in ``lang``: what it means, then (English reports only: the package's messages are
+    English) the message itself; a note already shown is not repeated. Any other warning
+    goes where Python sends it (nothing is hidden). A Python warning on stderr would put
+    file paths into a municipality's report."""
     check_lang(lang)
     seen = set()
 
     def show(message, category, filename, lineno, file=None, line=None):
         if not issubclass(category, READER_WARNINGS):
             return _PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
-        text = str(message)
-        if text not in seen:
-            seen.add(text)
-            meaning = next(label("warning", c.__name__, lang) for c in category.__mro__
-                           if has(f"warning.{c.__name__}"))  # fmt: skip
-            say(t("common.computation_note", lang, what=meaning, detail=text))
+        meaning = next(label("warning", c.__name__, lang) for c in category.__mro__
+                       if has(f"warning.{c.__name__}"))  # fmt: skip
+        if lang == "en":
+            note = t("common.computation_note", lang, what=meaning, detail=str(message))
+        else:
+            note = t("common.computation_note_plain", lang, what=meaning)
+        if note not in seen:
+            seen.add(note)
+            say(note)
 
     warnings.showwarning = show
 

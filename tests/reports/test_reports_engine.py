@@ -44,9 +44,9 @@ def test_reports_share_one_client_start_clean_and_are_written_once(template, tmp
                                                                    monkeypatch):  # fmt: skip
     import papermill.engines
     import papermill.execute
-    from botrygt_eval.reports.engine import KernelSession, execute_template
 
     from botrygt_eval.privacy.sandbox import report_sandbox, start_kernel
+    from botrygt_eval.reports.engine import KernelSession, execute_template
     from botrygt_eval.reports.render import kernel_name
 
     writes = []
@@ -74,9 +74,9 @@ def test_reports_share_one_client_start_clean_and_are_written_once(template, tmp
 def test_without_the_reset_a_reused_kernel_would_leak(template, tmp_path):
     """The check in the template can fail: a second run on a kernel not reset fails."""
     import papermill as pm
-    from botrygt_eval.reports.engine import KernelSession, execute_template
 
     from botrygt_eval.privacy.sandbox import report_sandbox, start_kernel
+    from botrygt_eval.reports.engine import KernelSession, execute_template
     from botrygt_eval.reports.render import kernel_name
 
     out = tmp_path / "out"
