@@ -32,7 +32,10 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
+# Single-threaded, as the issues measure: small matrices gain nothing from BLAS threads and
+# the peers are timed the same way.
 bench: $(BENCH_VENV)/.installed
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \
 	$(BENCH_VENV)/bin/python benchmarks/run.py --out benchmarks/RESULTS.md
 
 # DiD coverage study on 500 synthetic Denmarks (not part of `make test`; ~8 min, docs/COVERAGE.md).
