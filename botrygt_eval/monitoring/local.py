@@ -38,7 +38,7 @@ from botrygt_eval.monitoring.maps import cell_map, words
 from botrygt_eval.monitoring.suppression import published_ok, suppress_areas, suppress_cells
 from botrygt_eval.options import DEFAULT_SEED
 from botrygt_eval.reference import to_kommune_kode
-from botrygt_eval.reference.grid import cell_metres, parse_cell_ids
+from botrygt_eval.reference.grid import cell_metres, parent_ids, parse_cell_ids
 from botrygt_eval.results import ResultMixin
 
 #: columns of :attr:`LocalMonitoring.cells`, in order (docs/MONITORING.md)
@@ -281,14 +281,11 @@ def area_of_cells(cell_ids, lookup: pd.DataFrame) -> pd.Series:
     cells lie in (alphabetically first on a tie). Cells the lookup does not cover get
     missing. Indexed like ``cell_ids``; one groupby, no loop over cells.
     """
-
     ids = pd.Series(np.asarray(cell_ids, dtype=object))
     if ids.empty:
         return pd.Series([], dtype=object)
-    fine = parse_cell_ids(lookup["cell_id"])
-    km = ("1km_" + (fine["north0"] // 1000).astype(str) + "_"
-          + (fine["east0"] // 1000).astype(str))  # fmt: skip
-    votes = pd.DataFrame({"parent": km.to_numpy(), "area": lookup["area"].to_numpy()})
+    km = parent_ids(lookup["cell_id"], "1km")
+    votes = pd.DataFrame({"parent": km, "area": lookup["area"].to_numpy()})
     counts = votes.value_counts().rename("n").reset_index()
     counts = counts.sort_values(["parent", "n", "area"], ascending=[True, False, True])
     by_km = counts.drop_duplicates("parent").set_index("parent")["area"]

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from botrygt_eval.did.synth.fit import METHOD_LABELS
 from botrygt_eval.did.synth.simplex_qp import simplex_qp
 from botrygt_eval.errors import ConfigError, EstimationError, InputFileError, check_option
 from botrygt_eval.plots.synth import plot_synth
@@ -352,7 +353,7 @@ class PredictorSynthResult(ResultMixin):
     @property
     def method_label(self) -> str:
         """The estimator's name for people."""
-        return "Syntetisk kontrol (prædiktorer)"
+        return METHOD_LABELS[self.method]
 
     def _draw(self, *, lang: str = "da", **kwargs):
         """Treated vs synthetic and the gap with the placebo band; returns the Figure."""
