@@ -61,14 +61,21 @@ def _name_index() -> dict[str, int]:
     return index
 
 
+@lru_cache(maxsize=1)
+def _by_code() -> dict[int, dict[str, str]]:
+    """Each municipality's row by code (reports look names up hundreds of times)."""
+    return {int(r["kommune_kode"]): r for r in _kommuner().astype({"kommune_kode": int})
+            .to_dict("records")}  # fmt: skip
+
+
 def kommune_codes() -> list[int]:
     """All 98 municipality codes, ascending."""
-    return sorted(int(c) for c in _kommuner()["kommune_kode"])
+    return sorted(_by_code())
 
 
 def is_kommune_code(code: object) -> bool:
     try:
-        return int(code) in set(_kommuner()["kommune_kode"])
+        return int(code) in _by_code()
     except (TypeError, ValueError):
         return False
 
@@ -116,13 +123,9 @@ def _code_and_name(code_text: str, name: str) -> int:
 
 def kommune_name(code: object) -> str:
     """The Danish name of a municipality code."""
-    kode = to_kommune_kode(code)
-    df = _kommuner()
-    return str(df.loc[df["kommune_kode"] == kode, "kommune"].iloc[0])
+    return str(_by_code()[to_kommune_kode(code)]["kommune"])
 
 
 def politikreds_of(code: object) -> str:
     """The police district whose area contains the municipality."""
-    kode = to_kommune_kode(code)
-    df = _kommuner()
-    return str(df.loc[df["kommune_kode"] == kode, "politikreds"].iloc[0])
+    return str(_by_code()[to_kommune_kode(code)]["politikreds"])

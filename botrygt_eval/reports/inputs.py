@@ -17,6 +17,7 @@ import pandas as pd
 
 from botrygt_eval.did.compare import burglary_panel
 from botrygt_eval.errors import InputFileError
+from botrygt_eval.io.filecache import parse_once
 from botrygt_eval.io.workspace import load_workspace
 from botrygt_eval.kpi.targets import partnership_kpis
 from botrygt_eval.privacy.guard import check_tree, guarded_to_csv
@@ -94,10 +95,13 @@ def prepare_inputs(
 
 
 def read_inputs(cache_dir: str | Path) -> dict[str, pd.DataFrame]:
-    """The prepared CSVs of :func:`prepare_inputs` as frames, keyed by name."""
-    cache = Path(cache_dir)
-    return {p.stem: pd.read_csv(p, parse_dates=["signed_date"] if p.stem == "partnerships" else None)
-            for p in sorted(cache.glob("*.csv"))}  # fmt: skip
+    """The prepared CSVs of :func:`prepare_inputs` as frames, keyed by name (copies: a
+    batch worker parses each file once, :mod:`botrygt_eval.io.filecache`)."""
+    return {p.stem: parse_once(p, _read_input).copy() for p in sorted(Path(cache_dir).glob("*.csv"))}
+
+
+def _read_input(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, parse_dates=["signed_date"] if path.stem == "partnerships" else None)
 
 
 def group_changes(ws) -> pd.DataFrame:

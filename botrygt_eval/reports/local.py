@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from botrygt_eval.io.filecache import parse_once
 from botrygt_eval.media.pipeline import ARTICLES, analyse_media, has_media
 from botrygt_eval.media.plots import media_series_figure
 from botrygt_eval.media.series import pooled_periods
@@ -45,11 +46,13 @@ def has_local_data(data_dir: str | Path, kommune: int) -> bool:
     need = [folder / f for f in ("indbrud.csv", "husstande.csv", "nabohjaelp_celler.csv")]
     if not all(p.is_file() for p in need):
         return False
-    for path in need[:2]:
-        codes = pd.read_csv(path, usecols=["kommune_kode"], sep=None, engine="python")
-        if not pd.to_numeric(codes["kommune_kode"], errors="coerce").eq(kommune).any():
-            return False
-    return True
+    return all(kommune in parse_once(path, _kommune_codes) for path in need[:2])
+
+
+def _kommune_codes(path: Path) -> frozenset:
+    codes = pd.read_csv(path, usecols=["kommune_kode"], sep=None, engine="python")
+    v = pd.to_numeric(codes["kommune_kode"], errors="coerce").dropna()
+    return frozenset(v[v.eq(v.round())].astype(int))
 
 
 def place(east, north, centre: tuple[float, float], lang: str = "da") -> list[str]:
@@ -176,16 +179,20 @@ def media_series_cached(data_dir: str | Path, cache_dir: str | Path,
         return None
     folder = Path(cache_dir) / "media"
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = {"articles": _sha256(Path(data_dir) / ARTICLES), "min_n": min_n}
+    stamp = {"articles": parse_once(Path(data_dir) / ARTICLES, _sha256), "min_n": min_n}
     path, stamp_path = folder / "series.csv", folder / "series.json"
     if path.exists() and stamp_path.exists():
         if json.loads(stamp_path.read_text(encoding="utf-8")) == stamp:
-            return pd.read_csv(path, dtype={"kommune_kode": "Int64"})
+            return parse_once(path, _read_series).copy()
     series = analyse_media(data_dir, min_n=min_n).series
     tmp = folder / f"series.{os.getpid()}.tmp"  # batch workers may race: write, then rename
     series.to_csv(tmp, index=False)
     os.replace(tmp, path)
     stamp_path.write_text(json.dumps(stamp) + "\n", encoding="utf-8")
+    return parse_once(path, _read_series).copy()
+
+
+def _read_series(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"kommune_kode": "Int64"})
 
 
