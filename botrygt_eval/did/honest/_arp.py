@@ -94,6 +94,83 @@ class DualPolytope:
             return vals[idx, np.arange(F.shape[1])], self.vertices[idx]
         return self._maximize_lazy(F)
 
+    def max_values(self, F: np.ndarray) -> np.ndarray:
+        """Optimal values only, for every column of F (m x n): the least-favourable draws.
+
+        Without vertex enumeration, a column no known basis covers is solved by the simplex
+        method on the dual polytope, started from the last optimal basis (a vertex, so
+        feasible): a few pivots of a k+1 system instead of an LP solved from scratch. Its
+        optimal basis then covers further columns, as in :meth:`maximize`. HiGHS is the
+        fallback (first column, a singular basis, no convergence).
+        """
+        F = np.asarray(F, float)
+        if F.ndim == 1:
+            F = F[:, None]
+        if self.vertices is not None:
+            return (self.vertices @ F).max(axis=0)
+        n = F.shape[1]
+        vals = np.full(n, np.nan)
+        rem = np.arange(n)
+        tol = 1e-9 * (np.abs(F).max() + 1.0)
+
+        def cover(idx, winv):
+            nonlocal rem
+            x = winv @ F[np.ix_(idx, rem)]
+            ok = (F[:, rem] - self.W @ x <= tol).all(axis=0)
+            vals[rem[ok]] = x[0, ok]
+            rem = rem[~ok]
+
+        for idx, winv, _ in self._bases:
+            if not len(rem):
+                break
+            cover(idx, winv)
+        while len(rem):
+            j = rem[0]
+            found = self._simplex(F[:, j], self._bases[-1][0], tol) if self._bases else None
+            if found is None:
+                vals[j] = self._maximize_lazy(F[:, [j]])[0][0]  # HiGHS; keeps its basis
+                rem = rem[1:]
+                continue
+            self._bases.append(found)
+            cover(found[0], found[1])
+            if len(rem) and rem[0] == j:  # left out by rounding at the tolerance: optimal
+                vals[j] = (found[1] @ F[found[0], j])[0]
+                rem = rem[1:]
+        return vals
+
+    def _simplex(self, f: np.ndarray, start: np.ndarray, tol: float, max_pivots: int = 500):
+        """max gamma'f over the polytope by the (revised) simplex method from the basis
+        ``start`` (rows of W whose gamma may be positive). Dantzig's rule, then Bland's
+        from the first degenerate pivot on (no cycling). Returns the optimal basis as
+        ``(rows, W_B^-1, gamma)``, or None (singular basis, no convergence)."""
+        W = self.W
+        idx = np.array(start, dtype=int)
+        bland = False
+        for _ in range(max_pivots):
+            try:
+                winv = np.linalg.inv(W[idx])
+            except np.linalg.LinAlgError:
+                return None
+            reduced = f - W @ (winv @ f[idx])  # reduced costs of the rows not in the basis
+            reduced[idx] = 0.0
+            entering = np.flatnonzero(reduced > tol)
+            gamma_b = np.maximum(winv[0], 0.0)  # W_B' gamma_B = e1
+            if not len(entering):
+                gamma = np.zeros(len(f))
+                gamma[idx] = gamma_b
+                return idx, winv, gamma
+            j = entering[0] if bland else entering[np.argmax(reduced[entering])]
+            u = winv.T @ W[j]  # how gamma_B changes per unit of gamma_j
+            pos = np.flatnonzero(u > 1e-12)
+            if not len(pos):  # unbounded: cannot happen while W's first column is positive
+                return None
+            ratios = gamma_b[pos] / u[pos]
+            ties = pos[ratios <= ratios.min() + 1e-15]
+            leave = ties[np.argmin(idx[ties])]  # Bland: the smallest row index leaves
+            bland = bland or ratios.min() <= 1e-15
+            idx[leave] = j
+        return None
+
     def _maximize_lazy(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Too many bases to enumerate: parametric simplex by hand. A dual-feasible basis
         found by one LP (HiGHS dual simplex) stays optimal for every column whose primal
@@ -144,8 +221,7 @@ def lf_cv_nuisance(X: np.ndarray, sigma: np.ndarray, kappa: float, seed: int = 0
     sd = np.sqrt(np.diag(sigma))
     poly = DualPolytope(np.column_stack([sd, X]))
     xi = rmvnorm(sims, sigma, seed)
-    eta, _ = poly.maximize(xi.T)
-    return quantile7(eta, 1 - kappa)
+    return quantile7(poly.max_values(xi.T), 1 - kappa)
 
 
 def lf_cv_no_nuisance(sigma: np.ndarray, kappa: float, seed: int = 0, sims: int = 1000) -> float:
@@ -244,16 +320,30 @@ class NuisanceTest:
         return self._cache[B]
 
     def accept(self, Y: np.ndarray, a: np.ndarray, thetas: np.ndarray) -> np.ndarray:
-        """1 where theta is not rejected."""
+        """1 where theta is not rejected.
+
+        The conditional critical values (truncated-normal quantiles) of all theta values
+        are computed in one vectorised call: one at a time, SciPy's per-call overhead was
+        a seventh of a sensitivity analysis. Elementwise, the quantiles are the same.
+        """
         Yt = Y[:, None] - a[:, None] * thetas[None, :]  # full y_T per theta (columns)
         ya = Yt[self.rows]
         eta, lam = self.poly.maximize(ya)
         out = np.ones(len(thetas))
+        pending = []  # (theta index, statistic, truncation points) awaiting a critical value
         for j, th in enumerate(thetas):
-            out[j] = 0.0 if self._reject(eta[j], lam[j], ya[:, j], Yt[:, j], th, a) else 1.0
+            decision = self._reject(eta[j], lam[j], ya[:, j], Yt[:, j], th, a)
+            if isinstance(decision, tuple):
+                pending.append((j, *decision))
+            elif decision:
+                out[j] = 0.0
+        if pending:
+            j, stat, zlo, zup = (np.array(v) for v in zip(*pending, strict=True))
+            cval = np.maximum(0.0, stats.truncnorm.ppf(1 - self.mod_size, zlo, zup))
+            out[j[stat > cval]] = 0.0
         return out
 
-    def _reject(self, eta, lam, y, y_full, theta, a) -> bool:
+    def _reject(self, eta, lam, y, y_full, theta, a) -> bool | tuple[float, float, float]:
         if not np.isfinite(eta):
             return False
         dbar = None
@@ -293,7 +383,10 @@ class NuisanceTest:
         vlo, vup = _vlo_vup_dual(eta, s_T, gamma, S, self.poly)
         return self._decide(eta, vlo, vup, np.sqrt(gsg), gamma, y_full, dbar)
 
-    def _decide(self, eta, vlo, vup, sigma_b, gamma_ar, y_full, dbar) -> bool:
+    def _decide(self, eta, vlo, vup, sigma_b, gamma_ar, y_full, dbar):
+        """Reject (True), accept (False), or the statistic and truncation points
+        ``(stat, zlo, zup)`` when the decision needs the conditional critical value (the
+        truncated-normal quantile, computed for all theta values at once in :meth:`accept`)."""
         if self.hybrid == "LF":
             vup = min(vup, self.lf_cv)
         elif self.hybrid == "FLCI":
@@ -312,8 +405,7 @@ class NuisanceTest:
         zlo, zup, stat = vlo / sigma_b, vup / sigma_b, eta / sigma_b
         if not (zlo <= stat <= zup):
             return False
-        cval = max(0.0, norminvp(1 - self.mod_size, zlo, zup))
-        return stat > cval
+        return stat, zlo, zup
 
 
 # --------------------------------------------------------------------------- no nuisance parameters
