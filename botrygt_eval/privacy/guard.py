@@ -21,6 +21,7 @@ import pandas as pd
 from botrygt_eval.errors import PersonalDataError
 from botrygt_eval.privacy.cpr import CPR_RE, contains_cpr, frame_cpr_hits, redact_cpr  # noqa: F401
 from botrygt_eval.privacy.logs import install_log_guard  # noqa: F401 (re-exported)
+from botrygt_eval.privacy.patterns import search_cpr
 
 #: the folder of the distribution list, the only output holding CPR numbers
 DISTRIBUTION_DIR = "FORTROLIGT_udsendelsesliste_cpr"
@@ -57,7 +58,7 @@ def check_no_cpr(obj, where: str | Path) -> None:
         obj = obj.decode("utf-8", errors="replace")
     if not isinstance(obj, str):
         obj = json.dumps(obj, default=str, ensure_ascii=False)
-    found = CPR_RE.search(obj)
+    found = search_cpr(obj)
     if found is not None:
         line = obj.count("\n", 0, found.start()) + 1
         raise PersonalDataError(
@@ -115,7 +116,7 @@ def scan_tree(root: str | Path, *, max_bytes: int = 200_000_000) -> list[tuple[P
         if path.suffix.lower() not in TEXT_SUFFIXES or path.stat().st_size > max_bytes:
             continue
         text = path.read_bytes().decode("utf-8", errors="replace")
-        hit = CPR_RE.search(text)
+        hit = search_cpr(text)
         if hit is not None:
             found.append((path, text.count("\n", 0, hit.start()) + 1))
     return found

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from botrygt_eval.errors import BotrygtError, InputFileError, PersonalDataError
 from botrygt_eval.io.quarantine import validate_rows
@@ -33,6 +35,7 @@ from botrygt_eval.privacy.guard import (
     scan_tree,
     write_distribution_list,
 )
+from botrygt_eval.privacy.patterns import CPR_RE, search_cpr
 from botrygt_eval.reports.inputs import prepare_inputs
 from botrygt_eval.simulate import simulate_workspace
 from botrygt_eval.simulate.config import SimulationConfig
@@ -61,6 +64,21 @@ def test_detects_cpr_shaped_values(text):
 )  # fmt: skip
 def test_ignores_values_that_are_not_cpr_shaped(text):
     assert not contains_cpr(text)
+
+
+_CPR_ALPHABET = "0123456789-._ aZ\n"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_CPR_ALPHABET, max_size=60), st.sampled_from(
+    ["", "010190-1234", "3112991234", "2902001234", "3202901234", "0113901234"]))  # fmt: skip
+def test_the_prescan_finds_what_the_full_pattern_finds(text, planted):
+    """search_cpr skips the full pattern when its cheap pre-scan finds nothing: it must give
+    the full pattern's first match on any text (digits, separators, planted values)."""
+    for candidate in (text, text[: len(text) // 2] + planted + text[len(text) // 2 :]):
+        want, got = CPR_RE.search(candidate), search_cpr(candidate)
+        assert (want is None) == (got is None)
+        assert want is None or want.span() == got.span()
 
 
 def test_pseudonyms_and_floats_never_look_like_cpr():
