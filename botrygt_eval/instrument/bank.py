@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from botrygt_eval.errors import InstrumentError
+from botrygt_eval.text import yamlfile
 
 LANGUAGES = ("da", "en")
 LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}
@@ -187,7 +188,7 @@ def available_years(root: str | Path | None = None) -> tuple[int, ...]:
 def _read_yaml(path: Path) -> object:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yamlfile.safe_load(fh)
     except FileNotFoundError:
         raise InstrumentError(
             f"{path} is missing; every group listed in instrument.yaml needs a file"

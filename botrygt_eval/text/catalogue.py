@@ -24,9 +24,8 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-import yaml
-
 from botrygt_eval.errors import ReportError
+from botrygt_eval.text import yamlfile
 
 # num, percent and date are re-exported: the templates import all their text from here
 from botrygt_eval.text.formats import LANGS, check_lang, date, num, percent  # noqa: F401
@@ -91,7 +90,7 @@ def load_catalogue(path: Path = CATALOGUE) -> dict[str, dict[str, str]]:
     """Read the message catalogue and check it: every id has exactly ``da`` and ``en``,
     both texts, with the same ``{placeholders}``. A bad entry is refused by name."""
     with open(path, encoding="utf-8") as fh:
-        text = yaml.safe_load(fh)
+        text = yamlfile.safe_load(fh)
     if not isinstance(text, dict):
         raise ReportError(f"{path}: the report-text catalogue must map message ids to texts")
     for key, entry in text.items():
