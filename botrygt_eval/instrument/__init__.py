@@ -8,13 +8,31 @@ Typical use::
     data = derive_outcomes(responses, 2025)  # adds fear_burglary, prevention_index, ...
 """
 
-from botrygt_eval.instrument.bank import Instrument, Item, available_years, load_instrument
-from botrygt_eval.instrument.build import build_instrument
-from botrygt_eval.instrument.codebook import codebook_frame, response_layout
-from botrygt_eval.instrument.diff import InstrumentDiff, diff_instruments
-from botrygt_eval.instrument.outcomes import derive_outcomes
-from botrygt_eval.instrument.schema import response_schema
-from botrygt_eval.instrument.timing import estimated_minutes
+from importlib import import_module
+
+#: where each public name lives; imported on first use (PEP 562), so that reading the bank
+#: (a report's series breaks) loads neither the XLSForm writer nor the pandera schema
+_HOME = {
+    "Instrument": "bank",
+    "Item": "bank",
+    "available_years": "bank",
+    "load_instrument": "bank",
+    "build_instrument": "build",
+    "codebook_frame": "codebook",
+    "response_layout": "codebook",
+    "InstrumentDiff": "diff",
+    "diff_instruments": "diff",
+    "derive_outcomes": "outcomes",
+    "response_schema": "schema",
+    "estimated_minutes": "timing",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        return getattr(import_module(f"botrygt_eval.instrument.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'botrygt_eval.instrument' has no attribute {name!r}")
+
 
 __all__ = [
     "Instrument",
