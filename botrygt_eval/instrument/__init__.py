@@ -8,7 +8,7 @@ Typical use::
     data = derive_outcomes(responses, 2025)  # adds fear_burglary, prevention_index, ...
 """
 
-from importlib import import_module
+from botrygt_eval import lazy_exports
 
 #: where each public name lives; imported on first use (PEP 562), so that reading the bank
 #: (a report's series breaks) loads neither the XLSForm writer nor the pandera schema
@@ -28,10 +28,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    if name in _HOME:
-        return getattr(import_module(f"botrygt_eval.instrument.{_HOME[name]}"), name)
-    raise AttributeError(f"module 'botrygt_eval.instrument' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = [

@@ -6,7 +6,7 @@ refuses to write a CPR-shaped value anywhere but the distribution list, and
 :mod:`.sandbox` keeps report kernels' files inside the output folder.
 """
 
-from importlib import import_module
+from botrygt_eval import lazy_exports
 
 #: where each public name lives; imported on first use (PEP 562), so that importing a light
 #: submodule (``privacy.patterns``, ``privacy.logs``: the CLI's log guard) loads no pandas
@@ -25,10 +25,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    if name in _HOME:
-        return getattr(import_module(f"botrygt_eval.privacy.{_HOME[name]}"), name)
-    raise AttributeError(f"module 'botrygt_eval.privacy' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = [
