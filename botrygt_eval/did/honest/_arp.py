@@ -38,6 +38,11 @@ def norminvp(p: float, lo: float, hi: float, mu: float = 0.0, sd: float = 1.0) -
     return float(mu + sd * stats.truncnorm.ppf(p, a, b))
 
 
+def _tolerance(F: np.ndarray) -> float:
+    """Slack allowed in ``f - W x <= 0`` when a basis is checked against the columns of F."""
+    return 1e-9 * (np.abs(F).max() + 1.0)
+
+
 # --------------------------------------------------------------------------- the dual polytope
 class DualPolytope:
     """``{gamma >= 0 : W'gamma = e1}``; ``maximize(F)`` returns max_gamma gamma'f per column."""
@@ -111,13 +116,12 @@ class DualPolytope:
         n = F.shape[1]
         vals = np.full(n, np.nan)
         rem = np.arange(n)
-        tol = 1e-9 * (np.abs(F).max() + 1.0)
+        tol = _tolerance(F)
 
         def cover(idx, winv):
             nonlocal rem
-            x = winv @ F[np.ix_(idx, rem)]
-            ok = (F[:, rem] - self.W @ x <= tol).all(axis=0)
-            vals[rem[ok]] = x[0, ok]
+            ok, values = self._covered(F, rem, idx, winv, tol)
+            vals[rem[ok]] = values
             rem = rem[~ok]
 
         for idx, winv, _ in self._bases:
@@ -137,6 +141,14 @@ class DualPolytope:
                 vals[j] = (found[1] @ F[found[0], j])[0]
                 rem = rem[1:]
         return vals
+
+    def _covered(self, F, cols, idx, winv, tol) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the columns ``cols`` of F the basis ``idx`` (with ``W_B^-1``) is optimal
+        for (its primal solution ``x = W_B^-1 f_B`` meets every ``f - W x <= tol``), and
+        their optimal values ``x[0]``."""
+        x = winv @ F[np.ix_(idx, cols)]
+        ok = (F[:, cols] - self.W @ x <= tol).all(axis=0)
+        return ok, x[0, ok]
 
     def _simplex(self, f: np.ndarray, start: np.ndarray, tol: float, max_pivots: int = 500):
         """max gamma'f over the polytope by the (revised) simplex method from the basis
@@ -180,14 +192,13 @@ class DualPolytope:
         n = F.shape[1]
         vals, gams = np.full(n, np.nan), np.zeros((n, m))
         rem = np.arange(n)
-        tol = 1e-9 * (np.abs(F).max() + 1.0)
+        tol = _tolerance(F)
 
         def apply(basis):
             nonlocal rem
             idx, winv, gamma = basis
-            x = winv @ F[np.ix_(idx, rem)]
-            ok = (F[:, rem] - self.W @ x <= tol).all(axis=0)
-            vals[rem[ok]] = x[0, ok]
+            ok, values = self._covered(F, rem, idx, winv, tol)
+            vals[rem[ok]] = values
             gams[rem[ok]] = gamma
             rem = rem[~ok]
 
